@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uiommufd public C API.
+ *
+ * Concepts
+ * --------
+ * context   What the kernel calls an iommufd_ctx: the state behind one open
+ *           of /dev/iommu. Here it lives in a shared-memory file (a memfd)
+ *           and the handle a program holds is a real kernel fd on that
+ *           file. dup(), fork(), exec() without O_CLOEXEC and SCM_RIGHTS
+ *           therefore share one context, exactly as they share one open
+ *           file in the kernel.
+ * object    An id in the context's object table (IOAS, and later HWPT,
+ *           device, access, fault). Ids are the kernel's: lowest free from 1.
+ * ioctl     Every uAPI command of <linux/iommufd.h> (see uiommufd/uapi.h) is
+ *           served by uiommufd_ioctl() with the kernel's struct layouts and
+ *           errno values.
+ *
+ * Threads: every call may be made from any thread at any time.
+ * Signals: these calls are not async-signal-safe; the preload layer blocks
+ * signals around them on behalf of unmodified programs.
+ */
+#ifndef UIOMMUFD_UIOMMUFD_H
+#define UIOMMUFD_UIOMMUFD_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Open a new context, as open("/dev/iommu", flags) would.
+ * flags: O_RDWR etc. are accepted and ignored; O_CLOEXEC is honoured.
+ * Returns a file descriptor, or -1 with errno set: EMFILE/ENFILE (no fd),
+ * ENOMEM (no memory for the shared state or its address range).
+ */
+int uiommufd_open(int flags);
+
+/*
+ * Issue an iommufd ioctl on a context fd, exactly as ioctl(2) would.
+ * Returns 0 or -1 with errno set to the kernel's errno for the command:
+ * EBADF (fd not open), ENOTTY (fd is not a uiommufd context, or unknown
+ * command), and each command's documented errors (EINVAL, E2BIG, EFAULT,
+ * ENOENT, EBUSY, EEXIST, ENOSPC, EOVERFLOW, EOPNOTSUPP, EMSGSIZE, ENOMEM,
+ * EPERM, EADDRINUSE).
+ */
+int uiommufd_ioctl(int fd, unsigned long request, void *arg);
+
+/*
+ * Whether fd refers to a uiommufd context. Returns 1 or 0; never sets errno.
+ */
+int uiommufd_is_context_fd(int fd);
+
+/*
+ * Close a context fd. When this was the last reference to the open file
+ * anywhere (every process, every dup), the context is released as the
+ * kernel's release() would: every object is destroyed and pins dropped.
+ * Returns 0, or -1 with errno (EBADF).
+ */
+int uiommufd_close(int fd);
+
+/*
+ * Run the internal invariant checker over a context. Returns 0 when all
+ * invariants hold, -1 with errno EUCLEAN otherwise (details on stderr),
+ * ENOTTY when fd is not a context.
+ */
+int uiommufd_check(int fd);
+
+/* Counters of a context, for tests and diagnostics. */
+struct uiommufd_stats {
+	uint64_t objects;       /* live objects in the table */
+	uint64_t areas;         /* areas over all IOASes */
+	uint64_t pages_objs;    /* live pages objects */
+	uint64_t pinned_pages;  /* pages pinned over all pages objects */
+	uint64_t arena_bytes;   /* bytes allocated in the shared arena */
+};
+
+/* Fill *st. Returns 0 or -1 with errno ENOTTY (not a context). */
+int uiommufd_stats(int fd, struct uiommufd_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+/* Shared-region allocator; see arena.h. */
+#include "arena.h"
+
+#include <string.h>
+
+static const uint32_t uio_class_size[UIO_ARENA_NCLASSES] = {
+	16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
+};
+
+struct uio_arena_small {
+	struct uio_arena_small *next;
+};
+
+struct uio_arena_large {
+	struct uio_arena_large *next;
+	size_t bytes;
+};
+
+static int uio_class_of(size_t n)
+{
+	for (int i = 0; i < UIO_ARENA_NCLASSES; i++)
+		if (n <= uio_class_size[i])
+			return i;
+	return -1;
+}
+
+static size_t uio_round_up(size_t n, size_t to)
+{
+	return (n + to - 1) & ~(to - 1);
+}
+
+void uio_arena_init(struct uio_arena *a, void *start, void *limit)
+{
+	memset(a, 0, sizeof(*a));
+	a->brk = uio_round_up((uintptr_t)start, 64);
+	a->limit = (uintptr_t)limit;
+}
+
+static void *uio_arena_carve(struct uio_arena *a, size_t n, size_t align)
+{
+	uintptr_t p = uio_round_up(a->brk, align);
+
+	if (p > a->limit || a->limit - p < n)
+		return NULL;
+	a->brk = p + n;
+	return (void *)p;
+}
+
+static void *uio_arena_large_alloc(struct uio_arena *a, size_t n)
+{
+	struct uio_arena_large **pp, *blk;
+
+	for (pp = &a->free_large; (blk = *pp); pp = &blk->next) {
+		if (blk->bytes < n)
+			continue;
+		*pp = blk->next;
+		if (blk->bytes > n) {
+			/* Return the tail to the free list. */
+			struct uio_arena_large *rest = (void *)((char *)blk + n);
+
+			rest->bytes = blk->bytes - n;
+			rest->next = a->free_large;
+			a->free_large = rest;
+		}
+		return blk;
+	}
+	return uio_arena_carve(a, n, UIO_ARENA_PAGE);
+}
+
+void *uio_arena_zalloc(struct uio_arena *a, size_t n)
+{
+	int c = uio_class_of(n ? n : 1);
+	void *p;
+	size_t sz;
+
+	if (c >= 0) {
+		sz = uio_class_size[c];
+		p = a->free_small[c];
+		if (p)
+			a->free_small[c] = ((struct uio_arena_small *)p)->next;
+		else
+			p = uio_arena_carve(a, sz, sz >= 64 ? 64 : 16);
+	} else {
+		sz = uio_round_up(n, UIO_ARENA_PAGE);
+		p = uio_arena_large_alloc(a, sz);
+	}
+	if (!p)
+		return NULL;
+	memset(p, 0, sz);
+	a->bytes_in_use += sz;
+	a->allocs_in_use++;
+	return p;
+}
+
+void uio_arena_free(struct uio_arena *a, void *p, size_t n)
+{
+	int c;
+
+	if (!p)
+		return;
+	c = uio_class_of(n ? n : 1);
+	if (c >= 0) {
+		struct uio_arena_small *s = p;
+
+		s->next = a->free_small[c];
+		a->free_small[c] = s;
+		a->bytes_in_use -= uio_class_size[c];
+	} else {
+		struct uio_arena_large *l = p;
+
+		l->bytes = uio_round_up(n, UIO_ARENA_PAGE);
+		l->next = a->free_large;
+		a->free_large = l;
+		a->bytes_in_use -= l->bytes;
+	}
+	a->allocs_in_use--;
+}

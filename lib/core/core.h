@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The core's private declarations: context, object table, IOAS, io page
+ * table, pages. The kernel's drivers/iommu/iommufd/ is the model: one file
+ * per concept, and the same names with a uio_ prefix.
+ *
+ * Concepts
+ * --------
+ * ctx       One open of /dev/iommu. Lives at the start of a memfd that every
+ *           process using it maps at the same address (ctx.c), so all state
+ *           is plain structs and pointers carved from the ctx's arena.
+ * object    Table entry with an id and two refcounts (object.c): `users`
+ *           counts long-term holders (1 is the table itself; DESTROY needs
+ *           it to be exactly 1, else EBUSY); `shortterm` counts ioctls using
+ *           the object right now.
+ * ioas      An IO address space object holding an io_pagetable.
+ * iopt      io_pagetable: IOVA -> pages. Areas and reserved ranges share the
+ *           `used` interval tree so first-fit IOVA allocation is one O(log n)
+ *           hole search; reserved ranges also sit alone in `reserved`, and
+ *           the user's allowed ranges in `allowed`.
+ * area      A mapped IOVA range referring to a byte range of one pages.
+ * pages     A run of user memory (source process, uptr, npages); shared by
+ *           every area that maps it (IOAS_COPY). Pinning and accounting are
+ *           done here, when a consumer needs the pages.
+ *
+ * Locking
+ * -------
+ * One robust, process-shared mutex per context (ctx->lock) serialises every
+ * ioctl on it, from any thread of any process. It is the only lock, so there
+ * is no lock order to get wrong; the per-user accounting counters are atomics
+ * taken under it. A process that dies holding it leaves EOWNERDEAD, which the
+ * next locker repairs (ctx.c). Every dispatcher entry takes the lock and
+ * holds it to the end of the command.
+ */
+#ifndef UIO_CORE_H
+#define UIO_CORE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "itree.h"
+
+#define UIO_PAGE_SIZE 4096ul
+#define UIO_PAGE_SHIFT 12
+/* The largest automatic-IOVA alignment: HPAGE_SIZE on x86_64 kernels with THP. */
+#define UIO_MAX_IOVA_ALIGNMENT (2ul << 20)
+
+#define uio_container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* ------------------------------------------------------------------ */
+/* objects */
+
+enum uio_obj_type {
+	UIO_OBJ_NONE,
+	UIO_OBJ_ANY = UIO_OBJ_NONE,
+	UIO_OBJ_IOAS,
+	UIO_OBJ_NR,
+};
+
+struct uio_obj {
+	uint32_t id;
+	uint32_t type;
+	/* false between reservation and finalize: invisible to lookups */
+	bool live;
+	atomic_int users;
+	atomic_int shortterm;
+};
+
+/*
+ * Id table: slots[id] for lookup, and a binary min-heap of freed ids below
+ * next_id, so "lowest free id from 1" costs O(log n).
+ */
+struct uio_objtable {
+	struct uio_obj **slots;
+	uint32_t nslots;
+	uint32_t next_id;  /* lowest id never handed out */
+	uint32_t *free_heap;
+	uint32_t free_cap;
+	uint32_t nfree;
+	uint32_t count;    /* ids in use (reserved or live) */
+};
+
+struct uio_ctx;
+
+/* ------------------------------------------------------------------ */
+/* pages */
+
+enum uio_account_mode {
+	UIO_ACCOUNT_NONE,
+	UIO_ACCOUNT_USER,
+	UIO_ACCOUNT_MM,
+};
+
+struct uio_pages {
+	uint32_t refs;
+	bool writable;
+	uint8_t account_mode;
+	int32_t source_pid;
+	uint32_t source_uid;
+	uintptr_t uptr;     /* page aligned */
+	uint64_t npages;
+	uint64_t npinned;
+};
+
+/* ------------------------------------------------------------------ */
+/* io page table */
+
+enum uio_itree_kind {
+	UIO_KIND_AREA = 1u << 0,
+	UIO_KIND_RESERVED = 1u << 1,
+};
+
+struct uio_area {
+	struct uio_itree_node node;    /* in iopt->used, kind AREA */
+	struct uio_pages *pages;
+	uint64_t start_byte;           /* offset of the first byte in pages */
+	int prot;
+};
+
+struct uio_reserved {
+	struct uio_itree_node used_node; /* in iopt->used, kind RESERVED */
+	struct uio_itree_node node;      /* in iopt->reserved */
+	const void *owner;
+};
+
+struct uio_allowed {
+	struct uio_itree_node node;
+};
+
+struct uio_iopt {
+	struct uio_itree used;
+	struct uio_itree reserved;
+	struct uio_itree allowed;
+	uint64_t iova_alignment;
+	bool disable_large_pages;
+};
+
+#define UIO_PROT_READ 1
+#define UIO_PROT_WRITE 2
+
+/* ------------------------------------------------------------------ */
+/* ioas */
+
+struct uio_ioas {
+	struct uio_obj obj;
+	struct uio_iopt iopt;
+};
+
+/* ------------------------------------------------------------------ */
+/* context */
+
+struct uio_ctx {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t map_size;
+	uintptr_t base;
+	pthread_mutex_t lock;
+	bool released;
+	uint8_t account_mode;
+	struct uio_arena arena;
+	struct uio_objtable objs;
+	uint64_t nareas;
+	uint64_t npages_objs;
+	uint64_t npinned;
+};
+
+#define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */
+#define UIO_CTX_VERSION 1u
+
+/* ctx.c */
+struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err);
+struct uio_ctx *uio_ctx_map_fd(int fd, int *err);
+void uio_ctx_lock(struct uio_ctx *ctx);
+void uio_ctx_unlock(struct uio_ctx *ctx);
+void uio_ctx_release(struct uio_ctx *ctx);
+void uio_ctx_unmap(struct uio_ctx *ctx);
+void *uio_zalloc(struct uio_ctx *ctx, size_t n);
+void uio_free(struct uio_ctx *ctx, void *p, size_t n);
+#define uio_new(ctx, type) ((type *)uio_zalloc(ctx, sizeof(type)))
+#define uio_delete(ctx, p) uio_free(ctx, p, sizeof(*(p)))
+
+/* object.c */
+void uio_objtable_init(struct uio_objtable *t);
+void uio_objtable_destroy(struct uio_ctx *ctx);
+struct uio_obj *uio_obj_alloc(struct uio_ctx *ctx, size_t size,
+			      enum uio_obj_type type, int *err);
+void uio_obj_finalize(struct uio_ctx *ctx, struct uio_obj *obj);
+void uio_obj_abort(struct uio_ctx *ctx, struct uio_obj *obj, size_t size);
+void uio_obj_abort_and_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+struct uio_obj *uio_obj_get(struct uio_ctx *ctx, uint32_t id,
+			    enum uio_obj_type type);
+void uio_obj_put(struct uio_ctx *ctx, struct uio_obj *obj);
+int uio_obj_remove(struct uio_ctx *ctx, uint32_t id);
+bool uio_objtable_empty(const struct uio_ctx *ctx);
+void uio_objtable_release_all(struct uio_ctx *ctx);
+
+/* pages.c */
+struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
+				  uint64_t length, bool writable, int *err);
+void uio_pages_get(struct uio_pages *pages);
+void uio_pages_put(struct uio_ctx *ctx, struct uio_pages *pages);
+
+/* io_pagetable.c */
+#define UIO_IOPT_ALLOC_IOVA 1u
+
+struct uio_pages_elm {
+	struct uio_pages *pages;
+	struct uio_area *area;
+	uint64_t start_byte;
+	uint64_t length;
+};
+
+struct uio_pages_list {
+	struct uio_pages_elm *elm;
+	size_t n, cap;
+};
+
+void uio_iopt_init(struct uio_iopt *iopt);
+void uio_iopt_destroy(struct uio_ctx *ctx, struct uio_iopt *iopt);
+int uio_iopt_map_user_pages(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			    uint64_t *iova, uintptr_t uptr, uint64_t length,
+			    int prot, unsigned int flags);
+int uio_iopt_map_pages(struct uio_ctx *ctx, struct uio_iopt *iopt,
+		       struct uio_pages_list *list, uint64_t length,
+		       uint64_t *iova, int prot, unsigned int flags);
+int uio_iopt_get_pages(struct uio_iopt *iopt, uint64_t iova, uint64_t length,
+		       struct uio_pages_list *list);
+void uio_pages_list_free(struct uio_ctx *ctx, struct uio_pages_list *list);
+int uio_iopt_unmap_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			uint64_t iova, uint64_t length, uint64_t *unmapped);
+int uio_iopt_unmap_all(struct uio_ctx *ctx, struct uio_iopt *iopt,
+		       uint64_t *unmapped);
+int uio_iopt_set_allow_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			    struct uio_itree *allowed);
+int uio_iopt_reserve_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			  uint64_t start, uint64_t last, const void *owner);
+void uio_iopt_remove_reserved_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+				   const void *owner);
+int uio_iopt_disable_large_pages(struct uio_iopt *iopt);
+void uio_iopt_enable_large_pages(struct uio_iopt *iopt);
+void uio_allowed_tree_free(struct uio_ctx *ctx, struct uio_itree *t);
+int uio_iopt_check(struct uio_iopt *iopt);
+
+/* ioas.c */
+struct uio_ioas *uio_ioas_alloc(struct uio_ctx *ctx, int *err);
+void uio_ioas_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+struct uio_ioas *uio_ioas_get(struct uio_ctx *ctx, uint32_t id);
+
+/* creds.c: the calling process, cached */
+bool uio_capable(int cap);
+int32_t uio_current_pid(void);
+uint32_t uio_current_uid(void);
+void uio_creds_invalidate(void);
+
+
+
+/* main.c: one ioctl in flight */
+struct uio_ucmd {
+	struct uio_ctx *ctx;
+	void *ubuffer;
+	uint32_t user_size;
+	void *cmd;
+};
+
+int uio_ucmd_respond(struct uio_ucmd *ucmd, size_t cmd_len);
+
+/* ioas.c command handlers */
+int uio_ioas_alloc_ioctl(struct uio_ucmd *ucmd);
+int uio_ioas_iova_ranges(struct uio_ucmd *ucmd);
+int uio_ioas_allow_iovas(struct uio_ucmd *ucmd);
+int uio_ioas_map(struct uio_ucmd *ucmd);
+int uio_ioas_copy(struct uio_ucmd *ucmd);
+int uio_ioas_unmap(struct uio_ucmd *ucmd);
+int uio_ioas_option(struct uio_ucmd *ucmd);
+int uio_option_rlimit_mode(struct uio_ucmd *ucmd);
+#endif

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Contexts: one per open of /dev/iommu.
+ *
+ * The state lives in a memfd, so the program's handle is a real kernel fd and
+ * the kernel itself shares it across dup(), fork(), exec() and SCM_RIGHTS.
+ * Every process that uses a context maps the memfd at the address recorded
+ * in its header (MAP_FIXED_NOREPLACE), chosen at random in a part of the
+ * address space that programs, libraries and sanitizers leave empty. Equal
+ * addresses mean the shared structs can hold ordinary pointers.
+ *
+ * The alternatives were worse: a per-process heap cannot be shared after
+ * fork or fd passing, and a server process would cost a round trip on every
+ * ioctl. Offsets instead of pointers would make every data structure harder
+ * to read for no gain while the fixed address is free, which it is in
+ * practice (the region is 1/4096 of a 64 TiB window).
+ *
+ * Release: the kernel frees a context on the last close of its open file.
+ * The creator puts an open-file-description (OFD) read lock on the memfd;
+ * such a lock lives exactly as long as the open file. A closer reopens the
+ * memfd through /proc, closes its fd, and asks whether the lock is still
+ * there: if not, it was the last reference anywhere and releases the
+ * context (uiommufd_close in main.c).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core.h"
+#include "sys.h"
+#include "uaccess.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define UIO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UIO_TSAN 1
+#endif
+#endif
+
+#ifdef UIO_TSAN
+/* ThreadSanitizer allows application mappings only in a few windows. */
+#define UIO_CTX_MAP_SIZE (1ull << 30)
+#define UIO_CTX_ADDR_LO 0x0010000000000ull
+#define UIO_CTX_ADDR_HI 0x0070000000000ull
+#else
+#define UIO_CTX_MAP_SIZE (16ull << 30)
+#define UIO_CTX_ADDR_LO 0x200000000000ull
+#define UIO_CTX_ADDR_HI 0x600000000000ull
+#endif
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+void *uio_zalloc(struct uio_ctx *ctx, size_t n)
+{
+	return uio_arena_zalloc(&ctx->arena, n);
+}
+
+void uio_free(struct uio_ctx *ctx, void *p, size_t n)
+{
+	uio_arena_free(&ctx->arena, p, n);
+}
+
+void uio_ctx_lock(struct uio_ctx *ctx)
+{
+	int rc = pthread_mutex_lock(&ctx->lock);
+
+	/*
+	 * The owner died inside a command. Commands publish their changes last
+	 * (reserve, fallible work, finalize), so the tables are consistent at
+	 * every point a process can die except mid-pointer-update; carry on.
+	 */
+	if (rc == EOWNERDEAD)
+		pthread_mutex_consistent(&ctx->lock);
+}
+
+void uio_ctx_unlock(struct uio_ctx *ctx)
+{
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+static int uio_ctx_init_lock(struct uio_ctx *ctx)
+{
+	pthread_mutexattr_t attr;
+	int rc;
+
+	rc = pthread_mutexattr_init(&attr);
+	if (rc)
+		return -rc;
+	rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (!rc)
+		rc = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (!rc)
+		rc = pthread_mutex_init(&ctx->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return -rc;
+}
+
+static void *uio_map_at(int fd, uintptr_t addr)
+{
+	long p = uio_sys_mmap((void *)addr, UIO_CTX_MAP_SIZE,
+			      PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
+			      fd, 0);
+
+	if (p < 0 && p > -4096)
+		return NULL;
+	if ((uintptr_t)p != addr) {
+		/* A kernel without FIXED_NOREPLACE took it as a hint. */
+		uio_sys_munmap((void *)p, UIO_CTX_MAP_SIZE);
+		return NULL;
+	}
+	return (void *)p;
+}
+
+static void *uio_map_random(int fd)
+{
+	uint64_t slots = (UIO_CTX_ADDR_HI - UIO_CTX_ADDR_LO) / UIO_CTX_MAP_SIZE;
+
+	for (int tries = 0; tries < 64; tries++) {
+		uint64_t r = 0;
+		void *p;
+
+		if (uio_sys_getrandom(&r, sizeof(r)) != sizeof(r))
+			r = (uint64_t)(uintptr_t)&r * 0x9e3779b97f4a7c15ull + tries;
+		p = uio_map_at(fd, UIO_CTX_ADDR_LO + (r % slots) * UIO_CTX_MAP_SIZE);
+		if (p)
+			return p;
+	}
+	return NULL;
+}
+
+struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err)
+{
+	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
+			    .l_start = 0, .l_len = 1 };
+	struct uio_ctx *ctx;
+	int fd, rc;
+
+	rc = uio_uaccess_init();
+	if (rc)
+		goto out;
+	fd = uio_sys_memfd_create("uiommufd",
+				  (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+	if (fd < 0) {
+		rc = fd;
+		goto out;
+	}
+	rc = uio_sys_ftruncate(fd, UIO_CTX_MAP_SIZE);
+	if (rc)
+		goto out_close;
+	ctx = uio_map_random(fd);
+	if (!ctx) {
+		rc = -ENOMEM;
+		goto out_close;
+	}
+	rc = uio_ctx_init_lock(ctx);
+	if (rc)
+		goto out_unmap;
+	ctx->version = UIO_CTX_VERSION;
+	ctx->header_size = sizeof(*ctx);
+	ctx->map_size = UIO_CTX_MAP_SIZE;
+	ctx->base = (uintptr_t)ctx;
+	ctx->account_mode = UIO_ACCOUNT_USER;
+	uio_arena_init(&ctx->arena, ctx + 1, (char *)ctx + UIO_CTX_MAP_SIZE);
+	uio_objtable_init(&ctx->objs);
+	rc = uio_sys_fcntl(fd, F_OFD_SETLK, &lk);
+	if (rc)
+		goto out_unmap;
+	/* Published last: a reader that sees the magic sees a whole header. */
+	__atomic_store_n(&ctx->magic, UIO_CTX_MAGIC, __ATOMIC_RELEASE);
+	*fd_out = fd;
+	return ctx;
+
+out_unmap:
+	uio_sys_munmap(ctx, UIO_CTX_MAP_SIZE);
+out_close:
+	uio_sys_close(fd);
+out:
+	*err = rc;
+	return NULL;
+}
+
+/* Map the context behind fd into this process; NULL if fd is not one. */
+struct uio_ctx *uio_ctx_map_fd(int fd, int *err)
+{
+	struct uio_ctx hdr;
+	struct uio_ctx *ctx;
+	long n;
+
+	*err = -ENOTTY;
+	n = uio_sys_pread(fd, &hdr, offsetof(struct uio_ctx, lock), 0);
+	if (n != (long)offsetof(struct uio_ctx, lock) ||
+	    hdr.magic != UIO_CTX_MAGIC || hdr.version != UIO_CTX_VERSION ||
+	    hdr.map_size != UIO_CTX_MAP_SIZE || hdr.base % UIO_CTX_MAP_SIZE)
+		return NULL;
+	if (uio_uaccess_init())
+		return NULL;
+	ctx = uio_map_at(fd, hdr.base);
+	if (!ctx) {
+		/* The address is taken in this process: cannot serve it here. */
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = 0;
+	return ctx;
+}
+
+void uio_ctx_unmap(struct uio_ctx *ctx)
+{
+	uio_sys_munmap(ctx, UIO_CTX_MAP_SIZE);
+}
+
+/* The last close: tear everything down, as the kernel's release does. */
+void uio_ctx_release(struct uio_ctx *ctx)
+{
+	uio_ctx_lock(ctx);
+	if (!ctx->released) {
+		ctx->released = true;
+		uio_objtable_release_all(ctx);
+		uio_objtable_destroy(ctx);
+	}
+	uio_ctx_unlock(ctx);
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Process-local fd -> context map; see fdtable.h.
+ *
+ * Fast path: one atomic load per lookup for fds below UIO_FDTABLE_SIZE.
+ * Slow path (first sight of an fd number): fstat, then the registry of
+ * contexts already mapped in this process by inode, then a header read and
+ * a mapping. Negative answers are cached too; the preload layer forgets an
+ * fd number whenever it is closed or replaced.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+#include "core.h"
+#include "fdtable.h"
+#include "sys.h"
+
+#define UIO_FDTABLE_SIZE 65536
+#define UIO_FD_UNKNOWN ((uintptr_t)0)
+#define UIO_FD_NOT_CTX ((uintptr_t)1)
+#define UIO_REGISTRY_MAX 256
+
+static _Atomic(uintptr_t) uio_fdtable[UIO_FDTABLE_SIZE];
+
+struct uio_registry_entry {
+	dev_t dev;
+	ino_t ino;
+	struct uio_ctx *ctx;
+};
+
+static pthread_mutex_t uio_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct uio_registry_entry uio_registry[UIO_REGISTRY_MAX];
+static unsigned int uio_nregistry;
+
+static struct uio_ctx *uio_registry_find(dev_t dev, ino_t ino)
+{
+	for (unsigned int i = 0; i < uio_nregistry; i++)
+		if (uio_registry[i].dev == dev && uio_registry[i].ino == ino)
+			return uio_registry[i].ctx;
+	return NULL;
+}
+
+static int uio_registry_add(dev_t dev, ino_t ino, struct uio_ctx *ctx)
+{
+	if (uio_nregistry == UIO_REGISTRY_MAX)
+		return -EMFILE;
+	uio_registry[uio_nregistry++] = (struct uio_registry_entry){ dev, ino, ctx };
+	return 0;
+}
+
+void uio_registry_remove(struct uio_ctx *ctx)
+{
+	pthread_mutex_lock(&uio_registry_lock);
+	for (unsigned int i = 0; i < uio_nregistry; i++) {
+		if (uio_registry[i].ctx == ctx) {
+			uio_registry[i] = uio_registry[--uio_nregistry];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&uio_registry_lock);
+	for (unsigned int fd = 0; fd < UIO_FDTABLE_SIZE; fd++)
+		if (atomic_load_explicit(&uio_fdtable[fd], memory_order_relaxed) ==
+		    (uintptr_t)ctx)
+			atomic_store(&uio_fdtable[fd], UIO_FD_UNKNOWN);
+}
+
+/* Register a context this process just created. */
+int uio_registry_add_fd(int fd, struct uio_ctx *ctx)
+{
+	struct stat st;
+	int rc = uio_sys_fstat(fd, &st);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&uio_registry_lock);
+	rc = uio_registry_add(st.st_dev, st.st_ino, ctx);
+	pthread_mutex_unlock(&uio_registry_lock);
+	if (!rc)
+		uio_fd_remember(fd, ctx);
+	return rc;
+}
+
+static struct uio_ctx *uio_fd_resolve(int fd)
+{
+	struct uio_ctx *ctx;
+	struct stat st;
+	int err;
+
+	if (uio_sys_fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return NULL;
+	pthread_mutex_lock(&uio_registry_lock);
+	ctx = uio_registry_find(st.st_dev, st.st_ino);
+	if (!ctx) {
+		ctx = uio_ctx_map_fd(fd, &err);
+		if (ctx && uio_registry_add(st.st_dev, st.st_ino, ctx)) {
+			uio_ctx_unmap(ctx);
+			ctx = NULL;
+		}
+	}
+	pthread_mutex_unlock(&uio_registry_lock);
+	return ctx;
+}
+
+struct uio_ctx *uio_fd_lookup(int fd)
+{
+	uintptr_t v;
+	struct uio_ctx *ctx;
+
+	if (fd < 0)
+		return NULL;
+	if (fd >= UIO_FDTABLE_SIZE)
+		return uio_fd_resolve(fd);
+	v = atomic_load_explicit(&uio_fdtable[fd], memory_order_acquire);
+	if (v == UIO_FD_NOT_CTX)
+		return NULL;
+	if (v != UIO_FD_UNKNOWN)
+		return (struct uio_ctx *)v;
+	ctx = uio_fd_resolve(fd);
+	/* Only cache answers about fds that exist. */
+	if (ctx || uio_sys_fcntl(fd, F_GETFD, NULL) >= 0)
+		atomic_store_explicit(&uio_fdtable[fd],
+				      ctx ? (uintptr_t)ctx : UIO_FD_NOT_CTX,
+				      memory_order_release);
+	return ctx;
+}
+
+void uio_fd_forget(int fd)
+{
+	if (fd >= 0 && fd < UIO_FDTABLE_SIZE)
+		atomic_store_explicit(&uio_fdtable[fd], UIO_FD_UNKNOWN,
+				      memory_order_release);
+}
+
+void uio_fd_forget_range(unsigned int lo, unsigned int hi)
+{
+	if (hi >= UIO_FDTABLE_SIZE)
+		hi = UIO_FDTABLE_SIZE - 1;
+	for (unsigned int fd = lo; fd <= hi && lo <= hi; fd++)
+		uio_fd_forget((int)fd);
+}
+
+void uio_fd_remember(int fd, struct uio_ctx *ctx)
+{
+	if (fd >= 0 && fd < UIO_FDTABLE_SIZE)
+		atomic_store_explicit(&uio_fdtable[fd], (uintptr_t)ctx,
+				      memory_order_release);
+}

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: MIT
+/*
+ * io_pagetable: the IOVA space of an IOAS.
+ *
+ * `used` holds areas and reserved ranges together; it answers "which area
+ * covers this IOVA" and "where is the first free hole that fits" in
+ * O(log n). `reserved` holds the reserved ranges alone (IOVA_RANGES reports
+ * its holes) and `allowed` the user's allowed ranges.
+ *
+ * Errors follow the kernel's checks and their order exactly; the order is
+ * visible to programs when several checks fail at once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+#define UIO_ULONG_MAX UINT64_MAX
+
+static inline uint64_t uio_area_iova(const struct uio_area *a)
+{
+	return a->node.start;
+}
+
+static inline uint64_t uio_area_last(const struct uio_area *a)
+{
+	return a->node.last;
+}
+
+static struct uio_area *uio_area_first(struct uio_iopt *iopt, uint64_t start,
+				       uint64_t last)
+{
+	struct uio_itree_node *n =
+		uio_itree_iter_first(&iopt->used, start, last, UIO_KIND_AREA);
+
+	return n ? uio_container_of(n, struct uio_area, node) : NULL;
+}
+
+static struct uio_area *uio_area_next(struct uio_area *a, uint64_t start,
+				      uint64_t last)
+{
+	struct uio_itree_node *n =
+		uio_itree_iter_next(&a->node, start, last, UIO_KIND_AREA);
+
+	return n ? uio_container_of(n, struct uio_area, node) : NULL;
+}
+
+void uio_iopt_init(struct uio_iopt *iopt)
+{
+	uio_itree_init(&iopt->used);
+	uio_itree_init(&iopt->reserved);
+	uio_itree_init(&iopt->allowed);
+	/* No domain or access constrains it yet: byte granular, as the kernel. */
+	iopt->iova_alignment = 1;
+}
+
+void uio_allowed_tree_free(struct uio_ctx *ctx, struct uio_itree *t)
+{
+	struct uio_itree_node *n;
+
+	while ((n = uio_itree_first(t))) {
+		uio_itree_remove(t, n);
+		uio_delete(ctx, uio_container_of(n, struct uio_allowed, node));
+	}
+}
+
+void uio_iopt_destroy(struct uio_ctx *ctx, struct uio_iopt *iopt)
+{
+	uio_iopt_remove_reserved_iova(ctx, iopt, NULL);
+	uio_allowed_tree_free(ctx, &iopt->allowed);
+}
+
+/* ------------------------------------------------------------------ */
+/* automatic IOVA */
+
+static uint64_t uio_roundup_pow2(uint64_t v)
+{
+	return v <= 1 ? 1 : 1ull << (64 - __builtin_clzll(v - 1));
+}
+
+/*
+ * Whether [start, last] holds length bytes at an address aligned to
+ * `alignment` with the low bits of page_offset; *start becomes that address.
+ * This is the kernel's test, including its refusal when the aligned start
+ * is the very last byte.
+ */
+static bool uio_alloc_check_range(uint64_t *start, uint64_t last,
+				  uint64_t length, uint64_t alignment,
+				  uint64_t page_offset)
+{
+	uint64_t aligned;
+
+	if (__builtin_add_overflow(*start, alignment - 1, &aligned))
+		return false;
+	aligned &= ~(alignment - 1);
+	aligned |= page_offset;
+	if (aligned >= last || last - aligned < length - 1)
+		return false;
+	*start = aligned;
+	return true;
+}
+
+/* First fit of the free holes of `used` within [lo, hi]. */
+static bool uio_alloc_in_span(struct uio_iopt *iopt, uint64_t lo, uint64_t hi,
+			      uint64_t length, uint64_t alignment,
+			      uint64_t page_offset, uint64_t *iova)
+{
+	uint64_t hs, hl;
+
+	while (lo <= hi &&
+	       uio_itree_find_hole(&iopt->used, lo, hi, length, &hs, &hl)) {
+		uint64_t s = hs;
+
+		if (uio_alloc_check_range(&s, hl, length, alignment, page_offset)) {
+			*iova = s;
+			return true;
+		}
+		if (hl >= hi)
+			break;
+		lo = hl + 1;
+	}
+	return false;
+}
+
+static int uio_iopt_alloc_iova(struct uio_iopt *iopt, uint64_t *iova,
+			       uint64_t uptr, uint64_t length)
+{
+	const uint64_t lo = UIO_PAGE_SIZE, hi = UIO_ULONG_MAX - UIO_PAGE_SIZE;
+	uint64_t page_offset = uptr % UIO_PAGE_SIZE;
+	uint64_t alignment;
+	struct uio_itree_span span;
+
+	if (length == 0 || length >= UIO_ULONG_MAX / 2)
+		return -EOVERFLOW;
+
+	alignment = uio_roundup_pow2(length);
+	if (uptr && (1ull << __builtin_ctzll(uptr)) < alignment)
+		alignment = 1ull << __builtin_ctzll(uptr);
+	if (alignment >= UIO_MAX_IOVA_ALIGNMENT)
+		alignment = UIO_MAX_IOVA_ALIGNMENT;
+	if (alignment < iopt->iova_alignment)
+		return -EINVAL;
+
+	if (uio_itree_empty(&iopt->allowed)) {
+		uint64_t s = lo;
+
+		if (uio_alloc_check_range(&s, hi, length, alignment, page_offset) &&
+		    uio_alloc_in_span(iopt, lo, hi, length, alignment,
+				      page_offset, iova))
+			return 0;
+		return -ENOSPC;
+	}
+	for (uio_itree_span_first(&span, &iopt->allowed, lo, hi);
+	     !uio_itree_span_done(&span); uio_itree_span_next(&span)) {
+		uint64_t s = span.start;
+
+		if (span.is_hole ||
+		    !uio_alloc_check_range(&s, span.last, length, alignment,
+					   page_offset))
+			continue;
+		if (uio_alloc_in_span(iopt, span.start, span.last, length,
+				      alignment, page_offset, iova))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+static int uio_iopt_check_iova(struct uio_iopt *iopt, uint64_t iova,
+			       uint64_t length)
+{
+	uint64_t last;
+
+	if (iova & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (uio_itree_iter_first(&iopt->reserved, iova, last,
+				 UIO_ITREE_ALL_KINDS))
+		return -EINVAL;
+	if (uio_area_first(iopt, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* mapping */
+
+static int uio_iopt_insert_area(struct uio_iopt *iopt, struct uio_area *area,
+				struct uio_pages *pages, uint64_t iova,
+				uint64_t start_byte, uint64_t length, int prot)
+{
+	uint64_t last_byte;
+
+	if ((prot & UIO_PROT_WRITE) && !pages->writable)
+		return -EPERM;
+	area->prot = prot;
+	if ((start_byte % UIO_PAGE_SIZE) & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	area->node.start = iova;
+	if (__builtin_add_overflow(iova, length - 1, &area->node.last))
+		return -EOVERFLOW;
+	if (__builtin_add_overflow(start_byte, length - 1, &last_byte) ||
+	    last_byte / UIO_PAGE_SIZE >= pages->npages)
+		return -EOVERFLOW;
+	area->start_byte = start_byte;
+	area->node.kind = UIO_KIND_AREA;
+	uio_itree_insert(&iopt->used, &area->node);
+	return 0;
+}
+
+static void uio_area_free(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			  struct uio_area *area, bool inserted)
+{
+	if (inserted) {
+		uio_itree_remove(&iopt->used, &area->node);
+		ctx->nareas--;
+	}
+	uio_delete(ctx, area);
+}
+
+void uio_pages_list_free(struct uio_ctx *ctx, struct uio_pages_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (list->elm[i].pages)
+			uio_pages_put(ctx, list->elm[i].pages);
+	free(list->elm);
+	memset(list, 0, sizeof(*list));
+}
+
+static int uio_pages_list_add(struct uio_pages_list *list,
+			      struct uio_pages *pages, uint64_t start_byte,
+			      uint64_t length)
+{
+	if (list->n == list->cap) {
+		size_t ncap = list->cap ? list->cap * 2 : 4;
+		struct uio_pages_elm *n = realloc(list->elm, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		list->elm = n;
+		list->cap = ncap;
+	}
+	list->elm[list->n++] = (struct uio_pages_elm){
+		.pages = pages, .start_byte = start_byte, .length = length };
+	return 0;
+}
+
+/*
+ * Insert one area per element of list, back to back from *iova (chosen here
+ * when flags has UIO_IOPT_ALLOC_IOVA). On success the areas own the list's
+ * pages references; on failure nothing changed and the list still owns them.
+ */
+int uio_iopt_map_pages(struct uio_ctx *ctx, struct uio_iopt *iopt,
+		       struct uio_pages_list *list, uint64_t length,
+		       uint64_t *iova, int prot, unsigned int flags)
+{
+	size_t i, inserted = 0;
+	uint64_t cur;
+	int rc = 0;
+
+	for (i = 0; i < list->n; i++) {
+		list->elm[i].area = uio_new(ctx, struct uio_area);
+		if (!list->elm[i].area) {
+			rc = -ENOMEM;
+			goto out_free_areas;
+		}
+	}
+
+	if ((length & (iopt->iova_alignment - 1)) || !length) {
+		rc = -EINVAL;
+		goto out_free_areas;
+	}
+	if (flags & UIO_IOPT_ALLOC_IOVA) {
+		rc = uio_iopt_alloc_iova(iopt, iova,
+					 list->elm[0].pages->uptr +
+						 list->elm[0].start_byte,
+					 length);
+		if (rc)
+			goto out_free_areas;
+	} else {
+		rc = uio_iopt_check_iova(iopt, *iova, length);
+		if (rc)
+			goto out_free_areas;
+	}
+
+	cur = *iova;
+	for (i = 0; i < list->n; i++) {
+		struct uio_pages_elm *e = &list->elm[i];
+
+		rc = uio_iopt_insert_area(iopt, e->area, e->pages, cur,
+					  e->start_byte, e->length, prot);
+		if (rc)
+			goto out_free_areas;
+		ctx->nareas++;
+		inserted++;
+		cur += e->length;
+	}
+
+	/* Finalize: the areas take over the pages references. */
+	for (i = 0; i < list->n; i++) {
+		list->elm[i].area->pages = list->elm[i].pages;
+		list->elm[i].pages = NULL;
+		list->elm[i].area = NULL;
+	}
+	return 0;
+
+out_free_areas:
+	for (i = 0; i < list->n; i++) {
+		if (list->elm[i].area)
+			uio_area_free(ctx, iopt, list->elm[i].area, i < inserted);
+		list->elm[i].area = NULL;
+	}
+	return rc;
+}
+
+int uio_iopt_map_user_pages(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			    uint64_t *iova, uintptr_t uptr, uint64_t length,
+			    int prot, unsigned int flags)
+{
+	struct uio_pages_elm elm = { 0 };
+	struct uio_pages_list list = { .elm = &elm, .n = 1, .cap = 1 };
+	int rc;
+
+	elm.pages = uio_pages_alloc(ctx, uptr, length, prot & UIO_PROT_WRITE, &rc);
+	if (!elm.pages)
+		return rc;
+	elm.start_byte = uptr - elm.pages->uptr;
+	elm.length = length;
+
+	rc = uio_iopt_map_pages(ctx, iopt, &list, length, iova, prot, flags);
+	if (rc)
+		uio_pages_put(ctx, elm.pages);
+	return rc;
+}
+
+/*
+ * Collect the pages behind [iova, iova + length), which must be covered by
+ * areas with no gap between them (ENOENT otherwise).
+ */
+int uio_iopt_get_pages(struct uio_iopt *iopt, uint64_t iova, uint64_t length,
+		       struct uio_pages_list *list)
+{
+	struct uio_area *area;
+	uint64_t last, cur = iova;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	for (area = uio_area_first(iopt, iova, iova); area;
+	     area = uio_area_next(area, cur, last)) {
+		uint64_t end = uio_area_last(area) < last ? uio_area_last(area) : last;
+
+		if (uio_area_iova(area) > cur)
+			break;
+		rc = uio_pages_list_add(list, area->pages,
+					area->start_byte + (cur - uio_area_iova(area)),
+					end - cur + 1);
+		if (rc)
+			goto err_free;
+		uio_pages_get(area->pages);
+		if (end == last)
+			return 0;
+		cur = end + 1;
+	}
+	rc = -ENOENT;
+err_free:
+	while (list->n) {
+		struct uio_pages_elm *e = &list->elm[--list->n];
+
+		e->pages->refs--; /* still referenced by its area */
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* unmapping */
+
+static int uio_iopt_unmap_range(struct uio_ctx *ctx, struct uio_iopt *iopt,
+				uint64_t start, uint64_t last,
+				uint64_t *unmapped)
+{
+	uint64_t unmapped_bytes = 0;
+	struct uio_area *area;
+	int rc = 0;
+
+	/*
+	 * Whole areas only. A range that cuts an area stops the walk with
+	 * ENOENT; areas already removed stay removed, as in the kernel.
+	 */
+	while ((area = uio_area_first(iopt, start, last))) {
+		uint64_t area_first = uio_area_iova(area);
+		uint64_t area_last = uio_area_last(area);
+		struct uio_pages *pages = area->pages;
+
+		if (area_first < start || area_last > last) {
+			rc = -ENOENT;
+			break;
+		}
+		uio_area_free(ctx, iopt, area, true);
+		uio_pages_put(ctx, pages);
+		unmapped_bytes += area_last - area_first + 1;
+		if (area_last >= last)
+			break;
+		start = area_last + 1;
+	}
+	if (unmapped)
+		*unmapped = unmapped_bytes;
+	return rc;
+}
+
+int uio_iopt_unmap_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			uint64_t iova, uint64_t length, uint64_t *unmapped)
+{
+	uint64_t last;
+
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return uio_iopt_unmap_range(ctx, iopt, iova, last, unmapped);
+}
+
+int uio_iopt_unmap_all(struct uio_ctx *ctx, struct uio_iopt *iopt,
+		       uint64_t *unmapped)
+{
+	return uio_iopt_unmap_range(ctx, iopt, 0, UIO_ULONG_MAX, unmapped);
+}
+
+/* ------------------------------------------------------------------ */
+/* allowed and reserved ranges */
+
+/*
+ * Swap in a new allowed set; refused with EADDRINUSE if any allowed range
+ * would cover a reserved one. On success *allowed holds the old set.
+ */
+int uio_iopt_set_allow_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			    struct uio_itree *allowed)
+{
+	struct uio_itree_node *n;
+
+	(void)ctx;
+	for (n = uio_itree_first(allowed); n; n = uio_itree_next(n))
+		if (uio_itree_iter_first(&iopt->reserved, n->start, n->last,
+					 UIO_ITREE_ALL_KINDS))
+			return -EADDRINUSE;
+	struct uio_itree old = iopt->allowed;
+	iopt->allowed = *allowed;
+	*allowed = old;
+	return 0;
+}
+
+int uio_iopt_reserve_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			  uint64_t start, uint64_t last, const void *owner)
+{
+	struct uio_reserved *r;
+
+	if (uio_area_first(iopt, start, last) ||
+	    uio_itree_iter_first(&iopt->allowed, start, last,
+				 UIO_ITREE_ALL_KINDS))
+		return -EADDRINUSE;
+	r = uio_new(ctx, struct uio_reserved);
+	if (!r)
+		return -ENOMEM;
+	r->owner = owner;
+	r->node.start = r->used_node.start = start;
+	r->node.last = r->used_node.last = last;
+	r->node.kind = UIO_KIND_RESERVED;
+	r->used_node.kind = UIO_KIND_RESERVED;
+	uio_itree_insert(&iopt->reserved, &r->node);
+	uio_itree_insert(&iopt->used, &r->used_node);
+	return 0;
+}
+
+void uio_iopt_remove_reserved_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+				   const void *owner)
+{
+	struct uio_itree_node *n, *next;
+
+	for (n = uio_itree_first(&iopt->reserved); n; n = next) {
+		struct uio_reserved *r = uio_container_of(n, struct uio_reserved, node);
+
+		next = uio_itree_next(n);
+		if (owner && r->owner != owner)
+			continue;
+		uio_itree_remove(&iopt->reserved, &r->node);
+		uio_itree_remove(&iopt->used, &r->used_node);
+		uio_delete(ctx, r);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* alignment */
+
+static int uio_iopt_check_iova_alignment(struct uio_iopt *iopt,
+					 uint64_t new_alignment)
+{
+	uint64_t mask = new_alignment - 1;
+	struct uio_area *area;
+
+	for (area = uio_area_first(iopt, 0, UIO_ULONG_MAX); area;
+	     area = uio_area_next(area, 0, UIO_ULONG_MAX))
+		if ((uio_area_iova(area) & mask) ||
+		    ((uio_area_last(area) - uio_area_iova(area) + 1) & mask) ||
+		    ((area->start_byte % UIO_PAGE_SIZE) & mask))
+			return -EADDRINUSE;
+	return 0;
+}
+
+/* No domains or accesses yet: only the large-pages switch matters. */
+static int uio_iopt_calculate_iova_alignment(struct uio_iopt *iopt)
+{
+	uint64_t align = iopt->disable_large_pages ? UIO_PAGE_SIZE : 1;
+	int rc;
+
+	if (align > iopt->iova_alignment) {
+		rc = uio_iopt_check_iova_alignment(iopt, align);
+		if (rc)
+			return rc;
+	}
+	iopt->iova_alignment = align;
+	return 0;
+}
+
+int uio_iopt_disable_large_pages(struct uio_iopt *iopt)
+{
+	int rc;
+
+	if (iopt->disable_large_pages)
+		return 0;
+	iopt->disable_large_pages = true;
+	rc = uio_iopt_calculate_iova_alignment(iopt);
+	if (rc)
+		iopt->disable_large_pages = false;
+	return rc;
+}
+
+void uio_iopt_enable_large_pages(struct uio_iopt *iopt)
+{
+	iopt->disable_large_pages = false;
+	uio_iopt_calculate_iova_alignment(iopt);
+}
+
+/* Invariants of one io page table; 0 or -1. */
+int uio_iopt_check(struct uio_iopt *iopt)
+{
+	struct uio_area *area, *prev = NULL;
+
+	if (uio_itree_check(&iopt->used) || uio_itree_check(&iopt->reserved) ||
+	    uio_itree_check(&iopt->allowed))
+		return -1;
+	for (area = uio_area_first(iopt, 0, UIO_ULONG_MAX); area;
+	     area = uio_area_next(area, 0, UIO_ULONG_MAX)) {
+		uint64_t len = uio_area_last(area) - uio_area_iova(area) + 1;
+
+		if (!area->pages || area->pages->refs == 0)
+			return -1;
+		if ((area->start_byte + len - 1) / UIO_PAGE_SIZE >=
+		    area->pages->npages)
+			return -1;
+		if (prev && uio_area_last(prev) >= uio_area_iova(area))
+			return -1;
+		if (uio_itree_iter_first(&iopt->reserved, uio_area_iova(area),
+					 uio_area_last(area), UIO_ITREE_ALL_KINDS))
+			return -1;
+		prev = area;
+	}
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * itree: an intrusive, augmented balanced interval tree over inclusive
+ * 64-bit ranges [start, last].
+ *
+ * Concepts
+ * --------
+ * node      Embedded in the caller's struct (container_of). The caller sets
+ *           start, last and kind before insert and must not change them while
+ *           the node is in a tree. Nodes may overlap each other.
+ * kind      One bit chosen by the caller (e.g. AREA, RESERVED). Queries take
+ *           a mask and see only nodes whose kind is in it.
+ * hole      A maximal run of addresses covered by no node of the tree (of any
+ *           kind). hole search is O(log n) per candidate returned.
+ *
+ * Every subtree carries min start, max last, the OR of kinds and the largest
+ * hole strictly between its own nodes, so overlap queries and first-fit hole
+ * search never visit unrelated subtrees.
+ *
+ * The tree allocates nothing: nodes live wherever the caller put them (in
+ * uiommufd, in the shared arena). Not thread-safe; callers lock.
+ *
+ * Why not a library: the kernel's interval_tree and libbsd's <sys/tree.h>
+ * offer one augmented value; first-fit hole search needs three (max last,
+ * min start, max hole) kept exact across rotations, plus a kind mask.
+ */
+#ifndef UIO_ITREE_H
+#define UIO_ITREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct uio_itree_node {
+	uint64_t start;
+	uint64_t last;
+	uint32_t kind;
+	/* private to itree.c */
+	uint32_t sub_kinds;
+	int32_t height;
+	uint32_t pad_;
+	uint64_t sub_start;
+	uint64_t sub_last;
+	uint64_t sub_gap;  /* largest hole strictly between nodes of the subtree; 0 if none */
+	struct uio_itree_node *left, *right, *parent;
+};
+
+struct uio_itree {
+	struct uio_itree_node *root;
+	uint64_t count;
+};
+
+static inline void uio_itree_init(struct uio_itree *t)
+{
+	t->root = NULL;
+	t->count = 0;
+}
+
+static inline bool uio_itree_empty(const struct uio_itree *t)
+{
+	return t->root == NULL;
+}
+
+#define UIO_ITREE_ALL_KINDS 0xffffffffu
+
+/* Insert n (start <= last required). Duplicates and overlaps are allowed. */
+void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n);
+/* Remove n, which must be in t. */
+void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n);
+
+/*
+ * The node with the lowest start (ties: any order, but stable iteration) that
+ * intersects [start, last] and has kind in kinds, or NULL.
+ */
+struct uio_itree_node *uio_itree_iter_first(const struct uio_itree *t,
+					    uint64_t start, uint64_t last,
+					    uint32_t kinds);
+/* The next node after n in iteration order with the same constraints. */
+struct uio_itree_node *uio_itree_iter_next(const struct uio_itree_node *n,
+					   uint64_t start, uint64_t last,
+					   uint32_t kinds);
+
+/* In-order first / next over all nodes (sorted by start). */
+struct uio_itree_node *uio_itree_first(const struct uio_itree *t);
+struct uio_itree_node *uio_itree_next(const struct uio_itree_node *n);
+
+/*
+ * First-fit hole search. Finds the lowest hole H of the tree (all kinds)
+ * such that H' = H clipped to [lo, hi] is non-empty, starts at or after lo
+ * and has size (H'.last - H'.start + 1) >= min_size (min_size >= 1).
+ * Stores H' in *hole_start / *hole_last and returns true; false if none.
+ * Callers iterate by calling again with lo = *hole_last + 1 (stop when
+ * *hole_last == hi or == UINT64_MAX). O(log n) per call.
+ */
+bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
+			 uint64_t min_size, uint64_t *hole_start,
+			 uint64_t *hole_last);
+
+/*
+ * Span iteration as the kernel's interval_tree_span_iter: walks [lo, hi] as
+ * alternating used and hole spans. Used spans merge nodes that overlap or
+ * touch (last + 1 == next start). O(log n) per step.
+ */
+struct uio_itree_span {
+	uint64_t start, last;
+	bool is_hole;
+	/* private */
+	uint64_t lo_, hi_;
+	bool done_;
+	const struct uio_itree *t_;
+};
+void uio_itree_span_first(struct uio_itree_span *s, const struct uio_itree *t,
+			  uint64_t lo, uint64_t hi);
+void uio_itree_span_next(struct uio_itree_span *s);
+static inline bool uio_itree_span_done(const struct uio_itree_span *s)
+{
+	return s->done_;
+}
+
+/* Debug: verify every augmented field and balance. Returns 0 or -1. */
+int uio_itree_check(const struct uio_itree *t);
+
+#endif

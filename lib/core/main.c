@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ioctl dispatcher and the public entry points.
+ *
+ * Every command is a row of uio_ioctl_ops: its struct size, the offset of
+ * the end of its last mandatory field, its ioctl number and its handler. The
+ * generic part is done once, here, in the kernel's order: read the leading
+ * size word (EFAULT), match the number (ENOTTY), size below the minimum
+ * (EINVAL), then copy in the struct: a shorter user struct is zero-extended,
+ * a longer one must have an all-zero tail (E2BIG). Handlers answer with
+ * uio_ucmd_respond(), which copies back min(user size, struct size) bytes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <uiommufd/uapi.h>
+#include <uiommufd/uiommufd.h>
+
+#include "core.h"
+#include "fdtable.h"
+#include "sys.h"
+#include "uaccess.h"
+
+#define UIO_EXPORT __attribute__((visibility("default")))
+
+union uio_ucmd_buffer {
+	struct iommu_destroy destroy;
+	struct iommu_ioas_alloc alloc;
+	struct iommu_ioas_allow_iovas allow_iovas;
+	struct iommu_ioas_copy ioas_copy;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map map;
+	struct iommu_ioas_unmap unmap;
+	struct iommu_option option;
+};
+
+struct uio_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned long ioctl_num;
+	int (*execute)(struct uio_ucmd *ucmd);
+};
+
+#define UIO_OFFSETOFEND(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+
+#define UIO_IOCTL_OP(_ioctl, _fn, _struct, _last)                        \
+	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                         \
+		.size = sizeof(_struct),                                 \
+		.min_size = UIO_OFFSETOFEND(_struct, _last),             \
+		.ioctl_num = _ioctl,                                     \
+		.execute = _fn,                                          \
+	}
+
+static int uio_destroy(struct uio_ucmd *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd->cmd;
+
+	return uio_obj_remove(ucmd->ctx, cmd->id);
+}
+
+static int uio_option(struct uio_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->option_id) {
+	case IOMMU_OPTION_RLIMIT_MODE:
+		rc = uio_option_rlimit_mode(ucmd);
+		break;
+	case IOMMU_OPTION_HUGE_PAGES:
+		rc = uio_ioas_option(ucmd);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc)
+		return rc;
+	/* Only val64 goes back, as in the kernel. */
+	return uio_copy_to_user((char *)ucmd->ubuffer +
+					offsetof(struct iommu_option, val64),
+				&cmd->val64, sizeof(cmd->val64));
+}
+
+static const struct uio_ioctl_op uio_ioctl_ops[] = {
+	UIO_IOCTL_OP(IOMMU_DESTROY, uio_destroy, struct iommu_destroy, id),
+	UIO_IOCTL_OP(IOMMU_IOAS_ALLOC, uio_ioas_alloc_ioctl,
+		     struct iommu_ioas_alloc, out_ioas_id),
+	UIO_IOCTL_OP(IOMMU_IOAS_ALLOW_IOVAS, uio_ioas_allow_iovas,
+		     struct iommu_ioas_allow_iovas, allowed_iovas),
+	UIO_IOCTL_OP(IOMMU_IOAS_COPY, uio_ioas_copy, struct iommu_ioas_copy,
+		     src_iova),
+	UIO_IOCTL_OP(IOMMU_IOAS_IOVA_RANGES, uio_ioas_iova_ranges,
+		     struct iommu_ioas_iova_ranges, out_iova_alignment),
+	UIO_IOCTL_OP(IOMMU_IOAS_MAP, uio_ioas_map, struct iommu_ioas_map, iova),
+	UIO_IOCTL_OP(IOMMU_IOAS_UNMAP, uio_ioas_unmap, struct iommu_ioas_unmap,
+		     length),
+	UIO_IOCTL_OP(IOMMU_OPTION, uio_option, struct iommu_option, val64),
+};
+
+#define UIO_NR_OPS (sizeof(uio_ioctl_ops) / sizeof(uio_ioctl_ops[0]))
+
+int uio_ucmd_respond(struct uio_ucmd *ucmd, size_t cmd_len)
+{
+	size_t n = ucmd->user_size < cmd_len ? ucmd->user_size : cmd_len;
+
+	return uio_copy_to_user(ucmd->ubuffer, ucmd->cmd, n);
+}
+
+/* The kernel's copy_struct_from_user(). */
+static int uio_copy_struct_from_user(void *dst, size_t ksize,
+				     const void *usrc, size_t usize)
+{
+	size_t n = usize < ksize ? usize : ksize;
+
+	if (usize > ksize) {
+		int zero = uio_user_is_zero((const char *)usrc + ksize,
+					    usize - ksize);
+
+		if (zero < 0)
+			return zero;
+		if (!zero)
+			return -E2BIG;
+	}
+	if (uio_copy_from_user(dst, usrc, n))
+		return -EFAULT;
+	if (n < ksize)
+		memset((char *)dst + n, 0, ksize - n);
+	return 0;
+}
+
+/* Commands outside the iommufd range: the VFIO type1 compat (not yet here). */
+static int uio_vfio_ioctl(struct uio_ctx *ctx, unsigned long cmd, void *arg)
+{
+	(void)ctx;
+	(void)cmd;
+	(void)arg;
+	return -ENOTTY;
+}
+
+static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
+{
+	const struct uio_ioctl_op *op;
+	union uio_ucmd_buffer buf;
+	struct uio_ucmd ucmd = { .ctx = ctx, .ubuffer = arg, .cmd = &buf };
+	unsigned int nr = _IOC_NR(cmd);
+	int rc;
+
+	if (_IOC_TYPE(cmd) != IOMMUFD_TYPE || nr < IOMMUFD_CMD_BASE ||
+	    nr - IOMMUFD_CMD_BASE >= UIO_NR_OPS)
+		return uio_vfio_ioctl(ctx, cmd, arg);
+	if (uio_copy_from_user(&ucmd.user_size, arg, sizeof(ucmd.user_size)))
+		return -EFAULT;
+	op = &uio_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (!op->execute || op->ioctl_num != cmd)
+		return -ENOTTY;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	rc = uio_copy_struct_from_user(&buf, op->size, arg, ucmd.user_size);
+	if (rc)
+		return rc;
+
+	uio_ctx_lock(ctx);
+	rc = op->execute(&ucmd);
+	uio_ctx_unlock(ctx);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* public API */
+
+UIO_EXPORT int uiommufd_open(int flags)
+{
+	struct uio_ctx *ctx;
+	int fd, rc;
+
+	ctx = uio_ctx_create(flags, &fd, &rc);
+	if (!ctx)
+		goto err;
+	rc = uio_registry_add_fd(fd, ctx);
+	if (rc) {
+		uio_ctx_unmap(ctx);
+		uio_sys_close(fd);
+		goto err;
+	}
+	return fd;
+err:
+	errno = -rc;
+	return -1;
+}
+
+static int uio_fd_valid(int fd)
+{
+	return uio_sys_fcntl(fd, F_GETFD, NULL) >= 0;
+}
+
+UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
+{
+	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	int rc;
+
+	if (!ctx) {
+		errno = uio_fd_valid(fd) ? ENOTTY : EBADF;
+		return -1;
+	}
+	rc = uio_dispatch(ctx, request, arg);
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+UIO_EXPORT int uiommufd_is_context_fd(int fd)
+{
+	int saved = errno;
+	int rc = uio_fd_lookup(fd) != NULL;
+
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Close fd; if that was the last reference to the open file in any process,
+ * release the context. See ctx.c for how the last close is recognised.
+ */
+UIO_EXPORT int uiommufd_close(int fd)
+{
+	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = 0, .l_len = 1 };
+	char path[64];
+	int probe, rc;
+
+	if (!ctx) {
+		uio_fd_forget(fd);
+		rc = uio_sys_close(fd);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	probe = uio_sys_openat(AT_FDCWD, path, O_RDWR | O_CLOEXEC);
+	uio_fd_forget(fd);
+	rc = uio_sys_close(fd);
+	if (probe < 0)
+		goto out;
+	if (!rc && !uio_sys_fcntl(probe, F_OFD_GETLK, &lk) &&
+	    lk.l_type == F_UNLCK) {
+		uio_ctx_release(ctx);
+		uio_registry_remove(ctx);
+		uio_ctx_unmap(ctx);
+	}
+	uio_sys_close(probe);
+out:
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+UIO_EXPORT int uiommufd_stats(int fd, struct uiommufd_stats *st)
+{
+	struct uio_ctx *ctx = uio_fd_lookup(fd);
+
+	if (!ctx) {
+		errno = ENOTTY;
+		return -1;
+	}
+	uio_ctx_lock(ctx);
+	st->objects = ctx->objs.count;
+	st->areas = ctx->nareas;
+	st->pages_objs = ctx->npages_objs;
+	st->pinned_pages = ctx->npinned;
+	st->arena_bytes = ctx->arena.bytes_in_use;
+	uio_ctx_unlock(ctx);
+	return 0;
+}
+
+UIO_EXPORT int uiommufd_check(int fd)
+{
+	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	int bad = 0;
+
+	if (!ctx) {
+		errno = ENOTTY;
+		return -1;
+	}
+	uio_ctx_lock(ctx);
+	for (uint32_t id = 1; id < ctx->objs.next_id; id++) {
+		struct uio_obj *obj = ctx->objs.slots[id];
+
+		if (obj && obj->live && obj->type == UIO_OBJ_IOAS &&
+		    uio_iopt_check(&uio_container_of(obj, struct uio_ioas, obj)->iopt))
+			bad = 1;
+	}
+	uio_ctx_unlock(ctx);
+	if (bad) {
+		errno = EUCLEAN;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Runs every test: builds with gcc and with clang (-Werror), runs the unit and
+# conformance suites with each, then again under ASan+UBSan, then the
+# benchmarks in quick mode (they print ratios; they do not decide pass/fail).
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh
+run() {
+	dir=$1; shift
+	[ -d "$dir" ] || "$@" "$dir" >/dev/null
+	ninja -C "$dir" >/dev/null
+	meson test -C "$dir" --print-errorlogs
+}
+echo "== gcc"
+run build-gcc env CC=gcc meson setup
+echo "== clang"
+run build-clang env CC=clang meson setup
+echo "== gcc, ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	run build-asan env CC=gcc meson setup -Db_sanitize=address,undefined -Db_lundef=false
+echo "== bench (quick)"
+build-gcc/bench/bench_ioas --quick

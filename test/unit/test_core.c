@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the core through the public C API, in process (no preload):
+ * object ids, the arena's accounting, invariants after many maps, EFAULT for
+ * bad command pointers, and release on the last close.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <uiommufd/uapi.h>
+#include <uiommufd/uiommufd.h>
+
+#include "arena.h"
+#include "core.h"
+
+static uint32_t ioas_alloc(int fd)
+{
+	struct iommu_ioas_alloc c = { .size = sizeof(c) };
+
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_ALLOC, &c), 0);
+	return c.out_ioas_id;
+}
+
+static int destroy(int fd, uint32_t id)
+{
+	struct iommu_destroy d = { .size = sizeof(d), .id = id };
+
+	return uiommufd_ioctl(fd, IOMMU_DESTROY, &d);
+}
+
+static void test_ids_lowest_free(void **state)
+{
+	int fd = uiommufd_open(O_RDWR);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ioas_alloc(fd), 1);
+	assert_int_equal(ioas_alloc(fd), 2);
+	assert_int_equal(ioas_alloc(fd), 3);
+	assert_int_equal(ioas_alloc(fd), 4);
+	assert_int_equal(destroy(fd, 3), 0);
+	assert_int_equal(destroy(fd, 2), 0);
+	assert_int_equal(destroy(fd, 2), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(ioas_alloc(fd), 2);
+	assert_int_equal(ioas_alloc(fd), 3);
+	assert_int_equal(ioas_alloc(fd), 5);
+	assert_int_equal(destroy(fd, 0), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(uiommufd_close(fd), 0);
+}
+
+static void test_arena_returns_to_baseline(void **state)
+{
+	int fd = uiommufd_open(O_RDWR);
+	struct uiommufd_stats st0, st;
+	char *buf = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)state;
+	assert_int_equal(uiommufd_stats(fd, &st0), 0);
+	uint32_t ioas = ioas_alloc(fd);
+	for (int i = 0; i < 1000; i++) {
+		struct iommu_ioas_map m = {
+			.size = sizeof(m), .ioas_id = ioas,
+			.flags = IOMMU_IOAS_MAP_READABLE,
+			.user_va = (uintptr_t)buf + (i % 256) * 4096,
+			.length = 4096,
+		};
+		assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_MAP, &m), 0);
+	}
+	assert_int_equal(uiommufd_stats(fd, &st), 0);
+	assert_int_equal(st.areas, 1000);
+	assert_int_equal(st.pages_objs, 1000);
+	assert_int_equal(uiommufd_check(fd), 0);
+
+	struct iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = ioas,
+				      .length = UINT64_MAX };
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(u.length, 1000 * 4096);
+	assert_int_equal(destroy(fd, ioas), 0);
+	assert_int_equal(uiommufd_stats(fd, &st), 0);
+	assert_int_equal(st.areas, 0);
+	assert_int_equal(st.pages_objs, 0);
+	assert_int_equal(st.objects, 0);
+	/* The id table keeps its slot array; everything else is returned. */
+	assert_true(st.arena_bytes <= st0.arena_bytes + 4096);
+	assert_int_equal(uiommufd_close(fd), 0);
+	munmap(buf, 1 << 20);
+}
+
+static void test_bad_pointers_efault(void **state)
+{
+	int fd = uiommufd_open(O_RDWR);
+	char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+
+	(void)state;
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_ALLOC, NULL), -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_ALLOC, none), -1);
+	assert_int_equal(errno, EFAULT);
+	/* A readable struct in read-only memory: the answer cannot be written. */
+	*(volatile char *)ro;
+	mprotect(ro, 4096, PROT_READ | PROT_WRITE);
+	((struct iommu_ioas_alloc *)ro)->size = sizeof(struct iommu_ioas_alloc);
+	mprotect(ro, 4096, PROT_READ);
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_ALLOC, ro), -1);
+	assert_int_equal(errno, EFAULT);
+	/* ... and the aborted object is gone: the next id is still 1. */
+	assert_int_equal(ioas_alloc(fd), 1);
+	assert_int_equal(uiommufd_close(fd), 0);
+	munmap(none, 4096);
+	munmap(ro, 4096);
+}
+
+static void test_release_on_last_close(void **state)
+{
+	int fd = uiommufd_open(O_RDWR);
+	char path[64];
+	struct uio_ctx hdr;
+	int fd2, probe;
+
+	(void)state;
+	ioas_alloc(fd);
+	ioas_alloc(fd);
+	fd2 = dup(fd);
+	assert_true(fd2 >= 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	probe = open(path, O_RDONLY);
+	assert_true(probe >= 0);
+
+	/* Not the last reference: the objects stay. */
+	assert_int_equal(uiommufd_close(fd), 0);
+	struct uiommufd_stats st;
+	assert_int_equal(uiommufd_stats(fd2, &st), 0);
+	assert_int_equal(st.objects, 2);
+
+	/* The last one: released, every arena byte returned. */
+	assert_int_equal(uiommufd_close(fd2), 0);
+	assert_int_equal(pread(probe, &hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
+	assert_true(hdr.released);
+	assert_int_equal(hdr.objs.count, 0);
+	assert_int_equal(hdr.arena.bytes_in_use, 0);
+	assert_int_equal(hdr.arena.allocs_in_use, 0);
+	close(probe);
+}
+
+static void test_arena_classes(void **state)
+{
+	static char region[1 << 20] __attribute__((aligned(4096)));
+	struct uio_arena a;
+	void *p[64];
+
+	(void)state;
+	uio_arena_init(&a, region, region + sizeof(region));
+	for (int i = 0; i < 64; i++) {
+		p[i] = uio_arena_zalloc(&a, (size_t)(i * 97 + 1));
+		assert_non_null(p[i]);
+	}
+	void *big = uio_arena_zalloc(&a, 10000);
+	assert_non_null(big);
+	assert_int_equal((uintptr_t)big % 4096, 0);
+	for (int i = 0; i < 64; i++)
+		uio_arena_free(&a, p[i], (size_t)(i * 97 + 1));
+	uio_arena_free(&a, big, 10000);
+	assert_int_equal(a.bytes_in_use, 0);
+	assert_int_equal(a.allocs_in_use, 0);
+	/* Freed blocks are reused, not carved again. */
+	uintptr_t brk = a.brk;
+	void *q = uio_arena_zalloc(&a, 97 * 5 + 1);
+	assert_true(a.brk == brk);
+	uio_arena_free(&a, q, 97 * 5 + 1);
+	/* Exhaustion is NULL, not a crash. */
+	assert_null(uio_arena_zalloc(&a, 2u << 20));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ids_lowest_free),
+		cmocka_unit_test(test_arena_returns_to_baseline),
+		cmocka_unit_test(test_bad_pointers_efault),
+		cmocka_unit_test(test_release_on_last_close),
+		cmocka_unit_test(test_arena_classes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
