@@ -23,6 +23,7 @@
  * context (uiommufd_close in main.c).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core.h"
@@ -97,12 +98,30 @@ static int uio_ctx_init_lock(struct uio_ctx *ctx)
 	return -rc;
 }
 
+/*
+ * A mapping holds a reference to the open file it was made from, which
+ * would keep the OFD lock (and so the context) alive forever. Map a second
+ * open of the same memfd instead; it carries no lock.
+ */
+static int uio_reopen(int fd)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return uio_sys_openat(AT_FDCWD, path, O_RDWR | O_CLOEXEC);
+}
+
 static void *uio_map_at(int fd, uintptr_t addr)
 {
-	long p = uio_sys_mmap((void *)addr, UIO_CTX_MAP_SIZE,
-			      PROT_READ | PROT_WRITE,
-			      MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
-			      fd, 0);
+	int mapfd = uio_reopen(fd);
+	long p;
+
+	if (mapfd < 0)
+		return NULL;
+	p = uio_sys_mmap((void *)addr, UIO_CTX_MAP_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
+			 mapfd, 0);
+	uio_sys_close(mapfd);
 
 	if (p < 0 && p > -4096)
 		return NULL;

@@ -150,8 +150,8 @@ static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 	unsigned int nr = _IOC_NR(cmd);
 	int rc;
 
-	if (_IOC_TYPE(cmd) != IOMMUFD_TYPE || nr < IOMMUFD_CMD_BASE ||
-	    nr - IOMMUFD_CMD_BASE >= UIO_NR_OPS)
+	/* Like the kernel, only the number selects the table row. */
+	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= UIO_NR_OPS)
 		return uio_vfio_ioctl(ctx, cmd, arg);
 	if (uio_copy_from_user(&ucmd.user_size, arg, sizeof(ucmd.user_size)))
 		return -EFAULT;
@@ -198,7 +198,8 @@ static int uio_fd_valid(int fd)
 	return uio_sys_fcntl(fd, F_GETFD, NULL) >= 0;
 }
 
-UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
+/* The ioctl path without the handler check, for the preload layer. */
+int uio_ioctl(int fd, unsigned long request, void *arg)
 {
 	struct uio_ctx *ctx = uio_fd_lookup(fd);
 	int rc;
@@ -213,6 +214,17 @@ UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
+{
+	int rc = uio_uaccess_ensure();
+
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	return uio_ioctl(fd, request, arg);
 }
 
 UIO_EXPORT int uiommufd_is_context_fd(int fd)

@@ -13,6 +13,7 @@ static __thread sigjmp_buf *uio_recover;
 static struct sigaction uio_old_segv, uio_old_bus;
 static pthread_once_t uio_uaccess_once = PTHREAD_ONCE_INIT;
 static int uio_uaccess_err;
+static pthread_mutex_t uio_chain_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void uio_chain(int sig, siginfo_t *info, void *uctx)
 {
@@ -41,6 +42,20 @@ static void uio_fault_handler(int sig, siginfo_t *info, void *uctx)
 	uio_chain(sig, info, uctx);
 }
 
+/* Install sa for sig, remembering the previous handler unless it was ours. */
+static int uio_install(int sig, const struct sigaction *sa,
+		       struct sigaction *chain)
+{
+	struct sigaction prev;
+
+	if (sigaction(sig, sa, &prev))
+		return -1;
+	if (!((prev.sa_flags & SA_SIGINFO) &&
+	      prev.sa_sigaction == uio_fault_handler))
+		*chain = prev;
+	return 0;
+}
+
 static void uio_uaccess_setup(void)
 {
 	struct sigaction sa;
@@ -50,8 +65,9 @@ static void uio_uaccess_setup(void)
 	/* NODEFER: we leave the handler by longjmp, keep the mask untouched. */
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, &uio_old_segv) ||
-	    sigaction(SIGBUS, &sa, &uio_old_bus))
+	uio_uaccess_err = 0;
+	if (uio_install(SIGSEGV, &sa, &uio_old_segv) ||
+	    uio_install(SIGBUS, &sa, &uio_old_bus))
 		uio_uaccess_err = -errno;
 }
 
@@ -62,11 +78,55 @@ int uio_uaccess_init(void)
 }
 
 /*
+ * Put the handler back in front if the program replaced it (the C API has
+ * no way to see sigaction() calls). One rt_sigaction query.
+ */
+int uio_uaccess_ensure(void)
+{
+	struct sigaction cur;
+	int rc = uio_uaccess_init();
+
+	if (rc)
+		return rc;
+	if (sigaction(SIGSEGV, NULL, &cur))
+		return -errno;
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == uio_fault_handler)
+		return 0;
+	pthread_mutex_lock(&uio_chain_lock);
+	uio_uaccess_setup();
+	pthread_mutex_unlock(&uio_chain_lock);
+	return uio_uaccess_err;
+}
+
+/*
+ * sigaction() on behalf of the program, for the preload layer: for SIGSEGV
+ * and SIGBUS the program's handler becomes the one faults outside user
+ * copies are passed to, and the program sees its own handler as installed.
+ */
+int uio_uaccess_sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old)
+{
+	struct sigaction *chain;
+	int rc = uio_uaccess_init();
+
+	if (rc)
+		return rc;
+	chain = sig == SIGSEGV ? &uio_old_segv : &uio_old_bus;
+	pthread_mutex_lock(&uio_chain_lock);
+	if (old)
+		*old = *chain;
+	if (act)
+		*chain = *act;
+	pthread_mutex_unlock(&uio_chain_lock);
+	return 0;
+}
+
+/*
  * Byte loops instead of memcpy: the sanitizers must not inspect user memory
  * (it may be PROT_NONE or unmapped, which is exactly the case being tested),
  * and the compiler must not turn them back into a libc call.
  */
-__attribute__((no_sanitize("address"), noinline)) static void
+__attribute__((no_sanitize("address"), no_sanitize("undefined"), noinline)) static void
 uio_raw_copy(volatile unsigned char *dst, const volatile unsigned char *src,
 	     size_t n)
 {
@@ -80,7 +140,7 @@ uio_raw_copy(volatile unsigned char *dst, const volatile unsigned char *src,
 		*dst++ = *src++;
 }
 
-__attribute__((no_sanitize("address"), noinline)) static int
+__attribute__((no_sanitize("address"), no_sanitize("undefined"), noinline)) static int
 uio_raw_is_zero(const volatile unsigned char *p, size_t n)
 {
 	while (n--)

@@ -16,6 +16,12 @@
 
 /* Install the fault handler once per process. Returns 0 or -errno. */
 int uio_uaccess_init(void);
+/* Reinstall the handler if the program replaced it. 0 or -errno. */
+int uio_uaccess_ensure(void);
+struct sigaction;
+/* The preload layer's sigaction() for SIGSEGV/SIGBUS; see uaccess.c. */
+int uio_uaccess_sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old);
 
 /* 0 or -EFAULT. On -EFAULT, dst may be partly written. */
 int uio_copy_from_user(void *dst, const void *usrc, size_t n);
