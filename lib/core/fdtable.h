@@ -26,8 +26,4 @@ int uio_registry_add_fd(int fd, struct uio_ctx *ctx);
 /* Forget a context this process is unmapping, and every fd cached for it. */
 void uio_registry_remove(struct uio_ctx *ctx);
 
-/* ioctl for the preload layer: like uiommufd_ioctl(), without re-checking
- * the fault handler (the preload keeps it in place through sigaction). */
-int uio_ioctl(int fd, unsigned long request, void *arg);
-
 #endif

@@ -198,8 +198,7 @@ static int uio_fd_valid(int fd)
 	return uio_sys_fcntl(fd, F_GETFD, NULL) >= 0;
 }
 
-/* The ioctl path without the handler check, for the preload layer. */
-int uio_ioctl(int fd, unsigned long request, void *arg)
+static int uio_ioctl(int fd, unsigned long request, void *arg)
 {
 	struct uio_ctx *ctx = uio_fd_lookup(fd);
 	int rc;

@@ -91,4 +91,17 @@ static inline int uio_sys_sigprocmask(int how, const sigset_t *set,
 	return (int)UIO_SYS(SYS_rt_sigprocmask, how, set, old, 8);
 }
 
+/*
+ * sigaction without the preload layer's wrapper: glibc's own exported
+ * __sigaction (the raw syscall would need a signal-return trampoline).
+ */
+extern int __sigaction(int sig, const struct sigaction *act,
+		       struct sigaction *old);
+
+static inline int uio_sys_sigaction(int sig, const struct sigaction *act,
+				    struct sigaction *old)
+{
+	return __sigaction(sig, act, old) ? -errno : 0;
+}
+
 #endif

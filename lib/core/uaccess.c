@@ -2,6 +2,8 @@
 /* Fault-safe user copies; see uaccess.h. */
 #include "uaccess.h"
 
+#include "sys.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -25,7 +27,9 @@ static void uio_chain(int sig, siginfo_t *info, void *uctx)
 	}
 	if (old->sa_handler == SIG_DFL || old->sa_handler == SIG_IGN) {
 		/* Let the faulting instruction fault again, fatally. */
-		signal(sig, SIG_DFL);
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+		uio_sys_sigaction(sig, &dfl, NULL);
 		return;
 	}
 	old->sa_handler(sig);
@@ -48,7 +52,7 @@ static int uio_install(int sig, const struct sigaction *sa,
 {
 	struct sigaction prev;
 
-	if (sigaction(sig, sa, &prev))
+	if (uio_sys_sigaction(sig, sa, &prev))
 		return -1;
 	if (!((prev.sa_flags & SA_SIGINFO) &&
 	      prev.sa_sigaction == uio_fault_handler))
@@ -88,8 +92,9 @@ int uio_uaccess_ensure(void)
 
 	if (rc)
 		return rc;
-	if (sigaction(SIGSEGV, NULL, &cur))
-		return -errno;
+	rc = uio_sys_sigaction(SIGSEGV, NULL, &cur);
+	if (rc)
+		return rc;
 	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == uio_fault_handler)
 		return 0;
 	pthread_mutex_lock(&uio_chain_lock);

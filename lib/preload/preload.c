@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libuiommufd-preload.so: serves /dev/iommu to unmodified programs.
+ *
+ * A thin layer in the manner of umockdev's preload library: every glibc
+ * entry point that can reach /dev/iommu or an iommufd fd is wrapped, the
+ * wrapper decides in a few instructions whether the call is ours, and either
+ * hands it to the static core (linked into this library) or passes it to the
+ * next definition (dlsym RTLD_NEXT). No iommufd logic lives here.
+ *
+ * Handles are real kernel fds (the core's memfds), so dup, dup2, dup3,
+ * fcntl(F_DUPFD*), fork, exec and SCM_RIGHTS work natively; this layer only
+ * tells the core when an fd number stops meaning what it meant. errno is
+ * left untouched on every success and pass-through path. Asynchronous
+ * signals are blocked while the core runs, so a handler that itself calls
+ * into /dev/iommu cannot deadlock on the lock its thread holds.
+ */
+/* Define open and open64 (etc.) as distinct symbols, as glibc exports them. */
+#undef _FILE_OFFSET_BITS
+#undef _TIME_BITS
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <uiommufd/uiommufd.h>
+
+#include "fdtable.h"
+#include "uaccess.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* The device number reported for /dev/iommu: misc major, a fixed minor. */
+#define UIO_IOMMU_MAJOR 10
+#define UIO_IOMMU_MINOR 123
+
+/* ------------------------------------------------------------------ */
+/* the paths we serve */
+
+struct served_path {
+	const char *path;
+	int (*open)(int flags);
+};
+
+static const struct served_path served_paths[] = {
+	{ "/dev/iommu", uiommufd_open },
+};
+
+/*
+ * Normalise an absolute path lexically ("//", "/./", "/x/../") into out.
+ * Returns false if it does not fit.
+ */
+static bool normalise(const char *in, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	while (*in) {
+		const char *seg;
+		size_t len;
+
+		while (*in == '/')
+			in++;
+		seg = in;
+		while (*in && *in != '/')
+			in++;
+		len = (size_t)(in - seg);
+		if (len == 0 || (len == 1 && seg[0] == '.'))
+			continue;
+		if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (n > 0 && out[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;
+			continue;
+		}
+		if (n + 1 + len + 1 > outsz)
+			return false;
+		out[n++] = '/';
+		memcpy(out + n, seg, len);
+		n += len;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	return true;
+}
+
+static const struct served_path *served(int dirfd, const char *path)
+{
+	char buf[512], norm[512];
+
+	if (!path)
+		return NULL;
+	if (path[0] != '/') {
+		/* Relative to the cwd only; other dirfds are never /dev. */
+		if (dirfd != AT_FDCWD || !getcwd(buf, sizeof(buf)) ||
+		    strlen(buf) + 1 + strlen(path) + 1 > sizeof(buf))
+			return NULL;
+		strcat(buf, "/");
+		strcat(buf, path);
+		path = buf;
+	}
+	if (!normalise(path, norm, sizeof(norm)))
+		return NULL;
+	for (size_t i = 0; i < sizeof(served_paths) / sizeof(served_paths[0]); i++)
+		if (!strcmp(norm, served_paths[i].path))
+			return &served_paths[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* the next definitions */
+
+#define REAL(ret, name, ...)                                         \
+	static ret (*real_##name)(__VA_ARGS__);                      \
+	static ret (*get_##name(void))(__VA_ARGS__)                  \
+	{                                                            \
+		if (!real_##name) {                                  \
+			void *p = dlsym(RTLD_NEXT, #name);           \
+			__atomic_store_n(&real_##name,               \
+					 (ret(*)(__VA_ARGS__))p,     \
+					 __ATOMIC_RELEASE);          \
+		}                                                    \
+		return real_##name;                                  \
+	}
+
+REAL(int, open, const char *, int, ...)
+REAL(int, open64, const char *, int, ...)
+REAL(int, openat, int, const char *, int, ...)
+REAL(int, openat64, int, const char *, int, ...)
+REAL(int, __open_2, const char *, int)
+REAL(int, __open64_2, const char *, int)
+REAL(int, __openat_2, int, const char *, int)
+REAL(int, __openat64_2, int, const char *, int)
+REAL(int, ioctl, int, unsigned long, ...)
+REAL(int, close, int)
+REAL(int, dup2, int, int)
+REAL(int, dup3, int, int, int)
+REAL(int, close_range, unsigned int, unsigned int, int)
+REAL(int, sigaction, int, const struct sigaction *, struct sigaction *)
+REAL(sighandler_t, signal, int, sighandler_t)
+REAL(int, stat, const char *, struct stat *)
+REAL(int, lstat, const char *, struct stat *)
+REAL(int, fstat, int, struct stat *)
+REAL(int, fstatat, int, const char *, struct stat *, int)
+REAL(int, stat64, const char *, struct stat64 *)
+REAL(int, lstat64, const char *, struct stat64 *)
+REAL(int, fstat64, int, struct stat64 *)
+REAL(int, fstatat64, int, const char *, struct stat64 *, int)
+REAL(int, __xstat, int, const char *, struct stat *)
+REAL(int, __lxstat, int, const char *, struct stat *)
+REAL(int, __fxstat, int, int, struct stat *)
+REAL(int, __fxstatat, int, int, const char *, struct stat *, int)
+REAL(int, __xstat64, int, const char *, struct stat64 *)
+REAL(int, __lxstat64, int, const char *, struct stat64 *)
+REAL(int, __fxstat64, int, int, struct stat64 *)
+REAL(int, __fxstatat64, int, int, const char *, struct stat64 *, int)
+REAL(int, statx, int, const char *, int, unsigned int, struct statx *)
+REAL(int, access, const char *, int)
+REAL(int, faccessat, int, const char *, int, int)
+REAL(int, euidaccess, const char *, int)
+REAL(int, eaccess, const char *, int)
+
+/* ------------------------------------------------------------------ */
+/* signal blocking around the core */
+
+static void block_async_signals(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	/* Faults stay deliverable: user copies turn them into EFAULT. */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGTRAP);
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, 8);
+}
+
+static void restore_signals(const sigset_t *old)
+{
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, 8);
+}
+
+/* ------------------------------------------------------------------ */
+/* open */
+
+static int open_served(const struct served_path *sp, int flags)
+{
+	sigset_t old;
+	int saved = errno, fd;
+
+	block_async_signals(&old);
+	fd = sp->open(flags);
+	restore_signals(&old);
+	if (fd >= 0)
+		errno = saved;
+	return fd;
+}
+
+static mode_t va_mode(int flags, va_list ap)
+{
+	return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+}
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	const struct served_path *sp = served(AT_FDCWD, path);
+	va_list ap;
+	mode_t mode;
+
+	if (sp)
+		return open_served(sp, flags);
+	va_start(ap, flags);
+	mode = va_mode(flags, ap);
+	va_end(ap);
+	return get_open()(path, flags, mode);
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+	const struct served_path *sp = served(AT_FDCWD, path);
+	va_list ap;
+	mode_t mode;
+
+	if (sp)
+		return open_served(sp, flags);
+	va_start(ap, flags);
+	mode = va_mode(flags, ap);
+	va_end(ap);
+	return get_open64()(path, flags, mode);
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	const struct served_path *sp = served(dirfd, path);
+	va_list ap;
+	mode_t mode;
+
+	if (sp)
+		return open_served(sp, flags);
+	va_start(ap, flags);
+	mode = va_mode(flags, ap);
+	va_end(ap);
+	return get_openat()(dirfd, path, flags, mode);
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	const struct served_path *sp = served(dirfd, path);
+	va_list ap;
+	mode_t mode;
+
+	if (sp)
+		return open_served(sp, flags);
+	va_start(ap, flags);
+	mode = va_mode(flags, ap);
+	va_end(ap);
+	return get_openat64()(dirfd, path, flags, mode);
+}
+
+/* The _FORTIFY_SOURCE entry points. */
+EXPORT int __open_2(const char *path, int flags)
+{
+	const struct served_path *sp = served(AT_FDCWD, path);
+
+	return sp ? open_served(sp, flags) : get___open_2()(path, flags);
+}
+
+EXPORT int __open64_2(const char *path, int flags)
+{
+	const struct served_path *sp = served(AT_FDCWD, path);
+
+	return sp ? open_served(sp, flags) : get___open64_2()(path, flags);
+}
+
+EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	const struct served_path *sp = served(dirfd, path);
+
+	return sp ? open_served(sp, flags) : get___openat_2()(dirfd, path, flags);
+}
+
+EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	const struct served_path *sp = served(dirfd, path);
+
+	return sp ? open_served(sp, flags) :
+		    get___openat64_2()(dirfd, path, flags);
+}
+
+/* ------------------------------------------------------------------ */
+/* ioctl */
+
+EXPORT int ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	void *arg;
+	sigset_t old;
+	int rc;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	/* Every command on a context fd is ours, as the kernel's fops are. */
+	if (!uiommufd_is_context_fd(fd))
+		return get_ioctl()(fd, request, arg);
+	block_async_signals(&old);
+	{
+		int saved = errno;
+
+		rc = uiommufd_ioctl(fd, request, arg);
+		if (!rc)
+			errno = saved;
+	}
+	{
+		int e = errno;
+
+		restore_signals(&old);
+		errno = e;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* fd lifetime */
+
+EXPORT int close(int fd)
+{
+	sigset_t old;
+	int rc, e;
+
+	if (!uiommufd_is_context_fd(fd)) {
+		rc = get_close()(fd);
+		if (!rc)
+			uio_fd_forget(fd);
+		return rc;
+	}
+	e = errno;
+	block_async_signals(&old);
+	rc = uiommufd_close(fd);
+	if (rc)
+		e = errno;
+	restore_signals(&old);
+	errno = e;
+	return rc;
+}
+
+/*
+ * dup2/dup3 close newfd implicitly. When newfd is a context that may be its
+ * last reference, so close it through the core first (only if the real
+ * call would go ahead: oldfd valid and different).
+ */
+static void close_replaced_context(int oldfd, int newfd)
+{
+	int e = errno;
+
+	if (oldfd != newfd && uiommufd_is_context_fd(newfd) &&
+	    syscall(SYS_fcntl, oldfd, F_GETFD) >= 0) {
+		sigset_t old;
+
+		block_async_signals(&old);
+		uiommufd_close(newfd);
+		restore_signals(&old);
+	}
+	errno = e;
+}
+
+EXPORT int dup2(int oldfd, int newfd)
+{
+	int rc;
+
+	close_replaced_context(oldfd, newfd);
+	if (oldfd != newfd)
+		uio_fd_forget(newfd);
+	rc = get_dup2()(oldfd, newfd);
+	if (rc >= 0)
+		uio_fd_forget(newfd);
+	return rc;
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int rc;
+
+	close_replaced_context(oldfd, newfd);
+	if (oldfd != newfd)
+		uio_fd_forget(newfd);
+	rc = get_dup3()(oldfd, newfd, flags);
+	if (rc >= 0)
+		uio_fd_forget(newfd);
+	return rc;
+}
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
+{
+	int (*real)(unsigned int, unsigned int, int) = get_close_range();
+	unsigned int top;
+	int rc;
+
+	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+		/* Close the contexts first, so a last reference is noticed. */
+		top = hi < 65535 ? hi : 65535;
+		for (unsigned int fd = lo; fd <= top && lo <= top; fd++)
+			if (uiommufd_is_context_fd((int)fd))
+				close((int)fd);
+	}
+	if (real)
+		rc = real(lo, hi, flags);
+	else
+		rc = (int)syscall(SYS_close_range, lo, hi, flags);
+	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		uio_fd_forget_range(lo, hi);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* fault signals stay ours; the program's handler is chained */
+
+EXPORT int sigaction(int sig, const struct sigaction *act,
+		     struct sigaction *oldact)
+{
+	if (sig == SIGSEGV || sig == SIGBUS) {
+		int rc = uio_uaccess_sigaction(sig, act, oldact);
+
+		if (rc) {
+			errno = -rc;
+			return -1;
+		}
+		return 0;
+	}
+	return get_sigaction()(sig, act, oldact);
+}
+
+/* signal(): BSD semantics, as glibc's. */
+EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	if (sig == SIGSEGV || sig == SIGBUS) {
+		struct sigaction sa, old;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = handler;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		sigaddset(&sa.sa_mask, sig);
+		if (sigaction(sig, &sa, &old))
+			return SIG_ERR;
+		return old.sa_handler;
+	}
+	return get_signal()(sig, handler);
+}
+
+/* ------------------------------------------------------------------ */
+/* stat and access of the device node */
+
+static void fill_stat(struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFCHR | 0660;
+	st->st_rdev = makedev(UIO_IOMMU_MAJOR, UIO_IOMMU_MINOR);
+	st->st_nlink = 1;
+	st->st_blksize = 4096;
+	st->st_dev = makedev(0, 5);
+}
+
+static void fill_stat64(struct stat64 *st)
+{
+	struct stat s;
+
+	fill_stat(&s);
+	memset(st, 0, sizeof(*st));
+	st->st_mode = s.st_mode;
+	st->st_rdev = s.st_rdev;
+	st->st_nlink = s.st_nlink;
+	st->st_blksize = s.st_blksize;
+	st->st_dev = s.st_dev;
+}
+
+#define STAT_PATH(name, st_t, fill, ...)                                    \
+	do {                                                                \
+		if (served(AT_FDCWD, path)) {                               \
+			fill(st);                                           \
+			return 0;                                           \
+		}                                                           \
+		return get_##name()(__VA_ARGS__);                           \
+	} while (0)
+
+EXPORT int stat(const char *path, struct stat *st)
+{
+	STAT_PATH(stat, struct stat, fill_stat, path, st);
+}
+
+EXPORT int lstat(const char *path, struct stat *st)
+{
+	STAT_PATH(lstat, struct stat, fill_stat, path, st);
+}
+
+EXPORT int stat64(const char *path, struct stat64 *st)
+{
+	STAT_PATH(stat64, struct stat64, fill_stat64, path, st);
+}
+
+EXPORT int lstat64(const char *path, struct stat64 *st)
+{
+	STAT_PATH(lstat64, struct stat64, fill_stat64, path, st);
+}
+
+EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+	STAT_PATH(__xstat, struct stat, fill_stat, ver, path, st);
+}
+
+EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+	STAT_PATH(__lxstat, struct stat, fill_stat, ver, path, st);
+}
+
+EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
+{
+	STAT_PATH(__xstat64, struct stat64, fill_stat64, ver, path, st);
+}
+
+EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
+{
+	STAT_PATH(__lxstat64, struct stat64, fill_stat64, ver, path, st);
+}
+
+EXPORT int fstat(int fd, struct stat *st)
+{
+	if (uiommufd_is_context_fd(fd)) {
+		fill_stat(st);
+		return 0;
+	}
+	return get_fstat()(fd, st);
+}
+
+EXPORT int fstat64(int fd, struct stat64 *st)
+{
+	if (uiommufd_is_context_fd(fd)) {
+		fill_stat64(st);
+		return 0;
+	}
+	return get_fstat64()(fd, st);
+}
+
+EXPORT int __fxstat(int ver, int fd, struct stat *st)
+{
+	if (uiommufd_is_context_fd(fd)) {
+		fill_stat(st);
+		return 0;
+	}
+	return get___fxstat()(ver, fd, st);
+}
+
+EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
+{
+	if (uiommufd_is_context_fd(fd)) {
+		fill_stat64(st);
+		return 0;
+	}
+	return get___fxstat64()(ver, fd, st);
+}
+
+/* fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd). */
+static bool at_is_ours(int dirfd, const char *path, int flags)
+{
+	if ((flags & AT_EMPTY_PATH) && path && !path[0])
+		return uiommufd_is_context_fd(dirfd);
+	return served(dirfd, path) != NULL;
+}
+
+EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	if (at_is_ours(dirfd, path, flags)) {
+		fill_stat(st);
+		return 0;
+	}
+	return get_fstatat()(dirfd, path, st, flags);
+}
+
+EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	if (at_is_ours(dirfd, path, flags)) {
+		fill_stat64(st);
+		return 0;
+	}
+	return get_fstatat64()(dirfd, path, st, flags);
+}
+
+EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
+		      int flags)
+{
+	if (at_is_ours(dirfd, path, flags)) {
+		fill_stat(st);
+		return 0;
+	}
+	return get___fxstatat()(ver, dirfd, path, st, flags);
+}
+
+EXPORT int __fxstatat64(int ver, int dirfd, const char *path,
+			struct stat64 *st, int flags)
+{
+	if (at_is_ours(dirfd, path, flags)) {
+		fill_stat64(st);
+		return 0;
+	}
+	return get___fxstatat64()(ver, dirfd, path, st, flags);
+}
+
+EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
+		 struct statx *stx)
+{
+	if (at_is_ours(dirfd, path, flags)) {
+		memset(stx, 0, sizeof(*stx));
+		stx->stx_mask = STATX_BASIC_STATS;
+		stx->stx_mode = S_IFCHR | 0660;
+		stx->stx_nlink = 1;
+		stx->stx_blksize = 4096;
+		stx->stx_rdev_major = UIO_IOMMU_MAJOR;
+		stx->stx_rdev_minor = UIO_IOMMU_MINOR;
+		stx->stx_dev_minor = 5;
+		return 0;
+	}
+	return get_statx()(dirfd, path, flags, mask, stx);
+}
+
+EXPORT int access(const char *path, int mode)
+{
+	return served(AT_FDCWD, path) ? 0 : get_access()(path, mode);
+}
+
+EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	return served(dirfd, path) ? 0 : get_faccessat()(dirfd, path, mode, flags);
+}
+
+EXPORT int euidaccess(const char *path, int mode)
+{
+	return served(AT_FDCWD, path) ? 0 : get_euidaccess()(path, mode);
+}
+
+EXPORT int eaccess(const char *path, int mode)
+{
+	return served(AT_FDCWD, path) ? 0 : get_eaccess()(path, mode);
+}
