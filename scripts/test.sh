@@ -20,3 +20,10 @@ ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 UBSAN_OPTIONS=halt_on_error
 	run build-asan env CC=gcc meson setup -Db_sanitize=address,undefined -Db_lundef=false
 echo "== bench (quick)"
 build-gcc/bench/bench_ioas --quick
+echo "== conformance binaries in the reference kernel"
+if [ -x "${ORACLE_DIR:-/var/cache/iommufd-oracle}/linux" ]; then
+	sh test/oracle/run-conformance.sh build-gcc
+else
+	echo "skipped: the reference kernel is not built on this machine;"
+	echo "sh test/oracle/run-conformance.sh builds it (about 8 minutes) and runs them"
+fi

@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-static __thread sigjmp_buf *uio_recover;
+/* volatile: the stores must happen even though no callee appears to read it. */
+static __thread sigjmp_buf *volatile uio_recover;
 static struct sigaction uio_old_segv, uio_old_bus;
 static pthread_once_t uio_uaccess_once = PTHREAD_ONCE_INIT;
 static int uio_uaccess_err;
