@@ -210,65 +210,47 @@ static int open_served(const struct served_path *sp, int flags)
 	return fd;
 }
 
-static mode_t va_mode(int flags, va_list ap)
-{
-	return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-}
+/* The optional mode argument of the variadic open family. */
+#define MODE_ARG(flags)                                              \
+	({                                                           \
+		mode_t m_ = 0;                                       \
+		if ((flags) & (O_CREAT | O_TMPFILE)) {               \
+			va_list ap_;                                 \
+			va_start(ap_, flags);                        \
+			m_ = va_arg(ap_, mode_t);                    \
+			va_end(ap_);                                 \
+		}                                                    \
+		m_;                                                  \
+	})
+
+/* One body for the four variadic opens: served path, or the real one. */
+#define OPEN_BODY(dirfd, path, flags, ...)                           \
+	do {                                                         \
+		const struct served_path *sp_ = served(dirfd, path); \
+		mode_t mode = MODE_ARG(flags);                       \
+		if (sp_)                                             \
+			return open_served(sp_, flags);              \
+		return __VA_ARGS__;                                  \
+	} while (0)
 
 EXPORT int open(const char *path, int flags, ...)
 {
-	const struct served_path *sp = served(AT_FDCWD, path);
-	va_list ap;
-	mode_t mode;
-
-	if (sp)
-		return open_served(sp, flags);
-	va_start(ap, flags);
-	mode = va_mode(flags, ap);
-	va_end(ap);
-	return get_open()(path, flags, mode);
+	OPEN_BODY(AT_FDCWD, path, flags, get_open()(path, flags, mode));
 }
 
 EXPORT int open64(const char *path, int flags, ...)
 {
-	const struct served_path *sp = served(AT_FDCWD, path);
-	va_list ap;
-	mode_t mode;
-
-	if (sp)
-		return open_served(sp, flags);
-	va_start(ap, flags);
-	mode = va_mode(flags, ap);
-	va_end(ap);
-	return get_open64()(path, flags, mode);
+	OPEN_BODY(AT_FDCWD, path, flags, get_open64()(path, flags, mode));
 }
 
 EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
-	const struct served_path *sp = served(dirfd, path);
-	va_list ap;
-	mode_t mode;
-
-	if (sp)
-		return open_served(sp, flags);
-	va_start(ap, flags);
-	mode = va_mode(flags, ap);
-	va_end(ap);
-	return get_openat()(dirfd, path, flags, mode);
+	OPEN_BODY(dirfd, path, flags, get_openat()(dirfd, path, flags, mode));
 }
 
 EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
-	const struct served_path *sp = served(dirfd, path);
-	va_list ap;
-	mode_t mode;
-
-	if (sp)
-		return open_served(sp, flags);
-	va_start(ap, flags);
-	mode = va_mode(flags, ap);
-	va_end(ap);
-	return get_openat64()(dirfd, path, flags, mode);
+	OPEN_BODY(dirfd, path, flags, get_openat64()(dirfd, path, flags, mode));
 }
 
 /* The _FORTIFY_SOURCE entry points. */
