@@ -198,6 +198,7 @@ struct uio_obj *uio_obj_get(struct uio_ctx *ctx, uint32_t id,
 void uio_obj_put(struct uio_ctx *ctx, struct uio_obj *obj);
 int uio_obj_remove(struct uio_ctx *ctx, uint32_t id);
 bool uio_objtable_empty(const struct uio_ctx *ctx);
+void uio_objtable_drop_shortterm(struct uio_ctx *ctx);
 void uio_objtable_release_all(struct uio_ctx *ctx);
 
 /* pages.c */

@@ -71,9 +71,13 @@ void uio_ctx_lock(struct uio_ctx *ctx)
 	 * The owner died inside a command. Commands publish their changes last
 	 * (reserve, fallible work, finalize), so the tables are consistent at
 	 * every point a process can die except mid-pointer-update; carry on.
+	 * The dead command's short-term references die with it: every command
+	 * runs under this lock, so none can be in flight now.
 	 */
-	if (rc == EOWNERDEAD)
+	if (rc == EOWNERDEAD) {
+		uio_objtable_drop_shortterm(ctx);
 		pthread_mutex_consistent(&ctx->lock);
+	}
 }
 
 void uio_ctx_unlock(struct uio_ctx *ctx)

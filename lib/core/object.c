@@ -224,6 +224,14 @@ int uio_obj_remove(struct uio_ctx *ctx, uint32_t id)
 	return 0;
 }
 
+/* After a command died holding ctx->lock: no ioctl is using any object. */
+void uio_objtable_drop_shortterm(struct uio_ctx *ctx)
+{
+	for (uint32_t id = 1; id < ctx->objs.next_id; id++)
+		if (ctx->objs.slots[id])
+			atomic_store(&ctx->objs.slots[id]->shortterm, 0);
+}
+
 bool uio_objtable_empty(const struct uio_ctx *ctx)
 {
 	return ctx->objs.count == 0;
