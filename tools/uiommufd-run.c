@@ -30,6 +30,8 @@ static void usage(FILE *f)
 		"usage: uiommufd-run [options] -- PROG [ARGS...]\n"
 		"Run PROG with /dev/iommu served by uiommufd.\n\n"
 		"  --preload LIB  use LIB as the preload library\n"
+		"  --trace FILE   write one decoded line per iommufd call to FILE\n"
+		"                 (\"-\": standard error); sets UIOMMUFD_TRACE\n"
 		"  -h, --help     show this help\n"
 		"  --version      show the version\n\n"
 		"The library is found by --preload, then $UIOMMUFD_PRELOAD, then\n"
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "preload", required_argument, NULL, 'p' },
+		{ "trace", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -66,6 +69,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			lib_opt = optarg;
+			break;
+		case 't':
+			if (setenv("UIOMMUFD_TRACE", optarg, 1))
+				return 127;
 			break;
 		case 'h':
 			usage(stdout);

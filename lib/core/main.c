@@ -21,6 +21,7 @@
 #include "core.h"
 #include "fdtable.h"
 #include "sys.h"
+#include "trace.h"
 #include "uaccess.h"
 
 #define UIO_EXPORT __attribute__((visibility("default")))
@@ -215,15 +216,34 @@ static int uio_ioctl(int fd, unsigned long request, void *arg)
 	return 0;
 }
 
+/* The user's struct as it was before the call, for the trace. */
+static size_t uio_trace_snapshot(const void *arg, uint8_t *snap, size_t max)
+{
+	uint32_t size;
+
+	if (uio_copy_from_user(&size, arg, sizeof(size)))
+		return 0;
+	if (size > max)
+		size = (uint32_t)max;
+	return uio_copy_from_user(snap, arg, size) ? 0 : size;
+}
+
 UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
 {
+	uint8_t snap[64];
+	size_t nsnap = 0;
 	int rc = uio_uaccess_ensure();
 
 	if (rc) {
 		errno = -rc;
 		return -1;
 	}
-	return uio_ioctl(fd, request, arg);
+	if (!uio_trace_enabled())
+		return uio_ioctl(fd, request, arg);
+	nsnap = uio_trace_snapshot(arg, snap, sizeof(snap));
+	rc = uio_ioctl(fd, request, arg);
+	uio_trace_call(fd, request, snap, nsnap, arg, rc ? -errno : 0);
+	return rc;
 }
 
 UIO_EXPORT int uiommufd_is_context_fd(int fd)
