@@ -21,9 +21,10 @@ ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 UBSAN_OPTIONS=halt_on_error
 echo "== bench (quick)"
 build-gcc/bench/bench_ioas --quick
 echo "== conformance binaries in the reference kernel"
-if [ -x "${ORACLE_DIR:-/var/cache/iommufd-oracle}/linux" ]; then
-	sh test/oracle/run-conformance.sh build-gcc
+oracle=$(cd .. && pwd)/shared/oracle
+if [ -x "${ORACLE_DIR:-/var/cache/iommufd-oracle}/linux" ] && [ -x "$oracle/run.sh" ]; then
+	ORACLE=$oracle sh test/oracle/run-conformance.sh build-gcc
 else
-	echo "skipped: the reference kernel is not built on this machine;"
+	echo "skipped: no reference kernel built on this machine, or no $oracle;"
 	echo "sh test/oracle/run-conformance.sh builds it (about 8 minutes) and runs them"
 fi
