@@ -34,6 +34,26 @@ static pthread_mutex_t uio_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uio_registry_entry uio_registry[UIO_REGISTRY_MAX];
 static unsigned int uio_nregistry;
 
+/* A fork while another thread holds the registry lock must not leave the
+ * child with a lock nobody will release. */
+static void uio_registry_prefork(void)
+{
+	pthread_mutex_lock(&uio_registry_lock);
+}
+
+static void uio_registry_postfork(void)
+{
+	pthread_mutex_unlock(&uio_registry_lock);
+}
+
+static pthread_once_t uio_registry_once = PTHREAD_ONCE_INIT;
+
+static void uio_registry_init(void)
+{
+	pthread_atfork(uio_registry_prefork, uio_registry_postfork,
+		       uio_registry_postfork);
+}
+
 static struct uio_ctx *uio_registry_find(dev_t dev, ino_t ino)
 {
 	for (unsigned int i = 0; i < uio_nregistry; i++)
@@ -74,6 +94,7 @@ int uio_registry_add_fd(int fd, struct uio_ctx *ctx)
 
 	if (rc)
 		return rc;
+	pthread_once(&uio_registry_once, uio_registry_init);
 	pthread_mutex_lock(&uio_registry_lock);
 	rc = uio_registry_add(st.st_dev, st.st_ino, ctx);
 	pthread_mutex_unlock(&uio_registry_lock);
@@ -90,6 +111,7 @@ static struct uio_ctx *uio_fd_resolve(int fd)
 
 	if (uio_sys_fstat(fd, &st) || !S_ISREG(st.st_mode))
 		return NULL;
+	pthread_once(&uio_registry_once, uio_registry_init);
 	pthread_mutex_lock(&uio_registry_lock);
 	ctx = uio_registry_find(st.st_dev, st.st_ino);
 	if (!ctx) {
