@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"  --preload LIB  use LIB as the preload library\n"
 		"  --trace FILE   write one decoded line per iommufd call to FILE\n"
 		"                 (\"-\": standard error); sets UIOMMUFD_TRACE\n"
+		"  --check        run the invariant checker after every call;\n"
+		"                 abort on the first broken invariant\n"
 		"  -h, --help     show this help\n"
 		"  --version      show the version\n\n"
 		"The library is found by --preload, then $UIOMMUFD_PRELOAD, then\n"
@@ -57,6 +59,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "preload", required_argument, NULL, 'p' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -72,6 +75,10 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			if (setenv("UIOMMUFD_TRACE", optarg, 1))
+				return 127;
+			break;
+		case 'c':
+			if (setenv("UIOMMUFD_CHECK", "1", 1))
 				return 127;
 			break;
 		case 'h':

@@ -248,6 +248,9 @@ void uio_iopt_enable_large_pages(struct uio_iopt *iopt);
 void uio_allowed_tree_free(struct uio_ctx *ctx, struct uio_itree *t);
 int uio_iopt_check(struct uio_iopt *iopt);
 
+/* check.c: 0, or -1 with the broken invariants on stderr */
+int uio_ctx_check(struct uio_ctx *ctx);
+
 /* ioas.c */
 struct uio_ioas *uio_ioas_alloc(struct uio_ctx *ctx, int *err);
 void uio_ioas_destroy(struct uio_ctx *ctx, struct uio_obj *obj);

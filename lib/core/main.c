@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -143,6 +144,23 @@ static int uio_vfio_ioctl(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 	return -ENOTTY;
 }
 
+/* UIOMMUFD_CHECK=1: run the invariant checker after every command. */
+static pthread_once_t uio_check_once = PTHREAD_ONCE_INIT;
+static bool uio_check_on;
+
+static void uio_check_init(void)
+{
+	const char *v = getenv("UIOMMUFD_CHECK");
+
+	uio_check_on = v && *v && strcmp(v, "0");
+}
+
+static bool uio_check_enabled(void)
+{
+	pthread_once(&uio_check_once, uio_check_init);
+	return uio_check_on;
+}
+
 static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 {
 	const struct uio_ioctl_op *op;
@@ -167,6 +185,10 @@ static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 
 	uio_ctx_lock(ctx);
 	rc = op->execute(&ucmd);
+	if (uio_check_enabled() && uio_ctx_check(ctx)) {
+		fprintf(stderr, "uiommufd check: broken after ioctl 0x%lx\n", cmd);
+		abort();
+	}
 	uio_ctx_unlock(ctx);
 	return rc;
 }
@@ -314,22 +336,16 @@ UIO_EXPORT int uiommufd_stats(int fd, struct uiommufd_stats *st)
 UIO_EXPORT int uiommufd_check(int fd)
 {
 	struct uio_ctx *ctx = uio_fd_lookup(fd);
-	int bad = 0;
+	int rc;
 
 	if (!ctx) {
 		errno = ENOTTY;
 		return -1;
 	}
 	uio_ctx_lock(ctx);
-	for (uint32_t id = 1; id < ctx->objs.next_id; id++) {
-		struct uio_obj *obj = ctx->objs.slots[id];
-
-		if (obj && obj->live && obj->type == UIO_OBJ_IOAS &&
-		    uio_iopt_check(&uio_container_of(obj, struct uio_ioas, obj)->iopt))
-			bad = 1;
-	}
+	rc = uio_ctx_check(ctx);
 	uio_ctx_unlock(ctx);
-	if (bad) {
+	if (rc) {
 		errno = EUCLEAN;
 		return -1;
 	}

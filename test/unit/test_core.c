@@ -22,6 +22,7 @@
 
 #include "arena.h"
 #include "core.h"
+#include "fdtable.h"
 
 static uint32_t ioas_alloc(int fd)
 {
@@ -187,6 +188,32 @@ static void test_arena_classes(void **state)
 	assert_null(uio_arena_zalloc(&a, 2u << 20));
 }
 
+/* The checker sees a broken counter and a dangling short-term reference. */
+static void test_checker_detects_corruption(void **state)
+{
+	int fd = uiommufd_open(O_RDWR);
+	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	uint32_t ioas = ioas_alloc(fd);
+	static char page[4096] __attribute__((aligned(4096)));
+	struct iommu_ioas_map m = { .size = sizeof(m), .ioas_id = ioas,
+				    .flags = IOMMU_IOAS_MAP_READABLE,
+				    .user_va = (uintptr_t)page, .length = 4096 };
+
+	(void)state;
+	assert_non_null(ctx);
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_MAP, &m), 0);
+	assert_int_equal(uiommufd_check(fd), 0);
+	ctx->nareas++;
+	assert_int_equal(uiommufd_check(fd), -1);
+	assert_int_equal(errno, EUCLEAN);
+	ctx->nareas--;
+	atomic_fetch_add(&ctx->objs.slots[ioas]->shortterm, 1);
+	assert_int_equal(uiommufd_check(fd), -1);
+	atomic_fetch_sub(&ctx->objs.slots[ioas]->shortterm, 1);
+	assert_int_equal(uiommufd_check(fd), 0);
+	assert_int_equal(uiommufd_close(fd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_bad_pointers_efault),
 		cmocka_unit_test(test_release_on_last_close),
 		cmocka_unit_test(test_arena_classes),
+		cmocka_unit_test(test_checker_detects_corruption),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The invariant checker: everything a context's state must satisfy between
+ * two commands. Used by uiommufd_check() and, with UIOMMUFD_CHECK=1 (or
+ * uiommufd-run --check), after every command. Runs under ctx->lock.
+ *
+ * - the object table: each slot's object carries its own id, the count of
+ *   occupied slots is objs.count, no short-term reference is left over;
+ * - each IOAS: its trees are consistent (itree's own check), areas do not
+ *   overlap each other or a reserved range, each lies inside its pages;
+ * - pages: every reference is held by an area (no command is in flight),
+ *   and ctx->nareas / ctx->npages_objs count what is really there.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core.h"
+
+struct pages_ref {
+	const struct uio_pages *pages;
+	uint32_t seen;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct pages_ref *x = a, *y = b;
+
+	return x->pages < y->pages ? -1 : x->pages > y->pages;
+}
+
+#define BAD(...)                                                    \
+	do {                                                        \
+		fprintf(stderr, "uiommufd check: " __VA_ARGS__);    \
+		fputc('\n', stderr);                                \
+		bad = 1;                                            \
+	} while (0)
+
+int uio_ctx_check(struct uio_ctx *ctx)
+{
+	struct uio_objtable *t = &ctx->objs;
+	struct pages_ref *refs = NULL;
+	size_t nrefs = 0, cap = 0, distinct = 0;
+	uint64_t nareas = 0;
+	uint32_t count = 0;
+	int bad = 0;
+
+	for (uint32_t id = 1; id < t->next_id && id < t->nslots; id++) {
+		struct uio_obj *obj = t->slots[id];
+		struct uio_ioas *ioas;
+		struct uio_itree_node *n;
+
+		if (!obj)
+			continue;
+		count++;
+		if (obj->id != id)
+			BAD("slot %u holds object %u", id, obj->id);
+		if (atomic_load(&obj->users) < 1)
+			BAD("object %u has %d users", id, atomic_load(&obj->users));
+		if (atomic_load(&obj->shortterm))
+			BAD("object %u has a short-term reference between commands", id);
+		if (obj->type != UIO_OBJ_IOAS)
+			continue;
+		ioas = uio_container_of(obj, struct uio_ioas, obj);
+		if (uio_iopt_check(&ioas->iopt))
+			BAD("IOAS %u: io page table invariants broken", id);
+		for (n = uio_itree_first(&ioas->iopt.used); n; n = uio_itree_next(n)) {
+			struct uio_area *area;
+
+			if (n->kind != UIO_KIND_AREA)
+				continue;
+			area = uio_container_of(n, struct uio_area, node);
+			nareas++;
+			if (nrefs == cap) {
+				size_t ncap = cap ? 2 * cap : 256;
+				struct pages_ref *r = realloc(refs, ncap * sizeof(*r));
+
+				if (!r) {
+					BAD("out of memory while checking");
+					goto out;
+				}
+				refs = r;
+				cap = ncap;
+			}
+			refs[nrefs++] = (struct pages_ref){ area->pages, 1 };
+		}
+	}
+	if (count != t->count)
+		BAD("object table counts %u, holds %u", t->count, count);
+	if (nareas != ctx->nareas)
+		BAD("%llu areas counted, %llu found",
+		    (unsigned long long)ctx->nareas, (unsigned long long)nareas);
+
+	/* Every pages reference belongs to an area. */
+	qsort(refs, nrefs, sizeof(*refs), cmp_ref);
+	for (size_t i = 0; i < nrefs;) {
+		size_t j = i;
+
+		while (j < nrefs && refs[j].pages == refs[i].pages)
+			j++;
+		if (refs[i].pages->refs != j - i)
+			BAD("pages %p: %u references, %zu areas", (void *)refs[i].pages,
+			    refs[i].pages->refs, j - i);
+		distinct++;
+		i = j;
+	}
+	if (distinct != ctx->npages_objs)
+		BAD("%llu pages objects counted, %zu referenced",
+		    (unsigned long long)ctx->npages_objs, distinct);
+out:
+	free(refs);
+	return bad ? -1 : 0;
+}
