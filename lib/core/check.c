@@ -91,7 +91,8 @@ int uio_ctx_check(struct uio_ctx *ctx)
 		    (unsigned long long)ctx->nareas, (unsigned long long)nareas);
 
 	/* Every pages reference belongs to an area. */
-	qsort(refs, nrefs, sizeof(*refs), cmp_ref);
+	if (nrefs)
+		qsort(refs, nrefs, sizeof(*refs), cmp_ref);
 	for (size_t i = 0; i < nrefs;) {
 		size_t j = i;
 
