@@ -18,8 +18,8 @@ run build-clang env CC=clang meson setup
 echo "== gcc, ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run build-asan env CC=gcc meson setup -Db_sanitize=address,undefined -Db_lundef=false
-echo "== bench (quick)"
-build-gcc/bench/bench_ioas --quick
+echo "== bench"
+build-gcc/bench/bench_ioas
 echo "== conformance binaries in the reference kernel"
 oracle=$(cd .. && pwd)/shared/oracle
 if [ -x "${ORACLE_DIR:-/var/cache/iommufd-oracle}/linux" ] && [ -x "$oracle/run.sh" ]; then
