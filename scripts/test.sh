@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test: builds with gcc and with clang (-Werror), runs the unit and
 # conformance suites with each, then again under ASan+UBSan, then the
-# benchmarks in quick mode (they print ratios; they do not decide pass/fail).
+# benchmarks (they print ratios; they do not decide pass/fail).
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
