@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every test: builds with gcc and with clang (-Werror), runs the unit and
 # conformance suites with each, then again under ASan+UBSan, then the
-# benchmarks (they print ratios; they do not decide pass/fail).
+# benchmarks (they print ratios; they do not decide pass/fail), then the
+# conformance binaries inside the reference kernel where it is built.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
