@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs every test: builds with gcc and with clang (-Werror), runs the unit and
-# conformance suites with each, then again under ASan+UBSan, then the
+# conformance suites with each, then again under ASan+UBSan, the unit suite under TSan, then the
 # benchmarks (they print ratios; they do not decide pass/fail), then the
 # conformance binaries inside the reference kernel where it is built.
 set -eu
@@ -19,6 +19,12 @@ run build-clang env CC=clang meson setup
 echo "== gcc, ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run build-asan env CC=gcc meson setup -Db_sanitize=address,undefined -Db_lundef=false
+echo "== clang, TSan: unit suite, with the threaded stress test"
+# (The preload library cannot be TSan-instrumented: TSan's start-up calls
+# sigaction, which the library wraps, before TSan is ready.)
+[ -d build-tsan ] || CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null
+ninja -C build-tsan >/dev/null
+TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --suite unit --print-errorlogs
 echo "== bench"
 build-gcc/bench/bench_ioas
 echo "== conformance binaries in the reference kernel"

@@ -41,8 +41,8 @@
 #ifdef UIO_TSAN
 /* ThreadSanitizer allows application mappings only in a few windows. */
 #define UIO_CTX_MAP_SIZE (1ull << 30)
-#define UIO_CTX_ADDR_LO 0x0010000000000ull
-#define UIO_CTX_ADDR_HI 0x0070000000000ull
+#define UIO_CTX_ADDR_LO 0x1000000000ull /* 64 GiB */
+#define UIO_CTX_ADDR_HI 0x7000000000ull /* 448 GiB, below TSan's 512 GiB */
 #else
 #define UIO_CTX_MAP_SIZE (16ull << 30)
 #define UIO_CTX_ADDR_LO 0x200000000000ull
