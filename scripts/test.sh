@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs every test: builds with gcc and with clang (-Werror), runs the unit and
-# conformance suites with each, then again under ASan+UBSan, the unit suite under TSan, then the
-# benchmarks (they print ratios; they do not decide pass/fail), then the
-# conformance binaries inside the reference kernel where it is built.
+# conformance suites with each, then again under ASan+UBSan, the unit suite
+# under TSan, the benchmarks (they print ratios; they do not decide pass or
+# fail), then the conformance binaries inside the reference kernel where it
+# is built.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
