@@ -85,6 +85,14 @@ static void test_bad_pointer_efault(void **state)
 	struct iommu_ioas_map *m = (void *)(two + PAGE - 16);
 	m->size = sizeof(*m);
 	assert_int_equal(xioctl(fd, IOMMU_IOAS_MAP, m), EFAULT);
+	/* A declared size whose zero tail runs into an unmapped page. */
+	struct iommu_ioas_alloc *a = (void *)(two + PAGE - sizeof(*a));
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a) + 64;
+	assert_int_equal(xioctl(fd, IOMMU_IOAS_ALLOC, a), EFAULT);
+	/* ... and a huge size over zeroed memory that ends in a hole. */
+	a->size = 0xffffffffu;
+	assert_int_equal(xioctl(fd, IOMMU_IOAS_ALLOC, a), EFAULT);
 	munmap(two, PAGE);
 	munmap(none, PAGE);
 }
