@@ -26,11 +26,12 @@
  * Locking
  * -------
  * One robust, process-shared mutex per context (ctx->lock) serialises every
- * ioctl on it, from any thread of any process. It is the only lock, so there
- * is no lock order to get wrong; the per-user accounting counters are atomics
- * taken under it. A process that dies holding it leaves EOWNERDEAD, which the
- * next locker repairs (ctx.c). Every dispatcher entry takes the lock and
- * holds it to the end of the command.
+ * ioctl on it, from any thread of any process. It is the only lock of the
+ * shared state, so there is no lock order to get wrong (the process-local
+ * fd registry has its own mutex and never takes ctx->lock while held). A
+ * process that dies holding it leaves EOWNERDEAD, which the next locker
+ * repairs (ctx.c). Every dispatcher entry takes the lock and holds it to the
+ * end of the command.
  */
 #ifndef UIO_CORE_H
 #define UIO_CORE_H
