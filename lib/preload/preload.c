@@ -167,6 +167,10 @@ REAL(int, __lxstat64, int, const char *, struct stat64 *)
 REAL(int, __fxstat64, int, int, struct stat64 *)
 REAL(int, __fxstatat64, int, int, const char *, struct stat64 *, int)
 REAL(int, statx, int, const char *, int, unsigned int, struct statx *)
+REAL(ssize_t, getxattr, const char *, const char *, void *, size_t)
+REAL(ssize_t, lgetxattr, const char *, const char *, void *, size_t)
+REAL(ssize_t, listxattr, const char *, char *, size_t)
+REAL(ssize_t, llistxattr, const char *, char *, size_t)
 REAL(int, access, const char *, int)
 REAL(int, faccessat, int, const char *, int, int)
 REAL(int, euidaccess, const char *, int)
@@ -640,4 +644,35 @@ EXPORT int euidaccess(const char *path, int mode)
 EXPORT int eaccess(const char *path, int mode)
 {
 	return served(AT_FDCWD, path) ? 0 : get_eaccess()(path, mode);
+}
+
+/* The node has no extended attributes (ls -l asks for security labels). */
+EXPORT ssize_t getxattr(const char *path, const char *name, void *value,
+			size_t size)
+{
+	if (served(AT_FDCWD, path)) {
+		errno = ENODATA;
+		return -1;
+	}
+	return get_getxattr()(path, name, value, size);
+}
+
+EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value,
+			 size_t size)
+{
+	if (served(AT_FDCWD, path)) {
+		errno = ENODATA;
+		return -1;
+	}
+	return get_lgetxattr()(path, name, value, size);
+}
+
+EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
+{
+	return served(AT_FDCWD, path) ? 0 : get_listxattr()(path, list, size);
+}
+
+EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
+{
+	return served(AT_FDCWD, path) ? 0 : get_llistxattr()(path, list, size);
 }
