@@ -284,4 +284,7 @@ int uio_ioas_copy(struct uio_ucmd *ucmd);
 int uio_ioas_unmap(struct uio_ucmd *ucmd);
 int uio_ioas_option(struct uio_ucmd *ucmd);
 int uio_option_rlimit_mode(struct uio_ucmd *ucmd);
+
+/* selftest.c: IOMMU_TEST_CMD */
+int uio_test_cmd(struct uio_ucmd *ucmd);
 #endif

@@ -36,6 +36,7 @@ union uio_ucmd_buffer {
 	struct iommu_ioas_map map;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_test_cmd test;
 };
 
 struct uio_ioctl_op {
@@ -102,6 +103,7 @@ static const struct uio_ioctl_op uio_ioctl_ops[] = {
 	UIO_IOCTL_OP(IOMMU_IOAS_UNMAP, uio_ioas_unmap, struct iommu_ioas_unmap,
 		     length),
 	UIO_IOCTL_OP(IOMMU_OPTION, uio_option, struct iommu_option, val64),
+	UIO_IOCTL_OP(IOMMU_TEST_CMD, uio_test_cmd, struct iommu_test_cmd, last),
 };
 
 #define UIO_NR_OPS (sizeof(uio_ioctl_ops) / sizeof(uio_ioctl_ops[0]))
