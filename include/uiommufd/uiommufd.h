@@ -79,6 +79,16 @@ struct uiommufd_stats {
 /* Fill *st. Returns 0 or -1 with errno ENOTTY (not a context). */
 int uiommufd_stats(int fd, struct uiommufd_stats *st);
 
+/*
+ * Fault injection, as the kernel's fail_nth: after uiommufd_fail_nth(n),
+ * the nth failure point reached in this process (an allocation: the call
+ * reports ENOMEM) fails, once; n = 0 disarms. UIOMMUFD_FAIL_NTH=n in the
+ * environment arms it at start. Sets no errno.
+ */
+void uiommufd_fail_nth(unsigned long long n);
+/* 1 while armed and not yet triggered, else 0. */
+int uiommufd_fail_pending(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -257,6 +257,9 @@ struct uio_ioas *uio_ioas_alloc(struct uio_ctx *ctx, int *err);
 void uio_ioas_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
 struct uio_ioas *uio_ioas_get(struct uio_ctx *ctx, uint32_t id);
 
+/* fail.c: fault injection; true when this failure point must fail */
+bool uio_should_fail(void);
+
 /* creds.c: the calling process, cached */
 bool uio_capable(int cap);
 int32_t uio_current_pid(void);

@@ -55,6 +55,8 @@
 
 void *uio_zalloc(struct uio_ctx *ctx, size_t n)
 {
+	if (uio_should_fail())
+		return NULL;
 	return uio_arena_zalloc(&ctx->arena, n);
 }
 

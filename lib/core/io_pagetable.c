@@ -234,7 +234,8 @@ static int uio_pages_list_add(struct uio_pages_list *list,
 {
 	if (list->n == list->cap) {
 		size_t ncap = list->cap ? list->cap * 2 : 4;
-		struct uio_pages_elm *n = realloc(list->elm, ncap * sizeof(*n));
+		struct uio_pages_elm *n =
+			uio_should_fail() ? NULL : realloc(list->elm, ncap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
