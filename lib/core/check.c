@@ -35,19 +35,89 @@ static int cmp_ref(const void *a, const void *b)
 		bad = 1;                                            \
 	} while (0)
 
+/*
+ * Walk every IOAS's areas: collect the pages each refers to (sorted, in
+ * *refs_out) and count areas. NULL refs_out: count only. -1 on ENOMEM.
+ */
+static int uio_collect(struct uio_ctx *ctx, struct pages_ref **refs_out,
+		       size_t *nrefs_out, uint64_t *nareas_out)
+{
+	struct uio_objtable *t = &ctx->objs;
+	struct pages_ref *refs = NULL;
+	size_t nrefs = 0, cap = 0;
+
+	for (uint32_t id = 1; id < t->next_id && id < t->nslots; id++) {
+		struct uio_obj *obj = t->slots[id];
+		struct uio_itree_node *n;
+
+		if (!obj || obj->type != UIO_OBJ_IOAS)
+			continue;
+		n = uio_itree_first(&uio_container_of(obj, struct uio_ioas, obj)->iopt.used);
+		for (; n; n = uio_itree_next(n)) {
+			if (n->kind != UIO_KIND_AREA)
+				continue;
+			if (nrefs == cap) {
+				size_t ncap = cap ? 2 * cap : 256;
+				struct pages_ref *r = realloc(refs, ncap * sizeof(*r));
+
+				if (!r) {
+					free(refs);
+					return -1;
+				}
+				refs = r;
+				cap = ncap;
+			}
+			refs[nrefs++] = (struct pages_ref){
+				uio_container_of(n, struct uio_area, node)->pages, 1 };
+		}
+	}
+	if (nrefs)
+		qsort(refs, nrefs, sizeof(*refs), cmp_ref);
+	*refs_out = refs;
+	*nrefs_out = nrefs;
+	*nareas_out = nrefs;
+	return 0;
+}
+
+static size_t uio_count_distinct(const struct pages_ref *refs, size_t nrefs)
+{
+	size_t distinct = 0;
+
+	for (size_t i = 0; i < nrefs; i++)
+		if (!i || refs[i].pages != refs[i - 1].pages)
+			distinct++;
+	return distinct;
+}
+
+/*
+ * After a process died inside a command: recount what the counters summarise,
+ * so that a half-built object the dead command never published does not
+ * count. Its arena memory stays lost (at most one command's worth).
+ */
+void uio_ctx_recount(struct uio_ctx *ctx)
+{
+	struct pages_ref *refs;
+	size_t nrefs;
+	uint64_t nareas;
+
+	if (uio_collect(ctx, &refs, &nrefs, &nareas))
+		return;
+	ctx->nareas = nareas;
+	ctx->npages_objs = uio_count_distinct(refs, nrefs);
+	free(refs);
+}
+
 int uio_ctx_check(struct uio_ctx *ctx)
 {
 	struct uio_objtable *t = &ctx->objs;
 	struct pages_ref *refs = NULL;
-	size_t nrefs = 0, cap = 0, distinct = 0;
+	size_t nrefs = 0;
 	uint64_t nareas = 0;
 	uint32_t count = 0;
 	int bad = 0;
 
 	for (uint32_t id = 1; id < t->next_id && id < t->nslots; id++) {
 		struct uio_obj *obj = t->slots[id];
-		struct uio_ioas *ioas;
-		struct uio_itree_node *n;
 
 		if (!obj)
 			continue;
@@ -58,41 +128,20 @@ int uio_ctx_check(struct uio_ctx *ctx)
 			BAD("object %u has %d users", id, atomic_load(&obj->users));
 		if (atomic_load(&obj->shortterm))
 			BAD("object %u has a short-term reference between commands", id);
-		if (obj->type != UIO_OBJ_IOAS)
-			continue;
-		ioas = uio_container_of(obj, struct uio_ioas, obj);
-		if (uio_iopt_check(&ioas->iopt))
+		if (obj->type == UIO_OBJ_IOAS &&
+		    uio_iopt_check(&uio_container_of(obj, struct uio_ioas, obj)->iopt))
 			BAD("IOAS %u: io page table invariants broken", id);
-		for (n = uio_itree_first(&ioas->iopt.used); n; n = uio_itree_next(n)) {
-			struct uio_area *area;
-
-			if (n->kind != UIO_KIND_AREA)
-				continue;
-			area = uio_container_of(n, struct uio_area, node);
-			nareas++;
-			if (nrefs == cap) {
-				size_t ncap = cap ? 2 * cap : 256;
-				struct pages_ref *r = realloc(refs, ncap * sizeof(*r));
-
-				if (!r) {
-					BAD("out of memory while checking");
-					goto out;
-				}
-				refs = r;
-				cap = ncap;
-			}
-			refs[nrefs++] = (struct pages_ref){ area->pages, 1 };
-		}
 	}
 	if (count != t->count)
 		BAD("object table counts %u, holds %u", t->count, count);
+	if (uio_collect(ctx, &refs, &nrefs, &nareas)) {
+		BAD("out of memory while checking");
+		return -1;
+	}
 	if (nareas != ctx->nareas)
 		BAD("%llu areas counted, %llu found",
 		    (unsigned long long)ctx->nareas, (unsigned long long)nareas);
-
 	/* Every pages reference belongs to an area. */
-	if (nrefs)
-		qsort(refs, nrefs, sizeof(*refs), cmp_ref);
 	for (size_t i = 0; i < nrefs;) {
 		size_t j = i;
 
@@ -101,13 +150,12 @@ int uio_ctx_check(struct uio_ctx *ctx)
 		if (refs[i].pages->refs != j - i)
 			BAD("pages %p: %u references, %zu areas", (void *)refs[i].pages,
 			    refs[i].pages->refs, j - i);
-		distinct++;
 		i = j;
 	}
-	if (distinct != ctx->npages_objs)
+	if (uio_count_distinct(refs, nrefs) != ctx->npages_objs)
 		BAD("%llu pages objects counted, %zu referenced",
-		    (unsigned long long)ctx->npages_objs, distinct);
-out:
+		    (unsigned long long)ctx->npages_objs,
+		    uio_count_distinct(refs, nrefs));
 	free(refs);
 	return bad ? -1 : 0;
 }

@@ -251,6 +251,8 @@ int uio_iopt_check(struct uio_iopt *iopt);
 
 /* check.c: 0, or -1 with the broken invariants on stderr */
 int uio_ctx_check(struct uio_ctx *ctx);
+/* Recompute the summary counters from the structures (lock recovery). */
+void uio_ctx_recount(struct uio_ctx *ctx);
 
 /* ioas.c */
 struct uio_ioas *uio_ioas_alloc(struct uio_ctx *ctx, int *err);

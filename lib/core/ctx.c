@@ -74,10 +74,13 @@ void uio_ctx_lock(struct uio_ctx *ctx)
 	 * (reserve, fallible work, finalize), so the tables are consistent at
 	 * every point a process can die except mid-pointer-update; carry on.
 	 * The dead command's short-term references die with it: every command
-	 * runs under this lock, so none can be in flight now.
+	 * runs under this lock, so none can be in flight now. The counters are
+	 * recomputed so that what it half built and never published does not
+	 * count; its arena memory is lost.
 	 */
 	if (rc == EOWNERDEAD) {
 		uio_objtable_drop_shortterm(ctx);
+		uio_ctx_recount(ctx);
 		pthread_mutex_consistent(&ctx->lock);
 	}
 }
