@@ -2,24 +2,44 @@
 /*
  * Augmented AVL interval tree; see itree.h.
  *
- * Order is (start, node address). Each node carries, for its subtree:
- * sub_start (min start, the leftmost node's), sub_last (max last), sub_kinds
- * (OR of kinds) and sub_gap (the largest hole between consecutive nodes of
- * the subtree in order, where a hole before node m runs from one past the
- * largest `last` seen so far to m->start - 1). When nodes overlap across
- * subtrees, sub_gap can only overstate the real hole, never understate it,
- * so it is safe for pruning; searches re-check every candidate.
+ * Order is (start, node address). Every node describes its subtree with
+ *
+ *   sub_start  the smallest start (the leftmost node's),
+ *   sub_last   the largest last,
+ *   sub_kinds  the OR of the kinds,
+ *   sub_gap    the largest hole between the subtree's own nodes: walking
+ *              them in order, the hole before node m is the run from one
+ *              past the largest `last` of the nodes before m (in the
+ *              subtree) to m->start - 1, when that run is non-empty,
+ *   sub_rgap   the largest such hole that falls before a node of the right
+ *              subtree, i.e. the right subtree's holes when it is preceded
+ *              by the left subtree and the node itself.
+ *
+ * Why sub_rgap: with overlapping nodes, a hole of the right subtree on its
+ * own may be covered by a long node further left, so the right child's
+ * sub_gap alone would overstate the parent's. Let p be the largest last in
+ * front of a subtree S. Every node of S starting at or before p sees no hole;
+ * the first node starting after p sees a hole measured from p (or from the
+ * nodes of S before it, if they reach further); every later node sees exactly
+ * its hole within S, since something in S in front of it already reaches
+ * past p. So "the holes of S behind p" only depend on where p cuts S, and
+ * gap_after() finds that cut along one root-to-leaf path, reading sub_rgap
+ * for every right subtree hanging off the path on the far side of the cut.
+ * This makes sub_gap exact; an update costs O(height) when the node's own
+ * prefix cuts into its right subtree, O(1) otherwise.
  */
 #include "itree.h"
 
 #define UIO_MAX(a, b) ((a) > (b) ? (a) : (b))
 
-static int32_t h(const struct uio_itree_node *n)
+typedef struct uio_itree_node node_t;
+
+static int32_t h(const node_t *n)
 {
 	return n ? n->height : 0;
 }
 
-/* Size of the hole between a node ending at `last` and one starting at `start`. */
+/* Size of the hole between something ending at `last` and a node at `start`. */
 static uint64_t gap_between(uint64_t last, uint64_t start)
 {
 	if (last == UINT64_MAX || start <= last + 1)
@@ -27,31 +47,73 @@ static uint64_t gap_between(uint64_t last, uint64_t start)
 	return start - last - 1;
 }
 
-static void update(struct uio_itree_node *n)
+/*
+ * Largest hole in the sequence "something ending at p, then the nodes of x's
+ * subtree in order" (the hole between p and the subtree's first node counts).
+ * Reads only x's subtree, which must be up to date. One path, O(height).
+ */
+static uint64_t gap_after(const node_t *x, uint64_t p)
 {
-	const struct uio_itree_node *l = n->left, *r = n->right;
-	uint64_t gap = 0, maxlast = n->last;
+	uint64_t best = 0;
+
+	while (x) {
+		const node_t *l = x->left;
+
+		if (p >= x->sub_last)
+			break;  /* p covers everything in here */
+		if (p < x->sub_start) {
+			/* p is in front of the whole subtree: only the first hole changes. */
+			best = UIO_MAX(best, gap_between(p, x->sub_start));
+			best = UIO_MAX(best, x->sub_gap);
+			break;
+		}
+		if (l && p < l->sub_last) {
+			/*
+			 * The cut lies inside the left subtree, so x and the right
+			 * subtree are preceded by the whole left subtree, which
+			 * reaches further than p: their holes are the stored ones.
+			 */
+			best = UIO_MAX(best, gap_between(l->sub_last, x->start));
+			best = UIO_MAX(best, x->sub_rgap);
+			x = l;
+		} else {
+			/* The left subtree (if any) is covered by p. */
+			best = UIO_MAX(best, gap_between(p, x->start));
+			p = UIO_MAX(p, x->last);
+			x = x->right;
+		}
+	}
+	return best;
+}
+
+/* Recompute n's augmented fields from its children, which must be current. */
+static void update(node_t *n)
+{
+	const node_t *l = n->left, *r = n->right;
+	uint64_t gap = 0, reach = n->last;
 
 	n->height = 1 + UIO_MAX(h(l), h(r));
 	n->sub_start = l ? l->sub_start : n->start;
 	n->sub_kinds = n->kind;
 	if (l) {
 		gap = UIO_MAX(l->sub_gap, gap_between(l->sub_last, n->start));
-		maxlast = UIO_MAX(maxlast, l->sub_last);
+		reach = UIO_MAX(reach, l->sub_last);
 		n->sub_kinds |= l->sub_kinds;
 	}
+	n->sub_rgap = gap_after(r, reach);
 	if (r) {
-		gap = UIO_MAX(gap, r->sub_gap);
-		gap = UIO_MAX(gap, gap_between(maxlast, r->sub_start));
-		maxlast = UIO_MAX(maxlast, r->sub_last);
+		reach = UIO_MAX(reach, r->sub_last);
 		n->sub_kinds |= r->sub_kinds;
 	}
-	n->sub_last = maxlast;
-	n->sub_gap = gap;
+	n->sub_last = reach;
+	n->sub_gap = UIO_MAX(gap, n->sub_rgap);
 }
 
-static void replace_child(struct uio_itree *t, struct uio_itree_node *parent,
-			  struct uio_itree_node *old, struct uio_itree_node *new)
+/* ------------------------------------------------------------------ */
+/* structure */
+
+static void replace_child(struct uio_itree *t, node_t *parent, node_t *old,
+			  node_t *new)
 {
 	if (!parent)
 		t->root = new;
@@ -63,10 +125,9 @@ static void replace_child(struct uio_itree *t, struct uio_itree_node *parent,
 		new->parent = parent;
 }
 
-static struct uio_itree_node *rotate_left(struct uio_itree *t,
-					  struct uio_itree_node *x)
+static node_t *rotate_left(struct uio_itree *t, node_t *x)
 {
-	struct uio_itree_node *y = x->right;
+	node_t *y = x->right;
 
 	x->right = y->left;
 	if (y->left)
@@ -79,10 +140,9 @@ static struct uio_itree_node *rotate_left(struct uio_itree *t,
 	return y;
 }
 
-static struct uio_itree_node *rotate_right(struct uio_itree *t,
-					   struct uio_itree_node *x)
+static node_t *rotate_right(struct uio_itree *t, node_t *x)
 {
-	struct uio_itree_node *y = x->left;
+	node_t *y = x->left;
 
 	x->left = y->right;
 	if (y->right)
@@ -96,7 +156,7 @@ static struct uio_itree_node *rotate_right(struct uio_itree *t,
 }
 
 /* Recompute and rebalance from n up to the root. */
-static void fixup(struct uio_itree *t, struct uio_itree_node *n)
+static void fixup(struct uio_itree *t, node_t *n)
 {
 	while (n) {
 		int32_t bal;
@@ -116,7 +176,7 @@ static void fixup(struct uio_itree *t, struct uio_itree_node *n)
 	}
 }
 
-static bool before(const struct uio_itree_node *a, const struct uio_itree_node *b)
+static bool before(const node_t *a, const node_t *b)
 {
 	if (a->start != b->start)
 		return a->start < b->start;
@@ -125,7 +185,7 @@ static bool before(const struct uio_itree_node *a, const struct uio_itree_node *
 
 void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n)
 {
-	struct uio_itree_node *parent = NULL, **link = &t->root;
+	node_t *parent = NULL, **link = &t->root;
 
 	while (*link) {
 		parent = *link;
@@ -140,39 +200,37 @@ void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n)
 
 void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 {
-	struct uio_itree_node *start;
+	node_t *from;
 
 	if (n->left && n->right) {
-		/* Put the in-order successor s in n's place. */
-		struct uio_itree_node *s = n->right;
+		/* Move the in-order successor s into n's place. */
+		node_t *s = n->right;
 
 		while (s->left)
 			s = s->left;
 		if (s->parent != n) {
-			start = s->parent;
+			from = s->parent;
 			replace_child(t, s->parent, s, s->right);
 			s->right = n->right;
 			s->right->parent = s;
 		} else {
-			start = s;
+			from = s;
 		}
 		s->left = n->left;
 		s->left->parent = s;
 		replace_child(t, n->parent, n, s);
 	} else {
-		struct uio_itree_node *child = n->left ? n->left : n->right;
-
-		start = n->parent;
-		replace_child(t, n->parent, n, child);
+		from = n->parent;
+		replace_child(t, n->parent, n, n->left ? n->left : n->right);
 	}
 	n->left = n->right = n->parent = NULL;
 	t->count--;
-	fixup(t, start);
+	fixup(t, from);
 }
 
 struct uio_itree_node *uio_itree_first(const struct uio_itree *t)
 {
-	struct uio_itree_node *n = t->root;
+	node_t *n = t->root;
 
 	while (n && n->left)
 		n = n->left;
@@ -185,37 +243,56 @@ struct uio_itree_node *uio_itree_next(const struct uio_itree_node *n)
 		n = n->right;
 		while (n->left)
 			n = n->left;
-		return (struct uio_itree_node *)n;
+		return (node_t *)n;
 	}
 	while (n->parent && n->parent->right == n)
 		n = n->parent;
 	return n->parent;
 }
 
-/* Whether any node of the subtree can intersect [start, last] with kinds. */
-static bool subtree_may_hit(const struct uio_itree_node *n, uint64_t start,
-			    uint64_t last, uint32_t kinds)
+/* ------------------------------------------------------------------ */
+/* overlap queries */
+
+/* Whether the subtree may hold a node of `kinds` intersecting [start, last]. */
+static bool may_hit(const node_t *n, uint64_t start, uint64_t last,
+		    uint32_t kinds)
 {
 	return n && n->sub_last >= start && n->sub_start <= last &&
 	       (n->sub_kinds & kinds);
 }
 
-/* Lowest-ordered matching node in the subtree of n, or NULL. */
-static struct uio_itree_node *subtree_first(struct uio_itree_node *n,
-					    uint64_t start, uint64_t last,
-					    uint32_t kinds)
+static bool hits(const node_t *n, uint64_t start, uint64_t last, uint32_t kinds)
 {
-	while (subtree_may_hit(n, start, last, kinds)) {
-		if (subtree_may_hit(n->left, start, last, kinds)) {
-			struct uio_itree_node *f =
-				subtree_first(n->left, start, last, kinds);
+	return n->start <= last && n->last >= start && (n->kind & kinds);
+}
+
+/*
+ * If a subtree S holds only kinds in the mask and some node y of S reaches
+ * `start` (S's sub_last >= start), then any matching node h ordered after y
+ * has y->start <= h->start <= last, so y matches too. Hence when a search of
+ * S finds nothing, no node after S matches either.
+ */
+static bool only_kinds(const node_t *n, uint32_t kinds)
+{
+	return (n->sub_kinds & ~kinds) == 0;
+}
+
+/* Lowest-ordered matching node in the subtree of n, or NULL. */
+static node_t *subtree_first(node_t *n, uint64_t start, uint64_t last,
+			     uint32_t kinds)
+{
+	while (may_hit(n, start, last, kinds)) {
+		if (may_hit(n->left, start, last, kinds)) {
+			node_t *f = subtree_first(n->left, start, last, kinds);
 
 			if (f)
 				return f;
+			if (only_kinds(n->left, kinds))
+				return NULL;
 		}
 		if (n->start > last)
 			return NULL;
-		if (n->last >= start && (n->kind & kinds))
+		if (hits(n, start, last, kinds))
 			return n;
 		n = n->right;
 	}
@@ -226,6 +303,8 @@ struct uio_itree_node *uio_itree_iter_first(const struct uio_itree *t,
 					    uint64_t start, uint64_t last,
 					    uint32_t kinds)
 {
+	if (start > last)
+		return NULL;
 	return subtree_first(t->root, start, last, kinds);
 }
 
@@ -233,123 +312,246 @@ struct uio_itree_node *uio_itree_iter_next(const struct uio_itree_node *n,
 					   uint64_t start, uint64_t last,
 					   uint32_t kinds)
 {
-	struct uio_itree_node *f;
+	node_t *f;
 
-	/* The rest of n's right subtree, then each ancestor we leave from the left. */
-	f = subtree_first(n->right, start, last, kinds);
-	if (f)
-		return f;
+	if (start > last)
+		return NULL;
+	/* n's right subtree, then every ancestor we leave from its left side. */
 	for (;;) {
-		const struct uio_itree_node *child = n;
+		node_t *r = n->right;
 
-		n = n->parent;
-		if (!n)
-			return NULL;
-		if (n->left != child)
-			continue;
+		if (may_hit(r, start, last, kinds)) {
+			f = subtree_first(r, start, last, kinds);
+			if (f || only_kinds(r, kinds))
+				return f;
+		}
+		for (;;) {
+			const node_t *child = n;
+
+			n = n->parent;
+			if (!n)
+				return NULL;
+			if (n->left == child)
+				break;
+		}
 		if (n->start > last)
 			return NULL;
-		if (n->last >= start && (n->kind & kinds))
-			return (struct uio_itree_node *)n;
-		f = subtree_first(n->right, start, last, kinds);
-		if (f)
-			return f;
+		if (hits(n, start, last, kinds))
+			return (node_t *)n;
 	}
 }
 
 /* ------------------------------------------------------------------ */
 /* hole search */
 
-struct hole_search {
-	uint64_t lo, hi, min_size;
-	uint64_t nf;  /* lowest address not covered by the nodes seen so far */
-	bool full;    /* the nodes seen so far cover up to UINT64_MAX */
-	bool found;
-	uint64_t hs, hl;
+/*
+ * First-fit hole search.
+ *
+ * Write a hole as [a, b], its clipped form as [max(a, lo), min(b, hi)], and
+ * let need = lo + min_size - 1 and amax = hi - min_size + 1 (both within
+ * [lo, hi] once we know hi - lo + 1 >= min_size). Holes are disjoint and
+ * ordered, so:
+ *
+ *  - a hole with a <= lo fits iff b >= need. Only the hole containing lo (if
+ *    lo is uncovered) can be such a hole and reach lo;
+ *  - a hole with a > lo fits iff its size is >= min_size and a <= amax; and
+ *    since later holes start later, once the first hole after lo of size
+ *    >= min_size starts beyond amax, nothing fits.
+ *
+ * Step 1 walks one path to find the largest last among nodes starting at or
+ * before lo (Q) and the smallest start after lo (N). lo is uncovered iff no
+ * node starts at or before lo or Q < lo; its hole is then [Q + 1 or 0,
+ * N - 1 or UINT64_MAX], and we return it clipped if b >= need.
+ *
+ * Step 2 looks for the first node m, among the nodes starting after T (T = lo
+ * if lo is covered, T = N otherwise: the hole before the node at N is the
+ * one step 1 already judged), whose hole (measured from the largest last of
+ * ALL nodes before it, its "prefix") is >= min_size. Every such hole starts
+ * after lo. first_gap_after() walks the path towards T; the nodes where it
+ * turns left (start > T) are the candidates, each followed by its right
+ * subtree, deepest first. For a candidate x with prefix M (largest last
+ * before x's subtree), x's own hole is measured from max(M, left's sub_last)
+ * and its right subtree's best hole is exactly sub_rgap when M does not
+ * reach past both left's sub_last and x->last; otherwise M covers x and its
+ * whole left side, which can happen for only one candidate with a non-empty
+ * right side (all deeper ones are then covered entirely), and first_gap()
+ * settles that one by a search.
+ *
+ * first_gap(x, M) finds the first node of x's subtree whose hole is
+ * >= min_size given prefix M. If M < x->sub_start, the subtree's best hole is
+ * known exactly (the hole from M to sub_start, or sub_gap); if M >=
+ * x->sub_last it has none; otherwise sub_gap is an upper bound and the search
+ * follows the path where M cuts the subtree: at a node starting at or before
+ * M, the node and its left subtree are covered and only the right subtree is
+ * left; at a node starting after M, the left subtree may still be cut by M,
+ * the node's hole is exact and the right subtree's best is exactly sub_rgap.
+ * So a search that fails walks one path, and one known to succeed walks one
+ * path plus failed searches of left subtrees that M cuts. That is O(log n)
+ * unless nodes overlap so much that M cuts many of them (O(log^2 n) worst).
+ *
+ * Finally, if step 2 finds nothing, the hole after the largest last of the
+ * tree, [sub_last + 1, UINT64_MAX], is the last candidate (it starts after lo
+ * whenever we get here).
+ */
+struct hole_query {
+	uint64_t min_size;
+	uint64_t amax;
+	uint64_t prefix;  /* out: the prefix of the node found */
 };
 
-static void seen(struct hole_search *s, uint64_t last)
+static const node_t *first_gap(const node_t *x, uint64_t m,
+			       struct hole_query *q)
 {
-	if (last == UINT64_MAX)
-		s->full = true;
-	else if (last + 1 > s->nf)
-		s->nf = last + 1;
-}
+	while (x) {
+		const node_t *l = x->left;
+		uint64_t pm, lreach = l ? l->sub_last : 0;
 
-/* No hole can start at or before hi any more. */
-static bool exhausted(const struct hole_search *s)
-{
-	return s->full || s->nf > s->hi;
-}
+		/* Every hole in here starts after m, and after sub_last none. */
+		if (m >= q->amax || m >= x->sub_last)
+			return NULL;
+		if (m < x->sub_start) {
+			if (gap_between(m, x->sub_start) < q->min_size &&
+			    x->sub_gap < q->min_size)
+				return NULL;
+		} else if (x->sub_gap < q->min_size) {
+			return NULL;
+		}
+		if (x->start <= m) {
+			/* x and its left subtree are covered. */
+			bool exact = m <= UIO_MAX(lreach, x->last);
 
-/* Test the hole that ends just before address `end_excl`. */
-static void try_hole(struct hole_search *s, uint64_t end_excl)
-{
-	uint64_t hs = s->nf > s->lo ? s->nf : s->lo, hl;
+			if (exact && x->sub_rgap < q->min_size)
+				return NULL;
+			m = UIO_MAX(m, UIO_MAX(lreach, x->last));
+			x = x->right;
+			continue;
+		}
+		if (l) {
+			const node_t *f = first_gap(l, m, q);
 
-	if (s->full || end_excl == 0 || end_excl - 1 < hs)
-		return;
-	hl = end_excl - 1 < s->hi ? end_excl - 1 : s->hi;
-	if (hl < hs || hl - hs + 1 < s->min_size)
-		return;
-	s->found = true;
-	s->hs = hs;
-	s->hl = hl;
-}
-
-static void search(struct hole_search *s, const struct uio_itree_node *n)
-{
-	uint64_t bound;
-
-	if (!n || s->found || exhausted(s))
-		return;
-	/* An upper bound on any hole this subtree can produce. */
-	bound = n->sub_gap;
-	if (!s->full && n->sub_start > s->nf && n->sub_start - s->nf > bound)
-		bound = n->sub_start - s->nf;
-	if (bound < s->min_size || n->sub_last < s->lo) {
-		seen(s, n->sub_last);
-		return;
+			if (f)
+				return f;
+		}
+		pm = UIO_MAX(m, lreach);
+		if (gap_between(pm, x->start) >= q->min_size) {
+			q->prefix = pm;
+			return x;
+		}
+		/* m < x->start <= x->last, so sub_rgap is exact here. */
+		if (x->sub_rgap < q->min_size)
+			return NULL;
+		m = UIO_MAX(pm, x->last);
+		x = x->right;
 	}
-	if (n->start <= s->lo && n->left) {
-		/* Every hole of the left subtree ends before n->start <= lo. */
-		seen(s, n->left->sub_last);
-	} else {
-		search(s, n->left);
-		if (s->found || exhausted(s))
-			return;
+	return NULL;
+}
+
+static const node_t *first_gap_after(const node_t *x, uint64_t t, bool has_m,
+				     uint64_t m, struct hole_query *q)
+{
+	while (x) {
+		const node_t *l = x->left;
+		uint64_t lreach = l ? l->sub_last : 0, own;
+		bool has_pm = has_m || l;
+		uint64_t pm = has_m ? UIO_MAX(m, lreach) : lreach;
+
+		if (x->start <= t) {
+			own = UIO_MAX(pm, x->last);
+			m = has_pm ? own : x->last;
+			has_m = true;
+			x = x->right;
+			continue;
+		}
+		if (l) {
+			const node_t *f = first_gap_after(l, t, has_m, m, q);
+
+			if (f)
+				return f;
+		}
+		/* Without a prefix x is the first node: its hole is step 1's. */
+		if (has_pm) {
+			if (pm >= q->amax)
+				return NULL;
+			if (gap_between(pm, x->start) >= q->min_size) {
+				q->prefix = pm;
+				return x;
+			}
+		}
+		own = has_pm ? UIO_MAX(pm, x->last) : x->last;
+		if (!has_m || m <= UIO_MAX(lreach, x->last)) {
+			/* The right subtree's prefix is x's own: exact. */
+			if (x->sub_rgap < q->min_size)
+				return NULL;
+		}
+		return first_gap(x->right, own, q);
 	}
-	try_hole(s, n->start);
-	if (s->found)
-		return;
-	seen(s, n->last);
-	search(s, n->right);
+	return NULL;
 }
 
 bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 			 uint64_t min_size, uint64_t *hole_start,
 			 uint64_t *hole_last)
 {
-	struct hole_search s = { .lo = lo, .hi = hi,
-				 .min_size = min_size ? min_size : 1 };
+	struct hole_query q;
+	const node_t *x, *found;
+	uint64_t need, amax, reach = 0, next = 0, thr, a;
+	bool has_reach = false, has_next = false;
 
-	if (lo > hi)
+	if (!min_size)
+		min_size = 1;
+	if (lo > hi || hi - lo < min_size - 1)
 		return false;
-	search(&s, t->root);
-	if (!s.found && !exhausted(&s)) {
-		/* The tail after every node. */
-		uint64_t hs = s.nf > lo ? s.nf : lo;
+	need = lo + (min_size - 1);
+	amax = hi - (min_size - 1);
 
-		if (hi - hs + 1 >= s.min_size || (hs == 0 && hi == UINT64_MAX)) {
-			s.found = true;
-			s.hs = hs;
-			s.hl = hi;
+	/* Step 1: the hole containing lo, if lo is uncovered. */
+	for (x = t->root; x;) {
+		if (x->start <= lo) {
+			reach = has_reach ? UIO_MAX(reach, x->last) : x->last;
+			if (x->left)
+				reach = UIO_MAX(reach, x->left->sub_last);
+			has_reach = true;
+			x = x->right;
+		} else {
+			next = x->start;
+			has_next = true;
+			x = x->left;
 		}
 	}
-	if (!s.found)
+	if (!has_reach || reach < lo) {
+		uint64_t b = has_next ? next - 1 : UINT64_MAX;
+
+		if (b >= need) {
+			*hole_start = lo;
+			*hole_last = b < hi ? b : hi;
+			return true;
+		}
+		if (!has_next)
+			return false;
+		thr = next;
+	} else {
+		thr = lo;
+	}
+
+	/* Step 2: the first hole after lo that is big enough. */
+	q.min_size = min_size;
+	q.amax = amax;
+	q.prefix = 0;
+	found = first_gap_after(t->root, thr, false, 0, &q);
+	if (found) {
+		a = q.prefix + 1;
+		if (a > amax)
+			return false;
+		*hole_start = a;
+		*hole_last = found->start - 1 < hi ? found->start - 1 : hi;
+		return true;
+	}
+
+	/* The hole after everything. */
+	if (t->root->sub_last >= amax)
 		return false;
-	*hole_start = s.hs;
-	*hole_last = s.hl;
+	*hole_start = t->root->sub_last + 1;
+	*hole_last = hi;
 	return true;
 }
 
@@ -357,40 +559,26 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 /* spans */
 
 /*
- * Fill s with the span that starts at `at`: a used span (nodes that overlap
- * or touch merged into one) or a hole up to the next node.
+ * The span starting at `at`: if the first hole at or after `at` (clipped to
+ * hi) starts at `at`, that hole; otherwise the used run up to it (or to hi).
+ * Holes are maximal uncovered runs, so the used run before one is a maximal
+ * covered run, with overlapping and touching nodes merged.
  */
 static void span_at(struct uio_itree_span *s, uint64_t at)
 {
-	struct uio_itree_node *n =
-		uio_itree_iter_first(s->t_, at, s->hi_, UIO_ITREE_ALL_KINDS);
+	uint64_t hs, hl;
 
 	s->start = at;
-	if (!n) {
-		s->is_hole = true;
+	if (!uio_itree_find_hole(s->t_, at, s->hi_, 1, &hs, &hl)) {
+		s->is_hole = false;
 		s->last = s->hi_;
-		return;
-	}
-	if (n->start > at) {
+	} else if (hs == at) {
 		s->is_hole = true;
-		s->last = n->start - 1;
-		return;
+		s->last = hl;
+	} else {
+		s->is_hole = false;
+		s->last = hs - 1;
 	}
-	/* Used: extend while the next intersecting node overlaps or touches. */
-	uint64_t end = n->last;
-
-	for (;;) {
-		struct uio_itree_node *m;
-
-		if (end >= s->hi_)
-			break;
-		m = uio_itree_iter_first(s->t_, end + 1, end + 1, UIO_ITREE_ALL_KINDS);
-		if (!m)
-			break;
-		end = m->last;
-	}
-	s->is_hole = false;
-	s->last = end < s->hi_ ? end : s->hi_;
 }
 
 void uio_itree_span_first(struct uio_itree_span *s, const struct uio_itree *t,
@@ -400,8 +588,13 @@ void uio_itree_span_first(struct uio_itree_span *s, const struct uio_itree *t,
 	s->lo_ = lo;
 	s->hi_ = hi;
 	s->done_ = lo > hi;
-	if (!s->done_)
+	if (!s->done_) {
 		span_at(s, lo);
+	} else {
+		s->start = lo;
+		s->last = hi;
+		s->is_hole = false;
+	}
 }
 
 void uio_itree_span_next(struct uio_itree_span *s)
@@ -414,40 +607,84 @@ void uio_itree_span_next(struct uio_itree_span *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* checking */
+/* checking: everything recomputed from the nodes, not from update() */
 
-static int check_node(const struct uio_itree_node *n,
-		      const struct uio_itree_node *parent, uint64_t *count)
+/* Largest hole among the `n` nodes from `first` on in order, after `p`. */
+static uint64_t walk_gap(const node_t *first, uint64_t n, bool has_p,
+			 uint64_t p)
 {
-	struct uio_itree_node copy;
+	uint64_t best = 0;
+
+	for (const node_t *x = first; n; n--, x = uio_itree_next(x)) {
+		if (has_p)
+			best = UIO_MAX(best, gap_between(p, x->start));
+		p = has_p ? UIO_MAX(p, x->last) : x->last;
+		has_p = true;
+	}
+	return best;
+}
+
+static const node_t *leftmost(const node_t *x)
+{
+	while (x && x->left)
+		x = x->left;
+	return x;
+}
+
+struct check_out {
+	uint64_t count;
+	int32_t height;
+	uint64_t sub_last;
+	uint32_t kinds;
+};
+
+static int check_node(const node_t *n, const node_t *parent,
+		      struct check_out *o)
+{
+	struct check_out l = { 0 }, r = { 0 };
+	uint64_t reach;
 
 	if (!n)
 		return 0;
 	if (n->parent != parent || n->start > n->last)
 		return -1;
-	if (n->left && !before(n->left, n))
+	if (check_node(n->left, n, &l) || check_node(n->right, n, &r))
 		return -1;
-	if (n->right && !before(n, n->right))
+	if (l.height - r.height > 1 || r.height - l.height > 1)
 		return -1;
-	if (check_node(n->left, n, count) || check_node(n->right, n, count))
+	o->count = l.count + r.count + 1;
+	o->height = 1 + UIO_MAX(l.height, r.height);
+	o->kinds = n->kind | l.kinds | r.kinds;
+	reach = n->last;
+	if (n->left)
+		reach = UIO_MAX(reach, l.sub_last);
+	o->sub_last = n->right ? UIO_MAX(reach, r.sub_last) : reach;
+	if (n->height != o->height || n->sub_last != o->sub_last ||
+	    n->sub_kinds != o->kinds ||
+	    n->sub_start != leftmost(n)->start)
 		return -1;
-	copy = *n;
-	update(&copy);
-	if (copy.height != n->height || copy.sub_start != n->sub_start ||
-	    copy.sub_last != n->sub_last || copy.sub_gap != n->sub_gap ||
-	    copy.sub_kinds != n->sub_kinds)
+	if (n->sub_gap != walk_gap(leftmost(n), o->count, false, 0))
 		return -1;
-	if (h(n->left) - h(n->right) > 1 || h(n->right) - h(n->left) > 1)
+	if (n->sub_rgap != walk_gap(leftmost(n->right), r.count, true, reach))
 		return -1;
-	(*count)++;
 	return 0;
 }
 
 int uio_itree_check(const struct uio_itree *t)
 {
-	uint64_t count = 0;
+	struct check_out o = { 0 };
+	const node_t *prev = NULL;
+	uint64_t seen = 0;
 
-	if (check_node(t->root, NULL, &count) || count != t->count)
+	if (check_node(t->root, NULL, &o) || o.count != t->count)
 		return -1;
-	return 0;
+	/* Strict order over the whole in-order walk. */
+	for (const node_t *x = uio_itree_first(t); x; x = uio_itree_next(x)) {
+		if (prev && !before(prev, x))
+			return -1;
+		prev = x;
+		if (++seen > t->count)
+			return -1;
+	}
+	return seen == t->count ? 0 : -1;
 }

@@ -11,18 +11,21 @@
  * kind      One bit chosen by the caller (e.g. AREA, RESERVED). Queries take
  *           a mask and see only nodes whose kind is in it.
  * hole      A maximal run of addresses covered by no node of the tree (of any
- *           kind). hole search is O(log n) per candidate returned.
+ *           kind). hole search is O(log n) per candidate returned when nodes
+ *           do not overlap (O(log^2 n) worst case with heavy overlap).
  *
  * Every subtree carries min start, max last, the OR of kinds and the largest
- * hole strictly between its own nodes, so overlap queries and first-fit hole
- * search never visit unrelated subtrees.
+ * hole strictly between its own nodes (plus the part of it its right subtree
+ * contributes, which keeps that hole exact under overlap), so overlap queries
+ * and first-fit hole search never visit unrelated subtrees.
  *
  * The tree allocates nothing: nodes live wherever the caller put them (in
  * uiommufd, in the shared arena). Not thread-safe; callers lock.
  *
  * Why not a library: the kernel's interval_tree and libbsd's <sys/tree.h>
- * offer one augmented value; first-fit hole search needs three (max last,
- * min start, max hole) kept exact across rotations, plus a kind mask.
+ * offer one augmented value; first-fit hole search needs several (max last,
+ * min start, max hole and its right-hand part) kept exact across rotations,
+ * plus a kind mask.
  */
 #ifndef UIO_ITREE_H
 #define UIO_ITREE_H
@@ -42,6 +45,7 @@ struct uio_itree_node {
 	uint64_t sub_start;
 	uint64_t sub_last;
 	uint64_t sub_gap;  /* largest hole strictly between nodes of the subtree; 0 if none */
+	uint64_t sub_rgap; /* largest hole the right subtree adds after left+self; 0 if none */
 	struct uio_itree_node *left, *right, *parent;
 };
 
@@ -69,8 +73,10 @@ void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n);
 void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n);
 
 /*
- * The node with the lowest start (ties: any order, but stable iteration) that
- * intersects [start, last] and has kind in kinds, or NULL.
+ * The node with the lowest start (ties: by node address) that intersects
+ * [start, last] and has kind in kinds, or NULL. O(log n) per node returned
+ * when kinds covers every kind present in the tree; a narrower mask can also
+ * walk subtrees where only other kinds reach [start, last].
  */
 struct uio_itree_node *uio_itree_iter_first(const struct uio_itree *t,
 					    uint64_t start, uint64_t last,
@@ -90,7 +96,8 @@ struct uio_itree_node *uio_itree_next(const struct uio_itree_node *n);
  * and has size (H'.last - H'.start + 1) >= min_size (min_size >= 1).
  * Stores H' in *hole_start / *hole_last and returns true; false if none.
  * Callers iterate by calling again with lo = *hole_last + 1 (stop when
- * *hole_last == hi or == UINT64_MAX). O(log n) per call.
+ * *hole_last == hi or == UINT64_MAX). min_size 0 counts as 1. O(log n)
+ * per call; O(log^2 n) in the worst case when nodes overlap heavily.
  */
 bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 			 uint64_t min_size, uint64_t *hole_start,
@@ -99,7 +106,9 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 /*
  * Span iteration as the kernel's interval_tree_span_iter: walks [lo, hi] as
  * alternating used and hole spans. Used spans merge nodes that overlap or
- * touch (last + 1 == next start). O(log n) per step.
+ * touch (last + 1 == next start), so a used span is a maximal covered run
+ * and a hole span a maximal uncovered run, both clipped to [lo, hi]. Nodes of
+ * every kind count. One hole search per step. lo > hi gives no spans.
  */
 struct uio_itree_span {
 	uint64_t start, last;
@@ -117,7 +126,10 @@ static inline bool uio_itree_span_done(const struct uio_itree_span *s)
 	return s->done_;
 }
 
-/* Debug: verify every augmented field and balance. Returns 0 or -1. */
+/*
+ * Debug: recompute every augmented field from the nodes and verify order,
+ * parent links, AVL balance and count. Returns 0 or -1. O(n log n).
+ */
 int uio_itree_check(const struct uio_itree *t);
 
 #endif
