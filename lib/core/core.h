@@ -44,6 +44,7 @@
 
 #include "arena.h"
 #include "itree.h"
+#include "pgtable.h"
 
 #define UIO_PAGE_SIZE 4096ul
 #define UIO_PAGE_SHIFT 12
@@ -60,6 +61,9 @@ enum uio_obj_type {
 	UIO_OBJ_NONE,
 	UIO_OBJ_ANY = UIO_OBJ_NONE,
 	UIO_OBJ_IOAS,
+	UIO_OBJ_HWPT_PAGING,
+	UIO_OBJ_DEVICE,
+	UIO_OBJ_SELFTEST,
 	UIO_OBJ_NR,
 };
 
@@ -97,15 +101,67 @@ enum uio_account_mode {
 	UIO_ACCOUNT_MM,
 };
 
+/*
+ * A source process: whose memory a pages object refers to (mm.c). Shared by
+ * every pages object the process created in this context.
+ */
+struct uio_mm {
+	struct uio_mm *next;      /* ctx->mms */
+	int32_t pid;
+	uint32_t refs;            /* pages objects */
+	uint64_t start_time;      /* guards against pid reuse */
+	bool gone;                /* exited or exec'd: its memory is unreachable */
+	uint64_t locked_vm;       /* pages charged in MM mode */
+	uint64_t pinned_vm;       /* pages pinned, any mode (VmPin) */
+	struct uio_itree live;    /* LIVE pin segments, by user address */
+};
+
+/* Pin counters of one user in this context (USER accounting mode). */
+struct uio_user {
+	struct uio_user *next;    /* ctx->users */
+	uint32_t uid;
+	uint64_t locked_vm;
+};
+
 struct uio_pages {
 	uint32_t refs;
 	bool writable;
 	uint8_t account_mode;
-	int32_t source_pid;
+	struct uio_mm *mm;
 	uint32_t source_uid;
+	uint64_t rlimit_memlock;  /* source's RLIMIT_MEMLOCK at creation, bytes */
 	uintptr_t uptr;     /* page aligned */
 	uint64_t npages;
-	uint64_t npinned;
+	uint64_t npinned;   /* distinct page indexes pinned */
+	/* emulated physical address of page 0; in ctx->phys while pinned */
+	struct uio_itree_node phys_node;
+	/* what pins pages: area domain fills and access pins, by page index */
+	struct uio_itree pin_users;
+	/* where pinned pages are (struct uio_pseg), by page index */
+	struct uio_itree segs;
+};
+
+/*
+ * A pinned run of a pages object. LIVE: in the source process at va
+ * (tracked by va_node in mm->live, so munmap/mremap can find it). SAVED:
+ * the process let go of the memory (munmap, MAP_FIXED over it, exit), and
+ * the data was copied to `saved` in the arena, as the kernel's page
+ * reference would keep the page.
+ */
+struct uio_pseg {
+	struct uio_itree_node node;    /* in pages->segs: page indexes */
+	struct uio_itree_node va_node; /* in mm->live while LIVE: bytes */
+	struct uio_pages *pages;
+	uintptr_t va;                  /* LIVE: address of page node.start */
+	/* SAVED: a copy of pages [saved_first, saved_first + saved_npages) */
+	char *saved;
+	uint64_t saved_first;
+	uint64_t saved_npages;
+};
+
+/* One pin user of a pages object: a range of page indexes. */
+struct uio_pin {
+	struct uio_itree_node node;    /* in pages->pin_users */
 };
 
 /* ------------------------------------------------------------------ */
@@ -118,6 +174,8 @@ enum uio_itree_kind {
 
 struct uio_area {
 	struct uio_itree_node node;    /* in iopt->used, kind AREA */
+	struct uio_pin pin;            /* pages pinned for the domains */
+	bool pinned;
 	struct uio_pages *pages;
 	uint64_t start_byte;           /* offset of the first byte in pages */
 	int prot;
@@ -133,7 +191,11 @@ struct uio_allowed {
 	struct uio_itree_node node;
 };
 
+struct uio_hwpt;
+
 struct uio_iopt {
+	struct uio_hwpt *domains;      /* paging hwpts attached, hwpt->iopt_next */
+	uint32_t ndomains;
 	struct uio_itree used;
 	struct uio_itree reserved;
 	struct uio_itree allowed;
@@ -150,6 +212,39 @@ struct uio_iopt {
 struct uio_ioas {
 	struct uio_obj obj;
 	struct uio_iopt iopt;
+	struct uio_hwpt *hwpts;        /* paging hwpts on this IOAS */
+};
+
+/* ------------------------------------------------------------------ */
+/* hw_pagetable: a paging domain on an IOAS (hw_pagetable.c) */
+
+struct uio_hwpt {
+	struct uio_obj obj;
+	struct uio_ioas *ioas;
+	struct uio_hwpt *ioas_next;    /* ioas->hwpts */
+	struct uio_hwpt *iopt_next;    /* iopt->domains */
+	bool auto_domain;
+	bool huge;                     /* MOCK_HUGE_PAGE_SIZE allowed */
+	bool dirty_ops;                /* allocated with DIRTY_TRACKING */
+	bool nest_parent;
+	uint32_t ndevices;
+	uint64_t aperture_start;
+	uint64_t aperture_last;
+	struct uio_pgt pgt;
+};
+
+/* ------------------------------------------------------------------ */
+/* device: a bound device (device.c); the mock driver's (selftest.c) */
+
+struct uio_idev {
+	struct uio_obj obj;
+	struct uio_hwpt *hwpt;         /* attached, or NULL */
+	uint32_t mock_flags;           /* MOCK_FLAGS_DEVICE_* */
+};
+
+struct uio_stdev {
+	struct uio_obj obj;
+	struct uio_idev *idev;
 };
 
 /* ------------------------------------------------------------------ */
@@ -169,6 +264,11 @@ struct uio_ctx {
 	uint64_t nareas;
 	uint64_t npages_objs;
 	uint64_t npinned;
+	struct uio_mm *mms;
+	struct uio_user *users;
+	struct uio_itree phys;         /* pinned pages objects by phys range */
+	uint64_t next_phys;
+	uint64_t temp_memory_limit;    /* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT */
 };
 
 #define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */
@@ -207,6 +307,39 @@ struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 				  uint64_t length, bool writable, int *err);
 void uio_pages_get(struct uio_pages *pages);
 void uio_pages_put(struct uio_ctx *ctx, struct uio_pages *pages);
+/*
+ * Pin page indexes [first, last] for a new pin user (its node is set and
+ * inserted here). Pages not yet pinned are checked in the source process
+ * (EFAULT) and charged (ENOMEM); on error nothing changed.
+ */
+int uio_pages_pin(struct uio_ctx *ctx, struct uio_pages *pages,
+		  struct uio_pin *pin, uint64_t first, uint64_t last);
+void uio_pages_unpin(struct uio_ctx *ctx, struct uio_pages *pages,
+		     struct uio_pin *pin);
+/* Read or write bytes at offset of pages. 0 or -EFAULT. */
+int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
+		 uint64_t offset, void *buf, size_t len, bool write);
+/* The pages object owning emulated physical address pa, and pa's offset. */
+struct uio_pages *uio_phys_to_pages(struct uio_ctx *ctx, uint64_t pa,
+				    uint64_t *offset);
+/* Where pinned page idx of pages is now: the seg, or NULL if not pinned. */
+struct uio_pseg *uio_pages_seg(struct uio_pages *pages, uint64_t idx);
+
+/* mm.c */
+struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err);
+void uio_mm_put(struct uio_ctx *ctx, struct uio_mm *mm);
+bool uio_mm_is_current(const struct uio_mm *mm);
+/* Pins of mm in pinned pages covering user byte address va. */
+uint64_t uio_mm_pin_count(struct uio_mm *mm, uintptr_t va);
+/* The calling process lets go of [va, va + len): save pins there. */
+void uio_mm_release_range(struct uio_ctx *ctx, uintptr_t va, size_t len);
+/* The calling process moved [old, old + len) to new. */
+void uio_mm_move_range(struct uio_ctx *ctx, uintptr_t old, size_t len,
+		       uintptr_t new_va);
+/* Save every LIVE pin of mm (it exits or execs) and mark it gone. */
+void uio_mm_release_all(struct uio_ctx *ctx, struct uio_mm *mm);
+int uio_mm_access(struct uio_mm *mm, uintptr_t va, void *buf, size_t len,
+		  bool write);
 
 /* io_pagetable.c */
 #define UIO_IOPT_ALLOC_IOVA 1u
@@ -254,6 +387,37 @@ int uio_ctx_check(struct uio_ctx *ctx);
 /* Recompute the summary counters from the structures (lock recovery). */
 void uio_ctx_recount(struct uio_ctx *ctx);
 
+/* domains of an io_pagetable (io_pagetable.c) */
+int uio_iopt_table_add_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			      struct uio_hwpt *hwpt);
+void uio_iopt_table_remove_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
+				  struct uio_hwpt *hwpt);
+
+/* hw_pagetable.c */
+struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
+				       struct uio_ioas *ioas,
+				       struct uio_idev *idev, uint32_t flags,
+				       bool immediate_attach, int *err);
+void uio_hwpt_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+int uio_hwpt_map_area(struct uio_hwpt *hwpt, struct uio_area *area,
+		      struct uio_pages *pages);
+void uio_hwpt_unmap_area(struct uio_hwpt *hwpt, struct uio_area *area);
+
+/* device.c */
+struct uio_idev *uio_device_bind(struct uio_ctx *ctx, uint32_t mock_flags,
+				 int *err);
+void uio_device_unbind(struct uio_ctx *ctx, struct uio_idev *idev);
+int uio_device_attach(struct uio_ctx *ctx, struct uio_idev *idev,
+		      uint32_t *pt_id);
+int uio_device_replace(struct uio_ctx *ctx, struct uio_idev *idev,
+		       uint32_t *pt_id);
+void uio_device_detach(struct uio_ctx *ctx, struct uio_idev *idev);
+int uio_device_attach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
+			   struct uio_hwpt *hwpt);
+void uio_device_detach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev);
+void uio_device_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+void uio_selftest_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+
 /* ioas.c */
 struct uio_ioas *uio_ioas_alloc(struct uio_ctx *ctx, int *err);
 void uio_ioas_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
@@ -266,6 +430,8 @@ bool uio_should_fail(void);
 bool uio_capable(int cap);
 int32_t uio_current_pid(void);
 uint32_t uio_current_uid(void);
+uint64_t uio_current_start_time(void);
+bool uio_capable_now(int cap);
 void uio_creds_invalidate(void);
 
 

@@ -11,6 +11,8 @@
 #include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -18,6 +20,7 @@
 
 struct uio_creds {
 	int32_t pid;
+	uint64_t start_time;
 	uint32_t uid;
 	uint32_t cap_effective[2];
 };
@@ -36,6 +39,31 @@ static void uio_creds_atfork(void)
 	pthread_atfork(NULL, NULL, uio_creds_invalidate);
 }
 
+/* Field 22 of /proc/self/stat: when the process started, in clock ticks. */
+static uint64_t uio_read_start_time(void)
+{
+	char buf[1024], *p;
+	long n;
+	int fd, field;
+
+	fd = uio_sys_openat(AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = uio_sys_read(fd, buf, sizeof(buf) - 1);
+	uio_sys_close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* The command name (field 2) may hold spaces: count from its ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	return strtoull(p, NULL, 10);
+}
+
 static const struct uio_creds *uio_creds_get(void)
 {
 	pthread_once(&uio_creds_once, uio_creds_atfork);
@@ -47,6 +75,7 @@ static const struct uio_creds *uio_creds_get(void)
 
 		memset(data, 0, sizeof(data));
 		c.pid = (int32_t)UIO_SYS(SYS_getpid);
+		c.start_time = uio_read_start_time();
 		c.uid = (uint32_t)UIO_SYS(SYS_getuid);
 		if (UIO_SYS(SYS_capget, &hdr, data))
 			memset(data, 0, sizeof(data));
@@ -72,4 +101,23 @@ int32_t uio_current_pid(void)
 uint32_t uio_current_uid(void)
 {
 	return uio_creds_get()->uid;
+}
+
+uint64_t uio_current_start_time(void)
+{
+	return uio_creds_get()->start_time;
+}
+
+/* capable() as of now, for decisions the program may change under us
+ * with a raw capset (pin accounting): one capget, no cache. */
+bool uio_capable_now(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (UIO_SYS(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
 }

@@ -209,6 +209,72 @@ static int uio_iopt_insert_area(struct uio_iopt *iopt, struct uio_area *area,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* areas in domains */
+
+/* Pin the area's pages for the domains. */
+static int uio_area_pin(struct uio_ctx *ctx, struct uio_area *area,
+			struct uio_pages *pages)
+{
+	uint64_t len = uio_area_last(area) - uio_area_iova(area) + 1;
+	int rc;
+
+	rc = uio_pages_pin(ctx, pages, &area->pin,
+			   area->start_byte / UIO_PAGE_SIZE,
+			   (area->start_byte + len - 1) / UIO_PAGE_SIZE);
+	if (!rc)
+		area->pinned = true;
+	return rc;
+}
+
+static void uio_area_unpin(struct uio_ctx *ctx, struct uio_area *area,
+			   struct uio_pages *pages)
+{
+	if (!area->pinned)
+		return;
+	uio_pages_unpin(ctx, pages, &area->pin);
+	area->pinned = false;
+}
+
+/* Put a new area into every domain of iopt: pin, then map each. */
+static int uio_area_fill_domains(struct uio_ctx *ctx, struct uio_iopt *iopt,
+				 struct uio_area *area,
+				 struct uio_pages *pages)
+{
+	struct uio_hwpt *h, *undo;
+	int rc;
+
+	if (!iopt->ndomains)
+		return 0;
+	rc = uio_area_pin(ctx, area, pages);
+	if (rc)
+		return rc;
+	for (h = iopt->domains; h; h = h->iopt_next) {
+		rc = uio_hwpt_map_area(h, area, pages);
+		if (rc)
+			goto err_unmap;
+	}
+	return 0;
+
+err_unmap:
+	for (undo = iopt->domains; undo != h; undo = undo->iopt_next)
+		uio_hwpt_unmap_area(undo, area);
+	uio_area_unpin(ctx, area, pages);
+	return rc;
+}
+
+static void uio_area_unfill_domains(struct uio_ctx *ctx,
+				    struct uio_iopt *iopt,
+				    struct uio_area *area,
+				    struct uio_pages *pages)
+{
+	struct uio_hwpt *h;
+
+	for (h = iopt->domains; h; h = h->iopt_next)
+		uio_hwpt_unmap_area(h, area);
+	uio_area_unpin(ctx, area, pages);
+}
+
 static void uio_area_free(struct uio_ctx *ctx, struct uio_iopt *iopt,
 			  struct uio_area *area, bool inserted)
 {
@@ -298,6 +364,13 @@ int uio_iopt_map_pages(struct uio_ctx *ctx, struct uio_iopt *iopt,
 		cur += e->length;
 	}
 
+	for (i = 0; i < list->n; i++) {
+		rc = uio_area_fill_domains(ctx, iopt, list->elm[i].area,
+					   list->elm[i].pages);
+		if (rc)
+			goto out_unfill;
+	}
+
 	/* Finalize: the areas take over the pages references. */
 	for (i = 0; i < list->n; i++) {
 		list->elm[i].area->pages = list->elm[i].pages;
@@ -306,6 +379,10 @@ int uio_iopt_map_pages(struct uio_ctx *ctx, struct uio_iopt *iopt,
 	}
 	return 0;
 
+out_unfill:
+	while (i--)
+		uio_area_unfill_domains(ctx, iopt, list->elm[i].area,
+					list->elm[i].pages);
 out_free_areas:
 	for (i = 0; i < list->n; i++) {
 		if (list->elm[i].area)
@@ -401,6 +478,7 @@ static int uio_iopt_unmap_range(struct uio_ctx *ctx, struct uio_iopt *iopt,
 			rc = -ENOENT;
 			break;
 		}
+		uio_area_unfill_domains(ctx, iopt, area, pages);
 		uio_area_free(ctx, iopt, area, true);
 		uio_pages_put(ctx, pages);
 		unmapped_bytes += area_last - area_first + 1;
@@ -511,12 +589,21 @@ static int uio_iopt_check_iova_alignment(struct uio_iopt *iopt,
 	return 0;
 }
 
-/* No domains or accesses yet: only the large-pages switch matters. */
+static uint64_t uio_hwpt_min_pgsize(const struct uio_hwpt *h)
+{
+	return 1ull << h->pgt.granule_shift;
+}
+
+/* The largest of what the domains and the large-pages switch need. */
 static int uio_iopt_calculate_iova_alignment(struct uio_iopt *iopt)
 {
 	uint64_t align = iopt->disable_large_pages ? UIO_PAGE_SIZE : 1;
+	struct uio_hwpt *h;
 	int rc;
 
+	for (h = iopt->domains; h; h = h->iopt_next)
+		if (uio_hwpt_min_pgsize(h) > align)
+			align = uio_hwpt_min_pgsize(h);
 	if (align > iopt->iova_alignment) {
 		rc = uio_iopt_check_iova_alignment(iopt, align);
 		if (rc)
@@ -532,6 +619,9 @@ int uio_iopt_disable_large_pages(struct uio_iopt *iopt)
 
 	if (iopt->disable_large_pages)
 		return 0;
+	/* Not once domains hold mappings. */
+	if (iopt->ndomains && uio_area_first(iopt, 0, UIO_ULONG_MAX))
+		return -EINVAL;
 	iopt->disable_large_pages = true;
 	rc = uio_iopt_calculate_iova_alignment(iopt);
 	if (rc)
@@ -542,6 +632,97 @@ int uio_iopt_disable_large_pages(struct uio_iopt *iopt)
 void uio_iopt_enable_large_pages(struct uio_iopt *iopt)
 {
 	iopt->disable_large_pages = false;
+	uio_iopt_calculate_iova_alignment(iopt);
+}
+
+/* ------------------------------------------------------------------ */
+/* domains */
+
+int uio_iopt_table_add_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			      struct uio_hwpt *hwpt)
+{
+	uint64_t align = iopt->iova_alignment;
+	struct uio_area *area, *undo;
+	int rc;
+
+	if (uio_hwpt_min_pgsize(hwpt) > align)
+		align = uio_hwpt_min_pgsize(hwpt);
+	/* Pages are PAGE_SIZE units: a domain must take PAGE_SIZE pages. */
+	if (align > UIO_PAGE_SIZE)
+		return -EINVAL;
+	if (align != iopt->iova_alignment) {
+		rc = uio_iopt_check_iova_alignment(iopt, align);
+		if (rc)
+			return rc;
+	}
+	/* Nothing may be mapped outside the aperture. */
+	if (hwpt->aperture_start) {
+		rc = uio_iopt_reserve_iova(ctx, iopt, 0, hwpt->aperture_start - 1,
+					   hwpt);
+		if (rc)
+			goto err_reserved;
+	}
+	if (hwpt->aperture_last != UIO_ULONG_MAX) {
+		rc = uio_iopt_reserve_iova(ctx, iopt, hwpt->aperture_last + 1,
+					   UIO_ULONG_MAX, hwpt);
+		if (rc)
+			goto err_reserved;
+	}
+
+	/* Fill: the first domain pins, later ones share those pins. */
+	for (area = uio_area_first(iopt, 0, UIO_ULONG_MAX); area;
+	     area = uio_area_next(area, 0, UIO_ULONG_MAX)) {
+		if (!iopt->ndomains) {
+			rc = uio_area_pin(ctx, area, area->pages);
+			if (rc)
+				goto err_unfill;
+		}
+		rc = uio_hwpt_map_area(hwpt, area, area->pages);
+		if (rc) {
+			if (!iopt->ndomains)
+				uio_area_unpin(ctx, area, area->pages);
+			goto err_unfill;
+		}
+	}
+
+	iopt->iova_alignment = align;
+	hwpt->iopt_next = iopt->domains;
+	iopt->domains = hwpt;
+	iopt->ndomains++;
+	return 0;
+
+err_unfill:
+	for (undo = uio_area_first(iopt, 0, UIO_ULONG_MAX); undo != area;
+	     undo = uio_area_next(undo, 0, UIO_ULONG_MAX)) {
+		uio_hwpt_unmap_area(hwpt, undo);
+		if (!iopt->ndomains)
+			uio_area_unpin(ctx, undo, undo->pages);
+	}
+err_reserved:
+	uio_iopt_remove_reserved_iova(ctx, iopt, hwpt);
+	return rc;
+}
+
+void uio_iopt_table_remove_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
+				  struct uio_hwpt *hwpt)
+{
+	struct uio_hwpt **pp;
+	struct uio_area *area;
+
+	for (pp = &iopt->domains; *pp && *pp != hwpt; pp = &(*pp)->iopt_next)
+		;
+	if (!*pp)
+		return;
+	*pp = hwpt->iopt_next;
+	hwpt->iopt_next = NULL;
+	iopt->ndomains--;
+	for (area = uio_area_first(iopt, 0, UIO_ULONG_MAX); area;
+	     area = uio_area_next(area, 0, UIO_ULONG_MAX)) {
+		uio_hwpt_unmap_area(hwpt, area);
+		if (!iopt->ndomains)
+			uio_area_unpin(ctx, area, area->pages);
+	}
+	uio_iopt_remove_reserved_iova(ctx, iopt, hwpt);
 	uio_iopt_calculate_iova_alignment(iopt);
 }
 

@@ -1,21 +1,52 @@
 // SPDX-License-Identifier: MIT
 /*
- * pages: a run of user memory that areas map.
+ * pages: a run of user memory that areas map, its pins and their charge.
  *
- * A pages object records whose memory it is (source process and user), the
+ * A pages object records whose memory it is (source mm and user), the
  * page-aligned user address and length, whether it may be written, and how
  * pins on it are accounted. Creating one neither touches nor pins the memory:
  * like the kernel, uiommufd pins only when a consumer (an IOMMU domain or an
  * access) needs the pages, so IOAS_MAP of memory that is not mapped succeeds
  * until something needs it.
+ *
+ * Pins. Each consumer adds a pin user: a range of page indexes in
+ * pages->pin_users. A page is pinned while some pin user covers it, and is
+ * then charged once, however many consumers share it (the kernel pins a page
+ * once per iopt_pages). Pinning checks the pages in the source process as
+ * pin_user_pages() would (EFAULT, with FOLL_WRITE for writable pages), then
+ * charges them (ENOMEM), then records where they are in segments
+ * (struct uio_pseg, see mm.c for LIVE and SAVED).
+ *
+ * Accounting (the kernel's pages.c rules):
+ *   NONE  the creator had CAP_IPC_LOCK when it mapped;
+ *   USER  per user, against the source's RLIMIT_MEMLOCK (the default);
+ *   MM    per process, the same limit (IOMMU_OPTION_RLIMIT_MODE 1, and
+ *         every /dev/vfio/vfio open).
+ * The per-user count is kept per context: the kernel's user_struct count is
+ * shared with io_uring and every other iommufd file of the user, which a
+ * userspace emulation cannot see.
+ *
+ * Physical addresses. Every pages object gets a range of emulated physical
+ * addresses, never reused; domains map IOVA to them and ctx->phys maps them
+ * back while the pages are pinned.
  */
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdint.h>
-#include <unistd.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "core.h"
 #include "sys.h"
+#include "uaccess.h"
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Emulated physical addresses start here; 0 stays unused. */
+#define UIO_PHYS_BASE (1ull << 32)
 
 struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 				  uint64_t length, bool writable, int *err)
@@ -37,16 +68,29 @@ struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 		*err = -ENOMEM;
 		return NULL;
 	}
+	pages->mm = uio_mm_current(ctx, err);
+	if (!pages->mm) {
+		uio_delete(ctx, pages);
+		return NULL;
+	}
 	base = uptr & ~(UIO_PAGE_SIZE - 1);
 	pages->refs = 1;
 	pages->uptr = base;
 	pages->npages = (length + (uptr - base) + UIO_PAGE_SIZE - 1) / UIO_PAGE_SIZE;
 	pages->writable = writable;
-	pages->source_pid = uio_current_pid();
 	pages->source_uid = uio_current_uid();
+	uio_itree_init(&pages->pin_users);
+	uio_itree_init(&pages->segs);
+	if (!ctx->next_phys)
+		ctx->next_phys = UIO_PHYS_BASE;
+	pages->phys_node.kind = 1;
+	pages->phys_node.start = ctx->next_phys;
+	pages->phys_node.last = ctx->next_phys + pages->npages * UIO_PAGE_SIZE - 1;
+	/* A guard page between objects, so no access runs into the next. */
+	ctx->next_phys += (pages->npages + 1) * UIO_PAGE_SIZE;
 	/* The kernel exempts CAP_IPC_LOCK holders from pin accounting. */
-	pages->account_mode = uio_capable(CAP_IPC_LOCK) ? UIO_ACCOUNT_NONE :
-							  UIO_ACCOUNT_USER;
+	pages->account_mode = uio_capable_now(CAP_IPC_LOCK) ? UIO_ACCOUNT_NONE :
+							      UIO_ACCOUNT_USER;
 	if (ctx->account_mode == UIO_ACCOUNT_MM &&
 	    pages->account_mode == UIO_ACCOUNT_USER)
 		pages->account_mode = UIO_ACCOUNT_MM;
@@ -64,5 +108,437 @@ void uio_pages_put(struct uio_ctx *ctx, struct uio_pages *pages)
 	if (--pages->refs)
 		return;
 	ctx->npages_objs--;
+	uio_mm_put(ctx, pages->mm);
 	uio_delete(ctx, pages);
+}
+
+/* ------------------------------------------------------------------ */
+/* checking pages as pin_user_pages() would */
+
+static int uio_pages_check_local(uintptr_t va, size_t len, bool write)
+{
+	int rc = uio_sys_madvise((void *)va, len,
+				 write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+	size_t off;
+
+	if (rc != -EINVAL)
+		return rc ? -EFAULT : 0;
+	/* No MADV_POPULATE (before 5.14): touch each page. */
+	for (off = 0; off < len; off += UIO_PAGE_SIZE) {
+		char c;
+
+		if (uio_copy_from_user(&c, (char *)va + off, 1))
+			return -EFAULT;
+		if (write && uio_copy_to_user((char *)va + off, &c, 1))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static int uio_pages_check(struct uio_pages *pages, uint64_t first,
+			   uint64_t last)
+{
+	uintptr_t va = pages->uptr + first * UIO_PAGE_SIZE;
+	size_t len = (last - first + 1) * UIO_PAGE_SIZE;
+	size_t off;
+
+	if (pages->mm->gone)
+		return -EFAULT;
+	if (uio_mm_is_current(pages->mm))
+		return uio_pages_check_local(va, len, pages->writable);
+	/* Another process's memory: each page must be readable there. */
+	for (off = 0; off < len; off += UIO_PAGE_SIZE) {
+		char c;
+
+		if (uio_mm_access(pages->mm, va + off, &c, 1, false))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* accounting */
+
+static struct uio_user *uio_user_get(struct uio_ctx *ctx, uint32_t uid,
+				     bool create)
+{
+	struct uio_user *u;
+
+	for (u = ctx->users; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	if (!create || !(u = uio_new(ctx, struct uio_user)))
+		return NULL;
+	u->uid = uid;
+	u->next = ctx->users;
+	ctx->users = u;
+	return u;
+}
+
+static uint64_t uio_pages_limit(struct uio_pages *pages)
+{
+	int pid = uio_mm_is_current(pages->mm) ? 0 : pages->mm->pid;
+
+	return uio_sys_memlock_limit(pid) >> UIO_PAGE_SHIFT;
+}
+
+static int uio_pages_charge(struct uio_ctx *ctx, struct uio_pages *pages,
+			    uint64_t npages)
+{
+	struct uio_user *user;
+
+	switch (pages->account_mode) {
+	case UIO_ACCOUNT_USER:
+		user = uio_user_get(ctx, pages->source_uid, true);
+		if (!user)
+			return -ENOMEM;
+		if (user->locked_vm + npages > uio_pages_limit(pages))
+			return -ENOMEM;
+		user->locked_vm += npages;
+		break;
+	case UIO_ACCOUNT_MM:
+		if (pages->mm->gone)
+			return -EINVAL; /* mmget_not_zero() failed */
+		if (pages->mm->locked_vm + npages > uio_pages_limit(pages) &&
+		    !uio_capable_now(CAP_IPC_LOCK))
+			return -ENOMEM;
+		pages->mm->locked_vm += npages;
+		break;
+	default:
+		break;
+	}
+	pages->mm->pinned_vm += npages;
+	pages->npinned += npages;
+	ctx->npinned += npages;
+	return 0;
+}
+
+static void uio_pages_uncharge(struct uio_ctx *ctx, struct uio_pages *pages,
+			       uint64_t npages)
+{
+	struct uio_user *user;
+
+	switch (pages->account_mode) {
+	case UIO_ACCOUNT_USER:
+		user = uio_user_get(ctx, pages->source_uid, false);
+		if (user)
+			user->locked_vm -= npages;
+		break;
+	case UIO_ACCOUNT_MM:
+		pages->mm->locked_vm -= npages;
+		break;
+	default:
+		break;
+	}
+	pages->mm->pinned_vm -= npages;
+	pages->npinned -= npages;
+	ctx->npinned -= npages;
+}
+
+/* ------------------------------------------------------------------ */
+/* segments */
+
+static bool uio_pseg_live(const struct uio_pseg *seg)
+{
+	return !seg->saved && !seg->pages->mm->gone;
+}
+
+static void uio_pseg_set_va_node(struct uio_pseg *seg)
+{
+	seg->va_node.start = seg->va;
+	seg->va_node.last = seg->va + (seg->node.last - seg->node.start + 1) *
+					      UIO_PAGE_SIZE - 1;
+}
+
+static struct uio_pseg *uio_pseg_new(struct uio_ctx *ctx,
+				     struct uio_pages *pages, uint64_t first,
+				     uint64_t last)
+{
+	struct uio_pseg *seg = uio_new(ctx, struct uio_pseg);
+
+	if (!seg)
+		return NULL;
+	seg->pages = pages;
+	seg->node.start = first;
+	seg->node.last = last;
+	seg->node.kind = 1;
+	seg->va_node.kind = 1;
+	seg->va = pages->uptr + first * UIO_PAGE_SIZE;
+	uio_pseg_set_va_node(seg);
+	return seg;
+}
+
+static void uio_pseg_insert(struct uio_pages *pages, struct uio_pseg *seg)
+{
+	uio_itree_insert(&pages->segs, &seg->node);
+	if (uio_pseg_live(seg))
+		uio_itree_insert(&pages->mm->live, &seg->va_node);
+}
+
+static void uio_pseg_free(struct uio_ctx *ctx, struct uio_pseg *seg)
+{
+	struct uio_pages *pages = seg->pages;
+
+	uio_itree_remove(&pages->segs, &seg->node);
+	if (uio_pseg_live(seg))
+		uio_itree_remove(&pages->mm->live, &seg->va_node);
+	if (seg->saved)
+		uio_free(ctx, seg->saved, seg->saved_npages * UIO_PAGE_SIZE);
+	uio_delete(ctx, seg);
+}
+
+/* Move seg's bounds to [first, last] (inside the old ones). */
+static void uio_pseg_trim(struct uio_pseg *seg, uint64_t first, uint64_t last)
+{
+	struct uio_pages *pages = seg->pages;
+	bool live = uio_pseg_live(seg);
+
+	uio_itree_remove(&pages->segs, &seg->node);
+	if (live)
+		uio_itree_remove(&pages->mm->live, &seg->va_node);
+	seg->va += (first - seg->node.start) * UIO_PAGE_SIZE;
+	seg->node.start = first;
+	seg->node.last = last;
+	uio_pseg_set_va_node(seg);
+	uio_pseg_insert(pages, seg);
+}
+
+/*
+ * Forget where pages [first, last] are: they are no longer pinned. A
+ * segment that keeps pages on both sides is split; if that allocation fails
+ * the segment stays whole, which only keeps a location for pages nobody
+ * pins (uio_pages_pin skips pages that already have one).
+ */
+static void uio_pages_carve(struct uio_ctx *ctx, struct uio_pages *pages,
+			    uint64_t first, uint64_t last)
+{
+	struct uio_itree_node *n, *next;
+
+	for (n = uio_itree_iter_first(&pages->segs, first, last,
+				      UIO_ITREE_ALL_KINDS);
+	     n; n = next) {
+		struct uio_pseg *seg = uio_container_of(n, struct uio_pseg, node);
+		uint64_t s = n->start, l = n->last;
+
+		next = uio_itree_iter_next(n, first, last, UIO_ITREE_ALL_KINDS);
+		if (s >= first && l <= last) {
+			uio_pseg_free(ctx, seg);
+		} else if (s < first && l > last) {
+			struct uio_pseg *right;
+
+			right = uio_pseg_new(ctx, pages, last + 1, l);
+			if (!right)
+				continue;
+			right->va = seg->va + (last + 1 - s) * UIO_PAGE_SIZE;
+			uio_pseg_set_va_node(right);
+			if (seg->saved) {
+				/* The right part gets its own copy. */
+				right->saved = uio_zalloc(ctx, (l - last) *
+								       UIO_PAGE_SIZE);
+				if (!right->saved) {
+					uio_delete(ctx, right);
+					continue;
+				}
+				right->saved_first = last + 1;
+				right->saved_npages = l - last;
+				memcpy(right->saved,
+				       seg->saved + (last + 1 - seg->saved_first) *
+							    UIO_PAGE_SIZE,
+				       (l - last) * UIO_PAGE_SIZE);
+			}
+			uio_pseg_trim(seg, s, first - 1);
+			uio_pseg_insert(pages, right);
+			/* Iteration restarts past the carved range. */
+			return;
+		} else if (s < first) {
+			uio_pseg_trim(seg, s, first - 1);
+		} else {
+			uio_pseg_trim(seg, last + 1, l);
+		}
+	}
+}
+
+/* Add segments for pinned pages [first, last] that have none. */
+static int uio_pages_add_segs(struct uio_ctx *ctx, struct uio_pages *pages,
+			      uint64_t first, uint64_t last)
+{
+	struct uio_itree_span sp;
+
+	for (uio_itree_span_first(&sp, &pages->segs, first, last);
+	     !uio_itree_span_done(&sp); uio_itree_span_next(&sp)) {
+		struct uio_pseg *seg;
+
+		if (!sp.is_hole)
+			continue;
+		seg = uio_pseg_new(ctx, pages, sp.start, sp.last);
+		if (!seg)
+			return -ENOMEM;
+		uio_pseg_insert(pages, seg);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* pinning */
+
+/* Pages of [first, last] no pin user covers: the ones a new pin adds. */
+static uint64_t uio_pages_count_unpinned(struct uio_pages *pages,
+					 uint64_t first, uint64_t last)
+{
+	struct uio_itree_span sp;
+	uint64_t n = 0;
+
+	for (uio_itree_span_first(&sp, &pages->pin_users, first, last);
+	     !uio_itree_span_done(&sp); uio_itree_span_next(&sp))
+		if (sp.is_hole)
+			n += sp.last - sp.start + 1;
+	return n;
+}
+
+int uio_pages_pin(struct uio_ctx *ctx, struct uio_pages *pages,
+		  struct uio_pin *pin, uint64_t first, uint64_t last)
+{
+	struct uio_itree_span sp;
+	uint64_t npages;
+	int rc;
+
+	/* 1. The pages must be there, as pin_user_pages() needs them. */
+	for (uio_itree_span_first(&sp, &pages->pin_users, first, last);
+	     !uio_itree_span_done(&sp); uio_itree_span_next(&sp)) {
+		if (!sp.is_hole)
+			continue;
+		rc = uio_pages_check(pages, sp.start, sp.last);
+		if (rc)
+			return rc;
+	}
+	/* 2. Charge them. */
+	npages = uio_pages_count_unpinned(pages, first, last);
+	if (npages) {
+		if (uio_should_fail())
+			return -ENOMEM;
+		rc = uio_pages_charge(ctx, pages, npages);
+		if (rc)
+			return rc;
+	}
+	/* 3. Record where they are. */
+	for (uio_itree_span_first(&sp, &pages->pin_users, first, last);
+	     !uio_itree_span_done(&sp); uio_itree_span_next(&sp)) {
+		if (!sp.is_hole)
+			continue;
+		rc = uio_pages_add_segs(ctx, pages, sp.start, sp.last);
+		if (rc)
+			goto err_carve;
+	}
+	if (!pages->pin_users.root)
+		uio_itree_insert(&ctx->phys, &pages->phys_node);
+	pin->node.start = first;
+	pin->node.last = last;
+	pin->node.kind = 1;
+	uio_itree_insert(&pages->pin_users, &pin->node);
+	return 0;
+
+err_carve:
+	for (uio_itree_span_first(&sp, &pages->pin_users, first, last);
+	     !uio_itree_span_done(&sp); uio_itree_span_next(&sp))
+		if (sp.is_hole)
+			uio_pages_carve(ctx, pages, sp.start, sp.last);
+	if (npages)
+		uio_pages_uncharge(ctx, pages, npages);
+	return rc;
+}
+
+void uio_pages_unpin(struct uio_ctx *ctx, struct uio_pages *pages,
+		     struct uio_pin *pin)
+{
+	uint64_t first = pin->node.start, last = pin->node.last, npages;
+	struct uio_itree_span sp;
+
+	uio_itree_remove(&pages->pin_users, &pin->node);
+	npages = uio_pages_count_unpinned(pages, first, last);
+	for (uio_itree_span_first(&sp, &pages->pin_users, first, last);
+	     !uio_itree_span_done(&sp); uio_itree_span_next(&sp))
+		if (sp.is_hole)
+			uio_pages_carve(ctx, pages, sp.start, sp.last);
+	if (npages)
+		uio_pages_uncharge(ctx, pages, npages);
+	if (!pages->pin_users.root) {
+		uio_itree_remove(&ctx->phys, &pages->phys_node);
+		/* Leftovers of failed splits. */
+		while (pages->segs.root)
+			uio_pseg_free(ctx, uio_container_of(pages->segs.root,
+							    struct uio_pseg,
+							    node));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* data */
+
+struct uio_pseg *uio_pages_seg(struct uio_pages *pages, uint64_t idx)
+{
+	struct uio_itree_node *n;
+
+	n = uio_itree_iter_first(&pages->segs, idx, idx, UIO_ITREE_ALL_KINDS);
+	return n ? uio_container_of(n, struct uio_pseg, node) : NULL;
+}
+
+int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
+		 uint64_t offset, void *buf, size_t len, bool write)
+{
+	char *p = buf;
+
+	(void)ctx;
+	while (len) {
+		uint64_t idx = offset / UIO_PAGE_SIZE;
+		uint64_t in_page = offset % UIO_PAGE_SIZE;
+		struct uio_pseg *seg = uio_pages_seg(pages, idx);
+		size_t n;
+		int rc;
+
+		if (idx >= pages->npages)
+			return -EFAULT;
+		/* Whole run of the segment, or the rest of an unpinned page. */
+		if (seg)
+			n = (seg->node.last + 1) * UIO_PAGE_SIZE - offset;
+		else
+			n = UIO_PAGE_SIZE - in_page;
+		if (n > len)
+			n = len;
+		if (seg && seg->saved) {
+			char *d = seg->saved +
+				  (offset - seg->saved_first * UIO_PAGE_SIZE);
+
+			if (write)
+				memcpy(d, p, n);
+			else
+				memcpy(p, d, n);
+			rc = 0;
+		} else if (seg) {
+			rc = uio_mm_access(pages->mm,
+					   seg->va + (offset - seg->node.start *
+									 UIO_PAGE_SIZE),
+					   p, n, write);
+		} else {
+			rc = uio_mm_access(pages->mm,
+					   pages->uptr + offset, p, n, write);
+		}
+		if (rc)
+			return rc;
+		p += n;
+		offset += n;
+		len -= n;
+	}
+	return 0;
+}
+
+struct uio_pages *uio_phys_to_pages(struct uio_ctx *ctx, uint64_t pa,
+				    uint64_t *offset)
+{
+	struct uio_itree_node *n;
+
+	n = uio_itree_iter_first(&ctx->phys, pa, pa, UIO_ITREE_ALL_KINDS);
+	if (!n)
+		return NULL;
+	*offset = pa - n->start;
+	return uio_container_of(n, struct uio_pages, phys_node);
 }

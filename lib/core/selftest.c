@@ -3,16 +3,185 @@
  * The selftest mock driver's command, IOMMU_TEST_CMD, as 6.12 serves it
  * with CONFIG_IOMMUFD_TEST.
  *
- * Served so far: IOMMU_TEST_OP_ADD_RESERVED (a reserved IOVA range in an
- * IOAS, as a device's reserved regions would add). The other ops need mock
- * devices, domains and accesses and answer EOPNOTSUPP until they exist, the
- * kernel's answer for an op it does not know.
+ * Served: ADD_RESERVED, MOCK_DOMAIN, MOCK_DOMAIN_FLAGS, MOCK_DOMAIN_REPLACE,
+ * MD_CHECK_MAP, MD_CHECK_REFS and SET_TEMP_MEMORY_LIMIT. The other ops
+ * (accesses, dirty bits, nested IOTLBs, IOPF) answer EOPNOTSUPP until they
+ * exist, the kernel's answer for an op it does not know.
+ *
+ * A mock device is a SELFTEST object that owns a bound DEVICE; destroying
+ * the SELFTEST id detaches and unbinds it. The checks read real state: the
+ * domain's page table entries and where each pinned page lives now.
  */
 #include <errno.h>
+#include <stdint.h>
 
 #include <uiommufd/uapi.h>
 
 #include "core.h"
+#include "uaccess.h"
+
+#define UIO_MOCK_IO_PAGE_SIZE (UIO_PAGE_SIZE / 2)
+
+void uio_selftest_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
+{
+	struct uio_stdev *sobj = uio_container_of(obj, struct uio_stdev, obj);
+
+	if (!sobj->idev)
+		return;
+	uio_device_detach(ctx, sobj->idev);
+	uio_device_unbind(ctx, sobj->idev);
+	sobj->idev = NULL;
+}
+
+static int uio_test_mock_domain(struct uio_ucmd *ucmd,
+				struct iommu_test_cmd *cmd)
+{
+	struct uio_ctx *ctx = ucmd->ctx;
+	uint32_t pt_id = cmd->id, dev_flags = 0;
+	struct uio_stdev *sobj;
+	struct uio_obj *obj;
+	int rc;
+
+	obj = uio_obj_alloc(ctx, sizeof(*sobj), UIO_OBJ_SELFTEST, &rc);
+	if (!obj)
+		return rc;
+	sobj = uio_container_of(obj, struct uio_stdev, obj);
+	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
+		dev_flags = cmd->mock_domain_flags.dev_flags;
+	if (dev_flags &
+	    ~(uint32_t)(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA)) {
+		rc = -EINVAL;
+		goto out_sobj;
+	}
+	sobj->idev = uio_device_bind(ctx, dev_flags, &rc);
+	if (!sobj->idev)
+		goto out_sobj;
+	rc = uio_device_attach(ctx, sobj->idev, &pt_id);
+	if (rc)
+		goto out_unbind;
+
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_stdev_id = sobj->obj.id;
+	cmd->mock_domain.out_idev_id = sobj->idev->obj.id;
+	rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_detach;
+	uio_obj_finalize(ctx, obj);
+	return 0;
+
+out_detach:
+	uio_device_detach(ctx, sobj->idev);
+out_unbind:
+	uio_device_unbind(ctx, sobj->idev);
+	sobj->idev = NULL;
+out_sobj:
+	uio_obj_abort(ctx, obj, sizeof(*sobj));
+	return rc;
+}
+
+static int uio_test_mock_domain_replace(struct uio_ucmd *ucmd,
+					struct iommu_test_cmd *cmd)
+{
+	struct uio_stdev *sobj;
+	struct uio_obj *obj;
+	uint32_t pt_id = cmd->mock_domain_replace.pt_id;
+	int rc;
+
+	obj = uio_obj_get(ucmd->ctx, cmd->id, UIO_OBJ_SELFTEST);
+	if (!obj)
+		return -ENOENT;
+	sobj = uio_container_of(obj, struct uio_stdev, obj);
+	rc = uio_device_replace(ucmd->ctx, sobj->idev, &pt_id);
+	if (!rc) {
+		cmd->mock_domain_replace.pt_id = pt_id;
+		rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	uio_obj_put(ucmd->ctx, obj);
+	return rc;
+}
+
+static struct uio_hwpt *uio_get_md_pagetable(struct uio_ctx *ctx, uint32_t id)
+{
+	struct uio_obj *obj = uio_obj_get(ctx, id, UIO_OBJ_HWPT_PAGING);
+
+	return obj ? uio_container_of(obj, struct uio_hwpt, obj) : NULL;
+}
+
+/*
+ * The page under user address uptr must be mapped (else the error of
+ * get_user_pages_fast, EFAULT) and be the page the domain maps at iova: the
+ * same pinned page, still at that address in the caller.
+ */
+static int uio_md_check_one(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
+			    uint64_t iova, uintptr_t uptr)
+{
+	uint64_t oa, flags, off, idx;
+	struct uio_pages *pages;
+	struct uio_pseg *seg;
+	char c;
+
+	if (uio_copy_from_user(&c, (const void *)uptr, 1))
+		return -EFAULT;
+	if (!uio_pgt_lookup(&hwpt->pgt, iova, &oa, &flags))
+		return -EINVAL;
+	pages = uio_phys_to_pages(ctx, oa, &off);
+	if (!pages || !uio_mm_is_current(pages->mm))
+		return -EINVAL;
+	idx = off / UIO_PAGE_SIZE;
+	seg = uio_pages_seg(pages, idx);
+	if (!seg || seg->saved ||
+	    seg->va + (idx - seg->node.start) * UIO_PAGE_SIZE !=
+		    (uptr & ~(UIO_PAGE_SIZE - 1)) ||
+	    off % UIO_PAGE_SIZE != uptr % UIO_PAGE_SIZE)
+		return -EINVAL;
+	return 0;
+}
+
+static int uio_test_md_check_map(struct uio_ucmd *ucmd, uint32_t id,
+				 uint64_t iova, uint64_t length, uint64_t uptr)
+{
+	struct uio_hwpt *hwpt;
+	uint64_t end;
+	int rc = 0;
+
+	if (iova % UIO_MOCK_IO_PAGE_SIZE || length % UIO_MOCK_IO_PAGE_SIZE ||
+	    uptr % UIO_MOCK_IO_PAGE_SIZE ||
+	    __builtin_add_overflow(uptr, length, &end))
+		return -EINVAL;
+	hwpt = uio_get_md_pagetable(ucmd->ctx, id);
+	if (!hwpt)
+		return -ENOENT;
+	for (; length && !rc; length -= UIO_MOCK_IO_PAGE_SIZE) {
+		rc = uio_md_check_one(ucmd->ctx, hwpt, iova, uptr);
+		iova += UIO_MOCK_IO_PAGE_SIZE;
+		uptr += UIO_MOCK_IO_PAGE_SIZE;
+	}
+	uio_obj_put(ucmd->ctx, &hwpt->obj);
+	return rc;
+}
+
+/* Each page under [uptr, uptr + length) must have `refs` pins. */
+static int uio_test_md_check_refs(struct uio_ucmd *ucmd, uint64_t uptr,
+				  uint64_t length, uint32_t refs)
+{
+	struct uio_mm *mm;
+	uint64_t end;
+
+	if (length % UIO_PAGE_SIZE || uptr % UIO_PAGE_SIZE ||
+	    __builtin_add_overflow(uptr, length, &end))
+		return -EINVAL;
+	for (mm = ucmd->ctx->mms; mm && !uio_mm_is_current(mm); mm = mm->next)
+		;
+	for (; length; length -= UIO_PAGE_SIZE, uptr += UIO_PAGE_SIZE) {
+		char c;
+
+		if (uio_copy_from_user(&c, (const void *)uptr, 1))
+			return -EFAULT;
+		if ((mm ? uio_mm_pin_count(mm, uptr) : 0) != refs)
+			return -EIO;
+	}
+	return 0;
+}
 
 static int uio_test_add_reserved(struct uio_ucmd *ucmd, uint32_t ioas_id,
 				 uint64_t start, uint64_t length)
@@ -42,6 +211,25 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 	case IOMMU_TEST_OP_ADD_RESERVED:
 		return uio_test_add_reserved(ucmd, cmd->id, cmd->add_reserved.start,
 					     cmd->add_reserved.length);
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return uio_test_mock_domain(ucmd, cmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return uio_test_mock_domain_replace(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+		return uio_test_md_check_map(ucmd, cmd->id, cmd->check_map.iova,
+					     cmd->check_map.length,
+					     cmd->check_map.uptr);
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+		return uio_test_md_check_refs(ucmd, cmd->check_refs.uptr,
+					      cmd->check_refs.length,
+					      cmd->check_refs.refs);
+	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		/* The kernel refuses a limit below one batch element. */
+		if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(uint32_t))
+			return -EINVAL;
+		ucmd->ctx->temp_memory_limit = cmd->memory_limit.limit;
+		return 0;
 	default:
 		return -EOPNOTSUPP;
 	}

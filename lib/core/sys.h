@@ -57,6 +57,11 @@ static inline long uio_sys_pread(int fd, void *buf, size_t n, uint64_t off)
 	return UIO_SYS(SYS_pread64, fd, buf, n, off);
 }
 
+static inline long uio_sys_read(int fd, void *buf, size_t n)
+{
+	return UIO_SYS(SYS_read, fd, buf, n);
+}
+
 static inline int uio_sys_openat(int dirfd, const char *path, int flags)
 {
 	return (int)UIO_SYS(SYS_openat, dirfd, path, flags, 0);
@@ -77,6 +82,21 @@ static inline long uio_sys_mmap(void *addr, size_t len, int prot, int flags,
 static inline int uio_sys_munmap(void *addr, size_t len)
 {
 	return (int)UIO_SYS(SYS_munmap, addr, len);
+}
+
+static inline int uio_sys_madvise(void *addr, size_t len, int advice)
+{
+	return (int)UIO_SYS(SYS_madvise, addr, len, advice);
+}
+
+/* RLIMIT_MEMLOCK (soft) of pid (0: the caller), in bytes; 0 on error. */
+static inline uint64_t uio_sys_memlock_limit(int pid)
+{
+	struct { uint64_t cur, max; } lim;
+
+	if (UIO_SYS(SYS_prlimit64, pid, 8 /* RLIMIT_MEMLOCK */, NULL, &lim))
+		return 0;
+	return lim.cur;
 }
 
 static inline int uio_sys_getrandom(void *buf, size_t len)

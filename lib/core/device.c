@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/*
+ * device: bound devices (DEVICE objects) and their attachment to an IO page
+ * table, as drivers/iommu/iommufd/device.c does for a driver.
+ *
+ * A bound device is a leaf: the driver that bound it (here the selftest
+ * object, selftest.c) holds a users reference, so IOMMU_DESTROY of its id is
+ * EBUSY until the driver unbinds. An attached device holds a users
+ * reference on its hwpt. Attaching to an IOAS id picks an automatic domain:
+ * the first auto domain of the IOAS the device can use, else a new one; an
+ * auto domain is destroyed when its last device leaves.
+ */
+#include <errno.h>
+
+#include <uiommufd/uapi.h>
+
+#include "core.h"
+
+struct uio_idev *uio_device_bind(struct uio_ctx *ctx, uint32_t mock_flags,
+				 int *err)
+{
+	struct uio_obj *obj;
+	struct uio_idev *idev;
+
+	obj = uio_obj_alloc(ctx, sizeof(*idev), UIO_OBJ_DEVICE, err);
+	if (!obj)
+		return NULL;
+	idev = uio_container_of(obj, struct uio_idev, obj);
+	idev->mock_flags = mock_flags;
+	/* The binding driver is a user until it unbinds. */
+	atomic_fetch_add(&obj->users, 1);
+	uio_obj_finalize(ctx, obj);
+	return idev;
+}
+
+void uio_device_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
+{
+	(void)ctx;
+	(void)obj;
+}
+
+void uio_device_unbind(struct uio_ctx *ctx, struct uio_idev *idev)
+{
+	atomic_fetch_sub(&idev->obj.users, 1);
+	idev->obj.live = false;
+	uio_obj_abort_and_destroy(ctx, &idev->obj);
+}
+
+/* iommu_attach_group() with the mock driver's one refusal. */
+int uio_device_attach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
+			   struct uio_hwpt *hwpt)
+{
+	(void)ctx;
+	if (idev->hwpt && idev->hwpt != hwpt)
+		return -EINVAL;
+	if (hwpt->dirty_ops && (idev->mock_flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+		return -EINVAL;
+	idev->hwpt = hwpt;
+	hwpt->ndevices++;
+	atomic_fetch_add(&hwpt->obj.users, 1);
+	return 0;
+}
+
+/* Drop a device's hold on a hwpt; an unused auto domain goes with it. */
+static void uio_hwpt_put(struct uio_ctx *ctx, struct uio_hwpt *hwpt)
+{
+	atomic_fetch_sub(&hwpt->obj.users, 1);
+	if (hwpt->auto_domain && !hwpt->ndevices &&
+	    atomic_load(&hwpt->obj.users) == 1 &&
+	    !atomic_load(&hwpt->obj.shortterm)) {
+		hwpt->obj.live = false;
+		uio_obj_abort_and_destroy(ctx, &hwpt->obj);
+	}
+}
+
+void uio_device_detach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev)
+{
+	struct uio_hwpt *hwpt = idev->hwpt;
+
+	(void)ctx;
+	if (!hwpt)
+		return;
+	idev->hwpt = NULL;
+	hwpt->ndevices--;
+	atomic_fetch_sub(&hwpt->obj.users, 1);
+}
+
+void uio_device_detach(struct uio_ctx *ctx, struct uio_idev *idev)
+{
+	struct uio_hwpt *hwpt = idev->hwpt;
+
+	if (!hwpt)
+		return;
+	idev->hwpt = NULL;
+	hwpt->ndevices--;
+	uio_hwpt_put(ctx, hwpt);
+}
+
+/* Switch a device from its hwpt to another: the domain replace. */
+static int uio_device_switch_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
+				  struct uio_hwpt *hwpt, struct uio_hwpt **old)
+{
+	(void)ctx;
+	*old = idev->hwpt;
+	if (hwpt->dirty_ops && (idev->mock_flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+		return -EINVAL;
+	idev->hwpt = hwpt;
+	hwpt->ndevices++;
+	atomic_fetch_add(&hwpt->obj.users, 1);
+	if (*old)
+		(*old)->ndevices--;
+	return 0;
+}
+
+/*
+ * Attach (replace false) or replace the attachment of idev to pt_id: a
+ * paging hwpt, or an IOAS whose auto domain is found or made. On success
+ * *pt_id is the hwpt used.
+ */
+static int uio_device_change_pt(struct uio_ctx *ctx, struct uio_idev *idev,
+				uint32_t *pt_id, bool replace)
+{
+	struct uio_hwpt *hwpt = NULL, *old = NULL;
+	struct uio_obj *pt;
+	int rc;
+
+	if (replace && !idev->hwpt)
+		return -EINVAL;
+	pt = uio_obj_get(ctx, *pt_id, UIO_OBJ_ANY);
+	if (!pt)
+		return -ENOENT;
+	switch (pt->type) {
+	case UIO_OBJ_HWPT_PAGING:
+		hwpt = uio_container_of(pt, struct uio_hwpt, obj);
+		if (replace) {
+			if (hwpt == idev->hwpt)
+				goto out_put;
+			rc = uio_device_switch_hwpt(ctx, idev, hwpt, &old);
+		} else {
+			rc = uio_device_attach_hwpt(ctx, idev, hwpt);
+		}
+		if (rc)
+			goto out_put_rc;
+		break;
+	case UIO_OBJ_IOAS: {
+		struct uio_ioas *ioas = uio_container_of(pt, struct uio_ioas, obj);
+		struct uio_hwpt *h;
+
+		for (h = ioas->hwpts; h; h = h->ioas_next) {
+			if (!h->auto_domain)
+				continue;
+			if (replace && h == idev->hwpt) {
+				hwpt = h;
+				goto out_put;
+			}
+			rc = replace ? uio_device_switch_hwpt(ctx, idev, h, &old) :
+				       uio_device_attach_hwpt(ctx, idev, h);
+			if (rc == -EINVAL)
+				continue; /* incompatible: try the next */
+			if (rc)
+				goto out_put_rc;
+			hwpt = h;
+			break;
+		}
+		if (!hwpt) {
+			hwpt = uio_hwpt_paging_alloc(ctx, ioas, idev, 0,
+						     !replace, &rc);
+			if (!hwpt)
+				goto out_put_rc;
+			if (replace) {
+				rc = uio_device_switch_hwpt(ctx, idev, hwpt, &old);
+				if (rc) {
+					hwpt->obj.live = false;
+					uio_obj_abort_and_destroy(ctx, &hwpt->obj);
+					goto out_put_rc;
+				}
+			}
+			hwpt->auto_domain = true;
+			uio_obj_finalize(ctx, &hwpt->obj);
+		}
+		break;
+	}
+	default:
+		rc = -EINVAL;
+		goto out_put_rc;
+	}
+out_put:
+	*pt_id = hwpt->obj.id;
+	uio_obj_put(ctx, pt);
+	/* After everything is in place, as the kernel destroys late. */
+	if (old)
+		uio_hwpt_put(ctx, old);
+	return 0;
+
+out_put_rc:
+	uio_obj_put(ctx, pt);
+	return rc;
+}
+
+int uio_device_attach(struct uio_ctx *ctx, struct uio_idev *idev,
+		      uint32_t *pt_id)
+{
+	return uio_device_change_pt(ctx, idev, pt_id, false);
+}
+
+int uio_device_replace(struct uio_ctx *ctx, struct uio_idev *idev,
+		       uint32_t *pt_id)
+{
+	return uio_device_change_pt(ctx, idev, pt_id, true);
+}
