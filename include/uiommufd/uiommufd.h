@@ -23,6 +23,7 @@
 #ifndef UIOMMUFD_UIOMMUFD_H
 #define UIOMMUFD_UIOMMUFD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -88,6 +89,21 @@ int uiommufd_stats(int fd, struct uiommufd_stats *st);
 void uiommufd_fail_nth(unsigned long long n);
 /* 1 while armed and not yet triggered, else 0. */
 int uiommufd_fail_pending(void);
+
+/*
+ * Pins outlive the memory they came from. The kernel holds pinned pages by
+ * reference; uiommufd keeps them in the process until the process lets go
+ * of them, and must be told just before it does. The preload layer calls
+ * these for munmap, MAP_FIXED mmap, mremap, discarding madvise, exec and
+ * exit; a program that links the library and does such things to pinned
+ * memory calls them itself. They set no errno and cannot fail.
+ */
+/* [addr, addr + len) is about to be unmapped, replaced or discarded. */
+void uiommufd_memory_released(void *addr, size_t len);
+/* [old_addr, old_addr + len) now lives at new_addr (after mremap). */
+void uiommufd_memory_moved(void *old_addr, size_t len, void *new_addr);
+/* This program image is about to end (exit or exec). */
+void uiommufd_image_ending(void);
 
 #ifdef __cplusplus
 }

@@ -51,6 +51,9 @@
 /* The largest automatic-IOVA alignment: HPAGE_SIZE on x86_64 kernels with THP. */
 #define UIO_MAX_IOVA_ALIGNMENT (2ul << 20)
 
+/* Public C API symbols (the library is built -fvisibility=hidden). */
+#define UIO_EXPORT __attribute__((visibility("default")))
+
 #define uio_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -64,6 +67,7 @@ enum uio_obj_type {
 	UIO_OBJ_HWPT_PAGING,
 	UIO_OBJ_DEVICE,
 	UIO_OBJ_SELFTEST,
+	UIO_OBJ_ACCESS,
 	UIO_OBJ_NR,
 };
 
@@ -101,6 +105,12 @@ enum uio_account_mode {
 	UIO_ACCOUNT_MM,
 };
 
+/* Which program image of a process (creds.c). */
+struct uio_exec_id {
+	uintptr_t addr;
+	uint8_t bytes[16];
+};
+
 /*
  * A source process: whose memory a pages object refers to (mm.c). Shared by
  * every pages object the process created in this context.
@@ -110,6 +120,7 @@ struct uio_mm {
 	int32_t pid;
 	uint32_t refs;            /* pages objects */
 	uint64_t start_time;      /* guards against pid reuse */
+	struct uio_exec_id exec_id; /* and against exec */
 	bool gone;                /* exited or exec'd: its memory is unreachable */
 	uint64_t locked_vm;       /* pages charged in MM mode */
 	uint64_t pinned_vm;       /* pages pinned, any mode (VmPin) */
@@ -213,6 +224,19 @@ struct uio_ioas {
 	struct uio_obj obj;
 	struct uio_iopt iopt;
 	struct uio_hwpt *hwpts;        /* paging hwpts on this IOAS */
+	struct uio_access *accesses;   /* attached accesses */
+};
+
+/* ------------------------------------------------------------------ */
+/* access: an emulated device's view of an IOAS (access.c) */
+
+struct uio_access {
+	struct uio_obj obj;
+	struct uio_access *next;       /* ctx->accesses */
+	struct uio_ioas *ioas;
+	struct uio_access *ioas_next;  /* ioas->accesses */
+	bool needs_pin;
+	uint64_t file_dev, file_ino;   /* the selftest access fd's file */
 };
 
 /* ------------------------------------------------------------------ */
@@ -266,6 +290,7 @@ struct uio_ctx {
 	uint64_t npinned;
 	struct uio_mm *mms;
 	struct uio_user *users;
+	struct uio_access *accesses;
 	struct uio_itree phys;         /* pinned pages objects by phys range */
 	uint64_t next_phys;
 	uint64_t temp_memory_limit;    /* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT */
@@ -418,6 +443,26 @@ void uio_device_detach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev);
 void uio_device_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
 void uio_selftest_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
 
+/* access.c */
+struct uio_access *uio_access_create(struct uio_ctx *ctx, bool needs_pin,
+				     int *err);
+int uio_access_attach(struct uio_ctx *ctx, struct uio_access *access,
+		      uint32_t ioas_id);
+void uio_access_destroy(struct uio_ctx *ctx, struct uio_access *access);
+void uio_access_obj_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+void uio_access_notify_unmap(struct uio_ctx *ctx, struct uio_access *access,
+			     uint64_t iova, uint64_t last);
+int uio_access_rw(struct uio_ctx *ctx, struct uio_access *access,
+		  uint64_t iova, void *data, size_t len, unsigned int flags);
+struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd);
+struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
+				       uint64_t ino);
+int uio_access_file_create(struct uio_access *access);
+/* process-local: fd is a selftest access file of ctx */
+void uio_access_fd_note(int fd, struct uio_ctx *ctx);
+/* close(fd), destroying the access on the file's last close. close's rc. */
+int uio_access_fd_close(int fd);
+
 /* ioas.c */
 struct uio_ioas *uio_ioas_alloc(struct uio_ctx *ctx, int *err);
 void uio_ioas_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
@@ -431,6 +476,7 @@ bool uio_capable(int cap);
 int32_t uio_current_pid(void);
 uint32_t uio_current_uid(void);
 uint64_t uio_current_start_time(void);
+const struct uio_exec_id *uio_current_exec_id(void);
 bool uio_capable_now(int cap);
 void uio_creds_invalidate(void);
 

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <fcntl.h>
+#include <sys/auxv.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 struct uio_creds {
 	int32_t pid;
 	uint64_t start_time;
+	struct uio_exec_id exec_id;
 	uint32_t uid;
 	uint32_t cap_effective[2];
 };
@@ -64,6 +66,22 @@ static uint64_t uio_read_start_time(void)
 	return strtoull(p, NULL, 10);
 }
 
+/*
+ * The 16 random bytes the kernel puts on the stack at each exec (AT_RANDOM):
+ * with their address they tell one program image from the next in the
+ * same process, which pid and start time cannot.
+ */
+static void uio_read_exec_id(struct uio_exec_id *id)
+{
+	const void *p = (const void *)getauxval(AT_RANDOM);
+
+	memset(id, 0, sizeof(*id));
+	if (!p)
+		return;
+	id->addr = (uintptr_t)p;
+	memcpy(id->bytes, p, sizeof(id->bytes));
+}
+
 static const struct uio_creds *uio_creds_get(void)
 {
 	pthread_once(&uio_creds_once, uio_creds_atfork);
@@ -76,6 +94,7 @@ static const struct uio_creds *uio_creds_get(void)
 		memset(data, 0, sizeof(data));
 		c.pid = (int32_t)UIO_SYS(SYS_getpid);
 		c.start_time = uio_read_start_time();
+		uio_read_exec_id(&c.exec_id);
 		c.uid = (uint32_t)UIO_SYS(SYS_getuid);
 		if (UIO_SYS(SYS_capget, &hdr, data))
 			memset(data, 0, sizeof(data));
@@ -120,4 +139,9 @@ bool uio_capable_now(int cap)
 	if (UIO_SYS(SYS_capget, &hdr, data))
 		return false;
 	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+const struct uio_exec_id *uio_current_exec_id(void)
+{
+	return &uio_creds_get()->exec_id;
 }

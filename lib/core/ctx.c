@@ -246,6 +246,9 @@ void uio_ctx_release(struct uio_ctx *ctx)
 	uio_ctx_lock(ctx);
 	if (!ctx->released) {
 		ctx->released = true;
+		/* Their drivers go with the file: drop the drivers' holds. */
+		while (ctx->accesses)
+			uio_access_destroy(ctx, ctx->accesses);
 		uio_objtable_release_all(ctx);
 		uio_objtable_destroy(ctx);
 	}

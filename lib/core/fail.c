@@ -15,7 +15,6 @@
 
 #include "core.h"
 
-#define UIO_EXPORT __attribute__((visibility("default")))
 
 static atomic_ullong uio_fail_target;  /* 0: disarmed */
 static atomic_ullong uio_fail_count;   /* points passed since arming */

@@ -169,3 +169,28 @@ void uio_fd_remember(int fd, struct uio_ctx *ctx)
 		atomic_store_explicit(&uio_fdtable[fd], (uintptr_t)ctx,
 				      memory_order_release);
 }
+
+/*
+ * Run fn on every context mapped in this process, each under its lock,
+ * with the registry held so none is unmapped meanwhile. Lock order:
+ * registry, then a context's lock.
+ */
+void uio_registry_for_each(void (*fn)(struct uio_ctx *ctx, void *arg),
+			   void *arg)
+{
+	pthread_once(&uio_registry_once, uio_registry_init);
+	pthread_mutex_lock(&uio_registry_lock);
+	for (unsigned int i = 0; i < uio_nregistry; i++) {
+		struct uio_ctx *ctx = uio_registry[i].ctx;
+
+		uio_ctx_lock(ctx);
+		fn(ctx, arg);
+		uio_ctx_unlock(ctx);
+	}
+	pthread_mutex_unlock(&uio_registry_lock);
+}
+
+bool uio_registry_empty(void)
+{
+	return !__atomic_load_n(&uio_nregistry, __ATOMIC_RELAXED);
+}

@@ -10,6 +10,8 @@
 #ifndef UIO_FDTABLE_H
 #define UIO_FDTABLE_H
 
+#include <stdbool.h>
+
 struct uio_ctx;
 
 /* The context behind fd, mapping it into this process if needed; NULL if fd
@@ -25,5 +27,11 @@ void uio_fd_remember(int fd, struct uio_ctx *ctx);
 int uio_registry_add_fd(int fd, struct uio_ctx *ctx);
 /* Forget a context this process is unmapping, and every fd cached for it. */
 void uio_registry_remove(struct uio_ctx *ctx);
+
+/* fn on each context mapped here, under its lock (registry, then ctx). */
+void uio_registry_for_each(void (*fn)(struct uio_ctx *ctx, void *arg),
+			   void *arg);
+/* No context is mapped in this process (a hint, without locking). */
+bool uio_registry_empty(void);
 
 #endif

@@ -25,7 +25,6 @@
 #include "trace.h"
 #include "uaccess.h"
 
-#define UIO_EXPORT __attribute__((visibility("default")))
 
 union uio_ucmd_buffer {
 	struct iommu_destroy destroy;

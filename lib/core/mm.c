@@ -31,7 +31,28 @@
 bool uio_mm_is_current(const struct uio_mm *mm)
 {
 	return !mm->gone && mm->pid == uio_current_pid() &&
-	       mm->start_time == uio_current_start_time();
+	       mm->start_time == uio_current_start_time() &&
+	       !memcmp(&mm->exec_id, uio_current_exec_id(), sizeof(mm->exec_id));
+}
+
+/*
+ * Whether mm's program image still runs (another process asks): its
+ * AT_RANDOM bytes must still be where they were. An exec or exit, seen or
+ * not by the preload layer, fails this.
+ */
+static bool uio_mm_alive(struct uio_mm *mm)
+{
+	uint8_t bytes[sizeof(mm->exec_id.bytes)];
+	struct iovec local = { .iov_base = bytes, .iov_len = sizeof(bytes) };
+	struct iovec remote = { .iov_base = (void *)mm->exec_id.addr,
+				.iov_len = sizeof(bytes) };
+
+	if (mm->gone || !mm->exec_id.addr)
+		return false;
+	if (UIO_SYS(SYS_process_vm_readv, mm->pid, &local, 1, &remote, 1, 0) !=
+	    (long)sizeof(bytes))
+		return false;
+	return !memcmp(bytes, mm->exec_id.bytes, sizeof(bytes));
 }
 
 struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err)
@@ -51,6 +72,7 @@ struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err)
 	}
 	mm->pid = uio_current_pid();
 	mm->start_time = uio_current_start_time();
+	mm->exec_id = *uio_current_exec_id();
 	mm->refs = 1;
 	uio_itree_init(&mm->live);
 	mm->next = ctx->mms;
@@ -94,6 +116,8 @@ int uio_mm_access(struct uio_mm *mm, uintptr_t va, void *buf, size_t len,
 	if (uio_mm_is_current(mm))
 		return write ? uio_copy_to_user((void *)va, buf, len) :
 			       uio_copy_from_user(buf, (const void *)va, len);
+	if (!uio_mm_alive(mm))
+		return -EFAULT;
 	n = UIO_SYS(write ? SYS_process_vm_writev : SYS_process_vm_readv,
 		    mm->pid, &local, 1, &remote, 1, 0);
 	return n == (long)len ? 0 : -EFAULT;

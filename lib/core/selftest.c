@@ -14,10 +14,12 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <uiommufd/uapi.h>
 
 #include "core.h"
+#include "sys.h"
 #include "uaccess.h"
 
 #define UIO_MOCK_IO_PAGE_SIZE (UIO_PAGE_SIZE / 2)
@@ -203,6 +205,103 @@ static int uio_test_add_reserved(struct uio_ucmd *ucmd, uint32_t ioas_id,
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* accesses */
+
+static int uio_test_create_access(struct uio_ucmd *ucmd, uint32_t ioas_id,
+				  uint32_t flags)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct uio_access *access;
+	int fd, rc;
+
+	if (flags & ~(uint32_t)MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
+		return -EOPNOTSUPP;
+	access = uio_access_create(ucmd->ctx,
+				   flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &rc);
+	if (!access)
+		return rc;
+	rc = uio_access_attach(ucmd->ctx, access, ioas_id);
+	if (rc)
+		goto out_destroy;
+	fd = uio_access_file_create(access);
+	if (fd < 0) {
+		rc = fd;
+		goto out_destroy;
+	}
+	cmd->create_access.out_access_fd = fd;
+	rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_close;
+	uio_access_fd_note(fd, ucmd->ctx);
+	return 0;
+
+out_close:
+	uio_sys_close(fd);
+out_destroy:
+	uio_access_destroy(ucmd->ctx, access);
+	return rc;
+}
+
+/* The kernel refuses one access read or write above 16 MiB. */
+#define UIO_ACCESS_RW_MAX (16ul << 20)
+
+static int uio_test_access_rw(struct uio_ucmd *ucmd, int fd, uint64_t iova,
+			      uint64_t length, uint64_t uptr, uint32_t flags)
+{
+	struct uio_access *access;
+	void *tmp;
+	int rc;
+
+	if (length > UIO_ACCESS_RW_MAX)
+		return -ENOMEM;
+	if (flags & ~(uint32_t)(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH |
+				MOCK_FLAGS_ACCESS_SYZ))
+		return -EOPNOTSUPP;
+	access = uio_access_from_fd(ucmd->ctx, fd);
+	if (!access)
+		return -EBADFD;
+	/* A private bounce buffer, as the kernel's kvzalloc. */
+	tmp = calloc(1, length ? length : 1);
+	if (!tmp)
+		return -ENOMEM;
+	if ((flags & MOCK_ACCESS_RW_WRITE) &&
+	    uio_copy_from_user(tmp, (const void *)uptr, length)) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	rc = uio_access_rw(ucmd->ctx, access, iova, tmp, length, flags);
+	if (!rc && !(flags & MOCK_ACCESS_RW_WRITE) &&
+	    uio_copy_to_user((void *)uptr, tmp, length))
+		rc = -EFAULT;
+out_free:
+	free(tmp);
+	return rc;
+}
+
+static int uio_test_access_replace_ioas(struct uio_ucmd *ucmd, int fd,
+					uint32_t ioas_id)
+{
+	struct uio_access *access = uio_access_from_fd(ucmd->ctx, fd);
+
+	if (!access)
+		return -EBADFD;
+	if (!access->ioas)
+		return -ENOENT;
+	return uio_access_attach(ucmd->ctx, access, ioas_id);
+}
+
+static int uio_test_access_item_destroy(struct uio_ucmd *ucmd, int fd,
+					uint32_t item_id)
+{
+	(void)item_id;
+	if (!uio_access_from_fd(ucmd->ctx, fd))
+		return -EBADFD;
+	/* No ACCESS_PAGES items exist yet. */
+	return -ENOENT;
+}
+
 int uio_test_cmd(struct uio_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -224,6 +323,21 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 		return uio_test_md_check_refs(ucmd, cmd->check_refs.uptr,
 					      cmd->check_refs.length,
 					      cmd->check_refs.refs);
+	case IOMMU_TEST_OP_CREATE_ACCESS:
+		return uio_test_create_access(ucmd, cmd->id,
+					      cmd->create_access.flags);
+	case IOMMU_TEST_OP_ACCESS_RW:
+		return uio_test_access_rw(ucmd, (int)cmd->id, cmd->access_rw.iova,
+					  cmd->access_rw.length,
+					  cmd->access_rw.uptr,
+					  cmd->access_rw.flags);
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return uio_test_access_replace_ioas(
+			ucmd, (int)cmd->id, cmd->access_replace_ioas.ioas_id);
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		return uio_test_access_item_destroy(
+			ucmd, (int)cmd->id,
+			cmd->destroy_access_pages.access_pages_id);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		/* The kernel refuses a limit below one batch element. */
 		if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(uint32_t))

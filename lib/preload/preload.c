@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -36,6 +37,7 @@
 
 #include <uiommufd/uiommufd.h>
 
+#include "core.h"
 #include "fdtable.h"
 #include "uaccess.h"
 
@@ -144,7 +146,6 @@ REAL(int, __open64_2, const char *, int)
 REAL(int, __openat_2, int, const char *, int)
 REAL(int, __openat64_2, int, const char *, int)
 REAL(int, ioctl, int, unsigned long, ...)
-REAL(int, close, int)
 REAL(int, dup2, int, int)
 REAL(int, dup3, int, int, int)
 REAL(int, close_range, unsigned int, unsigned int, int)
@@ -172,6 +173,18 @@ REAL(ssize_t, lgetxattr, const char *, const char *, void *, size_t)
 REAL(ssize_t, listxattr, const char *, char *, size_t)
 REAL(ssize_t, llistxattr, const char *, char *, size_t)
 REAL(int, access, const char *, int)
+REAL(void *, mmap, void *, size_t, int, int, int, off_t)
+REAL(void *, mmap64, void *, size_t, int, int, int, off64_t)
+REAL(int, munmap, void *, size_t)
+REAL(void *, mremap, void *, size_t, size_t, int, ...)
+REAL(int, madvise, void *, size_t, int)
+REAL(void, _exit, int)
+REAL(void, _Exit, int)
+REAL(int, execve, const char *, char *const[], char *const[])
+REAL(int, execv, const char *, char *const[])
+REAL(int, execvp, const char *, char *const[])
+REAL(int, execvpe, const char *, char *const[], char *const[])
+REAL(int, fexecve, int, char *const[], char *const[])
 REAL(int, faccessat, int, const char *, int, int)
 REAL(int, euidaccess, const char *, int)
 REAL(int, eaccess, const char *, int)
@@ -329,10 +342,19 @@ EXPORT int close(int fd)
 	int rc, e;
 
 	if (!uiommufd_is_context_fd(fd)) {
-		rc = get_close()(fd);
+		e = errno;
+		block_async_signals(&old);
+		/* A selftest access file's last close destroys the access. */
+		rc = uio_access_fd_close(fd);
 		if (!rc)
 			uio_fd_forget(fd);
-		return rc;
+		restore_signals(&old);
+		if (rc) {
+			errno = -rc;
+			return -1;
+		}
+		errno = e;
+		return 0;
 	}
 	e = errno;
 	block_async_signals(&old);
@@ -675,4 +697,145 @@ EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
 EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
 {
 	return served(AT_FDCWD, path) ? 0 : get_llistxattr()(path, list, size);
+}
+
+/* ------------------------------------------------------------------ */
+/* the process's memory: pins outlive it (the core's hooks.c) */
+
+static void report_released(void *addr, size_t len)
+{
+	sigset_t old;
+	int e = errno;
+
+	block_async_signals(&old);
+	uiommufd_memory_released(addr, len);
+	restore_signals(&old);
+	errno = e;
+}
+
+static void report_image_ending(void)
+{
+	sigset_t old;
+	int e = errno;
+
+	block_async_signals(&old);
+	uiommufd_image_ending();
+	restore_signals(&old);
+	errno = e;
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+	report_released(addr, len);
+	return get_munmap()(addr, len);
+}
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+		  off_t off)
+{
+	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
+		report_released(addr, len);
+	return get_mmap()(addr, len, prot, flags, fd, off);
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+		    off64_t off)
+{
+	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
+		report_released(addr, len);
+	return get_mmap64()(addr, len, prot, flags, fd, off);
+}
+
+EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len,
+		    int flags, ...)
+{
+	void *new_addr = NULL, *rc;
+	va_list ap;
+
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+		/* What was at the target is replaced. */
+		report_released(new_addr, new_len);
+	}
+	/* A shrink gives up the tail. */
+	if (new_len < old_len)
+		report_released((char *)old_addr + new_len, old_len - new_len);
+	rc = get_mremap()(old_addr, old_len, new_len, flags, new_addr);
+	if (rc != MAP_FAILED && rc != old_addr) {
+		sigset_t old;
+		int e = errno;
+
+		block_async_signals(&old);
+		uiommufd_memory_moved(old_addr,
+				      old_len < new_len ? old_len : new_len, rc);
+		restore_signals(&old);
+		errno = e;
+	}
+	return rc;
+}
+
+EXPORT int madvise(void *addr, size_t len, int advice)
+{
+	/* Advice that throws the pages away; a pinned page would stay. */
+	if (advice == MADV_DONTNEED || advice == MADV_FREE ||
+	    advice == MADV_REMOVE || advice == 24 /* MADV_DONTNEED_LOCKED */)
+		report_released(addr, len);
+	return get_madvise()(addr, len, advice);
+}
+
+/* exit() runs destructors; _exit and _Exit do not. */
+__attribute__((destructor)) static void image_ending_at_exit(void)
+{
+	report_image_ending();
+}
+
+EXPORT void _exit(int status)
+{
+	report_image_ending();
+	get__exit()(status);
+	__builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+	report_image_ending();
+	get__Exit()(status);
+	__builtin_unreachable();
+}
+
+/*
+ * exec ends this image. Pins are saved first; should the exec fail, the
+ * program continues with its pins copied (the device no longer sees its
+ * later writes to them).
+ */
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	report_image_ending();
+	return get_execve()(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	report_image_ending();
+	return get_execv()(path, argv);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	report_image_ending();
+	return get_execvp()(file, argv);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	report_image_ending();
+	return get_execvpe()(file, argv, envp);
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	report_image_ending();
+	return get_fexecve()(fd, argv, envp);
 }

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+/*
+ * access: the kAPI an emulated device driver (the kernel's mdev, here the
+ * selftest driver and library users) uses to reach an IOAS without an IOMMU
+ * domain, as drivers/iommu/iommufd/device.c's iommufd_access_*.
+ *
+ * An access is an ACCESS object (it takes an id, and its driver holds a
+ * users reference, so IOMMU_DESTROY of it is EBUSY). It is attached to one
+ * IOAS at a time and holds a users reference on it. Reads and writes by IOVA
+ * walk the IOAS's areas and copy through the pages objects, with the
+ * kernel's three paths (pages.c, uio_pages_rw_access):
+ *   - the caller is the process that mapped the memory: straight from the
+ *     user address, pins or not (copy_to/from_user);
+ *   - another process (or MOCK_ACCESS_RW_SLOW_PATH), one page: pin that page
+ *     from the source's address now, copy, unpin;
+ *   - another process, several pages: through the pins where pages are
+ *     pinned, so a source that exited is still readable through them.
+ *
+ * The selftest driver hands the program an fd for each access (a memfd named
+ * like the kernel's anon inode). The file holds an OFD lock: when the last
+ * fd of it closes, the preload layer reports it and the access goes, as the
+ * kernel's release does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <uiommufd/uapi.h>
+
+#include "core.h"
+#include "sys.h"
+#include "uaccess.h"
+
+struct uio_access *uio_access_create(struct uio_ctx *ctx, bool needs_pin,
+				     int *err)
+{
+	struct uio_access *access;
+	struct uio_obj *obj;
+
+	obj = uio_obj_alloc(ctx, sizeof(*access), UIO_OBJ_ACCESS, err);
+	if (!obj)
+		return NULL;
+	access = uio_container_of(obj, struct uio_access, obj);
+	access->needs_pin = needs_pin;
+	/* The driver is a user until it destroys the access. */
+	atomic_fetch_add(&obj->users, 1);
+	uio_obj_finalize(ctx, obj);
+	access->next = ctx->accesses;
+	ctx->accesses = access;
+	return access;
+}
+
+/* Detach from the IOAS: the driver is told everything is unmapped first. */
+static void uio_access_detach(struct uio_ctx *ctx, struct uio_access *access)
+{
+	struct uio_ioas *ioas = access->ioas;
+	struct uio_access **pp;
+
+	if (!ioas)
+		return;
+	uio_access_notify_unmap(ctx, access, 0, UINT64_MAX);
+	for (pp = &ioas->accesses; *pp; pp = &(*pp)->ioas_next) {
+		if (*pp == access) {
+			*pp = access->ioas_next;
+			break;
+		}
+	}
+	access->ioas = NULL;
+	atomic_fetch_sub(&ioas->obj.users, 1);
+}
+
+int uio_access_attach(struct uio_ctx *ctx, struct uio_access *access,
+		      uint32_t ioas_id)
+{
+	struct uio_ioas *ioas = uio_ioas_get(ctx, ioas_id);
+
+	if (!ioas)
+		return -ENOENT;
+	if (access->ioas == ioas) {
+		uio_obj_put(ctx, &ioas->obj);
+		return 0;
+	}
+	/* Join the new IOAS before leaving the old one, as replace does. */
+	atomic_fetch_add(&ioas->obj.users, 1);
+	uio_access_detach(ctx, access);
+	access->ioas = ioas;
+	access->ioas_next = ioas->accesses;
+	ioas->accesses = access;
+	uio_obj_put(ctx, &ioas->obj);
+	return 0;
+}
+
+void uio_access_destroy(struct uio_ctx *ctx, struct uio_access *access)
+{
+	struct uio_access **pp;
+
+	uio_access_detach(ctx, access);
+	for (pp = &ctx->accesses; *pp; pp = &(*pp)->next) {
+		if (*pp == access) {
+			*pp = access->next;
+			break;
+		}
+	}
+	atomic_fetch_sub(&access->obj.users, 1);
+	access->obj.live = false;
+	uio_obj_abort_and_destroy(ctx, &access->obj);
+}
+
+/* Object destroy hook: nothing beyond what uio_access_destroy undid. */
+void uio_access_obj_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
+{
+	(void)ctx;
+	(void)obj;
+}
+
+void uio_access_notify_unmap(struct uio_ctx *ctx, struct uio_access *access,
+			     uint64_t iova, uint64_t last)
+{
+	/* Pinning accesses (ACCESS_PAGES) are not served yet: no pins to drop. */
+	(void)ctx;
+	(void)access;
+	(void)iova;
+	(void)last;
+}
+
+/* The three paths of the kernel's iopt_pages_rw_access(). */
+static int uio_pages_rw_access(struct uio_ctx *ctx, struct uio_pages *pages,
+			       uint64_t start_byte, void *data, size_t len,
+			       unsigned int flags)
+{
+	bool write = flags & MOCK_ACCESS_RW_WRITE;
+	bool change_mm = !uio_mm_is_current(pages->mm) ||
+			 (flags & MOCK_ACCESS_RW_SLOW_PATH);
+	uint64_t first = start_byte / UIO_PAGE_SIZE;
+	uint64_t last = (start_byte + len - 1) / UIO_PAGE_SIZE;
+
+	if (write && !pages->writable)
+		return -EPERM;
+	if (!change_mm)
+		return uio_mm_access(pages->mm, pages->uptr + start_byte, data,
+				     len, write);
+	if (first == last && !pages->mm->gone)
+		return uio_mm_access(pages->mm, pages->uptr + start_byte, data,
+				     len, write);
+	return uio_pages_rw(ctx, pages, start_byte, data, len, write);
+}
+
+int uio_access_rw(struct uio_ctx *ctx, struct uio_access *access,
+		  uint64_t iova, void *data, size_t len, unsigned int flags)
+{
+	struct uio_itree_node *n;
+	uint64_t last, cur;
+	char *p = data;
+	int rc;
+
+	if (!len)
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, len - 1, &last))
+		return -EOVERFLOW;
+	if (!access->ioas)
+		return -ENOENT;
+	/* Areas must cover [iova, last] without a gap. */
+	cur = iova;
+	for (n = uio_itree_iter_first(&access->ioas->iopt.used, iova, last,
+				      UIO_KIND_AREA);
+	     n; n = uio_itree_iter_next(n, iova, last, UIO_KIND_AREA)) {
+		struct uio_area *area = uio_container_of(n, struct uio_area, node);
+		uint64_t end = n->last < last ? n->last : last;
+		uint64_t bytes = end - cur + 1;
+
+		if (n->start > cur)
+			return -ENOENT;
+		if (!area->pages)
+			return -ENOENT;
+		if (!(area->prot & ((flags & MOCK_ACCESS_RW_WRITE) ?
+					    UIO_PROT_WRITE : UIO_PROT_READ)))
+			return -EPERM;
+		rc = uio_pages_rw_access(ctx, area->pages,
+					 area->start_byte + (cur - n->start), p,
+					 bytes, flags);
+		if (rc)
+			return rc;
+		p += bytes;
+		if (end == last)
+			return 0;
+		cur = end + 1;
+	}
+	return -ENOENT;
+}
+
+struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
+				       uint64_t ino)
+{
+	struct uio_access *a;
+
+	for (a = ctx->accesses; a; a = a->next)
+		if (a->file_ino == ino && a->file_dev == dev)
+			return a;
+	return NULL;
+}
+
+/* The access behind a selftest access fd, or NULL (EBADFD for the caller). */
+struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd)
+{
+	struct stat st;
+
+	if (uio_sys_fstat(fd, &st))
+		return NULL;
+	return uio_access_from_ino(ctx, st.st_dev, st.st_ino);
+}
+
+/*
+ * The file behind a selftest access fd: a memfd holding an OFD read lock,
+ * so the last close can be told from the others. Returns the fd or -errno.
+ */
+int uio_access_file_create(struct uio_access *access)
+{
+	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
+			    .l_start = 0, .l_len = 1 };
+	struct stat st;
+	int fd, rc;
+
+	fd = uio_sys_memfd_create("[iommufd_test_staccess]", MFD_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	rc = uio_sys_fcntl(fd, F_OFD_SETLK, &lk);
+	if (!rc)
+		rc = uio_sys_fstat(fd, &st);
+	if (rc) {
+		uio_sys_close(fd);
+		return rc;
+	}
+	access->file_dev = st.st_dev;
+	access->file_ino = st.st_ino;
+	return fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* process-local: which fd numbers are selftest access files */
+
+struct uio_access_fd {
+	int fd;
+	int32_t pid;
+	struct uio_ctx *ctx;
+};
+
+#define UIO_ACCESS_FDS_MAX 256
+static struct uio_access_fd uio_access_fds[UIO_ACCESS_FDS_MAX];
+static unsigned int uio_naccess_fds;
+static pthread_mutex_t uio_access_fds_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void uio_access_fd_note(int fd, struct uio_ctx *ctx)
+{
+	pthread_mutex_lock(&uio_access_fds_lock);
+	if (uio_naccess_fds < UIO_ACCESS_FDS_MAX)
+		uio_access_fds[uio_naccess_fds++] = (struct uio_access_fd){
+			fd, uio_current_pid(), ctx };
+	pthread_mutex_unlock(&uio_access_fds_lock);
+}
+
+/*
+ * close(fd) of what may be a selftest access file. If it is one and this
+ * close drops the file's last reference (no OFD lock left on it, seen
+ * through a reopened probe as the context's close does), the access is
+ * destroyed. Returns close's result.
+ */
+int uio_access_fd_close(int fd)
+{
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = 0, .l_len = 1 };
+	struct uio_ctx *ctx = NULL;
+	char path[64];
+	struct stat st;
+	int probe = -1, rc;
+	unsigned int i;
+
+	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED))
+		return uio_sys_close(fd);
+	pthread_mutex_lock(&uio_access_fds_lock);
+	for (i = 0; i < uio_naccess_fds; i++) {
+		if (uio_access_fds[i].fd == fd &&
+		    uio_access_fds[i].pid == uio_current_pid()) {
+			ctx = uio_access_fds[i].ctx;
+			uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&uio_access_fds_lock);
+	if (ctx && !uio_sys_fstat(fd, &st)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		probe = uio_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	}
+	rc = uio_sys_close(fd);
+	if (probe < 0)
+		return rc;
+	if (!rc && !uio_sys_fcntl(probe, F_OFD_GETLK, &lk) &&
+	    lk.l_type == F_UNLCK) {
+		struct uio_access *access;
+
+		uio_ctx_lock(ctx);
+		access = uio_access_from_ino(ctx, st.st_dev, st.st_ino);
+		if (access)
+			uio_access_destroy(ctx, access);
+		uio_ctx_unlock(ctx);
+	}
+	uio_sys_close(probe);
+	return rc;
+}
