@@ -62,6 +62,8 @@ static void uio_access_detach(struct uio_ctx *ctx, struct uio_access *access)
 	if (!ioas)
 		return;
 	uio_access_notify_unmap(ctx, access, 0, UINT64_MAX);
+	if (access->needs_pin)
+		uio_iopt_remove_pin_access(&ioas->iopt);
 	for (pp = &ioas->accesses; *pp; pp = &(*pp)->ioas_next) {
 		if (*pp == access) {
 			*pp = access->ioas_next;
@@ -84,6 +86,14 @@ int uio_access_attach(struct uio_ctx *ctx, struct uio_access *access,
 		return 0;
 	}
 	/* Join the new IOAS before leaving the old one, as replace does. */
+	if (access->needs_pin) {
+		int rc = uio_iopt_add_pin_access(&ioas->iopt);
+
+		if (rc) {
+			uio_obj_put(ctx, &ioas->obj);
+			return rc;
+		}
+	}
 	atomic_fetch_add(&ioas->obj.users, 1);
 	uio_access_detach(ctx, access);
 	access->ioas = ioas;
@@ -116,14 +126,186 @@ void uio_access_obj_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 	(void)obj;
 }
 
+/*
+ * Each pinned page of item, in order, must be the page mapped at uptr
+ * (page aligned) in the caller now: EFAULT if nothing is, EBADE if another.
+ */
+static int uio_access_check_pages(struct uio_ctx *ctx,
+				  struct uio_access_item *item, uintptr_t uptr)
+{
+	struct uio_access_pin *p;
+
+	(void)ctx;
+	for (p = item->pins; p; p = p->next) {
+		struct uio_pages *pages = p->area->pages;
+		uint64_t idx;
+
+		for (idx = p->pin.node.start; idx <= p->pin.node.last; idx++) {
+			struct uio_pseg *seg = uio_pages_seg(pages, idx);
+			char c;
+
+			if (uio_copy_from_user(&c, (const void *)uptr, 1))
+				return -EFAULT;
+			if (!seg || seg->saved || !uio_mm_is_current(pages->mm) ||
+			    seg->va + (idx - seg->node.start) * UIO_PAGE_SIZE !=
+				    uptr)
+				return -EBADE;
+			uptr += UIO_PAGE_SIZE;
+		}
+	}
+	return 0;
+}
+
+static void uio_access_item_free(struct uio_ctx *ctx,
+				 struct uio_access_item *item)
+{
+	struct uio_access_pin *p, *next;
+
+	for (p = item->pins; p; p = next) {
+		next = p->next;
+		uio_pages_unpin(ctx, p->area->pages, &p->pin);
+		p->area->num_accesses--;
+		uio_delete(ctx, p);
+	}
+	uio_delete(ctx, item);
+}
+
+/*
+ * The selftest driver's unmap callback: every item overlapping
+ * [iova, last] is unpinned and forgotten, as a driver must.
+ */
 void uio_access_notify_unmap(struct uio_ctx *ctx, struct uio_access *access,
 			     uint64_t iova, uint64_t last)
 {
-	/* Pinning accesses (ACCESS_PAGES) are not served yet: no pins to drop. */
-	(void)ctx;
-	(void)access;
-	(void)iova;
-	(void)last;
+	struct uio_access_item **pp = &access->items, *item;
+
+	while ((item = *pp)) {
+		if (iova > item->iova + item->length - 1 || last < item->iova) {
+			pp = &item->next;
+			continue;
+		}
+		*pp = item->next;
+		uio_access_item_free(ctx, item);
+	}
+}
+
+void uio_iopt_notify_unmap(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			   uint64_t iova, uint64_t last)
+{
+	struct uio_ioas *ioas = uio_container_of(iopt, struct uio_ioas, iopt);
+	struct uio_access *a;
+
+	for (a = ioas->accesses; a; a = a->ioas_next)
+		uio_access_notify_unmap(ctx, a, iova, last);
+}
+
+/*
+ * ACCESS_PAGES. Pins each area's part of [iova, iova + length) (the
+ * kernel's iommufd_access_pin_pages), then checks, as the selftest does,
+ * that each pinned page is the page under uptr now (EBADE if not).
+ */
+int uio_access_pin_item(struct uio_ctx *ctx, struct uio_access *access,
+			uint64_t iova, uint64_t length, bool write,
+			uintptr_t uptr, uint32_t *id)
+{
+	struct uio_access_item *item;
+	struct uio_access_pin **tail;
+	struct uio_itree_node *n;
+	uint64_t last, cur;
+	int rc = -ENOENT;
+
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (!access->ioas)
+		return -ENOENT;
+	item = uio_new(ctx, struct uio_access_item);
+	if (!item)
+		return -ENOMEM;
+	item->iova = iova;
+	item->length = length;
+	tail = &item->pins;
+	cur = iova;
+	for (n = uio_itree_iter_first(&access->ioas->iopt.used, iova, last,
+				      UIO_KIND_AREA);
+	     n; n = uio_itree_iter_next(n, iova, last, UIO_KIND_AREA)) {
+		struct uio_area *area = uio_container_of(n, struct uio_area, node);
+		uint64_t end = n->last < last ? n->last : last;
+		uint64_t first_byte = area->start_byte + (cur - n->start);
+		uint64_t last_byte = area->start_byte + (end - n->start);
+		struct uio_access_pin *p;
+
+		if (n->start > cur || !area->pages) {
+			rc = -ENOENT;
+			goto err_unpin;
+		}
+		/* Whole pages, except at the two ends of the range. */
+		if (first_byte % UIO_PAGE_SIZE ||
+		    (end != last && last_byte % UIO_PAGE_SIZE != UIO_PAGE_SIZE - 1)) {
+			rc = -EINVAL;
+			goto err_unpin;
+		}
+		if (!(area->prot & (write ? UIO_PROT_WRITE : UIO_PROT_READ)) ||
+		    (write && !area->pages->writable)) {
+			rc = -EPERM;
+			goto err_unpin;
+		}
+		p = uio_new(ctx, struct uio_access_pin);
+		if (!p) {
+			rc = -ENOMEM;
+			goto err_unpin;
+		}
+		rc = uio_pages_pin(ctx, area->pages, &p->pin,
+				   first_byte / UIO_PAGE_SIZE,
+				   last_byte / UIO_PAGE_SIZE);
+		if (rc) {
+			uio_delete(ctx, p);
+			goto err_unpin;
+		}
+		p->area = area;
+		area->num_accesses++;
+		*tail = p;
+		tail = &p->next;
+		if (end == last) {
+			rc = 0;
+			break;
+		}
+		cur = end + 1;
+	}
+	if (rc)
+		goto err_unpin;
+
+	if (uptr) {
+		rc = uio_access_check_pages(ctx, item,
+					    uptr - (iova % UIO_PAGE_SIZE));
+		if (rc)
+			goto err_unpin;
+	}
+	item->id = access->next_item_id++;
+	item->next = access->items;
+	access->items = item;
+	*id = item->id;
+	return 0;
+
+err_unpin:
+	uio_access_item_free(ctx, item);
+	return rc;
+}
+
+int uio_access_unpin_item(struct uio_ctx *ctx, struct uio_access *access,
+			  uint32_t id)
+{
+	struct uio_access_item **pp, *item;
+
+	for (pp = &access->items; (item = *pp); pp = &item->next) {
+		if (item->id == id) {
+			*pp = item->next;
+			uio_access_item_free(ctx, item);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 /* The three paths of the kernel's iopt_pages_rw_access(). */

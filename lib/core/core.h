@@ -187,6 +187,7 @@ struct uio_area {
 	struct uio_itree_node node;    /* in iopt->used, kind AREA */
 	struct uio_pin pin;            /* pages pinned for the domains */
 	bool pinned;
+	uint32_t num_accesses;         /* access pins on this area */
 	struct uio_pages *pages;
 	uint64_t start_byte;           /* offset of the first byte in pages */
 	int prot;
@@ -212,6 +213,7 @@ struct uio_iopt {
 	struct uio_itree allowed;
 	uint64_t iova_alignment;
 	bool disable_large_pages;
+	uint32_t npin_accesses;        /* attached accesses that pin pages */
 };
 
 #define UIO_PROT_READ 1
@@ -237,6 +239,23 @@ struct uio_access {
 	struct uio_access *ioas_next;  /* ioas->accesses */
 	bool needs_pin;
 	uint64_t file_dev, file_ino;   /* the selftest access fd's file */
+	struct uio_access_item *items; /* ACCESS_PAGES pins */
+	uint32_t next_item_id;
+};
+
+/* One area's part of an access pin. */
+struct uio_access_pin {
+	struct uio_pin pin;
+	struct uio_area *area;
+	struct uio_access_pin *next;
+};
+
+/* A range an access pinned (the selftest driver's ACCESS_PAGES item). */
+struct uio_access_item {
+	struct uio_access_item *next;
+	uint32_t id;
+	uint64_t iova, length;
+	struct uio_access_pin *pins;
 };
 
 /* ------------------------------------------------------------------ */
@@ -406,6 +425,8 @@ int uio_iopt_disable_large_pages(struct uio_iopt *iopt);
 void uio_iopt_enable_large_pages(struct uio_iopt *iopt);
 void uio_allowed_tree_free(struct uio_ctx *ctx, struct uio_itree *t);
 int uio_iopt_check(struct uio_iopt *iopt);
+int uio_iopt_add_pin_access(struct uio_iopt *iopt);
+void uio_iopt_remove_pin_access(struct uio_iopt *iopt);
 
 /* check.c: 0, or -1 with the broken invariants on stderr */
 int uio_ctx_check(struct uio_ctx *ctx);
@@ -458,6 +479,15 @@ struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd);
 struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 				       uint64_t ino);
 int uio_access_file_create(struct uio_access *access);
+/* ACCESS_PAGES: pin [iova, iova + length); the new item's id in *id. */
+int uio_access_pin_item(struct uio_ctx *ctx, struct uio_access *access,
+			uint64_t iova, uint64_t length, bool write,
+			uintptr_t uptr, uint32_t *id);
+int uio_access_unpin_item(struct uio_ctx *ctx, struct uio_access *access,
+			  uint32_t id);
+/* IOAS_UNMAP is about to remove [iova, last]: accesses give up pins there. */
+void uio_iopt_notify_unmap(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			   uint64_t iova, uint64_t last);
 /* process-local: fd is a selftest access file of ctx */
 void uio_access_fd_note(int fd, struct uio_ctx *ctx);
 /* close(fd), destroying the access on the file's last close. close's rc. */

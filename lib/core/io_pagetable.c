@@ -478,6 +478,14 @@ static int uio_iopt_unmap_range(struct uio_ctx *ctx, struct uio_iopt *iopt,
 			rc = -ENOENT;
 			break;
 		}
+		if (area->num_accesses) {
+			/* Accesses must give up their pins on it first. */
+			uio_iopt_notify_unmap(ctx, iopt, area_first, area_last);
+			if (area->num_accesses) {
+				rc = -EBUSY;
+				break;
+			}
+		}
 		uio_area_unfill_domains(ctx, iopt, area, pages);
 		uio_area_free(ctx, iopt, area, true);
 		uio_pages_put(ctx, pages);
@@ -604,6 +612,8 @@ static int uio_iopt_calculate_iova_alignment(struct uio_iopt *iopt)
 	for (h = iopt->domains; h; h = h->iopt_next)
 		if (uio_hwpt_min_pgsize(h) > align)
 			align = uio_hwpt_min_pgsize(h);
+	if (iopt->npin_accesses && UIO_PAGE_SIZE > align)
+		align = UIO_PAGE_SIZE;
 	if (align > iopt->iova_alignment) {
 		rc = uio_iopt_check_iova_alignment(iopt, align);
 		if (rc)
@@ -723,6 +733,27 @@ void uio_iopt_table_remove_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 			uio_area_unpin(ctx, area, area->pages);
 	}
 	uio_iopt_remove_reserved_iova(ctx, iopt, hwpt);
+	uio_iopt_calculate_iova_alignment(iopt);
+}
+
+/* An access that pins pages needs PAGE_SIZE alignment of every area. */
+int uio_iopt_add_pin_access(struct uio_iopt *iopt)
+{
+	int rc;
+
+	if (iopt->iova_alignment < UIO_PAGE_SIZE) {
+		rc = uio_iopt_check_iova_alignment(iopt, UIO_PAGE_SIZE);
+		if (rc)
+			return rc;
+		iopt->iova_alignment = UIO_PAGE_SIZE;
+	}
+	iopt->npin_accesses++;
+	return 0;
+}
+
+void uio_iopt_remove_pin_access(struct uio_iopt *iopt)
+{
+	iopt->npin_accesses--;
 	uio_iopt_calculate_iova_alignment(iopt);
 }
 

@@ -295,11 +295,40 @@ static int uio_test_access_replace_ioas(struct uio_ucmd *ucmd, int fd,
 static int uio_test_access_item_destroy(struct uio_ucmd *ucmd, int fd,
 					uint32_t item_id)
 {
-	(void)item_id;
-	if (!uio_access_from_fd(ucmd->ctx, fd))
+	struct uio_access *access = uio_access_from_fd(ucmd->ctx, fd);
+
+	if (!access)
 		return -EBADFD;
-	/* No ACCESS_PAGES items exist yet. */
-	return -ENOENT;
+	return uio_access_unpin_item(ucmd->ctx, access, item_id);
+}
+
+static int uio_test_access_pages(struct uio_ucmd *ucmd, int fd,
+				 uint64_t iova, uint64_t length, uint64_t uptr,
+				 uint32_t flags)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct uio_access *access;
+	uint32_t id;
+	int rc;
+
+	if (length > UIO_ACCESS_RW_MAX)
+		return -ENOMEM;
+	if (flags & ~(uint32_t)(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ))
+		return -EOPNOTSUPP;
+	access = uio_access_from_fd(ucmd->ctx, fd);
+	if (!access)
+		return -EBADFD;
+	if (!access->needs_pin)
+		return -EOPNOTSUPP;
+	rc = uio_access_pin_item(ucmd->ctx, access, iova, length,
+				 flags & MOCK_FLAGS_ACCESS_WRITE, uptr, &id);
+	if (rc)
+		return rc;
+	cmd->access_pages.out_access_pages_id = id;
+	rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		uio_access_unpin_item(ucmd->ctx, access, id);
+	return rc;
 }
 
 int uio_test_cmd(struct uio_ucmd *ucmd)
@@ -334,6 +363,12 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
 		return uio_test_access_replace_ioas(
 			ucmd, (int)cmd->id, cmd->access_replace_ioas.ioas_id);
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return uio_test_access_pages(ucmd, (int)cmd->id,
+					     cmd->access_pages.iova,
+					     cmd->access_pages.length,
+					     cmd->access_pages.uptr,
+					     cmd->access_pages.flags);
 	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
 		return uio_test_access_item_destroy(
 			ucmd, (int)cmd->id,
