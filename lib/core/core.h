@@ -65,6 +65,7 @@ enum uio_obj_type {
 	UIO_OBJ_ANY = UIO_OBJ_NONE,
 	UIO_OBJ_IOAS,
 	UIO_OBJ_HWPT_PAGING,
+	UIO_OBJ_HWPT_NESTED,
 	UIO_OBJ_DEVICE,
 	UIO_OBJ_SELFTEST,
 	UIO_OBJ_ACCESS,
@@ -95,6 +96,7 @@ struct uio_objtable {
 };
 
 struct uio_ctx;
+struct uio_ucmd;
 
 /* ------------------------------------------------------------------ */
 /* pages */
@@ -259,10 +261,17 @@ struct uio_access_item {
 };
 
 /* ------------------------------------------------------------------ */
-/* hw_pagetable: a paging domain on an IOAS (hw_pagetable.c) */
+/*
+ * hw_pagetable (hw_pagetable.c): a paging domain on an IOAS (HWPT_PAGING),
+ * or a mock nested domain on a paging parent (HWPT_NESTED: parent and
+ * iotlb; translation is the parent's).
+ */
+#define UIO_MOCK_IOTLB_NUM 4
 
 struct uio_hwpt {
 	struct uio_obj obj;
+	struct uio_hwpt *parent;       /* HWPT_NESTED */
+	uint32_t iotlb[UIO_MOCK_IOTLB_NUM];
 	struct uio_ioas *ioas;
 	struct uio_hwpt *ioas_next;    /* ioas->hwpts */
 	struct uio_hwpt *iopt_next;    /* iopt->domains */
@@ -443,8 +452,14 @@ void uio_iopt_table_remove_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
 				       struct uio_ioas *ioas,
 				       struct uio_idev *idev, uint32_t flags,
-				       bool immediate_attach, int *err);
+				       bool immediate_attach, bool user_data,
+				       int *err);
 void uio_hwpt_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+int uio_hwpt_alloc_ioctl(struct uio_ucmd *ucmd);
+int uio_hwpt_invalidate(struct uio_ucmd *ucmd);
+/* A HWPT_PAGING or HWPT_NESTED by id, with a short-term reference. */
+struct uio_hwpt *uio_hwpt_get(struct uio_ctx *ctx, uint32_t id,
+			      enum uio_obj_type type);
 int uio_hwpt_map_area(struct uio_hwpt *hwpt, struct uio_area *area,
 		      struct uio_pages *pages);
 void uio_hwpt_unmap_area(struct uio_hwpt *hwpt, struct uio_area *area);
@@ -463,6 +478,7 @@ int uio_device_attach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
 void uio_device_detach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev);
 void uio_device_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
 void uio_selftest_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+int uio_get_hw_info(struct uio_ucmd *ucmd);
 
 /* access.c */
 struct uio_access *uio_access_create(struct uio_ctx *ctx, bool needs_pin,
@@ -521,6 +537,9 @@ struct uio_ucmd {
 };
 
 int uio_ucmd_respond(struct uio_ucmd *ucmd, size_t cmd_len);
+/* copy_struct_from_user: zero-extend, or E2BIG for a non-zero tail. */
+int uio_copy_struct_from_user(void *dst, size_t ksize, const void *usrc,
+			      size_t usize);
 
 /* ioas.c command handlers */
 int uio_ioas_alloc_ioctl(struct uio_ucmd *ucmd);

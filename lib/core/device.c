@@ -15,6 +15,7 @@
 #include <uiommufd/uapi.h>
 
 #include "core.h"
+#include "uaccess.h"
 
 struct uio_idev *uio_device_bind(struct uio_ctx *ctx, uint32_t mock_flags,
 				 int *err)
@@ -131,6 +132,7 @@ static int uio_device_change_pt(struct uio_ctx *ctx, struct uio_idev *idev,
 		return -ENOENT;
 	switch (pt->type) {
 	case UIO_OBJ_HWPT_PAGING:
+	case UIO_OBJ_HWPT_NESTED:
 		hwpt = uio_container_of(pt, struct uio_hwpt, obj);
 		if (replace) {
 			if (hwpt == idev->hwpt)
@@ -164,7 +166,7 @@ static int uio_device_change_pt(struct uio_ctx *ctx, struct uio_idev *idev,
 		}
 		if (!hwpt) {
 			hwpt = uio_hwpt_paging_alloc(ctx, ioas, idev, 0,
-						     !replace, &rc);
+						     !replace, false, &rc);
 			if (!hwpt)
 				goto out_put_rc;
 			if (replace) {
@@ -207,4 +209,45 @@ int uio_device_replace(struct uio_ctx *ctx, struct uio_idev *idev,
 		       uint32_t *pt_id)
 {
 	return uio_device_change_pt(ctx, idev, pt_id, true);
+}
+
+/* IOMMU_GET_HW_INFO: the mock IOMMU reports its selftest register. */
+int uio_get_hw_info(struct uio_ucmd *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd->cmd;
+	struct iommu_test_hw_info info = {
+		.test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL };
+	void *uptr = (void *)(uintptr_t)cmd->data_uptr;
+	uint32_t copy_len;
+	struct uio_obj *obj;
+	int rc = 0;
+
+	if (cmd->flags || cmd->__reserved[0] || cmd->__reserved[1] ||
+	    cmd->__reserved[2])
+		return -EOPNOTSUPP;
+	obj = uio_obj_get(ucmd->ctx, cmd->dev_id, UIO_OBJ_DEVICE);
+	if (!obj)
+		return -ENOENT;
+	copy_len = cmd->data_len < sizeof(info) ? cmd->data_len : sizeof(info);
+	if (uio_copy_to_user(uptr, &info, copy_len)) {
+		rc = -EFAULT;
+		goto out_put;
+	}
+	/* The rest of a larger buffer is cleared. */
+	if (copy_len < cmd->data_len &&
+	    uio_clear_user((char *)uptr + copy_len, cmd->data_len - copy_len)) {
+		rc = -EFAULT;
+		goto out_put;
+	}
+	cmd->data_len = sizeof(info);
+	cmd->out_data_type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	cmd->out_capabilities = 0;
+	if (!(uio_container_of(obj, struct uio_idev, obj)->mock_flags &
+	      MOCK_FLAGS_DEVICE_NO_DIRTY))
+		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
+	cmd->out_max_pasid_log2 = 0;
+	rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	uio_obj_put(ucmd->ctx, obj);
+	return rc;
 }

@@ -19,6 +19,7 @@
 #include <uiommufd/uapi.h>
 
 #include "core.h"
+#include "uaccess.h"
 
 /* IO page: PAGE_SIZE / 2 (2 KiB); huge leaves one level up: 1 MiB. */
 #define UIO_MOCK_IO_PAGE_SHIFT (UIO_PAGE_SHIFT - 1)
@@ -38,7 +39,8 @@ static int uio_hwpt_domain_init(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
 struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
 				       struct uio_ioas *ioas,
 				       struct uio_idev *idev, uint32_t flags,
-				       bool immediate_attach, int *err)
+				       bool immediate_attach, bool user_data,
+				       int *err)
 {
 	const uint32_t valid = IOMMU_HWPT_ALLOC_NEST_PARENT |
 			       IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
@@ -64,6 +66,11 @@ struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
 	atomic_fetch_add(&ioas->obj.users, 1);
 	hwpt->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 	hwpt->dirty_ops = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	/* The mock paging domain takes no driver data. */
+	if (user_data) {
+		rc = -EOPNOTSUPP;
+		goto err_abort;
+	}
 	rc = uio_hwpt_domain_init(ctx, hwpt,
 				  idev->mock_flags & MOCK_FLAGS_DEVICE_HUGE_IOVA);
 	if (rc)
@@ -97,6 +104,11 @@ void uio_hwpt_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 	struct uio_ioas *ioas = hwpt->ioas;
 	struct uio_hwpt **pp;
 
+	if (hwpt->parent) {
+		atomic_fetch_sub(&hwpt->parent->obj.users, 1);
+		hwpt->parent = NULL;
+		return;
+	}
 	if (!ioas)
 		return;
 	for (pp = &ioas->hwpts; *pp; pp = &(*pp)->ioas_next) {
@@ -136,4 +148,224 @@ void uio_hwpt_unmap_area(struct uio_hwpt *hwpt, struct uio_area *area)
 
 	/* Areas are mapped whole, so no large leaf needs a split here. */
 	uio_pgt_unmap(&hwpt->pgt, area->node.start, len, &unmapped);
+}
+
+struct uio_hwpt *uio_hwpt_get(struct uio_ctx *ctx, uint32_t id,
+			      enum uio_obj_type type)
+{
+	struct uio_obj *obj = uio_obj_get(ctx, id, type);
+
+	return obj ? uio_container_of(obj, struct uio_hwpt, obj) : NULL;
+}
+
+/*
+ * A mock nested domain on a NEST_PARENT paging hwpt: its driver data is a
+ * struct iommu_hwpt_selftest, the initial value of its IOTLB entries.
+ */
+static struct uio_hwpt *uio_hwpt_nested_alloc(struct uio_ctx *ctx,
+					      struct uio_hwpt *parent,
+					      uint32_t flags,
+					      const struct iommu_hwpt_alloc *cmd,
+					      int *err)
+{
+	struct iommu_hwpt_selftest cfg;
+	struct uio_hwpt *hwpt;
+	struct uio_obj *obj;
+	int rc, i;
+
+	if ((flags & ~(uint32_t)IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (parent->auto_domain || !parent->nest_parent) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	obj = uio_obj_alloc(ctx, sizeof(*hwpt), UIO_OBJ_HWPT_NESTED, err);
+	if (!obj)
+		return NULL;
+	hwpt = uio_container_of(obj, struct uio_hwpt, obj);
+	atomic_fetch_add(&parent->obj.users, 1);
+	hwpt->parent = parent;
+
+	/* The mock driver's domain_alloc_user for a nested domain. */
+	if (cmd->data_type != IOMMU_HWPT_DATA_SELFTEST ||
+	    (flags & ~(uint32_t)IOMMU_HWPT_FAULT_ID_VALID)) {
+		rc = -EOPNOTSUPP;
+		goto err_abort;
+	}
+	if (cmd->data_len < sizeof(cfg)) {
+		rc = -EINVAL;
+		goto err_abort;
+	}
+	if (cmd->data_len > sizeof(cfg)) {
+		/* iommu_copy_struct_from_user: longer than the kernel knows */
+		rc = -EINVAL;
+		goto err_abort;
+	}
+	rc = uio_copy_struct_from_user(&cfg, sizeof(cfg),
+				       (const void *)(uintptr_t)cmd->data_uptr,
+				       cmd->data_len);
+	if (rc)
+		goto err_abort;
+	for (i = 0; i < UIO_MOCK_IOTLB_NUM; i++)
+		hwpt->iotlb[i] = cfg.iotlb;
+	return hwpt;
+
+err_abort:
+	uio_obj_abort_and_destroy(ctx, obj);
+	*err = rc;
+	return NULL;
+}
+
+/*
+ * Give a hwpt the fault queue fault_id for its IO page faults. No FAULT
+ * objects exist yet (IOMMU_FAULT_QUEUE_ALLOC is not served), so any id is
+ * what the kernel calls an unknown one.
+ */
+static int uio_hwpt_set_fault(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
+			      uint32_t fault_id)
+{
+	(void)ctx;
+	(void)hwpt;
+	(void)fault_id;
+	return -ENOENT;
+}
+
+int uio_hwpt_alloc_ioctl(struct uio_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	struct uio_ctx *ctx = ucmd->ctx;
+	struct uio_hwpt *hwpt = NULL;
+	struct uio_obj *dev, *pt;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
+	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
+		return -EINVAL;
+	dev = uio_obj_get(ctx, cmd->dev_id, UIO_OBJ_DEVICE);
+	if (!dev)
+		return -ENOENT;
+	pt = uio_obj_get(ctx, cmd->pt_id, UIO_OBJ_ANY);
+	if (!pt) {
+		rc = -EINVAL;
+		goto out_put_dev;
+	}
+	if (pt->type == UIO_OBJ_IOAS)
+		hwpt = uio_hwpt_paging_alloc(
+			ctx, uio_container_of(pt, struct uio_ioas, obj),
+			uio_container_of(dev, struct uio_idev, obj), cmd->flags,
+			false, cmd->data_len != 0, &rc);
+	else if (pt->type == UIO_OBJ_HWPT_PAGING)
+		hwpt = uio_hwpt_nested_alloc(
+			ctx, uio_container_of(pt, struct uio_hwpt, obj),
+			cmd->flags, cmd, &rc);
+	else
+		rc = -EINVAL;
+	if (!hwpt)
+		goto out_put_pt;
+
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		rc = uio_hwpt_set_fault(ctx, hwpt, cmd->fault_id);
+		if (rc)
+			goto out_abort;
+	}
+	cmd->out_hwpt_id = hwpt->obj.id;
+	rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_abort;
+	uio_obj_finalize(ctx, &hwpt->obj);
+	goto out_put_pt;
+
+out_abort:
+	uio_obj_abort_and_destroy(ctx, &hwpt->obj);
+out_put_pt:
+	uio_obj_put(ctx, pt);
+out_put_dev:
+	uio_obj_put(ctx, dev);
+	return rc;
+}
+
+/* The cap on entries per call in this 6.12 kernel. */
+#define UIO_HWPT_INVALIDATE_ENTRY_NUM_MAX (1u << 19)
+
+/* The mock nested domain's cache_invalidate_user: clear IOTLB entries. */
+static int uio_mock_invalidate(struct uio_hwpt *hwpt,
+			       const struct iommu_hwpt_invalidate *cmd,
+			       uint32_t *done)
+{
+	struct iommu_hwpt_invalidate_selftest inv;
+	const char *uptr = (const char *)(uintptr_t)cmd->data_uptr;
+	uint32_t i;
+	int rc = 0;
+
+	*done = 0;
+	if (cmd->data_type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
+		return -EINVAL;
+	for (i = 0; i < cmd->entry_num; i++) {
+		/* Each entry as iommu_copy_struct_from_user_array reads it. */
+		if (cmd->entry_len < sizeof(inv)) {
+			rc = -EINVAL;
+			break;
+		}
+		if (cmd->entry_len > sizeof(inv)) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = uio_copy_struct_from_user(&inv, sizeof(inv),
+					       uptr + (uint64_t)i * cmd->entry_len,
+					       cmd->entry_len);
+		if (rc)
+			break;
+		if (inv.flags & ~(uint32_t)IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		if (inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
+			rc = -EINVAL;
+			break;
+		}
+		if (inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			for (int j = 0; j < UIO_MOCK_IOTLB_NUM; j++)
+				hwpt->iotlb[j] = 0;
+		} else {
+			hwpt->iotlb[inv.iotlb_id] = 0;
+		}
+		(*done)++;
+	}
+	return rc;
+}
+
+int uio_hwpt_invalidate(struct uio_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct uio_hwpt *hwpt;
+	uint32_t done = 0;
+	int rc;
+
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num &&
+	    (!cmd->data_uptr || !cmd->entry_len ||
+	     cmd->entry_len > UIO_PAGE_SIZE ||
+	     cmd->entry_num > UIO_HWPT_INVALIDATE_ENTRY_NUM_MAX)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	hwpt = uio_hwpt_get(ucmd->ctx, cmd->hwpt_id, UIO_OBJ_HWPT_NESTED);
+	if (!hwpt) {
+		rc = -ENOENT;
+		goto out;
+	}
+	rc = uio_mock_invalidate(hwpt, cmd, &done);
+	uio_obj_put(ucmd->ctx, &hwpt->obj);
+out:
+	cmd->entry_num = done;
+	if (uio_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
+	return rc;
 }

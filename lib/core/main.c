@@ -36,6 +36,11 @@ union uio_ucmd_buffer {
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
 	struct iommu_test_cmd test;
+	struct iommu_hw_info hw_info;
+	struct iommu_hwpt_alloc hwpt_alloc;
+	struct iommu_hwpt_invalidate hwpt_invalidate;
+	struct iommu_hwpt_set_dirty_tracking set_dirty;
+	struct iommu_hwpt_get_dirty_bitmap get_dirty;
 };
 
 struct uio_ioctl_op {
@@ -90,6 +95,12 @@ static int uio_option(struct uio_ucmd *ucmd)
 
 static const struct uio_ioctl_op uio_ioctl_ops[] = {
 	UIO_IOCTL_OP(IOMMU_DESTROY, uio_destroy, struct iommu_destroy, id),
+	UIO_IOCTL_OP(IOMMU_GET_HW_INFO, uio_get_hw_info, struct iommu_hw_info,
+		     __reserved),
+	UIO_IOCTL_OP(IOMMU_HWPT_ALLOC, uio_hwpt_alloc_ioctl,
+		     struct iommu_hwpt_alloc, __reserved),
+	UIO_IOCTL_OP(IOMMU_HWPT_INVALIDATE, uio_hwpt_invalidate,
+		     struct iommu_hwpt_invalidate, __reserved),
 	UIO_IOCTL_OP(IOMMU_IOAS_ALLOC, uio_ioas_alloc_ioctl,
 		     struct iommu_ioas_alloc, out_ioas_id),
 	UIO_IOCTL_OP(IOMMU_IOAS_ALLOW_IOVAS, uio_ioas_allow_iovas,
@@ -115,8 +126,8 @@ int uio_ucmd_respond(struct uio_ucmd *ucmd, size_t cmd_len)
 }
 
 /* The kernel's copy_struct_from_user(). */
-static int uio_copy_struct_from_user(void *dst, size_t ksize,
-				     const void *usrc, size_t usize)
+int uio_copy_struct_from_user(void *dst, size_t ksize, const void *usrc,
+			      size_t usize)
 {
 	size_t n = usize < ksize ? usize : ksize;
 

@@ -23,6 +23,7 @@ struct uio_obj_ops {
 static const struct uio_obj_ops uio_obj_ops[UIO_OBJ_NR] = {
 	[UIO_OBJ_IOAS] = { sizeof(struct uio_ioas), uio_ioas_destroy },
 	[UIO_OBJ_HWPT_PAGING] = { sizeof(struct uio_hwpt), uio_hwpt_destroy },
+	[UIO_OBJ_HWPT_NESTED] = { sizeof(struct uio_hwpt), uio_hwpt_destroy },
 	[UIO_OBJ_DEVICE] = { sizeof(struct uio_idev), uio_device_destroy },
 	[UIO_OBJ_SELFTEST] = { sizeof(struct uio_stdev), uio_selftest_destroy },
 	[UIO_OBJ_ACCESS] = { sizeof(struct uio_access), uio_access_obj_destroy },

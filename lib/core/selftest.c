@@ -205,6 +205,22 @@ static int uio_test_add_reserved(struct uio_ucmd *ucmd, uint32_t ioas_id,
 	return rc;
 }
 
+/* A mock nested domain's IOTLB entry must hold iotlb. */
+static int uio_test_md_check_iotlb(struct uio_ucmd *ucmd, uint32_t id,
+				   uint32_t iotlb_id, uint32_t iotlb)
+{
+	struct uio_hwpt *hwpt = uio_hwpt_get(ucmd->ctx, id, UIO_OBJ_HWPT_NESTED);
+	int rc = 0;
+
+	if (!hwpt)
+		return -ENOENT;
+	if (iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX ||
+	    hwpt->iotlb[iotlb_id] != iotlb)
+		rc = -EINVAL;
+	uio_obj_put(ucmd->ctx, &hwpt->obj);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* accesses */
 
@@ -373,6 +389,9 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 		return uio_test_access_item_destroy(
 			ucmd, (int)cmd->id,
 			cmd->destroy_access_pages.access_pages_id);
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		return uio_test_md_check_iotlb(ucmd, cmd->id, cmd->check_iotlb.id,
+					       cmd->check_iotlb.iotlb);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		/* The kernel refuses a limit below one batch element. */
 		if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(uint32_t))

@@ -187,6 +187,23 @@ int uio_copy_to_user(void *udst, const void *src, size_t n)
 	return 0;
 }
 
+static __attribute__((noinline)) void
+uio_raw_clear(volatile unsigned char *p, size_t n)
+{
+	while (n--)
+		*p++ = 0;
+}
+
+int uio_clear_user(void *udst, size_t n)
+{
+	if (!n)
+		return 0;
+	if ((uintptr_t)udst + n < (uintptr_t)udst)
+		return -EFAULT;
+	UIO_GUARDED(uio_raw_clear(udst, n));
+	return 0;
+}
+
 int uio_user_is_zero(const void *uptr, size_t n)
 {
 	int zero = 1;

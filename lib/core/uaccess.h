@@ -26,6 +26,8 @@ int uio_uaccess_sigaction(int sig, const struct sigaction *act,
 /* 0 or -EFAULT. On -EFAULT, dst may be partly written. */
 int uio_copy_from_user(void *dst, const void *usrc, size_t n);
 int uio_copy_to_user(void *udst, const void *src, size_t n);
+/* Zero n bytes at udst. 0 or -EFAULT. */
+int uio_clear_user(void *udst, size_t n);
 /* Whether [uptr, uptr + n) is all zero bytes: 1, 0, or -EFAULT. */
 int uio_user_is_zero(const void *uptr, size_t n);
 
