@@ -140,6 +140,7 @@ struct uio_pages {
 	uint32_t refs;
 	bool writable;
 	uint8_t account_mode;
+	uint8_t backing;          /* 0 unknown, 1 small pages, 2 huge pages */
 	struct uio_mm *mm;
 	uint32_t source_uid;
 	uint64_t rlimit_memlock;  /* source's RLIMIT_MEMLOCK at creation, bytes */
@@ -278,6 +279,7 @@ struct uio_hwpt {
 	bool auto_domain;
 	bool huge;                     /* MOCK_HUGE_PAGE_SIZE allowed */
 	bool dirty_ops;                /* allocated with DIRTY_TRACKING */
+	bool dirty_tracking;           /* SET_DIRTY_TRACKING enabled it */
 	bool nest_parent;
 	uint32_t ndevices;
 	uint64_t aperture_start;
@@ -375,6 +377,8 @@ int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
 /* The pages object owning emulated physical address pa, and pa's offset. */
 struct uio_pages *uio_phys_to_pages(struct uio_ctx *ctx, uint64_t pa,
 				    uint64_t *offset);
+/* Whether the source memory is on huge pages (physically contiguous). */
+bool uio_pages_huge_backed(struct uio_pages *pages);
 /* Where pinned page idx of pages is now: the seg, or NULL if not pinned. */
 struct uio_pseg *uio_pages_seg(struct uio_pages *pages, uint64_t idx);
 
@@ -457,6 +461,13 @@ struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
 void uio_hwpt_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
 int uio_hwpt_alloc_ioctl(struct uio_ucmd *ucmd);
 int uio_hwpt_invalidate(struct uio_ucmd *ucmd);
+
+/* dirty.c */
+int uio_hwpt_set_dirty_tracking(struct uio_ucmd *ucmd);
+int uio_hwpt_get_dirty_bitmap(struct uio_ucmd *ucmd);
+int uio_test_dirty(struct uio_ucmd *ucmd, uint32_t id, uint64_t iova,
+		   uint64_t length, uint64_t page_size, uint64_t uptr,
+		   uint32_t flags);
 /* A HWPT_PAGING or HWPT_NESTED by id, with a short-term reference. */
 struct uio_hwpt *uio_hwpt_get(struct uio_ctx *ctx, uint32_t id,
 			      enum uio_obj_type type);

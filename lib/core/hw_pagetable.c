@@ -135,11 +135,20 @@ int uio_hwpt_map_area(struct uio_hwpt *hwpt, struct uio_area *area,
 {
 	uint64_t len = area->node.last - area->node.start + 1;
 
+	uint64_t prot = uio_hwpt_prot(area);
+
 	if (uio_should_fail())
 		return -ENOMEM;
+	/*
+	 * Huge IO pages need physically contiguous memory: the kernel only
+	 * gets it from huge pages, so only hugetlb-backed memory gets them.
+	 */
+	if (!hwpt->huge || len < (1ull << (hwpt->pgt.granule_shift +
+					   UIO_PGT_LEVEL_BITS)) ||
+	    !uio_pages_huge_backed(pages))
+		prot |= UIO_PGT_MAP_SMALL;
 	return uio_pgt_map(&hwpt->pgt, area->node.start,
-			   pages->phys_node.start + area->start_byte, len,
-			   uio_hwpt_prot(area));
+			   pages->phys_node.start + area->start_byte, len, prot);
 }
 
 void uio_hwpt_unmap_area(struct uio_hwpt *hwpt, struct uio_area *area)

@@ -31,6 +31,8 @@
  * back while the pages are pinned.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <linux/capability.h>
 #include <stdint.h>
 #include <string.h>
@@ -47,6 +49,7 @@
 
 /* Emulated physical addresses start here; 0 stays unused. */
 #define UIO_PHYS_BASE (1ull << 32)
+#define UIO_PHYS_ALIGN (2ull << 20)
 
 struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 				  uint64_t length, bool writable, int *err)
@@ -83,11 +86,19 @@ struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 	uio_itree_init(&pages->segs);
 	if (!ctx->next_phys)
 		ctx->next_phys = UIO_PHYS_BASE;
+	/*
+	 * Emulated physical addresses keep the user address's offset in a
+	 * 2 MiB huge page, as hugetlb memory has: huge IO leaves can then map
+	 * it when the IOVA is aligned too (uio_hwpt_map_area).
+	 */
 	pages->phys_node.kind = 1;
-	pages->phys_node.start = ctx->next_phys;
-	pages->phys_node.last = ctx->next_phys + pages->npages * UIO_PAGE_SIZE - 1;
+	pages->phys_node.start = ((ctx->next_phys + UIO_PHYS_ALIGN - 1) &
+				  ~(UIO_PHYS_ALIGN - 1)) +
+				 (base & (UIO_PHYS_ALIGN - 1));
+	pages->phys_node.last = pages->phys_node.start +
+				pages->npages * UIO_PAGE_SIZE - 1;
 	/* A guard page between objects, so no access runs into the next. */
-	ctx->next_phys += (pages->npages + 1) * UIO_PAGE_SIZE;
+	ctx->next_phys = pages->phys_node.last + 1 + UIO_PAGE_SIZE;
 	/* The kernel exempts CAP_IPC_LOCK holders from pin accounting. */
 	pages->account_mode = uio_capable_now(CAP_IPC_LOCK) ? UIO_ACCOUNT_NONE :
 							      UIO_ACCOUNT_USER;
@@ -541,4 +552,64 @@ struct uio_pages *uio_phys_to_pages(struct uio_ctx *ctx, uint64_t pa,
 		return NULL;
 	*offset = pa - n->start;
 	return uio_container_of(n, struct uio_pages, phys_node);
+}
+
+/*
+ * Whether the pages sit on huge pages (hugetlb) in the source process, so
+ * that they are physically contiguous per huge page as the kernel would
+ * see them. Read once from /proc/PID/smaps (KernelPageSize). Memory that
+ * is gone or unreadable counts as small pages.
+ */
+bool uio_pages_huge_backed(struct uio_pages *pages)
+{
+	char path[64], buf[4096], *line;
+	uintptr_t lo = pages->uptr, hi = pages->uptr + pages->npages * UIO_PAGE_SIZE;
+	uintptr_t vstart = 0, vend = 0, covered = lo;
+	size_t have = 0;
+	bool huge = true, in_vma = false;
+	int fd;
+
+	if (pages->backing)
+		return pages->backing == 2;
+	pages->backing = 1;
+	if (pages->mm->gone)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pages->mm->pid);
+	fd = uio_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	for (;;) {
+		long n = uio_sys_read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *nl;
+
+		if (n <= 0)
+			break;
+		have += n;
+		buf[have] = 0;
+		line = buf;
+		while ((nl = strchr(line, '\n'))) {
+			unsigned long a, b, kb;
+
+			*nl = 0;
+			if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, '-') &&
+			    line[0] != ' ') {
+				vstart = a;
+				vend = b;
+				in_vma = vend > lo && vstart < hi;
+			} else if (in_vma &&
+				   sscanf(line, "KernelPageSize: %lu kB", &kb) == 1) {
+				if (kb * 1024 < (1ul << 20))
+					huge = false;
+				if (vstart <= covered && vend > covered)
+					covered = vend;
+			}
+			line = nl + 1;
+		}
+		have = strlen(line);
+		memmove(buf, line, have);
+	}
+	uio_sys_close(fd);
+	if (huge && covered >= hi)
+		pages->backing = 2;
+	return pages->backing == 2;
 }

@@ -124,7 +124,8 @@ static bool any_mapped(const struct uio_pgt *pgt, const uint64_t *t,
 }
 
 static int map_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l,
-		     uint64_t iova, uint64_t oa, uint64_t len, uint64_t prot)
+		     uint64_t iova, uint64_t oa, uint64_t len, uint64_t prot,
+		     unsigned int max_leaf)
 {
 	unsigned int shift = level_shift(pgt, l);
 	uint64_t size = 1ull << shift;
@@ -133,7 +134,7 @@ static int map_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l,
 		uint64_t *e = &t[(iova >> shift) & (UIO_PGT_ENTRIES - 1)];
 		uint64_t chunk = chunk_of(iova, len, shift);
 
-		if (l == 0 || (l <= pgt->max_leaf_level && chunk == size &&
+		if (l == 0 || (l <= max_leaf && chunk == size &&
 			       !(oa & (size - 1)))) {
 			*e = oa | prot | UIO_PTE_PRESENT | (l ? UIO_PTE_LEAF : 0);
 		} else {
@@ -146,7 +147,8 @@ static int map_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l,
 					return -ENOMEM;
 				*e = (uint64_t)(uintptr_t)next | UIO_PTE_PRESENT;
 			}
-			rc = map_level(pgt, table_of(*e), l - 1, iova, oa, chunk, prot);
+			rc = map_level(pgt, table_of(*e), l - 1, iova, oa, chunk,
+				       prot, max_leaf);
 			if (rc)
 				return rc;
 		}
@@ -161,6 +163,7 @@ int uio_pgt_map(struct uio_pgt *pgt, uint64_t iova, uint64_t oa, uint64_t len,
 		uint64_t prot)
 {
 	uint64_t gmask = (1ull << pgt->granule_shift) - 1;
+	unsigned int max_leaf = (prot & UIO_PGT_MAP_SMALL) ? 0 : pgt->max_leaf_level;
 	int rc;
 
 	if ((iova | oa | len) & gmask || !in_range(pgt, iova, len))
@@ -168,7 +171,8 @@ int uio_pgt_map(struct uio_pgt *pgt, uint64_t iova, uint64_t oa, uint64_t len,
 	if (any_mapped(pgt, pgt->root, pgt->levels - 1, iova, len))
 		return -EEXIST;
 	prot &= UIO_PTE_READ | UIO_PTE_WRITE;
-	rc = map_level(pgt, pgt->root, pgt->levels - 1, iova, oa, len, prot);
+	rc = map_level(pgt, pgt->root, pgt->levels - 1, iova, oa, len, prot,
+		       max_leaf);
 	if (rc) {
 		/* Nothing was mapped here before: undo all of it, tables too. */
 		uint64_t undone;
@@ -292,6 +296,23 @@ bool uio_pgt_touch(struct uio_pgt *pgt, uint64_t iova, bool write)
 		return false;
 	*e |= UIO_PTE_ACCESSED | (write ? UIO_PTE_DIRTY : 0);
 	return true;
+}
+
+bool uio_pgt_test_and_clear_dirty(struct uio_pgt *pgt, uint64_t iova,
+				  bool clear, uint64_t *leaf_size)
+{
+	unsigned int l;
+	uint64_t *e = walk(pgt, iova, &l);
+	bool dirty;
+
+	if (!e)
+		return false;
+	if (leaf_size)
+		*leaf_size = 1ull << level_shift(pgt, l);
+	dirty = *e & UIO_PTE_DIRTY;
+	if (dirty && clear)
+		*e &= ~UIO_PTE_DIRTY;
+	return dirty;
 }
 
 static void dirty_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l,

@@ -37,6 +37,9 @@
 #define UIO_PTE_ACCESSED (1ull << 5)
 #define UIO_PTE_DIRTY (1ull << 6)
 
+/* uio_pgt_map() prot flag, not stored: smallest pages only. */
+#define UIO_PGT_MAP_SMALL (1ull << 62)
+
 #define UIO_PGT_ENTRIES 512
 #define UIO_PGT_LEVEL_BITS 9
 
@@ -82,6 +85,13 @@ bool uio_pgt_lookup(const struct uio_pgt *pgt, uint64_t iova, uint64_t *oa,
 
 /* Mark the leaf behind iova accessed, and dirty if write. false if none. */
 bool uio_pgt_touch(struct uio_pgt *pgt, uint64_t iova, bool write);
+
+/*
+ * Whether the leaf behind iova is dirty, clearing it if clear; false if
+ * nothing is mapped. *leaf_size (if not NULL) gets the leaf's size.
+ */
+bool uio_pgt_test_and_clear_dirty(struct uio_pgt *pgt, uint64_t iova,
+				  bool clear, uint64_t *leaf_size);
 
 /*
  * Report each dirty leaf intersecting [iova, iova + len) to fn as the range

@@ -392,6 +392,10 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
 		return uio_test_md_check_iotlb(ucmd, cmd->id, cmd->check_iotlb.id,
 					       cmd->check_iotlb.iotlb);
+	case IOMMU_TEST_OP_DIRTY:
+		return uio_test_dirty(ucmd, cmd->id, cmd->dirty.iova,
+				      cmd->dirty.length, cmd->dirty.page_size,
+				      cmd->dirty.uptr, cmd->dirty.flags);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		/* The kernel refuses a limit below one batch element. */
 		if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(uint32_t))
