@@ -491,3 +491,16 @@ int uio_access_fd_close(int fd)
 	uio_sys_close(probe);
 	return rc;
 }
+
+/* The context is going away in this process: forget its access files. */
+void uio_access_fds_forget_ctx(struct uio_ctx *ctx)
+{
+	pthread_mutex_lock(&uio_access_fds_lock);
+	for (unsigned int i = 0; i < uio_naccess_fds;) {
+		if (uio_access_fds[i].ctx == ctx)
+			uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&uio_access_fds_lock);
+}

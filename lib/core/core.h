@@ -42,6 +42,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uiommufd/uapi.h>
+
 #include "arena.h"
 #include "itree.h"
 #include "pgtable.h"
@@ -69,6 +71,7 @@ enum uio_obj_type {
 	UIO_OBJ_DEVICE,
 	UIO_OBJ_SELFTEST,
 	UIO_OBJ_ACCESS,
+	UIO_OBJ_FAULT,
 	UIO_OBJ_NR,
 };
 
@@ -233,6 +236,23 @@ struct uio_ioas {
 };
 
 /* ------------------------------------------------------------------ */
+/* fault: IO page fault queues (fault.c) */
+
+struct uio_fault_group {
+	struct uio_fault_group *next;
+	struct uio_idev *idev;
+	uint32_t cookie;               /* once read */
+	struct iommu_hwpt_pgfault rec;
+};
+
+struct uio_fault {
+	struct uio_obj obj;
+	struct uio_fault_group *deliver, *deliver_tail; /* not yet read */
+	struct uio_fault_group *responses;              /* read, unanswered */
+	bool signalled;                /* the file's eventfd counter is set */
+};
+
+/* ------------------------------------------------------------------ */
 /* access: an emulated device's view of an IOAS (access.c) */
 
 struct uio_access {
@@ -269,6 +289,8 @@ struct uio_access_item {
  */
 #define UIO_MOCK_IOTLB_NUM 4
 
+struct uio_fault;
+
 struct uio_hwpt {
 	struct uio_obj obj;
 	struct uio_hwpt *parent;       /* HWPT_NESTED */
@@ -284,6 +306,7 @@ struct uio_hwpt {
 	uint32_t ndevices;
 	uint64_t aperture_start;
 	uint64_t aperture_last;
+	struct uio_fault *fault;       /* IOPF queue, or NULL */
 	struct uio_pgt pgt;
 };
 
@@ -452,6 +475,22 @@ int uio_iopt_table_add_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 void uio_iopt_table_remove_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 				  struct uio_hwpt *hwpt);
 
+/* fault.c */
+int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd);
+void uio_fault_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+int uio_hwpt_set_fault(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
+		       uint32_t fault_id);
+void uio_fault_device_leaves(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
+			     struct uio_idev *idev);
+int uio_fault_report(struct uio_ctx *ctx, struct uio_idev *idev,
+		     uint32_t pasid, uint32_t grpid, uint32_t perm,
+		     uint64_t addr);
+/* process-local, for the preload layer */
+bool uio_fault_fd_is(int fd);
+long uio_fault_fd_rw(int fd, void *buf, size_t count, bool write);
+void uio_fault_fd_closed(int fd);
+void uio_fault_fds_forget_ctx(struct uio_ctx *ctx);
+
 /* hw_pagetable.c */
 struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
 				       struct uio_ioas *ioas,
@@ -519,6 +558,7 @@ void uio_iopt_notify_unmap(struct uio_ctx *ctx, struct uio_iopt *iopt,
 void uio_access_fd_note(int fd, struct uio_ctx *ctx);
 /* close(fd), destroying the access on the file's last close. close's rc. */
 int uio_access_fd_close(int fd);
+void uio_access_fds_forget_ctx(struct uio_ctx *ctx);
 
 /* ioas.c */
 struct uio_ioas *uio_ioas_alloc(struct uio_ctx *ctx, int *err);

@@ -237,6 +237,8 @@ struct uio_ctx *uio_ctx_map_fd(int fd, int *err)
 
 void uio_ctx_unmap(struct uio_ctx *ctx)
 {
+	uio_fault_fds_forget_ctx(ctx);
+	uio_access_fds_forget_ctx(ctx);
 	uio_sys_munmap(ctx, UIO_CTX_MAP_SIZE);
 }
 

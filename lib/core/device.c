@@ -81,6 +81,7 @@ void uio_device_detach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev)
 	(void)ctx;
 	if (!hwpt)
 		return;
+	uio_fault_device_leaves(ctx, hwpt, idev);
 	idev->hwpt = NULL;
 	hwpt->ndevices--;
 	atomic_fetch_sub(&hwpt->obj.users, 1);
@@ -92,6 +93,7 @@ void uio_device_detach(struct uio_ctx *ctx, struct uio_idev *idev)
 
 	if (!hwpt)
 		return;
+	uio_fault_device_leaves(ctx, hwpt, idev);
 	idev->hwpt = NULL;
 	hwpt->ndevices--;
 	uio_hwpt_put(ctx, hwpt);
@@ -101,15 +103,16 @@ void uio_device_detach(struct uio_ctx *ctx, struct uio_idev *idev)
 static int uio_device_switch_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
 				  struct uio_hwpt *hwpt, struct uio_hwpt **old)
 {
-	(void)ctx;
 	*old = idev->hwpt;
 	if (hwpt->dirty_ops && (idev->mock_flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return -EINVAL;
 	idev->hwpt = hwpt;
 	hwpt->ndevices++;
 	atomic_fetch_add(&hwpt->obj.users, 1);
-	if (*old)
+	if (*old) {
+		uio_fault_device_leaves(ctx, *old, idev);
 		(*old)->ndevices--;
+	}
 	return 0;
 }
 

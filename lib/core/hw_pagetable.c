@@ -104,6 +104,10 @@ void uio_hwpt_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 	struct uio_ioas *ioas = hwpt->ioas;
 	struct uio_hwpt **pp;
 
+	if (hwpt->fault) {
+		atomic_fetch_sub(&hwpt->fault->obj.users, 1);
+		hwpt->fault = NULL;
+	}
 	if (hwpt->parent) {
 		atomic_fetch_sub(&hwpt->parent->obj.users, 1);
 		hwpt->parent = NULL;
@@ -225,20 +229,6 @@ err_abort:
 	uio_obj_abort_and_destroy(ctx, obj);
 	*err = rc;
 	return NULL;
-}
-
-/*
- * Give a hwpt the fault queue fault_id for its IO page faults. No FAULT
- * objects exist yet (IOMMU_FAULT_QUEUE_ALLOC is not served), so any id is
- * what the kernel calls an unknown one.
- */
-static int uio_hwpt_set_fault(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
-			      uint32_t fault_id)
-{
-	(void)ctx;
-	(void)hwpt;
-	(void)fault_id;
-	return -ENOENT;
 }
 
 int uio_hwpt_alloc_ioctl(struct uio_ucmd *ucmd)

@@ -37,6 +37,7 @@ union uio_ucmd_buffer {
 	struct iommu_option option;
 	struct iommu_test_cmd test;
 	struct iommu_hw_info hw_info;
+	struct iommu_fault_alloc fault_alloc;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_hwpt_invalidate hwpt_invalidate;
 	struct iommu_hwpt_set_dirty_tracking set_dirty;
@@ -95,6 +96,8 @@ static int uio_option(struct uio_ucmd *ucmd)
 
 static const struct uio_ioctl_op uio_ioctl_ops[] = {
 	UIO_IOCTL_OP(IOMMU_DESTROY, uio_destroy, struct iommu_destroy, id),
+	UIO_IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, uio_fault_alloc_ioctl,
+		     struct iommu_fault_alloc, out_fault_fd),
 	UIO_IOCTL_OP(IOMMU_GET_HW_INFO, uio_get_hw_info, struct iommu_hw_info,
 		     __reserved),
 	UIO_IOCTL_OP(IOMMU_HWPT_ALLOC, uio_hwpt_alloc_ioctl,

@@ -27,6 +27,7 @@ static const struct uio_obj_ops uio_obj_ops[UIO_OBJ_NR] = {
 	[UIO_OBJ_DEVICE] = { sizeof(struct uio_idev), uio_device_destroy },
 	[UIO_OBJ_SELFTEST] = { sizeof(struct uio_stdev), uio_selftest_destroy },
 	[UIO_OBJ_ACCESS] = { sizeof(struct uio_access), uio_access_obj_destroy },
+	[UIO_OBJ_FAULT] = { sizeof(struct uio_fault), uio_fault_destroy },
 };
 
 void uio_objtable_init(struct uio_objtable *t)

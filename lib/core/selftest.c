@@ -3,10 +3,8 @@
  * The selftest mock driver's command, IOMMU_TEST_CMD, as 6.12 serves it
  * with CONFIG_IOMMUFD_TEST.
  *
- * Served: ADD_RESERVED, MOCK_DOMAIN, MOCK_DOMAIN_FLAGS, MOCK_DOMAIN_REPLACE,
- * MD_CHECK_MAP, MD_CHECK_REFS and SET_TEMP_MEMORY_LIMIT. The other ops
- * (accesses, dirty bits, nested IOTLBs, IOPF) answer EOPNOTSUPP until they
- * exist, the kernel's answer for an op it does not know.
+ * Every op of 6.12 is served; an unknown op answers EOPNOTSUPP, as the
+ * kernel does.
  *
  * A mock device is a SELFTEST object that owns a bound DEVICE; destroying
  * the SELFTEST id detaches and unbinds it. The checks read real state: the
@@ -221,6 +219,22 @@ static int uio_test_md_check_iotlb(struct uio_ucmd *ucmd, uint32_t id,
 	return rc;
 }
 
+/* A page request from a mock device; the result is not reported. */
+static int uio_test_trigger_iopf(struct uio_ucmd *ucmd,
+				 struct iommu_test_cmd *cmd)
+{
+	struct uio_obj *obj = uio_obj_get(ucmd->ctx, cmd->trigger_iopf.dev_id,
+					  UIO_OBJ_DEVICE);
+
+	if (!obj)
+		return -ENOENT;
+	uio_fault_report(ucmd->ctx, uio_container_of(obj, struct uio_idev, obj),
+			 cmd->trigger_iopf.pasid, cmd->trigger_iopf.grpid,
+			 cmd->trigger_iopf.perm, cmd->trigger_iopf.addr);
+	uio_obj_put(ucmd->ctx, obj);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* accesses */
 
@@ -396,6 +410,8 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 		return uio_test_dirty(ucmd, cmd->id, cmd->dirty.iova,
 				      cmd->dirty.length, cmd->dirty.page_size,
 				      cmd->dirty.uptr, cmd->dirty.flags);
+	case IOMMU_TEST_OP_TRIGGER_IOPF:
+		return uio_test_trigger_iopf(ucmd, cmd);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		/* The kernel refuses a limit below one batch element. */
 		if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(uint32_t))

@@ -178,6 +178,12 @@ REAL(void *, mmap64, void *, size_t, int, int, int, off64_t)
 REAL(int, munmap, void *, size_t)
 REAL(void *, mremap, void *, size_t, size_t, int, ...)
 REAL(int, madvise, void *, size_t, int)
+REAL(ssize_t, read, int, void *, size_t)
+REAL(ssize_t, write, int, const void *, size_t)
+REAL(ssize_t, pread, int, void *, size_t, off_t)
+REAL(ssize_t, pwrite, int, const void *, size_t, off_t)
+REAL(ssize_t, pread64, int, void *, size_t, off64_t)
+REAL(ssize_t, pwrite64, int, const void *, size_t, off64_t)
 REAL(void, _exit, int)
 REAL(void, _Exit, int)
 REAL(int, execve, const char *, char *const[], char *const[])
@@ -346,8 +352,10 @@ EXPORT int close(int fd)
 		block_async_signals(&old);
 		/* A selftest access file's last close destroys the access. */
 		rc = uio_access_fd_close(fd);
-		if (!rc)
+		if (!rc) {
 			uio_fd_forget(fd);
+			uio_fault_fd_closed(fd);
+		}
 		restore_signals(&old);
 		if (rc) {
 			errno = -rc;
@@ -838,4 +846,69 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	report_image_ending();
 	return get_fexecve()(fd, argv, envp);
+}
+
+/* ------------------------------------------------------------------ */
+/* fault queue files: read() and write() are the core's (fault.c) */
+
+static ssize_t fault_rw(int fd, void *buf, size_t count, bool write)
+{
+	sigset_t old;
+	long rc;
+	int e = errno;
+
+	block_async_signals(&old);
+	rc = uio_fault_fd_rw(fd, buf, count, write);
+	restore_signals(&old);
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	errno = e;
+	return rc;
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t count)
+{
+	if (uio_fault_fd_is(fd))
+		return fault_rw(fd, buf, count, false);
+	return get_read()(fd, buf, count);
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t count)
+{
+	if (uio_fault_fd_is(fd))
+		return fault_rw(fd, (void *)buf, count, true);
+	return get_write()(fd, buf, count);
+}
+
+/* The kernel's fault file is not seekable. */
+static ssize_t fault_espipe(void)
+{
+	errno = ESPIPE;
+	return -1;
+}
+
+EXPORT ssize_t pread(int fd, void *buf, size_t count, off_t off)
+{
+	return uio_fault_fd_is(fd) ? fault_espipe() :
+				     get_pread()(fd, buf, count, off);
+}
+
+EXPORT ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
+{
+	return uio_fault_fd_is(fd) ? fault_espipe() :
+				     get_pwrite()(fd, buf, count, off);
+}
+
+EXPORT ssize_t pread64(int fd, void *buf, size_t count, off64_t off)
+{
+	return uio_fault_fd_is(fd) ? fault_espipe() :
+				     get_pread64()(fd, buf, count, off);
+}
+
+EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t off)
+{
+	return uio_fault_fd_is(fd) ? fault_espipe() :
+				     get_pwrite64()(fd, buf, count, off);
 }
