@@ -1,9 +1,13 @@
 #!/bin/sh
-# Builds uiommufd and runs the demo, an ordinary /dev/iommu program, under
-# uiommufd-run.
+# Builds uiommufd and runs the demos under uiommufd-run: demo, an ordinary
+# /dev/iommu program (IOASes, maps, copies, ranges), then dma_device, an
+# emulated device doing DMA through an IOMMU domain, refused a write by a
+# read-only mapping, and faulting outside the mapping (the fault served).
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
 ninja -C build >/dev/null
-exec build/tools/uiommufd-run -- build/examples/demo
+build/tools/uiommufd-run -- build/examples/demo
+echo
+exec build/tools/uiommufd-run -- build/examples/dma_device

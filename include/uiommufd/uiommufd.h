@@ -90,6 +90,82 @@ void uiommufd_fail_nth(unsigned long long n);
 /* 1 while armed and not yet triggered, else 0. */
 int uiommufd_fail_pending(void);
 
+/* ------------------------------------------------------------------ */
+/* Emulated devices, for programs that link the library                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A mock device, as IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS creates one: bound to
+ * the context and attached to pt_id (an IOAS, whose automatic domain is
+ * found or made, or a HWPT id). dev_flags: MOCK_FLAGS_DEVICE_* of
+ * uiommufd/uapi.h. The device goes when stdev_id is destroyed
+ * (IOMMU_DESTROY) or the context is released.
+ * Returns 0, or -1 with errno: ENOTTY (fd is no context), ENOENT (pt_id),
+ * EINVAL (dev_flags, or pt_id is neither IOAS nor HWPT), EFAULT or ENOMEM
+ * (pinning the IOAS's memory for a new domain failed).
+ */
+struct uiommufd_mock_device {
+	uint32_t stdev_id;   /* destroy this to remove the device */
+	uint32_t hwpt_id;    /* the hwpt it is attached to */
+	uint32_t idev_id;    /* the bound device, for dev_id fields */
+};
+int uiommufd_mock_device_create(int fd, uint32_t pt_id, uint32_t dev_flags,
+				struct uiommufd_mock_device *out);
+
+/* uiommufd_dma() flags */
+#define UIOMMUFD_DMA_WRITE 1u  /* device writes memory (else reads) */
+
+/*
+ * DMA by device dev_id (an idev id) through the IO page table it is
+ * attached to (a nested hwpt translates through its parent): len bytes
+ * between buf and IOVA iova. Writes set the dirty bits of the entries
+ * while dirty tracking is on. Not atomic: on error, a prefix may be done.
+ * Returns 0, or -1 with errno: ENOTTY (fd), ENOENT (no such device),
+ * ENODEV (device not attached), EFAULT (an IOVA is not mapped, or buf is
+ * bad), EPERM (the mapping lacks read or write permission), EAGAIN (the
+ * translation failed and the hwpt has a fault queue: a page request was
+ * queued on it; serve it, then retry).
+ */
+int uiommufd_dma(int fd, uint32_t dev_id, uint64_t iova, void *buf,
+		 size_t len, unsigned int flags);
+
+/*
+ * Accesses: an emulated device's view of an IOAS without a domain (the
+ * kernel's iommufd_access kAPI). The access takes an object id.
+ * create: 0 or -1 with errno ENOTTY, ENOENT (ioas_id).
+ * destroy: its pins are dropped. 0 or -1 with ENOTTY, ENOENT.
+ */
+int uiommufd_access_create(int fd, uint32_t ioas_id, uint32_t *access_id);
+int uiommufd_access_destroy(int fd, uint32_t access_id);
+
+/*
+ * Read or write (UIOMMUFD_DMA_WRITE) len bytes at iova through the IOAS's
+ * areas, as iommufd_access_rw(). 0 or -1 with errno: ENOTTY, ENOENT (no
+ * access, or a hole in the range), EINVAL (len 0), EOVERFLOW, EPERM
+ * (mapping or memory not writable/readable), EFAULT.
+ */
+int uiommufd_access_rw(int fd, uint32_t access_id, uint64_t iova, void *buf,
+		       size_t len, unsigned int flags);
+
+/*
+ * Pin [iova, iova + len) for the access, as iommufd_access_pin_pages():
+ * the pages stay put until unpinned. *pin_id names the pin. 0 or -1 with
+ * errno: ENOTTY, ENOENT, EINVAL (not page aligned inside), EPERM, EFAULT,
+ * ENOMEM (over RLIMIT_MEMLOCK).
+ */
+int uiommufd_access_pin(int fd, uint32_t access_id, uint64_t iova,
+			uint64_t len, unsigned int flags, uint32_t *pin_id);
+int uiommufd_access_unpin(int fd, uint32_t access_id, uint32_t pin_id);
+
+/*
+ * Being told of unmaps. An IOAS_UNMAP over pinned pages takes the pins
+ * back (the driver's unmap callback in the kernel) and leaves an event;
+ * this returns the oldest: 0 with *iova and *len, or -1 with errno EAGAIN
+ * (none), ENOTTY, ENOENT.
+ */
+int uiommufd_access_next_unmap(int fd, uint32_t access_id, uint64_t *iova,
+			       uint64_t *len);
+
 /*
  * Pins outlive the memory they came from. The kernel holds pinned pages by
  * reference; uiommufd keeps them in the process until the process lets go

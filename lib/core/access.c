@@ -114,6 +114,12 @@ void uio_access_destroy(struct uio_ctx *ctx, struct uio_access *access)
 			break;
 		}
 	}
+	while (access->events) {
+		struct uio_unmap_event *ev = access->events;
+
+		access->events = ev->next;
+		uio_delete(ctx, ev);
+	}
 	atomic_fetch_sub(&access->obj.users, 1);
 	access->obj.live = false;
 	uio_obj_abort_and_destroy(ctx, &access->obj);
@@ -185,6 +191,20 @@ void uio_access_notify_unmap(struct uio_ctx *ctx, struct uio_access *access,
 			continue;
 		}
 		*pp = item->next;
+		if (access->record_unmaps && last != UINT64_MAX) {
+			struct uio_unmap_event *ev = uio_new(ctx, struct uio_unmap_event);
+
+			/* Without memory the event is lost; the pin still goes. */
+			if (ev) {
+				ev->iova = item->iova;
+				ev->length = item->length;
+				if (access->events_tail)
+					access->events_tail->next = ev;
+				else
+					access->events = ev;
+				access->events_tail = ev;
+			}
+		}
 		uio_access_item_free(ctx, item);
 	}
 }
@@ -309,6 +329,7 @@ int uio_access_unpin_item(struct uio_ctx *ctx, struct uio_access *access,
 }
 
 /* The three paths of the kernel's iopt_pages_rw_access(). */
+/* (uio_access_rw below walks the areas and calls this per area.) */
 static int uio_pages_rw_access(struct uio_ctx *ctx, struct uio_pages *pages,
 			       uint64_t start_byte, void *data, size_t len,
 			       unsigned int flags)

@@ -264,6 +264,13 @@ struct uio_access {
 	uint64_t file_dev, file_ino;   /* the selftest access fd's file */
 	struct uio_access_item *items; /* ACCESS_PAGES pins */
 	uint32_t next_item_id;
+	bool record_unmaps;            /* C API: queue unmap events */
+	struct uio_unmap_event *events, *events_tail;
+};
+
+struct uio_unmap_event {
+	struct uio_unmap_event *next;
+	uint64_t iova, length;
 };
 
 /* One area's part of an access pin. */
@@ -317,6 +324,7 @@ struct uio_idev {
 	struct uio_obj obj;
 	struct uio_hwpt *hwpt;         /* attached, or NULL */
 	uint32_t mock_flags;           /* MOCK_FLAGS_DEVICE_* */
+	uint32_t next_grpid;           /* page request groups of its DMA */
 };
 
 struct uio_stdev {
@@ -475,6 +483,10 @@ int uio_iopt_table_add_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 void uio_iopt_table_remove_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 				  struct uio_hwpt *hwpt);
 
+/* device.c: DMA by a device through its IO page table */
+int uio_device_dma(struct uio_ctx *ctx, struct uio_idev *idev, uint64_t iova,
+		   void *buf, size_t len, bool write);
+
 /* fault.c */
 int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd);
 void uio_fault_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
@@ -528,6 +540,10 @@ int uio_device_attach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
 void uio_device_detach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev);
 void uio_device_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
 void uio_selftest_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+struct uio_stdev *uio_mock_device_create(struct uio_ctx *ctx, uint32_t pt_id,
+					 uint32_t dev_flags, uint32_t *hwpt_id,
+					 int *err);
+void uio_mock_device_abort(struct uio_ctx *ctx, struct uio_stdev *sobj);
 int uio_get_hw_info(struct uio_ucmd *ucmd);
 
 /* access.c */

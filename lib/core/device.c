@@ -254,3 +254,54 @@ out_put:
 	uio_obj_put(ucmd->ctx, obj);
 	return rc;
 }
+
+/*
+ * DMA through the IO page table idev is attached to, one IO page at a
+ * time. A failed translation raises a page request when the hwpt has a
+ * fault queue (EAGAIN: retry once it is served); else EFAULT (nothing
+ * mapped) or EPERM (no permission). Writes mark the entry dirty while
+ * dirty tracking is on, as hardware A/D bits would.
+ */
+int uio_device_dma(struct uio_ctx *ctx, struct uio_idev *idev, uint64_t iova,
+		   void *buf, size_t len, bool write)
+{
+	struct uio_hwpt *hwpt = idev->hwpt, *table;
+	uint64_t need = write ? UIO_PTE_WRITE : UIO_PTE_READ;
+	char *p = buf;
+
+	if (!hwpt)
+		return -ENODEV;
+	table = hwpt->parent ? hwpt->parent : hwpt;
+	while (len) {
+		uint64_t gsize = 1ull << table->pgt.granule_shift;
+		uint64_t n = gsize - (iova & (gsize - 1)), oa, flags, off;
+		struct uio_pages *pages;
+		int rc;
+
+		if (n > len)
+			n = len;
+		if (!uio_pgt_lookup(&table->pgt, iova, &oa, &flags) ||
+		    !(flags & need)) {
+			bool mapped = uio_pgt_lookup(&table->pgt, iova, &oa, &flags);
+
+			if (hwpt->fault &&
+			    !uio_fault_report(ctx, idev, 0, idev->next_grpid++,
+					      write ? IOMMU_PGFAULT_PERM_WRITE :
+						      IOMMU_PGFAULT_PERM_READ,
+					      iova & ~(gsize - 1)))
+				return -EAGAIN;
+			return mapped ? -EPERM : -EFAULT;
+		}
+		pages = uio_phys_to_pages(ctx, oa, &off);
+		if (!pages)
+			return -EFAULT;
+		rc = uio_pages_rw(ctx, pages, off, p, n, write);
+		if (rc)
+			return rc;
+		uio_pgt_touch(&table->pgt, iova, write && table->dirty_tracking);
+		iova += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}

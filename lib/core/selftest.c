@@ -33,21 +33,23 @@ void uio_selftest_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 	sobj->idev = NULL;
 }
 
-static int uio_test_mock_domain(struct uio_ucmd *ucmd,
-				struct iommu_test_cmd *cmd)
+/*
+ * Create a mock device attached to pt_id: a SELFTEST object (reserved, not
+ * yet finalized) owning a bound DEVICE. The caller finalizes it or undoes
+ * it with uio_mock_device_abort().
+ */
+struct uio_stdev *uio_mock_device_create(struct uio_ctx *ctx, uint32_t pt_id,
+					 uint32_t dev_flags, uint32_t *hwpt_id,
+					 int *err)
 {
-	struct uio_ctx *ctx = ucmd->ctx;
-	uint32_t pt_id = cmd->id, dev_flags = 0;
 	struct uio_stdev *sobj;
 	struct uio_obj *obj;
 	int rc;
 
-	obj = uio_obj_alloc(ctx, sizeof(*sobj), UIO_OBJ_SELFTEST, &rc);
+	obj = uio_obj_alloc(ctx, sizeof(*sobj), UIO_OBJ_SELFTEST, err);
 	if (!obj)
-		return rc;
+		return NULL;
 	sobj = uio_container_of(obj, struct uio_stdev, obj);
-	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
-		dev_flags = cmd->mock_domain_flags.dev_flags;
 	if (dev_flags &
 	    ~(uint32_t)(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA)) {
 		rc = -EINVAL;
@@ -59,24 +61,49 @@ static int uio_test_mock_domain(struct uio_ucmd *ucmd,
 	rc = uio_device_attach(ctx, sobj->idev, &pt_id);
 	if (rc)
 		goto out_unbind;
+	*hwpt_id = pt_id;
+	return sobj;
 
-	cmd->mock_domain.out_hwpt_id = pt_id;
-	cmd->mock_domain.out_stdev_id = sobj->obj.id;
-	cmd->mock_domain.out_idev_id = sobj->idev->obj.id;
-	rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc)
-		goto out_detach;
-	uio_obj_finalize(ctx, obj);
-	return 0;
-
-out_detach:
-	uio_device_detach(ctx, sobj->idev);
 out_unbind:
 	uio_device_unbind(ctx, sobj->idev);
 	sobj->idev = NULL;
 out_sobj:
 	uio_obj_abort(ctx, obj, sizeof(*sobj));
-	return rc;
+	*err = rc;
+	return NULL;
+}
+
+void uio_mock_device_abort(struct uio_ctx *ctx, struct uio_stdev *sobj)
+{
+	uio_device_detach(ctx, sobj->idev);
+	uio_device_unbind(ctx, sobj->idev);
+	sobj->idev = NULL;
+	uio_obj_abort(ctx, &sobj->obj, sizeof(*sobj));
+}
+
+static int uio_test_mock_domain(struct uio_ucmd *ucmd,
+				struct iommu_test_cmd *cmd)
+{
+	uint32_t dev_flags = 0, hwpt_id;
+	struct uio_stdev *sobj;
+	int rc;
+
+	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
+		dev_flags = cmd->mock_domain_flags.dev_flags;
+	sobj = uio_mock_device_create(ucmd->ctx, cmd->id, dev_flags, &hwpt_id,
+				      &rc);
+	if (!sobj)
+		return rc;
+	cmd->mock_domain.out_hwpt_id = hwpt_id;
+	cmd->mock_domain.out_stdev_id = sobj->obj.id;
+	cmd->mock_domain.out_idev_id = sobj->idev->obj.id;
+	rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		uio_mock_device_abort(ucmd->ctx, sobj);
+		return rc;
+	}
+	uio_obj_finalize(ucmd->ctx, &sobj->obj);
+	return 0;
 }
 
 static int uio_test_mock_domain_replace(struct uio_ucmd *ucmd,
