@@ -28,6 +28,7 @@ ninja -C build-tsan >/dev/null
 TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --suite unit --print-errorlogs
 echo "== bench"
 build-gcc/bench/bench_ioas
+sh bench/run-domain.sh build-gcc
 echo "== conformance binaries in the reference kernel"
 oracle=$(cd .. && pwd)/shared/oracle
 if [ -x "${ORACLE_DIR:-/var/cache/iommufd-oracle}/linux" ] && [ -x "$oracle/run.sh" ]; then

@@ -405,11 +405,19 @@ struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 	return NULL;
 }
 
-/* The access behind a selftest access fd, or NULL (EBADFD for the caller). */
+static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino);
+
+/*
+ * The access behind a selftest access fd, or NULL (EBADFD for the caller).
+ * fds this process made are known without a system call.
+ */
 struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd)
 {
+	uint64_t dev, ino;
 	struct stat st;
 
+	if (uio_access_fd_cached(fd, &dev, &ino))
+		return uio_access_from_ino(ctx, dev, ino);
 	if (uio_sys_fstat(fd, &st))
 		return NULL;
 	return uio_access_from_ino(ctx, st.st_dev, st.st_ino);
@@ -448,6 +456,7 @@ struct uio_access_fd {
 	int fd;
 	int32_t pid;
 	struct uio_ctx *ctx;
+	uint64_t dev, ino;
 };
 
 #define UIO_ACCESS_FDS_MAX 256
@@ -457,11 +466,35 @@ static pthread_mutex_t uio_access_fds_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void uio_access_fd_note(int fd, struct uio_ctx *ctx)
 {
+	struct stat st;
+
+	if (uio_sys_fstat(fd, &st))
+		return;
 	pthread_mutex_lock(&uio_access_fds_lock);
 	if (uio_naccess_fds < UIO_ACCESS_FDS_MAX)
 		uio_access_fds[uio_naccess_fds++] = (struct uio_access_fd){
-			fd, uio_current_pid(), ctx };
+			fd, uio_current_pid(), ctx, st.st_dev, st.st_ino };
 	pthread_mutex_unlock(&uio_access_fds_lock);
+}
+
+static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino)
+{
+	bool found = false;
+
+	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&uio_access_fds_lock);
+	for (unsigned int i = 0; i < uio_naccess_fds; i++) {
+		if (uio_access_fds[i].fd == fd &&
+		    uio_access_fds[i].pid == uio_current_pid()) {
+			*dev = uio_access_fds[i].dev;
+			*ino = uio_access_fds[i].ino;
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&uio_access_fds_lock);
+	return found;
 }
 
 /*

@@ -126,24 +126,80 @@ void uio_pages_put(struct uio_ctx *ctx, struct uio_pages *pages)
 /* ------------------------------------------------------------------ */
 /* checking pages as pin_user_pages() would */
 
+/* Ranges up to this are checked page by page, larger ones by their VMAs. */
+#define UIO_PROBE_MAX (2ul << 20)
+
+/*
+ * Whether the VMAs of process pid cover [va, va + len) with read (and
+ * write) permission, from /proc/PID/maps. 0, -EFAULT, or -ENOENT when the
+ * maps cannot be read.
+ */
+static int uio_vmas_cover(int pid, uintptr_t va, size_t len, bool write)
+{
+	char path[64], buf[8192];
+	uintptr_t covered = va, end = va + len;
+	size_t have = 0;
+	int fd;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/maps");
+	fd = uio_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOENT;
+	while (covered < end) {
+		long n = uio_sys_read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *line, *nl;
+
+		if (n <= 0)
+			break;
+		have += n;
+		buf[have] = 0;
+		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			unsigned long a, b;
+			char perms[5];
+
+			*nl = 0;
+			if (sscanf(line, "%lx-%lx %4s", &a, &b, perms) != 3)
+				continue;
+			if (b <= covered || a > covered)
+				continue;
+			/* Contiguous from covered on, with the permissions. */
+			if (perms[0] != 'r' || (write && perms[1] != 'w'))
+				break;
+			covered = b;
+		}
+		have = strlen(line);
+		memmove(buf, line, have);
+		if (covered < end && line != buf && !have && n < 0)
+			break;
+	}
+	uio_sys_close(fd);
+	return covered >= end ? 0 : -EFAULT;
+}
+
+/*
+ * The caller's own pages, as pin_user_pages() would find them: present
+ * (faulted in), readable, and writable when the pages are. Small ranges
+ * are touched; large ones are checked against the VMAs, which costs the
+ * same whatever the size (the pages then fault in on first use).
+ */
 static int uio_pages_check_local(uintptr_t va, size_t len, bool write)
 {
-	int rc = uio_sys_madvise((void *)va, len,
-				 write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
-	size_t off;
+	int rc;
 
-	if (rc != -EINVAL)
-		return rc ? -EFAULT : 0;
-	/* No MADV_POPULATE (before 5.14): touch each page. */
-	for (off = 0; off < len; off += UIO_PAGE_SIZE) {
-		char c;
-
-		if (uio_copy_from_user(&c, (char *)va + off, 1))
-			return -EFAULT;
-		if (write && uio_copy_to_user((char *)va + off, &c, 1))
-			return -EFAULT;
-	}
-	return 0;
+	if (len <= UIO_PROBE_MAX)
+		return uio_user_probe((const void *)va, len, UIO_PAGE_SIZE, write);
+	rc = uio_vmas_cover(0, va, len, write);
+	if (rc != -ENOENT)
+		return rc;
+	/* No /proc: populate, which checks every page. */
+	rc = uio_sys_madvise((void *)va, len,
+			     write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+	if (rc == -EINVAL)
+		return uio_user_probe((const void *)va, len, UIO_PAGE_SIZE, write);
+	return rc ? -EFAULT : 0;
 }
 
 static int uio_pages_check(struct uio_pages *pages, uint64_t first,

@@ -130,11 +130,20 @@ static int map_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l,
 	unsigned int shift = level_shift(pgt, l);
 	uint64_t size = 1ull << shift;
 
+	if (l == 0) {
+		/* The leaf level: one tight loop over the run of entries. */
+		uint64_t i = (iova >> shift) & (UIO_PGT_ENTRIES - 1);
+		uint64_t n = len >> shift, bits = prot | UIO_PTE_PRESENT;
+
+		for (uint64_t k = 0; k < n; k++)
+			t[i + k] = (oa + (k << shift)) | bits;
+		return 0;
+	}
 	while (len) {
 		uint64_t *e = &t[(iova >> shift) & (UIO_PGT_ENTRIES - 1)];
 		uint64_t chunk = chunk_of(iova, len, shift);
 
-		if (l == 0 || (l <= max_leaf && chunk == size &&
+		if ((l <= max_leaf && chunk == size &&
 			       !(oa & (size - 1)))) {
 			*e = oa | prot | UIO_PTE_PRESENT | (l ? UIO_PTE_LEAF : 0);
 		} else {
@@ -218,6 +227,15 @@ static int unmap_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l,
 			if (is_leaf(*e, l) && chunk == size) {
 				*e = 0;
 				*unmapped += size;
+			} else if (l == 1 && chunk == size) {
+				/* A whole leaf table goes: count, free, no stores. */
+				uint64_t *next = table_of(*e), cnt = 0;
+
+				for (int i = 0; i < UIO_PGT_ENTRIES; i++)
+					cnt += next[i] & UIO_PTE_PRESENT;
+				*unmapped += cnt << level_shift(pgt, 0);
+				table_free(pgt, next);
+				*e = 0;
 			} else {
 				if (is_leaf(*e, l))
 					rc = split_leaf(pgt, e, l);

@@ -320,7 +320,7 @@ static int uio_test_access_rw(struct uio_ucmd *ucmd, int fd, uint64_t iova,
 	if (!access)
 		return -EBADFD;
 	/* A private bounce buffer, as the kernel's kvzalloc. */
-	tmp = calloc(1, length ? length : 1);
+	tmp = malloc(length ? length : 1);
 	if (!tmp)
 		return -ENOMEM;
 	if ((flags & MOCK_ACCESS_RW_WRITE) &&

@@ -12,10 +12,13 @@
 #ifndef UIO_UACCESS_H
 #define UIO_UACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Install the fault handler once per process. Returns 0 or -errno. */
 int uio_uaccess_init(void);
+/* The preload layer routes every sigaction(): skip the per-call check. */
+void uio_uaccess_guarded_by_preload(void);
 /* Reinstall the handler if the program replaced it. 0 or -errno. */
 int uio_uaccess_ensure(void);
 struct sigaction;
@@ -26,6 +29,12 @@ int uio_uaccess_sigaction(int sig, const struct sigaction *act,
 /* 0 or -EFAULT. On -EFAULT, dst may be partly written. */
 int uio_copy_from_user(void *dst, const void *usrc, size_t n);
 int uio_copy_to_user(void *udst, const void *src, size_t n);
+/*
+ * Touch one byte every `step` bytes of [uptr, uptr + n), reading, or
+ * writing it unchanged (an atomic add of 0) if write: faults in the pages
+ * as get_user_pages would. 0 or -EFAULT.
+ */
+int uio_user_probe(const void *uptr, size_t n, size_t step, bool write);
 /* Zero n bytes at udst. 0 or -EFAULT. */
 int uio_clear_user(void *udst, size_t n);
 /* Whether [uptr, uptr + n) is all zero bytes: 1, 0, or -EFAULT. */

@@ -25,7 +25,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,10 +200,43 @@ REAL(int, eaccess, const char *, int)
 /* ------------------------------------------------------------------ */
 /* signal blocking around the core */
 
+/*
+ * Signals that have a handler in this process (bit sig - 1), other than
+ * the fault signals. While there are none, no handler can run inside the
+ * core and re-enter it, so the two system calls of blocking are skipped.
+ * Kept by the sigaction() and signal() wrappers; handlers installed before
+ * this library was initialised are found by preload_init().
+ */
+static _Atomic uint64_t handled_signals;
+
+static bool is_fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	       sig == SIGILL || sig == SIGTRAP;
+}
+
+static void note_handler(int sig, const struct sigaction *act)
+{
+	uint64_t bit;
+
+	if (!act || sig < 1 || sig > 64 || is_fault_signal(sig))
+		return;
+	bit = 1ull << (sig - 1);
+	if (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN)
+		atomic_fetch_and(&handled_signals, ~bit);
+	else
+		atomic_fetch_or(&handled_signals, bit);
+}
+
+/* The mask to restore is stored in *old; its first word is ~0 if unused. */
 static void block_async_signals(sigset_t *old)
 {
 	sigset_t all;
 
+	if (!atomic_load_explicit(&handled_signals, memory_order_relaxed)) {
+		memset(old, 0xff, sizeof(*old));
+		return;
+	}
 	sigfillset(&all);
 	/* Faults stay deliverable: user copies turn them into EFAULT. */
 	sigdelset(&all, SIGSEGV);
@@ -214,6 +249,11 @@ static void block_async_signals(sigset_t *old)
 
 static void restore_signals(const sigset_t *old)
 {
+	static const uint64_t unused = ~0ull;
+
+	/* No real mask blocks every signal, SIGKILL included. */
+	if (!memcmp(old, &unused, sizeof(unused)))
+		return;
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, 8);
 }
 
@@ -461,7 +501,10 @@ EXPORT int sigaction(int sig, const struct sigaction *act,
 		}
 		return 0;
 	}
-	return get_sigaction()(sig, act, oldact);
+	if (get_sigaction()(sig, act, oldact))
+		return -1;
+	note_handler(sig, act);
+	return 0;
 }
 
 /* signal(): BSD semantics, as glibc's. */
@@ -479,7 +522,14 @@ EXPORT sighandler_t signal(int sig, sighandler_t handler)
 			return SIG_ERR;
 		return old.sa_handler;
 	}
-	return get_signal()(sig, handler);
+	{
+		sighandler_t old = get_signal()(sig, handler);
+		struct sigaction sa = { .sa_handler = handler };
+
+		if (old != SIG_ERR)
+			note_handler(sig, &sa);
+		return old;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -791,6 +841,20 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 	    advice == MADV_REMOVE || advice == 24 /* MADV_DONTNEED_LOCKED */)
 		report_released(addr, len);
 	return get_madvise()(addr, len, advice);
+}
+
+/* Every sigaction() of the program passes through here from the start. */
+__attribute__((constructor)) static void preload_init(void)
+{
+	uio_uaccess_guarded_by_preload();
+	/* Handlers installed before us (other libraries' constructors). */
+	for (int sig = 1; sig <= 64; sig++) {
+		struct sigaction cur;
+
+		if (!is_fault_signal(sig) &&
+		    !syscall(SYS_rt_sigaction, sig, NULL, &cur, 8))
+			note_handler(sig, &cur);
+	}
 }
 
 /* exit() runs destructors; _exit and _Exit do not. */
