@@ -108,6 +108,9 @@ enum uio_account_mode {
 	UIO_ACCOUNT_NONE,
 	UIO_ACCOUNT_USER,
 	UIO_ACCOUNT_MM,
+	/* not pinned yet: decided at the first pin (pages.c) */
+	UIO_ACCOUNT_UNDECIDED,
+	UIO_ACCOUNT_MM_UNDECIDED,
 };
 
 /* Which program image of a process (creds.c). */

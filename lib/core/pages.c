@@ -99,12 +99,15 @@ struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 				pages->npages * UIO_PAGE_SIZE - 1;
 	/* A guard page between objects, so no access runs into the next. */
 	ctx->next_phys = pages->phys_node.last + 1 + UIO_PAGE_SIZE;
-	/* The kernel exempts CAP_IPC_LOCK holders from pin accounting. */
-	pages->account_mode = uio_capable_now(CAP_IPC_LOCK) ? UIO_ACCOUNT_NONE :
-							      UIO_ACCOUNT_USER;
-	if (ctx->account_mode == UIO_ACCOUNT_MM &&
-	    pages->account_mode == UIO_ACCOUNT_USER)
-		pages->account_mode = UIO_ACCOUNT_MM;
+	/*
+	 * How pins will be charged is decided at the first pin (capable()
+	 * costs a system call, too much for every map); the kernel decides
+	 * here, which differs only if the caller's capabilities change in
+	 * between. The context's mode is recorded now.
+	 */
+	pages->account_mode = ctx->account_mode == UIO_ACCOUNT_MM ?
+				      UIO_ACCOUNT_MM_UNDECIDED :
+				      UIO_ACCOUNT_UNDECIDED;
 	ctx->npages_objs++;
 	return pages;
 }
@@ -254,6 +257,16 @@ static int uio_pages_charge(struct uio_ctx *ctx, struct uio_pages *pages,
 {
 	struct uio_user *user;
 
+	if (pages->account_mode == UIO_ACCOUNT_UNDECIDED ||
+	    pages->account_mode == UIO_ACCOUNT_MM_UNDECIDED) {
+		/* The kernel exempts CAP_IPC_LOCK holders from accounting. */
+		if (uio_capable_now(CAP_IPC_LOCK))
+			pages->account_mode = UIO_ACCOUNT_NONE;
+		else if (pages->account_mode == UIO_ACCOUNT_MM_UNDECIDED)
+			pages->account_mode = UIO_ACCOUNT_MM;
+		else
+			pages->account_mode = UIO_ACCOUNT_USER;
+	}
 	switch (pages->account_mode) {
 	case UIO_ACCOUNT_USER:
 		user = uio_user_get(ctx, pages->source_uid, true);
