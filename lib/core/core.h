@@ -355,6 +355,8 @@ struct uio_ctx {
 	struct uio_mm *mms;
 	struct uio_user *users;
 	struct uio_access *accesses;
+	struct uio_ioas *vfio_ioas;    /* the VFIO compat's IOAS, or NULL */
+	bool vfio_container;           /* opened as /dev/vfio/vfio */
 	struct uio_itree phys;         /* pinned pages objects by phys range */
 	uint64_t next_phys;
 	uint64_t temp_memory_limit;    /* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT */
@@ -473,6 +475,9 @@ void uio_iopt_enable_large_pages(struct uio_iopt *iopt);
 void uio_allowed_tree_free(struct uio_ctx *ctx, struct uio_itree *t);
 int uio_iopt_check(struct uio_iopt *iopt);
 int uio_iopt_add_pin_access(struct uio_iopt *iopt);
+/* Split the areas holding each iova so that it ends one (type1 unmaps). */
+int uio_iopt_cut_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+		      const uint64_t *iovas, size_t n);
 void uio_iopt_remove_pin_access(struct uio_iopt *iopt);
 
 /* check.c: 0, or -1 with the broken invariants on stderr */
@@ -620,6 +625,13 @@ int uio_ioas_copy(struct uio_ucmd *ucmd);
 int uio_ioas_unmap(struct uio_ucmd *ucmd);
 int uio_ioas_option(struct uio_ucmd *ucmd);
 int uio_option_rlimit_mode(struct uio_ucmd *ucmd);
+
+/* vfio_compat.c: the type1 container ioctls; value >= 0 or -errno */
+long uio_vfio_ioctl(struct uio_ctx *ctx, unsigned long cmd, void *arg);
+/* main.c: for the preload layer */
+int uio_open_vfio_container(int flags);
+int uio_fd_is_vfio_container(int fd);
+int uio_vfio_ioas(struct uio_ucmd *ucmd);
 
 /* selftest.c: IOMMU_TEST_CMD */
 int uio_test_cmd(struct uio_ucmd *ucmd);

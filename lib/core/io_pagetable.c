@@ -646,6 +646,92 @@ void uio_iopt_enable_large_pages(struct uio_iopt *iopt)
 }
 
 /* ------------------------------------------------------------------ */
+/* cutting areas (the VFIO type1 compat's partial unmaps) */
+
+/*
+ * Split the area holding iova so that iova ends one part. Both parts keep
+ * the pages, their pins and their domain entries (nothing is remapped).
+ */
+static int uio_area_split(struct uio_ctx *ctx, struct uio_iopt *iopt,
+			  struct uio_area *area, uint64_t iova)
+{
+	uint64_t start = uio_area_iova(area), last = uio_area_last(area);
+	uint64_t new_start = iova + 1, align = iopt->iova_alignment;
+	struct uio_pages *pages = area->pages;
+	struct uio_area *lhs, *rhs;
+	int rc;
+
+	if (iova == start || iova == last)
+		return 0;
+	if (!pages)
+		return -EBUSY;
+	if ((new_start & (align - 1)) ||
+	    ((area->start_byte + (new_start - start)) & (align - 1)))
+		return -EINVAL;
+	lhs = uio_new(ctx, struct uio_area);
+	rhs = uio_new(ctx, struct uio_area);
+	if (!lhs || !rhs) {
+		rc = -ENOMEM;
+		goto err_free;
+	}
+	/* Accesses' pins cannot be split; nor can possibly huge entries. */
+	if (area->num_accesses ||
+	    (area->pinned && !iopt->disable_large_pages)) {
+		rc = -EINVAL;
+		goto err_free;
+	}
+	uio_itree_remove(&iopt->used, &area->node);
+	rc = uio_iopt_insert_area(iopt, lhs, pages, start, area->start_byte,
+				  new_start - start, area->prot);
+	if (rc)
+		goto err_reinsert;
+	rc = uio_iopt_insert_area(iopt, rhs, pages, new_start,
+				  area->start_byte + (new_start - start),
+				  last - new_start + 1, area->prot);
+	if (rc)
+		goto err_remove_lhs;
+	if (area->pinned) {
+		/* Already pinned pages: these pins take nothing new, cannot fail. */
+		uio_area_pin(ctx, lhs, pages);
+		uio_area_pin(ctx, rhs, pages);
+		uio_area_unpin(ctx, area, pages);
+	}
+	lhs->pages = pages;
+	rhs->pages = pages;
+	uio_pages_get(pages);
+	ctx->nareas++;
+	uio_delete(ctx, area);
+	return 0;
+
+err_remove_lhs:
+	uio_itree_remove(&iopt->used, &lhs->node);
+err_reinsert:
+	uio_itree_insert(&iopt->used, &area->node);
+err_free:
+	if (lhs)
+		uio_delete(ctx, lhs);
+	if (rhs)
+		uio_delete(ctx, rhs);
+	return rc;
+}
+
+int uio_iopt_cut_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
+		      const uint64_t *iovas, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct uio_area *area = uio_area_first(iopt, iovas[i], iovas[i]);
+		int rc;
+
+		if (!area)
+			continue;
+		rc = uio_area_split(ctx, iopt, area, iovas[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* domains */
 
 int uio_iopt_table_add_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,

@@ -38,6 +38,7 @@ union uio_ucmd_buffer {
 	struct iommu_test_cmd test;
 	struct iommu_hw_info hw_info;
 	struct iommu_fault_alloc fault_alloc;
+	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_hwpt_invalidate hwpt_invalidate;
 	struct iommu_hwpt_set_dirty_tracking set_dirty;
@@ -120,6 +121,8 @@ static const struct uio_ioctl_op uio_ioctl_ops[] = {
 	UIO_IOCTL_OP(IOMMU_IOAS_UNMAP, uio_ioas_unmap, struct iommu_ioas_unmap,
 		     length),
 	UIO_IOCTL_OP(IOMMU_OPTION, uio_option, struct iommu_option, val64),
+	UIO_IOCTL_OP(IOMMU_VFIO_IOAS, uio_vfio_ioas, struct iommu_vfio_ioas,
+		     __reserved),
 	UIO_IOCTL_OP(IOMMU_TEST_CMD, uio_test_cmd, struct iommu_test_cmd, last),
 };
 
@@ -154,15 +157,6 @@ int uio_copy_struct_from_user(void *dst, size_t ksize, const void *usrc,
 	return 0;
 }
 
-/* Commands outside the iommufd range: the VFIO type1 compat (not yet here). */
-static int uio_vfio_ioctl(struct uio_ctx *ctx, unsigned long cmd, void *arg)
-{
-	(void)ctx;
-	(void)cmd;
-	(void)arg;
-	return -ENOTTY;
-}
-
 /* UIOMMUFD_CHECK=1: run the invariant checker after every command. */
 static pthread_once_t uio_check_once = PTHREAD_ONCE_INIT;
 static bool uio_check_on;
@@ -189,8 +183,20 @@ static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 	int rc;
 
 	/* Like the kernel, only the number selects the table row. */
-	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= UIO_NR_OPS)
-		return uio_vfio_ioctl(ctx, cmd, arg);
+	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= UIO_NR_OPS) {
+		/* The VFIO type1 container's commands (vfio_compat.c). */
+		rc = (int)uio_vfio_ioctl(ctx, cmd, arg);
+		if (uio_check_enabled()) {
+			uio_ctx_lock(ctx);
+			if (uio_ctx_check(ctx)) {
+				fprintf(stderr, "uiommufd check: broken after ioctl 0x%lx\n",
+					cmd);
+				abort();
+			}
+			uio_ctx_unlock(ctx);
+		}
+		return rc;
+	}
 	if (uio_copy_from_user(&ucmd.user_size, arg, sizeof(ucmd.user_size)))
 		return -EFAULT;
 	op = &uio_ioctl_ops[nr - IOMMUFD_CMD_BASE];
@@ -235,6 +241,32 @@ err:
 	return -1;
 }
 
+/* open("/dev/vfio/vfio"): a context charging pins per process, as VFIO. */
+int uio_open_vfio_container(int flags)
+{
+	int fd = uiommufd_open(flags);
+	struct uio_ctx *ctx;
+
+	if (fd < 0)
+		return fd;
+	ctx = uio_fd_lookup(fd);
+	uio_ctx_lock(ctx);
+	ctx->account_mode = UIO_ACCOUNT_MM;
+	ctx->vfio_container = true;
+	uio_ctx_unlock(ctx);
+	return fd;
+}
+
+/* 1 if fd is a context opened as /dev/vfio/vfio, 0 if another, -1 if none. */
+int uio_fd_is_vfio_container(int fd)
+{
+	int saved = errno;
+	struct uio_ctx *ctx = uio_fd_lookup(fd);
+
+	errno = saved;
+	return ctx ? ctx->vfio_container : -1;
+}
+
 static int uio_fd_valid(int fd)
 {
 	return uio_sys_fcntl(fd, F_GETFD, NULL) >= 0;
@@ -250,11 +282,12 @@ static int uio_ioctl(int fd, unsigned long request, void *arg)
 		return -1;
 	}
 	rc = uio_dispatch(ctx, request, arg);
-	if (rc) {
+	if (rc < 0) {
 		errno = -rc;
 		return -1;
 	}
-	return 0;
+	/* VFIO_GET_API_VERSION and VFIO_CHECK_EXTENSION return values. */
+	return rc;
 }
 
 /* The user's struct as it was before the call, for the trace. */
@@ -283,7 +316,7 @@ UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
 		return uio_ioctl(fd, request, arg);
 	nsnap = uio_trace_snapshot(arg, snap, sizeof(snap));
 	rc = uio_ioctl(fd, request, arg);
-	uio_trace_call(fd, request, snap, nsnap, arg, rc ? -errno : 0);
+	uio_trace_call(fd, request, snap, nsnap, arg, rc < 0 ? -errno : rc);
 	return rc;
 }
 

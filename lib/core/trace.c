@@ -204,7 +204,7 @@ void uio_trace_call(int fd, unsigned long request, const void *before,
 		}
 		put(&l, ")");
 	}
-	if (rc) {
+	if (rc < 0) {
 		int en = -rc;
 		const char *name = en > 0 && en < (int)(sizeof(errno_names) /
 							sizeof(errno_names[0])) &&
@@ -213,7 +213,7 @@ void uio_trace_call(int fd, unsigned long request, const void *before,
 
 		put(&l, " = -1 %s (%s)\n", name, strerror(en));
 	} else {
-		put(&l, " = 0");
+		put(&l, " = %d", rc);
 		if (d && !uio_copy_from_user(after, arg,
 					     d->size < sizeof(after) ? d->size :
 								      sizeof(after))) {

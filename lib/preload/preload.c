@@ -48,6 +48,7 @@
 /* The device number reported for /dev/iommu: misc major, a fixed minor. */
 #define UIO_IOMMU_MAJOR 10
 #define UIO_IOMMU_MINOR 123
+#define UIO_VFIO_MINOR 196
 
 /* ------------------------------------------------------------------ */
 /* the paths we serve */
@@ -55,10 +56,13 @@
 struct served_path {
 	const char *path;
 	int (*open)(int flags);
+	unsigned int minor;       /* of the misc char device (major 10) */
 };
 
+/* /dev/vfio/vfio is the type1 container, served from a context too. */
 static const struct served_path served_paths[] = {
-	{ "/dev/iommu", uiommufd_open },
+	{ "/dev/iommu", uiommufd_open, UIO_IOMMU_MINOR },
+	{ "/dev/vfio/vfio", uio_open_vfio_container, UIO_VFIO_MINOR },
 };
 
 /*
@@ -367,7 +371,7 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 		int saved = errno;
 
 		rc = uiommufd_ioctl(fd, request, arg);
-		if (!rc)
+		if (rc >= 0)
 			errno = saved;
 	}
 	{
@@ -535,21 +539,21 @@ EXPORT sighandler_t signal(int sig, sighandler_t handler)
 /* ------------------------------------------------------------------ */
 /* stat and access of the device node */
 
-static void fill_stat(struct stat *st)
+static void fill_stat(struct stat *st, unsigned int minor)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_mode = S_IFCHR | 0660;
-	st->st_rdev = makedev(UIO_IOMMU_MAJOR, UIO_IOMMU_MINOR);
+	st->st_rdev = makedev(UIO_IOMMU_MAJOR, minor);
 	st->st_nlink = 1;
 	st->st_blksize = 4096;
 	st->st_dev = makedev(0, 5);
 }
 
-static void fill_stat64(struct stat64 *st)
+static void fill_stat64(struct stat64 *st, unsigned int minor)
 {
 	struct stat s;
 
-	fill_stat(&s);
+	fill_stat(&s, minor);
 	memset(st, 0, sizeof(*st));
 	st->st_mode = s.st_mode;
 	st->st_rdev = s.st_rdev;
@@ -560,12 +564,21 @@ static void fill_stat64(struct stat64 *st)
 
 #define STAT_PATH(name, st_t, fill, ...)                                    \
 	do {                                                                \
-		if (served(AT_FDCWD, path)) {                               \
-			fill(st);                                           \
+		const struct served_path *sp_ = served(AT_FDCWD, path);     \
+		if (sp_) {                                                  \
+			fill(st, sp_->minor);                               \
 			return 0;                                           \
 		}                                                           \
 		return get_##name()(__VA_ARGS__);                           \
 	} while (0)
+
+/* The device minor an fd of ours shows, or -1 if it is not ours. */
+static int fd_minor(int fd)
+{
+	int v = uio_fd_is_vfio_container(fd);
+
+	return v < 0 ? -1 : v ? UIO_VFIO_MINOR : UIO_IOMMU_MINOR;
+}
 
 EXPORT int stat(const char *path, struct stat *st)
 {
@@ -609,8 +622,10 @@ EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
 
 EXPORT int fstat(int fd, struct stat *st)
 {
-	if (uiommufd_is_context_fd(fd)) {
-		fill_stat(st);
+	int m = fd_minor(fd);
+
+	if (m >= 0) {
+		fill_stat(st, (unsigned int)m);
 		return 0;
 	}
 	return get_fstat()(fd, st);
@@ -618,8 +633,10 @@ EXPORT int fstat(int fd, struct stat *st)
 
 EXPORT int fstat64(int fd, struct stat64 *st)
 {
-	if (uiommufd_is_context_fd(fd)) {
-		fill_stat64(st);
+	int m = fd_minor(fd);
+
+	if (m >= 0) {
+		fill_stat64(st, (unsigned int)m);
 		return 0;
 	}
 	return get_fstat64()(fd, st);
@@ -627,8 +644,10 @@ EXPORT int fstat64(int fd, struct stat64 *st)
 
 EXPORT int __fxstat(int ver, int fd, struct stat *st)
 {
-	if (uiommufd_is_context_fd(fd)) {
-		fill_stat(st);
+	int m = fd_minor(fd);
+
+	if (m >= 0) {
+		fill_stat(st, (unsigned int)m);
 		return 0;
 	}
 	return get___fxstat()(ver, fd, st);
@@ -636,25 +655,32 @@ EXPORT int __fxstat(int ver, int fd, struct stat *st)
 
 EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
 {
-	if (uiommufd_is_context_fd(fd)) {
-		fill_stat64(st);
+	int m = fd_minor(fd);
+
+	if (m >= 0) {
+		fill_stat64(st, (unsigned int)m);
 		return 0;
 	}
 	return get___fxstat64()(ver, fd, st);
 }
 
-/* fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd). */
-static bool at_is_ours(int dirfd, const char *path, int flags)
+/* fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd): the minor, or -1. */
+static int at_minor(int dirfd, const char *path, int flags)
 {
+	const struct served_path *sp;
+
 	if ((flags & AT_EMPTY_PATH) && path && !path[0])
-		return uiommufd_is_context_fd(dirfd);
-	return served(dirfd, path) != NULL;
+		return fd_minor(dirfd);
+	sp = served(dirfd, path);
+	return sp ? (int)sp->minor : -1;
 }
 
 EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	if (at_is_ours(dirfd, path, flags)) {
-		fill_stat(st);
+	int m = at_minor(dirfd, path, flags);
+
+	if (m >= 0) {
+		fill_stat(st, (unsigned int)m);
 		return 0;
 	}
 	return get_fstatat()(dirfd, path, st, flags);
@@ -662,8 +688,10 @@ EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 
 EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
-	if (at_is_ours(dirfd, path, flags)) {
-		fill_stat64(st);
+	int m = at_minor(dirfd, path, flags);
+
+	if (m >= 0) {
+		fill_stat64(st, (unsigned int)m);
 		return 0;
 	}
 	return get_fstatat64()(dirfd, path, st, flags);
@@ -672,8 +700,10 @@ EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
 		      int flags)
 {
-	if (at_is_ours(dirfd, path, flags)) {
-		fill_stat(st);
+	int m = at_minor(dirfd, path, flags);
+
+	if (m >= 0) {
+		fill_stat(st, (unsigned int)m);
 		return 0;
 	}
 	return get___fxstatat()(ver, dirfd, path, st, flags);
@@ -682,8 +712,10 @@ EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
 EXPORT int __fxstatat64(int ver, int dirfd, const char *path,
 			struct stat64 *st, int flags)
 {
-	if (at_is_ours(dirfd, path, flags)) {
-		fill_stat64(st);
+	int m = at_minor(dirfd, path, flags);
+
+	if (m >= 0) {
+		fill_stat64(st, (unsigned int)m);
 		return 0;
 	}
 	return get___fxstatat64()(ver, dirfd, path, st, flags);
@@ -692,14 +724,16 @@ EXPORT int __fxstatat64(int ver, int dirfd, const char *path,
 EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		 struct statx *stx)
 {
-	if (at_is_ours(dirfd, path, flags)) {
+	int m = at_minor(dirfd, path, flags);
+
+	if (m >= 0) {
 		memset(stx, 0, sizeof(*stx));
 		stx->stx_mask = STATX_BASIC_STATS;
 		stx->stx_mode = S_IFCHR | 0660;
 		stx->stx_nlink = 1;
 		stx->stx_blksize = 4096;
 		stx->stx_rdev_major = UIO_IOMMU_MAJOR;
-		stx->stx_rdev_minor = UIO_IOMMU_MINOR;
+		stx->stx_rdev_minor = (unsigned int)m;
 		stx->stx_dev_minor = 5;
 		return 0;
 	}
