@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"  --preload LIB  use LIB as the preload library\n"
 		"  --trace FILE   write one decoded line per iommufd call to FILE\n"
 		"                 (\"-\": standard error); sets UIOMMUFD_TRACE\n"
+		"  --dump FILE    append a JSON dump of each context to FILE at its\n"
+		"                 last close and at exit ('-': standard error)\n"
 		"  --check        run the invariant checker after every call;\n"
 		"                 abort on the first broken invariant\n"
 		"  -h, --help     show this help\n"
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
 		{ "preload", required_argument, NULL, 'p' },
 		{ "trace", required_argument, NULL, 't' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "dump", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -79,6 +82,10 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			if (setenv("UIOMMUFD_CHECK", "1", 1))
+				return 127;
+			break;
+		case 'd':
+			if (setenv("UIOMMUFD_DUMP", optarg, 1))
 				return 127;
 			break;
 		case 'h':

@@ -68,6 +68,16 @@ int uiommufd_close(int fd);
  */
 int uiommufd_check(int fd);
 
+/*
+ * Write a JSON description of the context to out_fd: every object, IOAS
+ * area, allowed and reserved range, the IOVA extents each domain's page
+ * table maps, pins and where the pinned pages are, and the accounting
+ * counters. UIOMMUFD_DUMP=FILE (uiommufd-run --dump FILE) appends one such
+ * line per context at its last close and at exit. Returns 0, or -1 with
+ * errno ENOTTY (not a context) or the write's error.
+ */
+int uiommufd_dump(int fd, int out_fd);
+
 /* Counters of a context, for tests and diagnostics. */
 struct uiommufd_stats {
 	uint64_t objects;       /* live objects in the table */

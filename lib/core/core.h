@@ -480,6 +480,11 @@ int uio_iopt_cut_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
 		      const uint64_t *iovas, size_t n);
 void uio_iopt_remove_pin_access(struct uio_iopt *iopt);
 
+/* dump.c: JSON of the context to out_fd (under ctx->lock). 0 or -errno. */
+int uio_dump_locked(struct uio_ctx *ctx, int out_fd, const char *when);
+/* UIOMMUFD_DUMP: append a dump if it is set (under ctx->lock). */
+void uio_dump_event(struct uio_ctx *ctx, const char *when);
+
 /* check.c: 0, or -1 with the broken invariants on stderr */
 int uio_ctx_check(struct uio_ctx *ctx);
 /* Recompute the summary counters from the structures (lock recovery). */

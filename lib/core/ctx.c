@@ -247,6 +247,7 @@ void uio_ctx_release(struct uio_ctx *ctx)
 {
 	uio_ctx_lock(ctx);
 	if (!ctx->released) {
+		uio_dump_event(ctx, "last-close");
 		ctx->released = true;
 		/* Their drivers go with the file: drop the drivers' holds. */
 		while (ctx->accesses)

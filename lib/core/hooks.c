@@ -43,12 +43,16 @@ static void uio_exit_one(struct uio_ctx *ctx, void *arg)
 	struct uio_mm *mm;
 
 	(void)arg;
+	uio_dump_event(ctx, "exit");
 	for (mm = ctx->mms; mm; mm = mm->next)
 		if (uio_mm_is_current(mm))
 			break;
 	if (mm)
 		uio_mm_release_all(ctx, mm);
 }
+
+/* exit() after _exit() wrappers etc.: one report per image. */
+static bool uio_in_image_ending;
 
 UIO_EXPORT void uiommufd_memory_released(void *addr, size_t len)
 {
@@ -72,7 +76,8 @@ UIO_EXPORT void uiommufd_memory_moved(void *old_addr, size_t len,
 
 UIO_EXPORT void uiommufd_image_ending(void)
 {
-	if (uio_registry_empty())
+	if (uio_registry_empty() || uio_in_image_ending)
 		return;
+	uio_in_image_ending = true;
 	uio_registry_for_each(uio_exit_one, NULL);
 }

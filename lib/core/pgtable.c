@@ -367,3 +367,32 @@ void uio_pgt_read_dirty(struct uio_pgt *pgt, uint64_t iova, uint64_t len,
 		dirty_level(pgt, pgt->root, pgt->levels - 1, iova, len, no_clear,
 			    fn, arg);
 }
+
+static void extents_level(const struct uio_pgt *pgt, const uint64_t *t,
+			  unsigned int l, uint64_t base,
+			  void (*fn)(void *, uint64_t, uint64_t, uint64_t),
+			  void *arg)
+{
+	unsigned int shift = level_shift(pgt, l);
+
+	for (uint64_t i = 0; i < UIO_PGT_ENTRIES; i++) {
+		uint64_t e = t[i], iova = base + (i << shift);
+
+		if (!(e & UIO_PTE_PRESENT))
+			continue;
+		if (is_leaf(e, l))
+			fn(arg, iova, 1ull << shift, e & ((1ull << pgt->granule_shift) - 1));
+		else
+			extents_level(pgt, table_of(e), l - 1, iova, fn, arg);
+	}
+}
+
+/* Report every leaf, in IOVA order: fn(arg, iova, size, entry flags). */
+void uio_pgt_for_each_leaf(const struct uio_pgt *pgt,
+			   void (*fn)(void *arg, uint64_t iova, uint64_t size,
+				      uint64_t flags),
+			   void *arg)
+{
+	if (pgt->root)
+		extents_level(pgt, pgt->root, pgt->levels - 1, 0, fn, arg);
+}

@@ -102,4 +102,10 @@ void uio_pgt_read_dirty(struct uio_pgt *pgt, uint64_t iova, uint64_t len,
 			void (*fn)(void *arg, uint64_t iova, uint64_t len),
 			void *arg);
 
+/* Every leaf in IOVA order: fn(arg, iova, size, entry flag bits). */
+void uio_pgt_for_each_leaf(const struct uio_pgt *pgt,
+			   void (*fn)(void *arg, uint64_t iova, uint64_t size,
+				      uint64_t flags),
+			   void *arg);
+
 #endif
