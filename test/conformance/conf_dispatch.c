@@ -185,6 +185,24 @@ static void test_answer_stays_in_struct(void **state)
 	assert_int_equal(destroy(fd, ioas), 0);
 }
 
+/* IOMMU_TEST_CMD: unknown ops, and SET_TEMP_MEMORY_LIMIT's floor. */
+static void test_selftest_ops(void **state)
+{
+	struct iommu_test_cmd c = { .size = sizeof(c), .op = 0 };
+
+	(void)state;
+	assert_int_equal(xioctl(fd, IOMMU_TEST_CMD, &c), EOPNOTSUPP);
+	c.op = IOMMU_TEST_OP_TRIGGER_IOPF + 1;
+	assert_int_equal(xioctl(fd, IOMMU_TEST_CMD, &c), EOPNOTSUPP);
+	c.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
+	c.memory_limit.limit = 11;
+	assert_int_equal(xioctl(fd, IOMMU_TEST_CMD, &c), EINVAL);
+	c.memory_limit.limit = 12;
+	assert_int_equal(xioctl(fd, IOMMU_TEST_CMD, &c), 0);
+	c.memory_limit.limit = 65536;
+	assert_int_equal(xioctl(fd, IOMMU_TEST_CMD, &c), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_larger_zero_tail_ok),
 		cmocka_unit_test(test_reserved_and_flags),
 		cmocka_unit_test(test_answer_stays_in_struct),
+		cmocka_unit_test(test_selftest_ops),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
