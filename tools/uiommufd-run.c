@@ -2,13 +2,20 @@
 /*
  * uiommufd-run: run a program with /dev/iommu served by uiommufd.
  *
- *   uiommufd-run [--preload LIB] -- PROG [ARGS...]
+ *   uiommufd-run [options] -- PROG [ARGS...]
  *
  * Puts libuiommufd-preload.so first in LD_PRELOAD and execs PROG, so the
- * exit status is PROG's own. See docs/uiommufd-run.1.
+ * exit status is PROG's own. With --vfio-device it first builds the
+ * emulated devices' sysfs entries in a temporary tree, runs PROG as a
+ * child and removes the tree when PROG ends, exiting as PROG did. See
+ * docs/uiommufd-run.1.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +43,128 @@ static void usage(FILE *f)
 		"                 last close and at exit ('-': standard error)\n"
 		"  --check        run the invariant checker after every call;\n"
 		"                 abort on the first broken invariant\n"
+		"  --vfio-device BDF[@GROUP]\n"
+		"                 an emulated VFIO PCI device (a DMA engine) at BDF\n"
+		"                 (e.g. 0000:00:04.0) in IOMMU group GROUP; repeatable\n"
 		"  -h, --help     show this help\n"
 		"  --version      show the version\n\n"
 		"The library is found by --preload, then $UIOMMUFD_PRELOAD, then\n"
 		"the build tree, then the install location.\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* emulated VFIO devices: their sysfs entries */
+
+#define MAX_VDEV 16
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char path[2048];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+static int mkdirs(const char *path)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * ROOT/sys/bus/pci/devices/BDF/{iommu_group,driver,vendor,device,class,
+ * vfio-dev/vfioN/dev} and ROOT/sys/kernel/iommu_groups/G/devices/BDF, as
+ * the kernel's sysfs shows a vfio-pci device.
+ */
+static int build_sysfs(const char *root, char bdf[][16], const unsigned *group,
+		       unsigned n)
+{
+	char dir[1024], path[2048], text[64];
+
+	snprintf(dir, sizeof(dir), "%s/sys/bus/pci/drivers/vfio-pci", root);
+	if (mkdirs(dir))
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/%s/vfio-dev/vfio%u",
+			 root, bdf[i], i);
+		if (mkdirs(dir))
+			return -1;
+		snprintf(text, sizeof(text), "238:%u\n", i);
+		if (write_file(dir, "dev", text))
+			return -1;
+		snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/%s", root, bdf[i]);
+		if (write_file(dir, "vendor", "0x1b36\n") ||
+		    write_file(dir, "device", "0x10f0\n") ||
+		    write_file(dir, "class", "0xff0000\n"))
+			return -1;
+		snprintf(path, sizeof(path), "%s/iommu_group", dir);
+		snprintf(text, sizeof(text), "../../../../kernel/iommu_groups/%u", group[i]);
+		if (symlink(text, path))
+			return -1;
+		snprintf(path, sizeof(path), "%s/driver", dir);
+		if (symlink("../../drivers/vfio-pci", path))
+			return -1;
+		snprintf(dir, sizeof(dir), "%s/sys/kernel/iommu_groups/%u/devices",
+			 root, group[i]);
+		if (mkdirs(dir))
+			return -1;
+		snprintf(path, sizeof(path), "%s/%s", dir, bdf[i]);
+		snprintf(text, sizeof(text), "../../../../bus/pci/devices/%s", bdf[i]);
+		if (symlink(text, path))
+			return -1;
+	}
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Run argv as a child; remove root when it ends; return its status. */
+static int run_child(char **argv, const char *root)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 127;
+	if (!pid) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "uiommufd-run: %s: %s\n", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	/* The child gets the terminal's signals; we wait for it. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (WIFSIGNALED(status)) {
+		signal(WTERMSIG(status), SIG_DFL);
+		raise(WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return WEXITSTATUS(status);
 }
 
 static const char *find_library(const char *opt)
@@ -63,11 +188,15 @@ int main(int argc, char **argv)
 		{ "trace", required_argument, NULL, 't' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "dump", required_argument, NULL, 'd' },
+		{ "vfio-device", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *lib_opt = NULL, *lib, *old;
+	char bdf[MAX_VDEV][16], devspec[MAX_VDEV * 32] = "";
+	unsigned group[MAX_VDEV], ndev = 0;
+	char root[] = "/tmp/uiommufd-sysfs.XXXXXX";
 	char *preload;
 	int c;
 
@@ -88,6 +217,25 @@ int main(int argc, char **argv)
 			if (setenv("UIOMMUFD_DUMP", optarg, 1))
 				return 127;
 			break;
+		case 'v': {
+			const char *at = strchr(optarg, '@');
+			size_t len = at ? (size_t)(at - optarg) : strlen(optarg);
+			unsigned a, b, d, f;
+
+			if (ndev == MAX_VDEV || len >= sizeof(bdf[0]) ||
+			    sscanf(optarg, "%x:%x:%x.%x", &a, &b, &d, &f) != 4) {
+				fprintf(stderr, "uiommufd-run: bad --vfio-device %s "
+						"(want DDDD:BB:DD.F[@GROUP])\n", optarg);
+				return 2;
+			}
+			memcpy(bdf[ndev], optarg, len);
+			bdf[ndev][len] = 0;
+			group[ndev] = at ? (unsigned)strtoul(at + 1, NULL, 10) : 100 + ndev;
+			snprintf(devspec + strlen(devspec), sizeof(devspec) - strlen(devspec),
+				 "%s%s@%u", ndev ? "," : "", bdf[ndev], group[ndev]);
+			ndev++;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -121,6 +269,16 @@ int main(int argc, char **argv)
 	}
 	if (!preload || setenv("LD_PRELOAD", preload, 1))
 		return 127;
+	if (ndev) {
+		if (!mkdtemp(root) || build_sysfs(root, bdf, group, ndev) ||
+		    setenv("UIOMMUFD_SYSFS_ROOT", root, 1) ||
+		    setenv("UIOMMUFD_VFIO_DEVICES", devspec, 1)) {
+			fprintf(stderr, "uiommufd-run: emulated sysfs in %s: %s\n", root,
+				strerror(errno));
+			return 127;
+		}
+		return run_child(&argv[optind], root);
+	}
 	execvp(argv[optind], &argv[optind]);
 	fprintf(stderr, "uiommufd-run: %s: %s\n", argv[optind], strerror(errno));
 	return errno == ENOENT ? 127 : 126;

@@ -638,6 +638,17 @@ int uio_open_vfio_container(int flags);
 int uio_fd_is_vfio_container(int fd);
 int uio_vfio_ioas(struct uio_ucmd *ucmd);
 
+/* vfio_device.c: emulated VFIO devices, for the preload layer */
+int uio_vfio_path(const char *path, uint32_t *index);   /* kind or 0 */
+int uio_vfio_open(int kind, uint32_t index, int flags);  /* fd or -errno */
+void uio_vfio_rdev(int kind, uint32_t index, unsigned int *major,
+		   unsigned int *minor);
+int uio_vfio_fd_kind(int fd);                            /* kind or 0 */
+int uio_vfio_fd_rdev(int fd, unsigned int *major, unsigned int *minor);
+long uio_vfio_fd_ioctl(int fd, unsigned long cmd, void *arg);
+long uio_vfio_fd_rw(int fd, void *buf, size_t count, uint64_t pos, bool write);
+void uio_vfio_fd_closed(int fd);
+
 /* selftest.c: IOMMU_TEST_CMD */
 int uio_test_cmd(struct uio_ucmd *ucmd);
 #endif

@@ -194,3 +194,17 @@ bool uio_registry_empty(void)
 {
 	return !__atomic_load_n(&uio_nregistry, __ATOMIC_RELAXED);
 }
+
+/* Whether ctx is mapped in this process (its pointer safe to follow). */
+bool uio_registry_has(struct uio_ctx *ctx)
+{
+	bool found = false;
+
+	pthread_once(&uio_registry_once, uio_registry_init);
+	pthread_mutex_lock(&uio_registry_lock);
+	for (unsigned int i = 0; i < uio_nregistry; i++)
+		if (uio_registry[i].ctx == ctx)
+			found = true;
+	pthread_mutex_unlock(&uio_registry_lock);
+	return found;
+}

@@ -31,6 +31,8 @@ void uio_registry_remove(struct uio_ctx *ctx);
 /* fn on each context mapped here, under its lock (registry, then ctx). */
 void uio_registry_for_each(void (*fn)(struct uio_ctx *ctx, void *arg),
 			   void *arg);
+/* ctx is mapped in this process. */
+bool uio_registry_has(struct uio_ctx *ctx);
 /* No context is mapped in this process (a hint, without locking). */
 bool uio_registry_empty(void);
 

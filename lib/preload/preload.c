@@ -19,6 +19,7 @@
 #undef _FILE_OFFSET_BITS
 #undef _TIME_BITS
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,14 +57,20 @@
 struct served_path {
 	const char *path;
 	int (*open)(int flags);
-	unsigned int minor;       /* of the misc char device (major 10) */
+	unsigned int major, minor;
+	int vfio_kind;            /* emulated VFIO group or cdev node */
+	uint32_t vfio_index;
 };
 
 /* /dev/vfio/vfio is the type1 container, served from a context too. */
 static const struct served_path served_paths[] = {
-	{ "/dev/iommu", uiommufd_open, UIO_IOMMU_MINOR },
-	{ "/dev/vfio/vfio", uio_open_vfio_container, UIO_VFIO_MINOR },
+	{ "/dev/iommu", uiommufd_open, UIO_IOMMU_MAJOR, UIO_IOMMU_MINOR, 0, 0 },
+	{ "/dev/vfio/vfio", uio_open_vfio_container, UIO_IOMMU_MAJOR,
+	  UIO_VFIO_MINOR, 0, 0 },
 };
+
+/* /dev/vfio/N and /dev/vfio/devices/vfioX of emulated devices. */
+static __thread struct served_path served_vfio;
 
 /*
  * Normalise an absolute path lexically ("//", "/./", "/x/../") into out.
@@ -124,7 +131,50 @@ static const struct served_path *served(int dirfd, const char *path)
 	for (size_t i = 0; i < sizeof(served_paths) / sizeof(served_paths[0]); i++)
 		if (!strcmp(norm, served_paths[i].path))
 			return &served_paths[i];
+	served_vfio.vfio_kind = uio_vfio_path(norm, &served_vfio.vfio_index);
+	if (served_vfio.vfio_kind) {
+		uio_vfio_rdev(served_vfio.vfio_kind, served_vfio.vfio_index,
+			      &served_vfio.major, &served_vfio.minor);
+		return &served_vfio;
+	}
 	return NULL;
+}
+
+/*
+ * Emulated sysfs: paths under /sys/bus/pci/devices/BDF and
+ * /sys/kernel/iommu_groups/N of emulated devices live in the tree the
+ * launcher built at $UIOMMUFD_SYSFS_ROOT. Returns the path to use.
+ */
+static const char *sysfs_redirect(const char *path, char *buf, size_t len)
+{
+	static const char *const roots[] = { "/sys/bus/pci/devices/",
+					     "/sys/kernel/iommu_groups/" };
+	const char *root = getenv("UIOMMUFD_SYSFS_ROOT");
+	char probe[512];
+
+	if (!root || !path || strncmp(path, "/sys/", 5))
+		return path;
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(roots[i]);
+
+		if (strncmp(path, roots[i], n) || !path[n])
+			continue;
+		/* Only entries the tree has: the rest is the real sysfs. */
+		{
+			const char *end = strchr(path + n, '/');
+			size_t elen = end ? (size_t)(end - (path + n)) : strlen(path + n);
+
+			if ((size_t)snprintf(probe, sizeof(probe), "%s%.*s%.*s", root,
+					     (int)n, roots[i], (int)elen, path + n) >=
+				    sizeof(probe) ||
+			    syscall(SYS_faccessat, AT_FDCWD, probe, F_OK, 0))
+				return path;
+		}
+		if ((size_t)snprintf(buf, len, "%s%s", root, path) >= len)
+			return path;
+		return buf;
+	}
+	return path;
 }
 
 /* ------------------------------------------------------------------ */
@@ -200,6 +250,12 @@ REAL(int, fexecve, int, char *const[], char *const[])
 REAL(int, faccessat, int, const char *, int, int)
 REAL(int, euidaccess, const char *, int)
 REAL(int, eaccess, const char *, int)
+REAL(ssize_t, readlink, const char *, char *, size_t)
+REAL(ssize_t, readlinkat, int, const char *, char *, size_t)
+REAL(DIR *, opendir, const char *)
+REAL(FILE *, fopen, const char *, const char *)
+REAL(FILE *, fopen64, const char *, const char *)
+REAL(char *, realpath, const char *, char *)
 
 /* ------------------------------------------------------------------ */
 /* signal blocking around the core */
@@ -270,10 +326,19 @@ static int open_served(const struct served_path *sp, int flags)
 	int saved = errno, fd;
 
 	block_async_signals(&old);
-	fd = sp->open(flags);
+	if (sp->vfio_kind) {
+		fd = uio_vfio_open(sp->vfio_kind, sp->vfio_index, flags);
+		if (fd < 0) {
+			saved = -fd;
+			fd = -1;
+		}
+	} else {
+		fd = sp->open(flags);
+		if (fd < 0)
+			saved = errno;
+	}
 	restore_signals(&old);
-	if (fd >= 0)
-		errno = saved;
+	errno = saved;
 	return fd;
 }
 
@@ -295,8 +360,10 @@ static int open_served(const struct served_path *sp, int flags)
 	do {                                                         \
 		const struct served_path *sp_ = served(dirfd, path); \
 		mode_t mode = MODE_ARG(flags);                       \
+		char rbuf_[512];                                     \
 		if (sp_)                                             \
 			return open_served(sp_, flags);              \
+		path = sysfs_redirect(path, rbuf_, sizeof(rbuf_));   \
 		return __VA_ARGS__;                                  \
 	} while (0)
 
@@ -324,6 +391,10 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 EXPORT int __open_2(const char *path, int flags)
 {
 	const struct served_path *sp = served(AT_FDCWD, path);
+	char rbuf[512];
+
+	if (!sp)
+		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 
 	return sp ? open_served(sp, flags) : get___open_2()(path, flags);
 }
@@ -331,6 +402,10 @@ EXPORT int __open_2(const char *path, int flags)
 EXPORT int __open64_2(const char *path, int flags)
 {
 	const struct served_path *sp = served(AT_FDCWD, path);
+	char rbuf[512];
+
+	if (!sp)
+		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 
 	return sp ? open_served(sp, flags) : get___open64_2()(path, flags);
 }
@@ -363,6 +438,21 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	/* Emulated VFIO group and device fds. */
+	if (uio_vfio_fd_kind(fd)) {
+		long r;
+		int e = errno;
+
+		block_async_signals(&old);
+		r = uio_vfio_fd_ioctl(fd, request, arg);
+		restore_signals(&old);
+		if (r < 0) {
+			errno = (int)-r;
+			return -1;
+		}
+		errno = e;
+		return (int)r;
+	}
 	/* Every command on a context fd is ours, as the kernel's fops are. */
 	if (!uiommufd_is_context_fd(fd))
 		return get_ioctl()(fd, request, arg);
@@ -399,6 +489,7 @@ EXPORT int close(int fd)
 		if (!rc) {
 			uio_fd_forget(fd);
 			uio_fault_fd_closed(fd);
+			uio_vfio_fd_closed(fd);
 		}
 		restore_signals(&old);
 		if (rc) {
@@ -539,21 +630,22 @@ EXPORT sighandler_t signal(int sig, sighandler_t handler)
 /* ------------------------------------------------------------------ */
 /* stat and access of the device node */
 
-static void fill_stat(struct stat *st, unsigned int minor)
+static void fill_stat(struct stat *st, unsigned int major, unsigned int minor)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_mode = S_IFCHR | 0660;
-	st->st_rdev = makedev(UIO_IOMMU_MAJOR, minor);
+	st->st_rdev = makedev(major, minor);
 	st->st_nlink = 1;
 	st->st_blksize = 4096;
 	st->st_dev = makedev(0, 5);
 }
 
-static void fill_stat64(struct stat64 *st, unsigned int minor)
+static void fill_stat64(struct stat64 *st, unsigned int major,
+			unsigned int minor)
 {
 	struct stat s;
 
-	fill_stat(&s, minor);
+	fill_stat(&s, major, minor);
 	memset(st, 0, sizeof(*st));
 	st->st_mode = s.st_mode;
 	st->st_rdev = s.st_rdev;
@@ -565,19 +657,26 @@ static void fill_stat64(struct stat64 *st, unsigned int minor)
 #define STAT_PATH(name, st_t, fill, ...)                                    \
 	do {                                                                \
 		const struct served_path *sp_ = served(AT_FDCWD, path);     \
+		char rbuf_[512];                                            \
 		if (sp_) {                                                  \
-			fill(st, sp_->minor);                               \
+			fill(st, sp_->major, sp_->minor);                   \
 			return 0;                                           \
 		}                                                           \
+		path = sysfs_redirect(path, rbuf_, sizeof(rbuf_));          \
 		return get_##name()(__VA_ARGS__);                           \
 	} while (0)
 
-/* The device minor an fd of ours shows, or -1 if it is not ours. */
-static int fd_minor(int fd)
+/* The device number an fd of ours shows (false if it is not ours). */
+static bool fd_rdev(int fd, unsigned int *major, unsigned int *minor)
 {
 	int v = uio_fd_is_vfio_container(fd);
 
-	return v < 0 ? -1 : v ? UIO_VFIO_MINOR : UIO_IOMMU_MINOR;
+	if (v >= 0) {
+		*major = UIO_IOMMU_MAJOR;
+		*minor = v ? UIO_VFIO_MINOR : UIO_IOMMU_MINOR;
+		return true;
+	}
+	return !uio_vfio_fd_rdev(fd, major, minor);
 }
 
 EXPORT int stat(const char *path, struct stat *st)
@@ -622,10 +721,10 @@ EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
 
 EXPORT int fstat(int fd, struct stat *st)
 {
-	int m = fd_minor(fd);
+	unsigned int ma, mi;
 
-	if (m >= 0) {
-		fill_stat(st, (unsigned int)m);
+	if (fd_rdev(fd, &ma, &mi)) {
+		fill_stat(st, ma, mi);
 		return 0;
 	}
 	return get_fstat()(fd, st);
@@ -633,10 +732,10 @@ EXPORT int fstat(int fd, struct stat *st)
 
 EXPORT int fstat64(int fd, struct stat64 *st)
 {
-	int m = fd_minor(fd);
+	unsigned int ma, mi;
 
-	if (m >= 0) {
-		fill_stat64(st, (unsigned int)m);
+	if (fd_rdev(fd, &ma, &mi)) {
+		fill_stat64(st, ma, mi);
 		return 0;
 	}
 	return get_fstat64()(fd, st);
@@ -644,10 +743,10 @@ EXPORT int fstat64(int fd, struct stat64 *st)
 
 EXPORT int __fxstat(int ver, int fd, struct stat *st)
 {
-	int m = fd_minor(fd);
+	unsigned int ma, mi;
 
-	if (m >= 0) {
-		fill_stat(st, (unsigned int)m);
+	if (fd_rdev(fd, &ma, &mi)) {
+		fill_stat(st, ma, mi);
 		return 0;
 	}
 	return get___fxstat()(ver, fd, st);
@@ -655,109 +754,192 @@ EXPORT int __fxstat(int ver, int fd, struct stat *st)
 
 EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
 {
-	int m = fd_minor(fd);
+	unsigned int ma, mi;
 
-	if (m >= 0) {
-		fill_stat64(st, (unsigned int)m);
+	if (fd_rdev(fd, &ma, &mi)) {
+		fill_stat64(st, ma, mi);
 		return 0;
 	}
 	return get___fxstat64()(ver, fd, st);
 }
 
-/* fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd): the minor, or -1. */
-static int at_minor(int dirfd, const char *path, int flags)
+/* fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd): ours, with its number? */
+static bool at_rdev(int dirfd, const char *path, int flags, unsigned int *major,
+		    unsigned int *minor)
 {
 	const struct served_path *sp;
 
 	if ((flags & AT_EMPTY_PATH) && path && !path[0])
-		return fd_minor(dirfd);
+		return fd_rdev(dirfd, major, minor);
 	sp = served(dirfd, path);
-	return sp ? (int)sp->minor : -1;
+	if (!sp)
+		return false;
+	*major = sp->major;
+	*minor = sp->minor;
+	return true;
 }
 
 EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	int m = at_minor(dirfd, path, flags);
+	unsigned int ma, mi;
+	char rbuf[512];
 
-	if (m >= 0) {
-		fill_stat(st, (unsigned int)m);
+	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
+		fill_stat(st, ma, mi);
 		return 0;
 	}
+	if (dirfd == AT_FDCWD)
+		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get_fstatat()(dirfd, path, st, flags);
 }
 
 EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
-	int m = at_minor(dirfd, path, flags);
+	unsigned int ma, mi;
+	char rbuf[512];
 
-	if (m >= 0) {
-		fill_stat64(st, (unsigned int)m);
+	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
+		fill_stat64(st, ma, mi);
 		return 0;
 	}
+	if (dirfd == AT_FDCWD)
+		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get_fstatat64()(dirfd, path, st, flags);
 }
 
 EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
 		      int flags)
 {
-	int m = at_minor(dirfd, path, flags);
+	unsigned int ma, mi;
+	char rbuf[512];
 
-	if (m >= 0) {
-		fill_stat(st, (unsigned int)m);
+	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
+		fill_stat(st, ma, mi);
 		return 0;
 	}
+	if (dirfd == AT_FDCWD)
+		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get___fxstatat()(ver, dirfd, path, st, flags);
 }
 
 EXPORT int __fxstatat64(int ver, int dirfd, const char *path,
 			struct stat64 *st, int flags)
 {
-	int m = at_minor(dirfd, path, flags);
+	unsigned int ma, mi;
+	char rbuf[512];
 
-	if (m >= 0) {
-		fill_stat64(st, (unsigned int)m);
+	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
+		fill_stat64(st, ma, mi);
 		return 0;
 	}
+	if (dirfd == AT_FDCWD)
+		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get___fxstatat64()(ver, dirfd, path, st, flags);
 }
 
 EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		 struct statx *stx)
 {
-	int m = at_minor(dirfd, path, flags);
+	unsigned int ma, mi;
+	char rbuf[512];
 
-	if (m >= 0) {
+	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
 		memset(stx, 0, sizeof(*stx));
 		stx->stx_mask = STATX_BASIC_STATS;
 		stx->stx_mode = S_IFCHR | 0660;
 		stx->stx_nlink = 1;
 		stx->stx_blksize = 4096;
-		stx->stx_rdev_major = UIO_IOMMU_MAJOR;
-		stx->stx_rdev_minor = (unsigned int)m;
+		stx->stx_rdev_major = ma;
+		stx->stx_rdev_minor = mi;
 		stx->stx_dev_minor = 5;
 		return 0;
 	}
+	if (dirfd == AT_FDCWD)
+		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get_statx()(dirfd, path, flags, mask, stx);
 }
 
 EXPORT int access(const char *path, int mode)
 {
-	return served(AT_FDCWD, path) ? 0 : get_access()(path, mode);
+	char rbuf[512];
+
+	if (served(AT_FDCWD, path))
+		return 0;
+	return get_access()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
 }
 
 EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
-	return served(dirfd, path) ? 0 : get_faccessat()(dirfd, path, mode, flags);
+	char rbuf[512];
+
+	if (served(dirfd, path))
+		return 0;
+	if (dirfd == AT_FDCWD)
+		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
+	return get_faccessat()(dirfd, path, mode, flags);
 }
 
 EXPORT int euidaccess(const char *path, int mode)
 {
-	return served(AT_FDCWD, path) ? 0 : get_euidaccess()(path, mode);
+	char rbuf[512];
+
+	if (served(AT_FDCWD, path))
+		return 0;
+	return get_euidaccess()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
 }
 
 EXPORT int eaccess(const char *path, int mode)
 {
-	return served(AT_FDCWD, path) ? 0 : get_eaccess()(path, mode);
+	char rbuf[512];
+
+	if (served(AT_FDCWD, path))
+		return 0;
+	return get_eaccess()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
+}
+
+/* The emulated sysfs entries are read with these too. */
+EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
+{
+	char rbuf[512];
+
+	return get_readlink()(sysfs_redirect(path, rbuf, sizeof(rbuf)), buf, len);
+}
+
+EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t len)
+{
+	char rbuf[512];
+
+	if (dirfd == AT_FDCWD)
+		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
+	return get_readlinkat()(dirfd, path, buf, len);
+}
+
+EXPORT DIR *opendir(const char *path)
+{
+	char rbuf[512];
+
+	return get_opendir()(sysfs_redirect(path, rbuf, sizeof(rbuf)));
+}
+
+EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	char rbuf[512];
+
+	return get_fopen()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
+}
+
+EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+	char rbuf[512];
+
+	return get_fopen64()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
+}
+
+EXPORT char *realpath(const char *path, char *resolved)
+{
+	char rbuf[512];
+
+	return get_realpath()(sysfs_redirect(path, rbuf, sizeof(rbuf)), resolved);
 }
 
 /* The node has no extended attributes (ls -l asks for security labels). */
@@ -987,26 +1169,53 @@ static ssize_t fault_espipe(void)
 	return -1;
 }
 
+/* Region accesses of an emulated VFIO device: the core's BAR handler. */
+static ssize_t vfio_rw(int fd, void *buf, size_t count, uint64_t off,
+		       bool write)
+{
+	sigset_t old;
+	long rc;
+	int e = errno;
+
+	block_async_signals(&old);
+	rc = uio_vfio_fd_rw(fd, buf, count, off, write);
+	restore_signals(&old);
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	errno = e;
+	return rc;
+}
+
 EXPORT ssize_t pread(int fd, void *buf, size_t count, off_t off)
 {
+	if (uio_vfio_fd_kind(fd))
+		return vfio_rw(fd, buf, count, (uint64_t)off, false);
 	return uio_fault_fd_is(fd) ? fault_espipe() :
 				     get_pread()(fd, buf, count, off);
 }
 
 EXPORT ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
 {
+	if (uio_vfio_fd_kind(fd))
+		return vfio_rw(fd, (void *)buf, count, (uint64_t)off, true);
 	return uio_fault_fd_is(fd) ? fault_espipe() :
 				     get_pwrite()(fd, buf, count, off);
 }
 
 EXPORT ssize_t pread64(int fd, void *buf, size_t count, off64_t off)
 {
+	if (uio_vfio_fd_kind(fd))
+		return vfio_rw(fd, buf, count, (uint64_t)off, false);
 	return uio_fault_fd_is(fd) ? fault_espipe() :
 				     get_pread64()(fd, buf, count, off);
 }
 
 EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t off)
 {
+	if (uio_vfio_fd_kind(fd))
+		return vfio_rw(fd, (void *)buf, count, (uint64_t)off, true);
 	return uio_fault_fd_is(fd) ? fault_espipe() :
 				     get_pwrite64()(fd, buf, count, off);
 }
