@@ -332,7 +332,7 @@ int uio_vfio_open(int kind, uint32_t index, int flags)
 	d = &r->dev[index];
 	if (kind == UIO_VFD_DEVICE) {
 		uio_vreg_lock(r);
-		/* One opener at a time, through either door. */
+		/* A cdev opener excludes the group's (and other cdev) users. */
 		if (d->opens)
 			rc = -EBUSY;
 		else {
@@ -588,13 +588,14 @@ static long uio_vdev_bind_iommufd(struct uio_vdev *d, void *arg)
 
 	if (uio_copy_from_user(&b, arg, minsz))
 		return -EFAULT;
-	if (b.argsz < minsz || b.flags)
+	if (b.argsz < minsz || b.flags || b.iommufd < 0)
 		return -EINVAL;
-	if (d->ctx)
+	/* Only a cdev binds, and only once. */
+	if (!d->cdev || d->ctx)
 		return -EINVAL;
 	ctx = uio_fd_lookup(b.iommufd);
 	if (!ctx)
-		return uio_sys_fcntl(b.iommufd, F_GETFD, NULL) < 0 ? -EBADF : -EINVAL;
+		return uio_sys_fcntl(b.iommufd, F_GETFD, NULL) < 0 ? -EBADF : -EBADFD;
 	rc = uio_vdev_bind(d, ctx);
 	if (rc)
 		return rc;
@@ -644,7 +645,7 @@ static long uio_vdev_device_ioctl(struct uio_vdev_registry *r, struct uio_vfd *f
 
 	switch (cmd) {
 	case VFIO_DEVICE_BIND_IOMMUFD:
-		return d->cdev ? uio_vdev_bind_iommufd(d, arg) : -ENOTTY;
+		return uio_vdev_bind_iommufd(d, arg);
 	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
 	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
 		if (!d->cdev)
@@ -678,11 +679,13 @@ static long uio_group_set_container(struct uio_vfd *f, void *arg)
 
 	if (uio_copy_from_user(&cfd, arg, sizeof(cfd)))
 		return -EFAULT;
+	if (uio_sys_fcntl(cfd, F_GETFD, NULL) < 0)
+		return -EBADF;
 	if (f->container)
 		return -EINVAL;
 	ctx = uio_fd_lookup(cfd);
-	if (!ctx)
-		return uio_sys_fcntl(cfd, F_GETFD, NULL) < 0 ? -EBADF : -EINVAL;
+	if (!ctx) /* not an iommufd: "not recognized" */
+		return uio_sys_fcntl(cfd, F_GETFD, NULL) < 0 ? -EBADF : -EBADFD;
 	uio_ctx_lock(ctx);
 	if (!ctx->vfio_ioas) {
 		ioas = uio_ioas_alloc(ctx, &rc);
@@ -719,38 +722,41 @@ static long uio_group_get_device_fd(struct uio_vdev_registry *r,
 		if (!name[i])
 			break;
 	}
-	if (!f->container)
-		return -EINVAL;
 	for (i = 0; i < r->ndev; i++)
 		if (r->dev[i].group == f->group && !strcmp(r->dev[i].bdf, name))
 			d = &r->dev[i];
 	if (!d)
 		return -ENODEV;
+	if (!f->container)
+		return -EINVAL;
 	uio_vreg_lock(r);
-	if (d->opens) {
+	/* Opened through its cdev: the group cannot have it too. */
+	if (d->opens && d->cdev) {
 		uio_vreg_unlock(r);
 		return -EBUSY;
 	}
-	d->opens = 1;
-	d->cdev = false;
-	rc = uio_vdev_bind(d, f->container);
-	if (!rc) {
-		uio_ctx_lock(d->ctx);
-		idev = uio_vdev_idev(d);
-		rc = -ENODEV;
-		if (idev && d->ctx->vfio_ioas) {
-			pt_id = d->ctx->vfio_ioas->obj.id;
-			rc = uio_device_attach(d->ctx, idev, &pt_id);
+	/* The first opener binds and attaches; later ones share that. */
+	if (!d->opens) {
+		d->cdev = false;
+		rc = uio_vdev_bind(d, f->container);
+		if (!rc) {
+			uio_ctx_lock(d->ctx);
+			idev = uio_vdev_idev(d);
+			rc = -ENODEV;
+			if (idev && d->ctx->vfio_ioas) {
+				pt_id = d->ctx->vfio_ioas->obj.id;
+				rc = uio_device_attach(d->ctx, idev, &pt_id);
+			}
+			uio_ctx_unlock(d->ctx);
+			if (rc)
+				uio_vdev_unbind(d);
 		}
-		uio_ctx_unlock(d->ctx);
-		if (rc)
-			uio_vdev_unbind(d);
+		if (rc) {
+			uio_vreg_unlock(r);
+			return rc;
+		}
 	}
-	if (rc) {
-		d->opens = 0;
-		uio_vreg_unlock(r);
-		return rc;
-	}
+	d->opens++;
 	uio_vreg_unlock(r);
 	fd = uio_sys_memfd_create(name, MFD_CLOEXEC);
 	if (fd >= 0 && (rc = uio_vfd_add(fd, UIO_VFD_DEVICE, (uint32_t)(d - r->dev),
@@ -760,8 +766,8 @@ static long uio_group_get_device_fd(struct uio_vdev_registry *r,
 	}
 	if (fd < 0) {
 		uio_vreg_lock(r);
-		uio_vdev_unbind(d);
-		d->opens = 0;
+		if (!--d->opens)
+			uio_vdev_unbind(d);
 		uio_vreg_unlock(r);
 	}
 	return fd;
@@ -842,7 +848,7 @@ void uio_vfio_fd_closed(int fd)
 	if (!found || !r || f.kind != UIO_VFD_DEVICE)
 		return;
 	uio_vreg_lock(r);
-	uio_vdev_unbind(&r->dev[f.dev]);
-	r->dev[f.dev].opens = 0;
+	if (r->dev[f.dev].opens && !--r->dev[f.dev].opens)
+		uio_vdev_unbind(&r->dev[f.dev]);
 	uio_vreg_unlock(r);
 }
