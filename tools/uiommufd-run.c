@@ -269,6 +269,7 @@ int main(int argc, char **argv)
 	}
 	if (!preload || setenv("LD_PRELOAD", preload, 1))
 		return 127;
+	free(preload); /* setenv copied it */
 	if (ndev) {
 		if (!mkdtemp(root) || build_sysfs(root, bdf, group, ndev) ||
 		    setenv("UIOMMUFD_SYSFS_ROOT", root, 1) ||
