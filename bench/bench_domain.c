@@ -8,11 +8,17 @@
  *             one mock domain attached: pins, charges and fills the domain;
  *   unmap1g   IOAS_UNMAP of it;
  *   rw4k      IOMMU_TEST_OP_ACCESS_RW reading 4 KiB through an access;
- *   rw64k     the same, 64 KiB.
+ *   rw64k     the same, 64 KiB;
+ *   ioas_cycle4k   IOAS_MAP + IOAS_UNMAP of 4 KiB with the domain;
+ *   vfio_map1g, vfio_unmap1g, vfio_cycle4k
+ *             the same through the VFIO type1 container ioctls
+ *             (VFIO_IOMMU_MAP_DMA / UNMAP_DMA on the IOAS chosen with
+ *             IOMMU_VFIO_IOAS).
  *
- * Each is the median of several runs, printed in ns with its ratio to a
- * memcpy of the same number of bytes measured in the same run
- * (`name ns ratio_to_memcpy`).
+ * Each is the median of several runs, printed in ns with a ratio
+ * (`name ns ratio`): to a memcpy of the same number of bytes measured in
+ * the same run, except for vfio_* cases, whose ratio is to the same case
+ * through the IOAS path (ioas_cycle4k: to one getppid system call).
  *
  * Usage: bench_domain [--quick]
  */
@@ -75,6 +81,95 @@ static double memcpy_ns(char *dst, const char *src, size_t len, int reps)
 		t[i] = now_ns() - t0;
 	}
 	return median(t, reps);
+}
+
+#include <sys/syscall.h>
+
+static double cycle_ns(int iters, uint32_t ioas, char *buf, int vfio)
+{
+	double t[9];
+
+	for (int r = 0; r < 9; r++) {
+		double t0 = now_ns();
+
+		for (int i = 0; i < iters; i++) {
+			if (vfio) {
+				struct vfio_iommu_type1_dma_map m = {
+					.argsz = sizeof(m),
+					.flags = VFIO_DMA_MAP_FLAG_READ |
+						 VFIO_DMA_MAP_FLAG_WRITE,
+					.vaddr = (uintptr_t)buf,
+					.iova = MOCK_APERTURE_START, .size = 4096 };
+				struct vfio_iommu_type1_dma_unmap u = {
+					.argsz = sizeof(u),
+					.iova = MOCK_APERTURE_START, .size = 4096 };
+
+				check(ioctl(fd, VFIO_IOMMU_MAP_DMA, &m), "MAP_DMA");
+				check(ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u), "UNMAP_DMA");
+			} else {
+				struct iommu_ioas_map m = {
+					.size = sizeof(m), .ioas_id = ioas,
+					.flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+						 IOMMU_IOAS_MAP_READABLE |
+						 IOMMU_IOAS_MAP_WRITEABLE,
+					.user_va = (uintptr_t)buf, .length = 4096,
+					.iova = MOCK_APERTURE_START };
+				struct iommu_ioas_unmap u = {
+					.size = sizeof(u), .ioas_id = ioas,
+					.iova = MOCK_APERTURE_START, .length = 4096 };
+
+				check(ioctl(fd, IOMMU_IOAS_MAP, &m), "IOAS_MAP");
+				check(ioctl(fd, IOMMU_IOAS_UNMAP, &u), "IOAS_UNMAP");
+			}
+		}
+		t[r] = (now_ns() - t0) / iters;
+	}
+	return median(t, 9);
+}
+
+/* The type1 container's MAP_DMA/UNMAP_DMA against the IOAS path. */
+static void vfio_cases(uint32_t ioas, char *buf, size_t len, double ioas_map,
+		       double ioas_unmap, int reps, int quick)
+{
+	struct iommu_vfio_ioas v = { .size = sizeof(v), .op = IOMMU_VFIO_IOAS_SET,
+				     .ioas_id = ioas };
+	double tmap[16], tunmap[16], ioas_cycle, vfio_cycle, sys;
+	int iters = quick ? 2000 : 20000;
+
+	check(ioctl(fd, IOMMU_VFIO_IOAS, &v), "IOMMU_VFIO_IOAS");
+	check(ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), "VFIO_SET_IOMMU");
+	for (int i = 0; i < reps; i++) {
+		struct vfio_iommu_type1_dma_map m = {
+			.argsz = sizeof(m),
+			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uintptr_t)buf, .iova = MOCK_APERTURE_START,
+			.size = len };
+		struct vfio_iommu_type1_dma_unmap u = {
+			.argsz = sizeof(u), .iova = MOCK_APERTURE_START,
+			.size = len };
+		double t0 = now_ns();
+
+		check(ioctl(fd, VFIO_IOMMU_MAP_DMA, &m), "MAP_DMA");
+		tmap[i] = now_ns() - t0;
+		t0 = now_ns();
+		check(ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u), "UNMAP_DMA");
+		tunmap[i] = now_ns() - t0;
+	}
+	ioas_cycle = cycle_ns(iters, ioas, buf, 0);
+	vfio_cycle = cycle_ns(iters, ioas, buf, 1);
+	{
+		double t0 = now_ns();
+
+		for (int i = 0; i < iters; i++)
+			syscall(SYS_getppid);
+		sys = (now_ns() - t0) / iters;
+	}
+	printf("vfio_map%s %.0f %.3f\n", quick ? "128m" : "1g", median(tmap, reps),
+	       median(tmap, reps) / ioas_map);
+	printf("vfio_unmap%s %.0f %.3f\n", quick ? "128m" : "1g",
+	       median(tunmap, reps), median(tunmap, reps) / ioas_unmap);
+	printf("ioas_cycle4k %.0f %.2f\n", ioas_cycle, ioas_cycle / sys);
+	printf("vfio_cycle4k %.0f %.3f\n", vfio_cycle, vfio_cycle / ioas_cycle);
 }
 
 int main(int argc, char **argv)
@@ -175,5 +270,14 @@ int main(int argc, char **argv)
 		}
 	}
 	free(trw);
+	{
+		struct iommu_ioas_unmap u = { .size = sizeof(u),
+					      .ioas_id = alloc.out_ioas_id,
+					      .length = UINT64_MAX };
+
+		check(ioctl(fd, IOMMU_IOAS_UNMAP, &u), "IOAS_UNMAP all");
+	}
+	vfio_cases(alloc.out_ioas_id, buf, len, median(tmap, reps),
+		   median(tunmap, reps), reps, quick);
 	return 0;
 }

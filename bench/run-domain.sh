@@ -15,15 +15,17 @@ trap 'rm -f "$u" "$k"' EXIT
 if [ -x "${ORACLE_DIR:-/var/cache/iommufd-oracle}/linux" ] && [ -x "$oracle/run.sh" ]; then
 	"$oracle/run.sh" -m 3G -- "$B/bench/bench_domain" $Q >"$k" 2>&1 || : >"$k"
 fi
-printf '%-10s %12s %10s %12s %10s %14s\n' case uiommufd_ns /memcpy kernel_ns /memcpy uiommufd/kernel
+echo "(ratio: to memcpy of the same size; vfio_*: to the same case through"
+echo " the IOAS path; ioas_cycle4k: to one getppid system call)"
+printf '%-14s %12s %10s %12s %10s %14s\n' case uiommufd_ns ratio kernel_ns ratio uiommufd/kernel
 grep -v '^#' "$u" | while read -r name ns ratio; do
 	kl=$(grep "^$name " "$k" 2>/dev/null || true)
 	if [ -n "$kl" ]; then
 		set -- $kl
-		printf '%-10s %12s %10s %12s %10s %14s\n' "$name" "$ns" "$ratio" "$2" "$3" \
+		printf '%-14s %12s %10s %12s %10s %14s\n' "$name" "$ns" "$ratio" "$2" "$3" \
 			"$(awk -v a="$ns" -v b="$2" 'BEGIN { printf "%.3f", a / b }')"
 	else
-		printf '%-10s %12s %10s %12s %10s %14s\n' "$name" "$ns" "$ratio" - - -
+		printf '%-14s %12s %10s %12s %10s %14s\n' "$name" "$ns" "$ratio" - - -
 	fi
 done
 [ -s "$k" ] || echo "(no reference kernel here: kernel columns empty)"
