@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"                 (\"-\": standard error); sets UIOMMUFD_TRACE\n"
 		"  --dump FILE    append a JSON dump of each context to FILE at its\n"
 		"                 last close and at exit ('-': standard error)\n"
+		"  --dump-after N also dump after the Nth iommufd command\n"
 		"  --check        run the invariant checker after every call;\n"
 		"                 abort on the first broken invariant\n"
 		"  --vfio-device BDF[@GROUP]\n"
@@ -189,6 +190,7 @@ int main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'c' },
 		{ "dump", required_argument, NULL, 'd' },
 		{ "vfio-device", required_argument, NULL, 'v' },
+		{ "dump-after", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -215,6 +217,10 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			if (setenv("UIOMMUFD_DUMP", optarg, 1))
+				return 127;
+			break;
+		case 'a':
+			if (setenv("UIOMMUFD_DUMP_AFTER", optarg, 1))
 				return 127;
 			break;
 		case 'v': {

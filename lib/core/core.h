@@ -484,6 +484,8 @@ void uio_iopt_remove_pin_access(struct uio_iopt *iopt);
 int uio_dump_locked(struct uio_ctx *ctx, int out_fd, const char *when);
 /* UIOMMUFD_DUMP: append a dump if it is set (under ctx->lock). */
 void uio_dump_event(struct uio_ctx *ctx, const char *when);
+/* UIOMMUFD_DUMP_AFTER=N: dump after the Nth command (under ctx->lock). */
+void uio_dump_after_call(struct uio_ctx *ctx);
 
 /* check.c: 0, or -1 with the broken invariants on stderr */
 int uio_ctx_check(struct uio_ctx *ctx);

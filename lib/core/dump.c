@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,4 +453,30 @@ void uio_dump_event(struct uio_ctx *ctx, const char *when)
 	if (uio_dump_fd < 0)
 		return;
 	uio_dump_locked(ctx, uio_dump_fd, when);
+}
+
+/*
+ * UIOMMUFD_DUMP_AFTER=N: also dump after the Nth iommufd command of this
+ * ioctl this process issues (on any context), to see the state mid-run.
+ */
+static pthread_once_t uio_dump_after_once = PTHREAD_ONCE_INIT;
+static unsigned long uio_dump_after_n;
+static _Atomic unsigned long uio_dump_calls;
+
+static void uio_dump_after_init(void)
+{
+	const char *v = getenv("UIOMMUFD_DUMP_AFTER");
+
+	uio_dump_after_n = v ? strtoul(v, NULL, 10) : 0;
+}
+
+void uio_dump_after_call(struct uio_ctx *ctx)
+{
+	char when[32];
+
+	pthread_once(&uio_dump_after_once, uio_dump_after_init);
+	if (!uio_dump_after_n || ++uio_dump_calls != uio_dump_after_n)
+		return;
+	snprintf(when, sizeof(when), "after-call-%lu", uio_dump_after_n);
+	uio_dump_event(ctx, when);
 }

@@ -214,6 +214,7 @@ static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 		fprintf(stderr, "uiommufd check: broken after ioctl 0x%lx\n", cmd);
 		abort();
 	}
+	uio_dump_after_call(ctx);
 	uio_ctx_unlock(ctx);
 	return rc;
 }
