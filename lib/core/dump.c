@@ -456,8 +456,8 @@ void uio_dump_event(struct uio_ctx *ctx, const char *when)
 }
 
 /*
- * UIOMMUFD_DUMP_AFTER=N: also dump after the Nth iommufd command of this
- * ioctl this process issues (on any context), to see the state mid-run.
+ * UIOMMUFD_DUMP_AFTER=N: also dump after the Nth iommufd ioctl this
+ * process issues (on any context), to see the state mid-run.
  */
 static pthread_once_t uio_dump_after_once = PTHREAD_ONCE_INIT;
 static unsigned long uio_dump_after_n;
