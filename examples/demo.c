@@ -89,13 +89,20 @@ static uint64_t unmap(uint32_t ioas, uint64_t iova, uint64_t len)
 
 int main(void)
 {
-	size_t sz = 64 * 1024;
-	char *buf = mmap(NULL, 4 * sz, PROT_READ | PROT_WRITE,
+	size_t sz = 64 * 1024, huge = 2 << 20;
+	/*
+	 * Automatic IOVAs keep the buffer's alignment (up to the huge page
+	 * size), so start the buffers on a 2 MiB boundary: the IOVAs chosen
+	 * are then the same on every run.
+	 */
+	char *mem = mmap(NULL, 4 * sz + huge, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *buf;
 	uint64_t a, b, c, n;
 
-	if (buf == MAP_FAILED)
+	if (mem == MAP_FAILED)
 		die("mmap");
+	buf = (char *)(((uintptr_t)mem + huge - 1) & ~(uintptr_t)(huge - 1));
 	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (iommufd < 0)
 		die("open /dev/iommu");
@@ -164,7 +171,7 @@ int main(void)
 		die("IOMMU_DESTROY");
 	printf("\nDESTROY     ioas %u and %u\n", ioas1, ioas2);
 	close(iommufd);
-	munmap(buf, 4 * sz);
+	munmap(mem, 4 * sz + huge);
 	printf("done\n");
 	return 0;
 }

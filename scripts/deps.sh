@@ -6,6 +6,7 @@ command -v meson >/dev/null 2>&1 || need="$need meson"
 command -v ninja >/dev/null 2>&1 || need="$need ninja-build"
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v clang >/dev/null 2>&1 || need="$need clang"
+command -v python3 >/dev/null 2>&1 || need="$need python3"
 [ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
 [ -f /usr/include/linux/types.h ] || need="$need linux-libc-dev"
 if [ -n "$need" ]; then
