@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 ORACLE=${ORACLE:-$(cd .. && pwd)/shared/oracle}
 B=${1:-build}
 [ -x "$ORACLE/run.sh" ] || { echo "no oracle at $ORACLE" >&2; exit 2; }
-"$ORACLE/build-kernel.sh" >/dev/null
+ORACLE=$ORACLE sh test/oracle/kernel.sh
 sh scripts/deps.sh
 [ -d "$B" ] || meson setup "$B" >/dev/null
 ninja -C "$B" >/dev/null
