@@ -31,6 +31,7 @@
 #include <uiommufd/uapi.h>
 
 #include "core.h"
+#include "fdtable.h"
 #include "sys.h"
 #include "uaccess.h"
 
@@ -503,7 +504,7 @@ static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino)
  * through a reopened probe as the context's close does), the access is
  * destroyed. Returns close's result.
  */
-int uio_access_fd_close(int fd)
+static int uio_access_fd_close_inside(int fd)
 {
 	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
 			    .l_start = 0, .l_len = 1 };
@@ -543,6 +544,16 @@ int uio_access_fd_close(int fd)
 		uio_ctx_unlock(ctx);
 	}
 	uio_sys_close(probe);
+	return rc;
+}
+
+int uio_access_fd_close(int fd)
+{
+	int rc;
+
+	uio_core_enter();
+	rc = uio_access_fd_close_inside(fd);
+	uio_core_leave();
 	return rc;
 }
 

@@ -408,16 +408,20 @@ int uio_dump_locked(struct uio_ctx *ctx, int out_fd, const char *when)
 
 UIO_EXPORT int uiommufd_dump(int fd, int out_fd)
 {
-	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	struct uio_ctx *ctx;
 	int rc;
 
+	uio_core_enter();
+	ctx = uio_fd_lookup(fd);
 	if (!ctx) {
+		uio_core_leave();
 		errno = ENOTTY;
 		return -1;
 	}
 	uio_ctx_lock(ctx);
 	rc = uio_dump_locked(ctx, out_fd, "api");
 	uio_ctx_unlock(ctx);
+	uio_core_leave();
 	if (rc) {
 		errno = -rc;
 		return -1;

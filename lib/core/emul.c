@@ -23,8 +23,10 @@ static struct uio_ctx *uio_api_enter(int fd)
 		errno = -rc;
 		return NULL;
 	}
+	uio_core_enter();
 	ctx = uio_fd_lookup(fd);
 	if (!ctx) {
+		uio_core_leave();
 		errno = ENOTTY;
 		return NULL;
 	}
@@ -35,6 +37,7 @@ static struct uio_ctx *uio_api_enter(int fd)
 static int uio_api_leave(struct uio_ctx *ctx, int rc)
 {
 	uio_ctx_unlock(ctx);
+	uio_core_leave();
 	if (rc) {
 		errno = -rc;
 		return -1;

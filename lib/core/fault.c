@@ -31,6 +31,7 @@
 #include <uiommufd/uapi.h>
 
 #include "core.h"
+#include "fdtable.h"
 #include "sys.h"
 #include "uaccess.h"
 
@@ -329,7 +330,8 @@ bool uio_fault_fd_is(int fd)
 }
 
 /* read() or write() of a fault queue file: bytes or -errno. */
-long uio_fault_fd_rw(int fd, void *buf, size_t count, bool write)
+static long uio_fault_fd_rw_inside(int fd, void *buf, size_t count,
+				   bool write)
 {
 	struct uio_fault_fd *f;
 	struct uio_ctx *ctx;
@@ -346,6 +348,11 @@ long uio_fault_fd_rw(int fd, void *buf, size_t count, bool write)
 	fault = f->fault;
 	pthread_mutex_unlock(&uio_fault_fds_lock);
 	uio_ctx_lock(ctx);
+	if (ctx->released) {
+		/* The queue went with the context. */
+		uio_ctx_unlock(ctx);
+		return -EBADF;
+	}
 	rc = write ? uio_fault_write(ctx, fault, buf, count) :
 		     uio_fault_read(ctx, fault, buf, count);
 	uio_fault_signal(fault);
@@ -353,8 +360,18 @@ long uio_fault_fd_rw(int fd, void *buf, size_t count, bool write)
 	return rc;
 }
 
+long uio_fault_fd_rw(int fd, void *buf, size_t count, bool write)
+{
+	long rc;
+
+	uio_core_enter();
+	rc = uio_fault_fd_rw_inside(fd, buf, count, write);
+	uio_core_leave();
+	return rc;
+}
+
 /* close() of a fault queue file: the file's hold on the queue goes. */
-void uio_fault_fd_closed(int fd)
+static void uio_fault_fd_closed_inside(int fd)
 {
 	struct uio_fault *fault = NULL;
 	struct uio_ctx *ctx = NULL;
@@ -373,9 +390,18 @@ void uio_fault_fd_closed(int fd)
 	if (!fault)
 		return;
 	uio_ctx_lock(ctx);
-	fault->signalled = false;
-	atomic_fetch_sub(&fault->obj.users, 1);
+	if (!ctx->released) {
+		fault->signalled = false;
+		atomic_fetch_sub(&fault->obj.users, 1);
+	}
 	uio_ctx_unlock(ctx);
+}
+
+void uio_fault_fd_closed(int fd)
+{
+	uio_core_enter();
+	uio_fault_fd_closed_inside(fd);
+	uio_core_leave();
 }
 
 /* The context is going away in this process: forget its fault files. */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "core.h"
@@ -46,12 +47,20 @@ static void uio_registry_postfork(void)
 	pthread_mutex_unlock(&uio_registry_lock);
 }
 
+static void uio_quiesce_postfork_child(void);
+
+static void uio_registry_postfork_child(void)
+{
+	uio_quiesce_postfork_child();
+	pthread_mutex_unlock(&uio_registry_lock);
+}
+
 static pthread_once_t uio_registry_once = PTHREAD_ONCE_INIT;
 
 static void uio_registry_init(void)
 {
 	pthread_atfork(uio_registry_prefork, uio_registry_postfork,
-		       uio_registry_postfork);
+		       uio_registry_postfork_child);
 }
 
 static struct uio_ctx *uio_registry_find(dev_t dev, ino_t ino)
@@ -207,4 +216,73 @@ bool uio_registry_has(struct uio_ctx *ctx)
 			found = true;
 	pthread_mutex_unlock(&uio_registry_lock);
 	return found;
+}
+
+/*
+ * Quiescence (see fdtable.h). uio_inside counts the threads of this process
+ * inside the core. A context is deferred only after its fd slots and its
+ * registry entry are gone, so a thread that enters later cannot find it;
+ * one that entered earlier is counted, and the last thread out unmaps.
+ * Every thread inside finishes its call without waiting for another, so
+ * the count reaches zero whenever the process pauses between calls.
+ */
+static _Atomic long uio_inside;
+static _Thread_local unsigned int uio_depth;
+static pthread_mutex_t uio_deferred_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct uio_ctx **uio_deferred;
+static unsigned int uio_ndeferred, uio_deferred_cap;
+static _Atomic unsigned int uio_deferred_hint;
+
+void uio_core_enter(void)
+{
+	if (uio_depth++ == 0)
+		atomic_fetch_add(&uio_inside, 1);
+}
+
+static void uio_deferred_drain(void)
+{
+	pthread_mutex_lock(&uio_deferred_lock);
+	if (atomic_load(&uio_inside) == 0) {
+		for (unsigned int i = 0; i < uio_ndeferred; i++)
+			uio_ctx_unmap(uio_deferred[i]);
+		uio_ndeferred = 0;
+		atomic_store(&uio_deferred_hint, 0);
+	}
+	pthread_mutex_unlock(&uio_deferred_lock);
+}
+
+void uio_core_leave(void)
+{
+	if (--uio_depth)
+		return;
+	if (atomic_fetch_sub(&uio_inside, 1) == 1 &&
+	    atomic_load(&uio_deferred_hint))
+		uio_deferred_drain();
+}
+
+void uio_ctx_unmap_deferred(struct uio_ctx *ctx)
+{
+	pthread_mutex_lock(&uio_deferred_lock);
+	if (uio_ndeferred == uio_deferred_cap) {
+		unsigned int ncap = uio_deferred_cap ? 2 * uio_deferred_cap : 8;
+		struct uio_ctx **n = realloc(uio_deferred, ncap * sizeof(*n));
+
+		if (!n) {
+			/* No room to wait: keep it mapped (address space only). */
+			pthread_mutex_unlock(&uio_deferred_lock);
+			return;
+		}
+		uio_deferred = n;
+		uio_deferred_cap = ncap;
+	}
+	uio_deferred[uio_ndeferred++] = ctx;
+	atomic_store(&uio_deferred_hint, 1);
+	pthread_mutex_unlock(&uio_deferred_lock);
+}
+
+/* In a child, only the forking thread exists, and it is not inside. */
+static void uio_quiesce_postfork_child(void)
+{
+	atomic_store(&uio_inside, uio_depth ? 1 : 0);
+	pthread_mutex_init(&uio_deferred_lock, NULL);
 }

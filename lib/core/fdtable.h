@@ -28,6 +28,17 @@ int uio_registry_add_fd(int fd, struct uio_ctx *ctx);
 /* Forget a context this process is unmapping, and every fd cached for it. */
 void uio_registry_remove(struct uio_ctx *ctx);
 
+/*
+ * Every entry point that may follow a context pointer brackets its work
+ * with uio_core_enter() and uio_core_leave() (they nest). A released
+ * context is handed to uio_ctx_unmap_deferred(): it is unmapped once no
+ * thread of this process is inside the core, so a call racing the last
+ * close finds a released context, never an unmapped one.
+ */
+void uio_core_enter(void);
+void uio_core_leave(void);
+void uio_ctx_unmap_deferred(struct uio_ctx *ctx);
+
 /* fn on each context mapped here, under its lock (registry, then ctx). */
 void uio_registry_for_each(void (*fn)(struct uio_ctx *ctx, void *arg),
 			   void *arg);

@@ -250,22 +250,28 @@ int uio_open_vfio_container(int flags)
 
 	if (fd < 0)
 		return fd;
+	uio_core_enter();
 	ctx = uio_fd_lookup(fd);
 	uio_ctx_lock(ctx);
 	ctx->account_mode = UIO_ACCOUNT_MM;
 	ctx->vfio_container = true;
 	uio_ctx_unlock(ctx);
+	uio_core_leave();
 	return fd;
 }
 
 /* 1 if fd is a context opened as /dev/vfio/vfio, 0 if another, -1 if none. */
 int uio_fd_is_vfio_container(int fd)
 {
-	int saved = errno;
-	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	int saved = errno, rc;
+	struct uio_ctx *ctx;
 
+	uio_core_enter();
+	ctx = uio_fd_lookup(fd);
+	rc = ctx ? ctx->vfio_container : -1;
+	uio_core_leave();
 	errno = saved;
-	return ctx ? ctx->vfio_container : -1;
+	return rc;
 }
 
 static int uio_fd_valid(int fd)
@@ -275,14 +281,16 @@ static int uio_fd_valid(int fd)
 
 static int uio_ioctl(int fd, unsigned long request, void *arg)
 {
-	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	struct uio_ctx *ctx;
 	int rc;
 
-	if (!ctx) {
-		errno = uio_fd_valid(fd) ? ENOTTY : EBADF;
-		return -1;
-	}
-	rc = uio_dispatch(ctx, request, arg);
+	uio_core_enter();
+	ctx = uio_fd_lookup(fd);
+	if (ctx)
+		rc = uio_dispatch(ctx, request, arg);
+	else
+		rc = uio_fd_valid(fd) ? -ENOTTY : -EBADF;
+	uio_core_leave();
 	if (rc < 0) {
 		errno = -rc;
 		return -1;
@@ -324,8 +332,11 @@ UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
 UIO_EXPORT int uiommufd_is_context_fd(int fd)
 {
 	int saved = errno;
-	int rc = uio_fd_lookup(fd) != NULL;
+	int rc;
 
+	uio_core_enter();
+	rc = uio_fd_lookup(fd) != NULL;
+	uio_core_leave();
 	errno = saved;
 	return rc;
 }
@@ -336,12 +347,14 @@ UIO_EXPORT int uiommufd_is_context_fd(int fd)
  */
 UIO_EXPORT int uiommufd_close(int fd)
 {
-	struct uio_ctx *ctx = uio_fd_lookup(fd);
 	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
 			    .l_start = 0, .l_len = 1 };
+	struct uio_ctx *ctx;
 	char path[64];
 	int probe, rc;
 
+	uio_core_enter();
+	ctx = uio_fd_lookup(fd);
 	if (!ctx) {
 		uio_fd_forget(fd);
 		rc = uio_sys_close(fd);
@@ -357,10 +370,11 @@ UIO_EXPORT int uiommufd_close(int fd)
 	    lk.l_type == F_UNLCK) {
 		uio_ctx_release(ctx);
 		uio_registry_remove(ctx);
-		uio_ctx_unmap(ctx);
+		uio_ctx_unmap_deferred(ctx);
 	}
 	uio_sys_close(probe);
 out:
+	uio_core_leave();
 	if (rc) {
 		errno = -rc;
 		return -1;
@@ -370,9 +384,12 @@ out:
 
 UIO_EXPORT int uiommufd_stats(int fd, struct uiommufd_stats *st)
 {
-	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	struct uio_ctx *ctx;
 
+	uio_core_enter();
+	ctx = uio_fd_lookup(fd);
 	if (!ctx) {
+		uio_core_leave();
 		errno = ENOTTY;
 		return -1;
 	}
@@ -383,21 +400,26 @@ UIO_EXPORT int uiommufd_stats(int fd, struct uiommufd_stats *st)
 	st->pinned_pages = ctx->npinned;
 	st->arena_bytes = ctx->arena.bytes_in_use;
 	uio_ctx_unlock(ctx);
+	uio_core_leave();
 	return 0;
 }
 
 UIO_EXPORT int uiommufd_check(int fd)
 {
-	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	struct uio_ctx *ctx;
 	int rc;
 
+	uio_core_enter();
+	ctx = uio_fd_lookup(fd);
 	if (!ctx) {
+		uio_core_leave();
 		errno = ENOTTY;
 		return -1;
 	}
 	uio_ctx_lock(ctx);
 	rc = uio_ctx_check(ctx);
 	uio_ctx_unlock(ctx);
+	uio_core_leave();
 	if (rc) {
 		errno = EUCLEAN;
 		return -1;

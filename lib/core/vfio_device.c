@@ -498,7 +498,8 @@ static void uio_vdev_reset(struct uio_vdev *d)
 }
 
 /* pread/pwrite of a device fd: bytes, or -errno. */
-long uio_vfio_fd_rw(int fd, void *ubuf, size_t count, uint64_t pos, bool write)
+static long uio_vfio_fd_rw_inside(int fd, void *ubuf, size_t count,
+				  uint64_t pos, bool write)
 {
 	struct uio_vdev_registry *r = uio_vreg_get();
 	unsigned int index = (unsigned int)(pos >> UIO_VDEV_REGION_SHIFT);
@@ -809,7 +810,7 @@ static long uio_vdev_group_ioctl(struct uio_vdev_registry *r, struct uio_vfd *f,
 	}
 }
 
-long uio_vfio_fd_ioctl(int fd, unsigned long cmd, void *arg)
+static long uio_vfio_fd_ioctl_inside(int fd, unsigned long cmd, void *arg)
 {
 	struct uio_vdev_registry *r = uio_vreg_get();
 	struct uio_vfd f;
@@ -828,7 +829,7 @@ long uio_vfio_fd_ioctl(int fd, unsigned long cmd, void *arg)
 }
 
 /* close() of a group or device fd (already closed): let go of it. */
-void uio_vfio_fd_closed(int fd)
+static void uio_vfio_fd_closed_inside(int fd)
 {
 	struct uio_vdev_registry *r = uio_vreg_get();
 	struct uio_vfd f;
@@ -851,4 +852,35 @@ void uio_vfio_fd_closed(int fd)
 	if (r->dev[f.dev].opens && !--r->dev[f.dev].opens)
 		uio_vdev_unbind(&r->dev[f.dev]);
 	uio_vreg_unlock(r);
+}
+
+/*
+ * The entry points from the preload layer: inside the core, so that a
+ * context they reach stays mapped until they are done (fdtable.h).
+ */
+long uio_vfio_fd_rw(int fd, void *ubuf, size_t count, uint64_t pos, bool write)
+{
+	long rc;
+
+	uio_core_enter();
+	rc = uio_vfio_fd_rw_inside(fd, ubuf, count, pos, write);
+	uio_core_leave();
+	return rc;
+}
+
+long uio_vfio_fd_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	long rc;
+
+	uio_core_enter();
+	rc = uio_vfio_fd_ioctl_inside(fd, cmd, arg);
+	uio_core_leave();
+	return rc;
+}
+
+void uio_vfio_fd_closed(int fd)
+{
+	uio_core_enter();
+	uio_vfio_fd_closed_inside(fd);
+	uio_core_leave();
 }

@@ -6,6 +6,12 @@
  * free at that moment (a fixed re-map of it must fail with EEXIST), every
  * unmap must return exactly what that thread mapped, and at the end every
  * object is destroyable and the shared IOAS is empty.
+ *
+ * Then the last close of the fd races commands on it from other threads:
+ * each command completes, or finds the fd closed (EBADF). Under uiommufd a
+ * command that found the context just before its last close may also find
+ * its objects gone (ENOENT), where the kernel's in-flight file reference
+ * would still have seen them; nothing may crash.
  */
 #include <pthread.h>
 
@@ -88,10 +94,70 @@ static void test_concurrent(void **state)
 	close(fd);
 }
 
+#define CLOSE_ROUNDS 100
+#define CLOSE_THREADS 3
+
+static int race_fd;
+static uint32_t race_ioas;
+
+static void *racer(void *arg)
+{
+	struct iommu_iova_range r[4];
+
+	(void)arg;
+	for (;;) {
+		struct iommu_ioas_iova_ranges q = {
+			.size = sizeof(q), .ioas_id = race_ioas, .num_iovas = 4,
+			.allowed_iovas = (uintptr_t)r };
+		uint64_t iova = 0;
+		int rc = xioctl(race_fd, IOMMU_IOAS_IOVA_RANGES, &q);
+
+		if (rc == EBADF)
+			return NULL;
+		if (rc != 0 && rc != ENOENT)
+			return (void *)(uintptr_t)rc;
+		rc = map(race_fd, race_ioas, buf, PAGE, &iova, RW);
+		if (rc == EBADF)
+			return NULL;
+		if (rc != 0 && rc != ENOENT)
+			return (void *)(uintptr_t)rc;
+		if (!rc) {
+			rc = unmap(race_fd, race_ioas, iova, PAGE, NULL);
+			if (rc != 0 && rc != EBADF && rc != ENOENT)
+				return (void *)(uintptr_t)rc;
+		}
+	}
+}
+
+static void test_close_races_commands(void **state)
+{
+	(void)state;
+	buf = aligned_buffer(16 * PAGE, PAGE);
+	for (int round = 0; round < CLOSE_ROUNDS; round++) {
+		pthread_t th[CLOSE_THREADS];
+		volatile unsigned int spin = 0;
+
+		race_fd = iommufd_open();
+		race_ioas = ioas_alloc(race_fd);
+		for (int i = 0; i < CLOSE_THREADS; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, racer, NULL), 0);
+		while (spin < (unsigned int)(round * 997 % 50000))
+			spin++;
+		assert_int_equal(close(race_fd), 0);
+		for (int i = 0; i < CLOSE_THREADS; i++) {
+			void *ret;
+
+			pthread_join(th[i], &ret);
+			assert_int_equal((uintptr_t)ret, 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_close_races_commands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
