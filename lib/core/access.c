@@ -293,6 +293,7 @@ int uio_access_pin_item(struct uio_ctx *ctx, struct uio_access *access,
 			break;
 		}
 		cur = end + 1;
+		rc = -ENOENT;	/* until an area reaches last */
 	}
 	if (rc)
 		goto err_unpin;
