@@ -92,9 +92,21 @@ int uiommufd_stats(int fd, struct uiommufd_stats *st);
 
 /*
  * Fault injection, as the kernel's fail_nth: after uiommufd_fail_nth(n),
- * the nth failure point reached in this process (an allocation: the call
- * reports ENOMEM) fails, once; n = 0 disarms. UIOMMUFD_FAIL_NTH=n in the
- * environment arms it at start. Sets no errno.
+ * the nth failure point reached in this process fails, once; n = 0
+ * disarms. The failure points and what the failing call reports:
+ *   - allocations of the shared state and of a command's buffers: ENOMEM;
+ *   - pinning pages for a domain or an access (taking them, charging
+ *     them): ENOMEM;
+ *   - growing a domain's IO page table (a map, a new domain): ENOMEM;
+ *   - copying an ioctl's arguments from the caller or its answer back:
+ *     EFAULT.
+ * The failing call undoes its work, except where the kernel keeps it: an
+ * answer that cannot be copied back after IOAS_MAP, IOAS_COPY, IOAS_UNMAP,
+ * IOMMU_OPTION (set), HWPT_INVALIDATE, VFIO_IOMMU_UNMAP_DMA,
+ * MOCK_DOMAIN_REPLACE or IOMMU_TEST_OP_DIRTY leaves their effect (EFAULT),
+ * and a type1 partial unmap keeps the area cuts it made before failing.
+ * UIOMMUFD_FAIL_NTH=n in the environment arms it when the library loads.
+ * Disarmed, a failure point costs one relaxed atomic load. Sets no errno.
  */
 void uiommufd_fail_nth(unsigned long long n);
 /* 1 while armed and not yet triggered, else 0. */

@@ -10,7 +10,8 @@
  * (bit i for bitmap->iova + i * page_size, set and never cleared, as
  * iova_bitmap does), clipped to the bitmap's range.
  *
- * As in 6.12, GET_DIRTY_BITMAP reports only argument errors: a walk that
+ * As in 6.12, GET_DIRTY_BITMAP reports only argument errors and a failure
+ * to allocate its bitmap iterator (ENOMEM, fault injection): a walk that
  * stops (a hole in the areas, tracking off, a bitmap it cannot write) ends
  * early and the command still returns 0 (iommu_read_and_clear_dirty()
  * ignores iova_bitmap_for_each()'s result).
@@ -50,10 +51,10 @@ static void uio_bitmap_record(struct uio_bitmap *bm, uint64_t iova,
 		unsigned char *p = bm->data + bit / 8, c;
 
 		/* The bitmap was checked writable; a racing unmap loses bits. */
-		if (uio_copy_from_user(&c, p, 1))
+		if (uio_copy_from_user_nofail(&c, p, 1))
 			return;
 		c |= 1u << (bit % 8);
-		uio_copy_to_user(p, &c, 1);
+		uio_copy_to_user_nofail(p, &c, 1);
 	}
 }
 
@@ -159,12 +160,12 @@ static bool uio_bitmap_writable(const struct uio_bitmap *bm)
 	unsigned char c;
 
 	for (off = 0; off < bytes; off += UIO_PAGE_SIZE - ((uintptr_t)(bm->data + off) % UIO_PAGE_SIZE)) {
-		if (uio_copy_from_user(&c, bm->data + off, 1) ||
-		    uio_copy_to_user(bm->data + off, &c, 1))
+		if (uio_copy_from_user_nofail(&c, bm->data + off, 1) ||
+		    uio_copy_to_user_nofail(bm->data + off, &c, 1))
 			return false;
 	}
-	return !uio_copy_from_user(&c, bm->data + bytes - 1, 1) &&
-	       !uio_copy_to_user(bm->data + bytes - 1, &c, 1);
+	return !uio_copy_from_user_nofail(&c, bm->data + bytes - 1, 1) &&
+	       !uio_copy_to_user_nofail(bm->data + bytes - 1, &c, 1);
 }
 
 int uio_hwpt_get_dirty_bitmap(struct uio_ucmd *ucmd)
@@ -188,6 +189,11 @@ int uio_hwpt_get_dirty_bitmap(struct uio_ucmd *ucmd)
 		goto out_put;
 	if (!hwpt->dirty_ops) {
 		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+	/* Where the kernel allocates its iova_bitmap: a failure point. */
+	if (uio_should_fail()) {
+		rc = -ENOMEM;
 		goto out_put;
 	}
 	bm.iova = cmd->iova;
@@ -249,7 +255,7 @@ int uio_test_dirty(struct uio_ucmd *ucmd, uint32_t id, uint64_t iova,
 		rc = -EINVAL;
 		goto out_put;
 	}
-	tmp = calloc(1, (max + 63) / 64 * 8);
+	tmp = uio_should_fail() ? NULL : calloc(1, (max + 63) / 64 * 8);
 	if (!tmp) {
 		rc = -ENOMEM;
 		goto out_put;

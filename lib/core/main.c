@@ -304,11 +304,12 @@ static size_t uio_trace_snapshot(const void *arg, uint8_t *snap, size_t max)
 {
 	uint32_t size;
 
-	if (uio_copy_from_user(&size, arg, sizeof(size)))
+	/* No failure points: tracing must not change what fails. */
+	if (uio_copy_from_user_nofail(&size, arg, sizeof(size)))
 		return 0;
 	if (size > max)
 		size = (uint32_t)max;
-	return uio_copy_from_user(snap, arg, size) ? 0 : size;
+	return uio_copy_from_user_nofail(snap, arg, size) ? 0 : size;
 }
 
 UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)

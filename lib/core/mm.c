@@ -114,8 +114,8 @@ int uio_mm_access(struct uio_mm *mm, uintptr_t va, void *buf, size_t len,
 	if (mm->gone)
 		return -EFAULT;
 	if (uio_mm_is_current(mm))
-		return write ? uio_copy_to_user((void *)va, buf, len) :
-			       uio_copy_from_user(buf, (const void *)va, len);
+		return write ? uio_copy_to_user_nofail((void *)va, buf, len) :
+			       uio_copy_from_user_nofail(buf, (const void *)va, len);
 	if (!uio_mm_alive(mm))
 		return -EFAULT;
 	n = UIO_SYS(write ? SYS_process_vm_writev : SYS_process_vm_readv,

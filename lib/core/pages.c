@@ -330,11 +330,18 @@ static void uio_pseg_set_va_node(struct uio_pseg *seg)
 					      UIO_PAGE_SIZE - 1;
 }
 
+/*
+ * may_fail false: for the unpin path, which cannot fail in the kernel (its
+ * allocations there fall back to stack memory and are no failure points),
+ * so fault injection skips it; only a full arena still fails it.
+ */
 static struct uio_pseg *uio_pseg_new(struct uio_ctx *ctx,
 				     struct uio_pages *pages, uint64_t first,
-				     uint64_t last)
+				     uint64_t last, bool may_fail)
 {
-	struct uio_pseg *seg = uio_new(ctx, struct uio_pseg);
+	struct uio_pseg *seg = may_fail ?
+		uio_new(ctx, struct uio_pseg) :
+		uio_arena_zalloc(&ctx->arena, sizeof(struct uio_pseg));
 
 	if (!seg)
 		return NULL;
@@ -406,15 +413,15 @@ static void uio_pages_carve(struct uio_ctx *ctx, struct uio_pages *pages,
 		} else if (s < first && l > last) {
 			struct uio_pseg *right;
 
-			right = uio_pseg_new(ctx, pages, last + 1, l);
+			right = uio_pseg_new(ctx, pages, last + 1, l, false);
 			if (!right)
 				continue;
 			right->va = seg->va + (last + 1 - s) * UIO_PAGE_SIZE;
 			uio_pseg_set_va_node(right);
 			if (seg->saved) {
 				/* The right part gets its own copy. */
-				right->saved = uio_zalloc(ctx, (l - last) *
-								       UIO_PAGE_SIZE);
+				right->saved = uio_arena_zalloc(&ctx->arena,
+							(l - last) * UIO_PAGE_SIZE);
 				if (!right->saved) {
 					uio_delete(ctx, right);
 					continue;
@@ -450,7 +457,7 @@ static int uio_pages_add_segs(struct uio_ctx *ctx, struct uio_pages *pages,
 
 		if (!sp.is_hole)
 			continue;
-		seg = uio_pseg_new(ctx, pages, sp.start, sp.last);
+		seg = uio_pseg_new(ctx, pages, sp.start, sp.last, true);
 		if (!seg)
 			return -ENOMEM;
 		uio_pseg_insert(pages, seg);
@@ -482,7 +489,14 @@ int uio_pages_pin(struct uio_ctx *ctx, struct uio_pages *pages,
 	uint64_t npages;
 	int rc;
 
-	/* 1. The pages must be there, as pin_user_pages() needs them. */
+	npages = uio_pages_count_unpinned(pages, first, last);
+	/*
+	 * 1. The pages must be there, as pin_user_pages() needs them. Taking
+	 * pages is a failure point (fail.c): pin_user_pages() short of memory
+	 * reports ENOMEM. Pages already pinned are taken from the pins.
+	 */
+	if (npages && uio_should_fail())
+		return -ENOMEM;
 	for (uio_itree_span_first(&sp, &pages->pin_users, first, last);
 	     !uio_itree_span_done(&sp); uio_itree_span_next(&sp)) {
 		if (!sp.is_hole)
@@ -491,8 +505,7 @@ int uio_pages_pin(struct uio_ctx *ctx, struct uio_pages *pages,
 		if (rc)
 			return rc;
 	}
-	/* 2. Charge them. */
-	npages = uio_pages_count_unpinned(pages, first, last);
+	/* 2. Charge them; the charge is a failure point too (ENOMEM). */
 	if (npages) {
 		if (uio_should_fail())
 			return -ENOMEM;

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "fail.h"
+
 #define UIO_TABLE_BYTES (UIO_PGT_ENTRIES * sizeof(uint64_t))
 #define UIO_TABLE_MASK (~(uint64_t)(UIO_ARENA_PAGE - 1))
 
@@ -28,13 +30,25 @@ static uint64_t leaf_addr(const struct uio_pgt *pgt, uint64_t e)
 	return e & ~((1ull << pgt->granule_shift) - 1);
 }
 
-static uint64_t *table_alloc(struct uio_pgt *pgt)
+/*
+ * A new table. Growth (a map, a new root) is a failure point (fail.c):
+ * ENOMEM, which uio_pgt_map() rolls back. Splitting a large leaf on unmap
+ * is not: the domain's unmap cannot fail, in the kernel as here.
+ */
+static uint64_t *table_alloc_nofail(struct uio_pgt *pgt)
 {
 	uint64_t *t = uio_arena_zalloc(pgt->arena, UIO_TABLE_BYTES);
 
 	if (t)
 		pgt->ntables++;
 	return t;
+}
+
+static uint64_t *table_alloc(struct uio_pgt *pgt)
+{
+	if (uio_should_fail())
+		return NULL;
+	return table_alloc_nofail(pgt);
 }
 
 static void table_free(struct uio_pgt *pgt, uint64_t *t)
@@ -197,7 +211,7 @@ int uio_pgt_map(struct uio_pgt *pgt, uint64_t iova, uint64_t oa, uint64_t len,
 /* Replace the large leaf *e at level l by a table of 512 smaller leaves. */
 static int split_leaf(struct uio_pgt *pgt, uint64_t *e, unsigned int l)
 {
-	uint64_t *next = table_alloc(pgt);
+	uint64_t *next = table_alloc_nofail(pgt);
 	uint64_t sub = 1ull << level_shift(pgt, l - 1);
 	uint64_t flags = *e & (UIO_PTE_READ | UIO_PTE_WRITE | UIO_PTE_ACCESSED |
 			       UIO_PTE_DIRTY);

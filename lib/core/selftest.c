@@ -147,7 +147,8 @@ static int uio_md_check_one(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
 	struct uio_pseg *seg;
 	char c;
 
-	if (uio_copy_from_user(&c, (const void *)uptr, 1))
+	/* get_user_pages_fast() in the kernel: no failure point. */
+	if (uio_copy_from_user_nofail(&c, (const void *)uptr, 1))
 		return -EFAULT;
 	if (!uio_pgt_lookup(&hwpt->pgt, iova, &oa, &flags))
 		return -EINVAL;
@@ -202,7 +203,7 @@ static int uio_test_md_check_refs(struct uio_ucmd *ucmd, uint64_t uptr,
 	for (; length; length -= UIO_PAGE_SIZE, uptr += UIO_PAGE_SIZE) {
 		char c;
 
-		if (uio_copy_from_user(&c, (const void *)uptr, 1))
+		if (uio_copy_from_user_nofail(&c, (const void *)uptr, 1))
 			return -EFAULT;
 		if ((mm ? uio_mm_pin_count(mm, uptr) : 0) != refs)
 			return -EIO;
@@ -320,7 +321,7 @@ static int uio_test_access_rw(struct uio_ucmd *ucmd, int fd, uint64_t iova,
 	if (!access)
 		return -EBADFD;
 	/* A private bounce buffer, as the kernel's kvzalloc. */
-	tmp = malloc(length ? length : 1);
+	tmp = uio_should_fail() ? NULL : malloc(length ? length : 1);
 	if (!tmp)
 		return -ENOMEM;
 	if ((flags & MOCK_ACCESS_RW_WRITE) &&

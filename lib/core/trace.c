@@ -214,7 +214,7 @@ void uio_trace_call(int fd, unsigned long request, const void *before,
 		put(&l, " = -1 %s (%s)\n", name, strerror(en));
 	} else {
 		put(&l, " = %d", rc);
-		if (d && !uio_copy_from_user(after, arg,
+		if (d && !uio_copy_from_user_nofail(after, arg,
 					     d->size < sizeof(after) ? d->size :
 								      sizeof(after))) {
 			bool first = true;

@@ -2,6 +2,7 @@
 /* Fault-safe user copies; see uaccess.h. */
 #include "uaccess.h"
 
+#include "fail.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -193,7 +194,7 @@ uio_raw_is_zero(const volatile unsigned char *p, size_t n)
 		uio_recover = NULL;                     \
 	} while (0)
 
-int uio_copy_from_user(void *dst, const void *usrc, size_t n)
+int uio_copy_from_user_nofail(void *dst, const void *usrc, size_t n)
 {
 	if (!n)
 		return 0;
@@ -203,7 +204,7 @@ int uio_copy_from_user(void *dst, const void *usrc, size_t n)
 	return 0;
 }
 
-int uio_copy_to_user(void *udst, const void *src, size_t n)
+int uio_copy_to_user_nofail(void *udst, const void *src, size_t n)
 {
 	if (!n)
 		return 0;
@@ -211,6 +212,21 @@ int uio_copy_to_user(void *udst, const void *src, size_t n)
 		return -EFAULT;
 	UIO_GUARDED(uio_raw_copy(udst, src, n));
 	return 0;
+}
+
+/* The user copies are failure points (fail.c): EFAULT, nothing copied. */
+int uio_copy_from_user(void *dst, const void *usrc, size_t n)
+{
+	if (n && uio_should_fail())
+		return -EFAULT;
+	return uio_copy_from_user_nofail(dst, usrc, n);
+}
+
+int uio_copy_to_user(void *udst, const void *src, size_t n)
+{
+	if (n && uio_should_fail())
+		return -EFAULT;
+	return uio_copy_to_user_nofail(udst, src, n);
 }
 
 static __attribute__((noinline)) void
@@ -224,6 +240,8 @@ int uio_clear_user(void *udst, size_t n)
 {
 	if (!n)
 		return 0;
+	if (uio_should_fail())
+		return -EFAULT;
 	if ((uintptr_t)udst + n < (uintptr_t)udst)
 		return -EFAULT;
 	UIO_GUARDED(uio_raw_clear(udst, n));
@@ -234,11 +252,26 @@ static __attribute__((noinline)) void
 uio_raw_probe(volatile char *p, size_t n, size_t step, bool write)
 {
 	for (size_t off = 0; off < n; off += step) {
-		if (write)
-			/* Writes without changing the byte, even under racing writers. */
-			__atomic_fetch_add(p + off, 0, __ATOMIC_RELAXED);
-		else
+		if (write) {
+			/*
+			 * Writes without changing the byte, even under racing
+			 * writers. Not an atomic add of 0: compilers may turn
+			 * that idempotent update into a load (clang on x86 does),
+			 * which would not fault on read-only memory.
+			 */
+#if defined(__x86_64__) || defined(__i386__)
+			__asm__ volatile("lock addb $0, %0" : "+m"(p[off]) : : "memory");
+#else
+			char v = __atomic_load_n(p + off, __ATOMIC_RELAXED);
+
+			while (!__atomic_compare_exchange_n(p + off, &v, v, false,
+							    __ATOMIC_RELAXED,
+							    __ATOMIC_RELAXED))
+				;
+#endif
+		} else {
 			(void)p[off];
+		}
 	}
 }
 
@@ -258,6 +291,9 @@ int uio_user_is_zero(const void *uptr, size_t n)
 
 	if (!n)
 		return 1;
+	/* A user read too (check_zeroed_user()): a failure point. */
+	if (uio_should_fail())
+		return -EFAULT;
 	if ((uintptr_t)uptr + n < (uintptr_t)uptr)
 		return -EFAULT;
 	UIO_GUARDED(zero = uio_raw_is_zero(uptr, n));

@@ -26,18 +26,30 @@ struct sigaction;
 int uio_uaccess_sigaction(int sig, const struct sigaction *act,
 			  struct sigaction *old);
 
-/* 0 or -EFAULT. On -EFAULT, dst may be partly written. */
+/*
+ * 0 or -EFAULT. On -EFAULT, dst may be partly written. Each is a failure
+ * point of fault injection (fail.c): the copy_from_user()/copy_to_user() of
+ * an ioctl's arguments and answers.
+ */
 int uio_copy_from_user(void *dst, const void *usrc, size_t n);
 int uio_copy_to_user(void *udst, const void *src, size_t n);
 /*
+ * The same without a failure point, for what the kernel does not do with a
+ * user copy: reaching memory behind a pin (kmap), get_user_pages() probes,
+ * and the diagnostics (trace) that must not change what fails.
+ */
+int uio_copy_from_user_nofail(void *dst, const void *usrc, size_t n);
+int uio_copy_to_user_nofail(void *udst, const void *src, size_t n);
+/*
  * Touch one byte every `step` bytes of [uptr, uptr + n), reading, or
- * writing it unchanged (an atomic add of 0) if write: faults in the pages
+ * writing it unchanged (a locked add of 0) if write: faults in the pages
  * as get_user_pages would. 0 or -EFAULT.
  */
 int uio_user_probe(const void *uptr, size_t n, size_t step, bool write);
-/* Zero n bytes at udst. 0 or -EFAULT. */
+/* Zero n bytes at udst. 0 or -EFAULT; a failure point, as the copies. */
 int uio_clear_user(void *udst, size_t n);
-/* Whether [uptr, uptr + n) is all zero bytes: 1, 0, or -EFAULT. */
+/* Whether [uptr, uptr + n) is all zero bytes: 1, 0, or -EFAULT (also a
+ * failure point). */
 int uio_user_is_zero(const void *uptr, size_t n);
 
 #endif
