@@ -1128,6 +1128,45 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	return get_fexecve()(fd, argv, envp);
 }
 
+/*
+ * execl, execle and execlp reach execve inside libc, past the wrappers
+ * above: their argument lists are gathered here and passed to those.
+ */
+#define UIO_GATHER_ARGS(arg, argv, envp, with_env)                        \
+	size_t n_ = 1;                                                    \
+	va_list ap_;                                                      \
+	va_start(ap_, arg);                                               \
+	while (va_arg(ap_, char *))                                       \
+		n_++;                                                     \
+	va_end(ap_);                                                      \
+	char *argv[n_ + 1];                                               \
+	char *const *envp = environ;                                      \
+	va_start(ap_, arg);                                               \
+	argv[0] = (char *)(arg);                                          \
+	for (size_t i_ = 1; i_ <= n_; i_++)                               \
+		argv[i_] = va_arg(ap_, char *);                           \
+	envp = with_env ? va_arg(ap_, char *const *) : envp;              \
+	va_end(ap_)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	UIO_GATHER_ARGS(arg, argv, envp, false);
+	return execve(path, argv, envp);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	UIO_GATHER_ARGS(arg, argv, envp, true);
+	return execve(path, argv, envp);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	UIO_GATHER_ARGS(arg, argv, envp, false);
+	(void)envp;
+	return execvp(file, argv);
+}
+
 /* ------------------------------------------------------------------ */
 /* fault queue files: read() and write() are the core's (fault.c) */
 
