@@ -519,12 +519,18 @@ static int uio_access_fd_close_inside(int fd)
 		return uio_sys_close(fd);
 	pthread_mutex_lock(&uio_access_fds_lock);
 	for (i = 0; i < uio_naccess_fds; i++) {
-		if (uio_access_fds[i].fd == fd &&
-		    uio_access_fds[i].pid == uio_current_pid()) {
-			ctx = uio_access_fds[i].ctx;
-			uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
-			break;
-		}
+		const struct uio_access_fd *e = &uio_access_fds[i];
+
+		if (e->fd != fd)
+			continue;
+		/* Inherited over fork: still that file if fd names it. */
+		if (e->pid != uio_current_pid() &&
+		    (uio_sys_fstat(fd, &st) || (uint64_t)st.st_dev != e->dev ||
+		     (uint64_t)st.st_ino != e->ino))
+			continue;
+		ctx = e->ctx;
+		uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
+		break;
 	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
 	if (ctx && !uio_sys_fstat(fd, &st)) {
@@ -556,6 +562,38 @@ int uio_access_fd_close(int fd)
 	rc = uio_access_fd_close_inside(fd);
 	uio_core_leave();
 	return rc;
+}
+
+/*
+ * This image ends (exit, or exec when cloexec_only): the kernel closes its
+ * fds without a close() the preload layer sees. Each access file among them,
+ * those inherited over fork too, gets the last-close check here, so an
+ * access whose last holder exits goes, with its pins, as in the kernel.
+ * (Should the exec fail, the program has lost its close-on-exec access fds.)
+ */
+void uio_access_fds_image_ending(bool cloexec_only)
+{
+	struct uio_access_fd snap[UIO_ACCESS_FDS_MAX];
+	unsigned int n;
+
+	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&uio_access_fds_lock);
+	n = uio_naccess_fds;
+	memcpy(snap, uio_access_fds, n * sizeof(snap[0]));
+	pthread_mutex_unlock(&uio_access_fds_lock);
+	for (unsigned int i = 0; i < n; i++) {
+		struct stat st;
+
+		if (uio_sys_fstat(snap[i].fd, &st) ||
+		    (uint64_t)st.st_dev != snap[i].dev ||
+		    (uint64_t)st.st_ino != snap[i].ino)
+			continue;
+		if (cloexec_only &&
+		    !(uio_sys_fcntl(snap[i].fd, F_GETFD, NULL) & FD_CLOEXEC))
+			continue;
+		uio_access_fd_close(snap[i].fd);
+	}
 }
 
 /* The context is going away in this process: forget its access files. */

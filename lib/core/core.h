@@ -590,6 +590,7 @@ void uio_access_fd_note(int fd, struct uio_ctx *ctx);
 /* close(fd), destroying the access on the file's last close. close's rc. */
 int uio_access_fd_close(int fd);
 void uio_access_fds_forget_ctx(struct uio_ctx *ctx);
+void uio_access_fds_image_ending(bool cloexec_only);
 
 /* ioas.c */
 struct uio_ioas *uio_ioas_alloc(struct uio_ctx *ctx, int *err);

@@ -987,12 +987,13 @@ static void report_released(void *addr, size_t len)
 	errno = e;
 }
 
-static void report_image_ending(void)
+static void report_image_ending_as(bool exec)
 {
 	sigset_t old;
 	int e = errno;
 
 	block_async_signals(&old);
+	uio_access_fds_image_ending(exec);
 	uiommufd_image_ending();
 	restore_signals(&old);
 	errno = e;
@@ -1076,19 +1077,19 @@ __attribute__((constructor)) static void preload_init(void)
 /* exit() runs destructors; _exit and _Exit do not. */
 __attribute__((destructor)) static void image_ending_at_exit(void)
 {
-	report_image_ending();
+	report_image_ending_as(false);
 }
 
 EXPORT void _exit(int status)
 {
-	report_image_ending();
+	report_image_ending_as(false);
 	get__exit()(status);
 	__builtin_unreachable();
 }
 
 EXPORT void _Exit(int status)
 {
-	report_image_ending();
+	report_image_ending_as(false);
 	get__Exit()(status);
 	__builtin_unreachable();
 }
@@ -1100,31 +1101,31 @@ EXPORT void _Exit(int status)
  */
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	report_image_ending();
+	report_image_ending_as(true);
 	return get_execve()(path, argv, envp);
 }
 
 EXPORT int execv(const char *path, char *const argv[])
 {
-	report_image_ending();
+	report_image_ending_as(true);
 	return get_execv()(path, argv);
 }
 
 EXPORT int execvp(const char *file, char *const argv[])
 {
-	report_image_ending();
+	report_image_ending_as(true);
 	return get_execvp()(file, argv);
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	report_image_ending();
+	report_image_ending_as(true);
 	return get_execvpe()(file, argv, envp);
 }
 
 EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	report_image_ending();
+	report_image_ending_as(true);
 	return get_fexecve()(fd, argv, envp);
 }
 
