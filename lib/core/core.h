@@ -417,6 +417,9 @@ struct uio_pages *uio_phys_to_pages(struct uio_ctx *ctx, uint64_t pa,
 bool uio_pages_huge_backed(struct uio_pages *pages);
 /* Where pinned page idx of pages is now: the seg, or NULL if not pinned. */
 struct uio_pseg *uio_pages_seg(struct uio_pages *pages, uint64_t idx);
+/* Split LIVE seg so that its user bytes [va, last_va] are one segment. */
+struct uio_pseg *uio_pseg_isolate(struct uio_ctx *ctx, struct uio_pseg *seg,
+				  uintptr_t va, uintptr_t last_va);
 
 /* mm.c */
 struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err);

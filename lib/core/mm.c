@@ -181,16 +181,16 @@ void uio_mm_release_range(struct uio_ctx *ctx, uintptr_t va, size_t len)
 	if (last < va)
 		last = UINT64_MAX;
 	/*
-	 * A whole segment is saved even when the range covers part of it: the
-	 * copy keeps all its pages, and the device sees the process's later
-	 * writes to the part that stays mapped no more. Kernel page references
-	 * would keep those shared; splitting segments here is left for later.
+	 * Only the released pages of a segment are saved: the part that stays
+	 * mapped stays shared with the process, as the kernel's page
+	 * references keep it.
 	 */
 	for (n = uio_itree_iter_first(&mm->live, va, last, UIO_ITREE_ALL_KINDS);
 	     n; n = next) {
+		struct uio_pseg *seg = uio_container_of(n, struct uio_pseg, va_node);
+
 		next = uio_itree_iter_next(n, va, last, UIO_ITREE_ALL_KINDS);
-		uio_pseg_save(ctx, mm,
-			      uio_container_of(n, struct uio_pseg, va_node));
+		uio_pseg_save(ctx, mm, uio_pseg_isolate(ctx, seg, va, last));
 	}
 }
 
@@ -199,7 +199,7 @@ void uio_mm_move_range(struct uio_ctx *ctx, uintptr_t old, size_t len,
 {
 	struct uio_itree_node *n, *next;
 	struct uio_mm *mm;
-	uint64_t last = old + len - 1;
+	uint64_t last = (old + len - 1) | (UIO_PAGE_SIZE - 1); /* whole pages move */
 
 	if (!len || !(mm = uio_mm_find_current(ctx)) ||
 	    uio_itree_empty(&mm->live))
@@ -210,9 +210,13 @@ void uio_mm_move_range(struct uio_ctx *ctx, uintptr_t old, size_t len,
 
 		next = uio_itree_iter_next(n, old, last, UIO_ITREE_ALL_KINDS);
 		if (n->start < old || n->last > last) {
-			/* Only part of the segment moves: keep a copy. */
-			uio_pseg_save(ctx, mm, seg);
-			continue;
+			/* Only part of the segment moves: that part goes alone. */
+			seg = uio_pseg_isolate(ctx, seg, old, last);
+			if (n->start < old || n->last > last) {
+				/* No memory to split it: keep a copy. */
+				uio_pseg_save(ctx, mm, seg);
+				continue;
+			}
 		}
 		uio_itree_remove(&mm->live, n);
 		seg->va = seg->va - old + new_va;

@@ -445,6 +445,48 @@ static void uio_pages_carve(struct uio_ctx *ctx, struct uio_pages *pages,
 	}
 }
 
+/*
+ * Cut a LIVE segment so that its part in user bytes [va, last_va] is a
+ * segment of its own, and return that part: the pages outside it stay
+ * where they are when the part is saved or moved. Without memory for the
+ * pieces (never an injected failure: a munmap cannot fail) the whole
+ * segment is returned.
+ */
+struct uio_pseg *uio_pseg_isolate(struct uio_ctx *ctx, struct uio_pseg *seg,
+				  uintptr_t va, uintptr_t last_va)
+{
+	uint64_t s = seg->node.start, l = seg->node.last, first = s, last = l;
+	struct uio_pseg *left = NULL, *right = NULL;
+
+	if (va > seg->va_node.start)
+		first = s + (va - seg->va) / UIO_PAGE_SIZE;
+	if (last_va < seg->va_node.last)
+		last = s + (last_va - seg->va) / UIO_PAGE_SIZE;
+	if (first > s &&
+	    !(left = uio_pseg_new(ctx, seg->pages, s, first - 1, false)))
+		return seg;
+	if (last < l &&
+	    !(right = uio_pseg_new(ctx, seg->pages, last + 1, l, false))) {
+		if (left)
+			uio_delete(ctx, left);
+		return seg;
+	}
+	if (left) {
+		left->va = seg->va;
+		uio_pseg_set_va_node(left);
+	}
+	if (right) {
+		right->va = seg->va + (last + 1 - s) * UIO_PAGE_SIZE;
+		uio_pseg_set_va_node(right);
+	}
+	uio_pseg_trim(seg, first, last);
+	if (left)
+		uio_pseg_insert(seg->pages, left);
+	if (right)
+		uio_pseg_insert(seg->pages, right);
+	return seg;
+}
+
 /* Add segments for pinned pages [first, last] that have none. */
 static int uio_pages_add_segs(struct uio_ctx *ctx, struct uio_pages *pages,
 			      uint64_t first, uint64_t last)
