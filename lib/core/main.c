@@ -371,6 +371,12 @@ UIO_EXPORT int uiommufd_close(int fd)
 	    lk.l_type == F_UNLCK) {
 		uio_ctx_release(ctx);
 		uio_registry_remove(ctx);
+		/*
+		 * Its access and fault files are closed from now on and their
+		 * numbers reused: forget them now, not at the deferred unmap.
+		 */
+		uio_fault_fds_forget_ctx(ctx);
+		uio_access_fds_forget_ctx(ctx);
 		uio_ctx_unmap_deferred(ctx);
 	}
 	uio_sys_close(probe);
