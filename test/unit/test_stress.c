@@ -877,6 +877,7 @@ static void private_ctx(struct tstate *s)
 		.user_va = (uintptr_t)pat, .length = 4096,
 	};
 	uint64_t w[8];
+	int afd = -1;
 
 	if (pfd < 0) {
 		fail_at(__LINE__, "uiommufd_open", errno);
@@ -890,7 +891,26 @@ static void private_ctx(struct tstate *s)
 			    OK))
 			check_exact(w, 8, (uintptr_t)pat, __LINE__);
 	}
+	/* A selftest access, named by an fd. */
+	struct iommu_test_cmd c = {
+		.size = sizeof(c), .op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = a.out_ioas_id,
+	};
+	if (!EXPECT(uiommufd_ioctl(pfd, IOMMU_TEST_CMD, &c), OK)) {
+		afd = (int)c.create_access.out_access_fd;
+		c = (struct iommu_test_cmd){
+			.size = sizeof(c), .op = IOMMU_TEST_OP_ACCESS_RW,
+			.id = (uint32_t)afd,
+			.access_rw = { .iova = m.iova, .length = sizeof(w),
+				       .uptr = (uintptr_t)w },
+		};
+		if (!EXPECT(uiommufd_ioctl(pfd, IOMMU_TEST_CMD, &c), OK))
+			check_exact(w, 8, (uintptr_t)pat, __LINE__);
+	}
+	/* The last close takes the access with it; then its file can go. */
 	EXPECT(uiommufd_close(pfd), OK);
+	if (afd >= 0)
+		close(afd);
 	(void)s;
 	COUNT(C_CTX);
 }
