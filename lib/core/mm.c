@@ -49,8 +49,9 @@ static bool uio_mm_alive(struct uio_mm *mm)
 
 	if (mm->gone || !mm->exec_id.addr)
 		return false;
-	if (UIO_SYS(SYS_process_vm_readv, mm->pid, &local, 1, &remote, 1, 0) !=
-	    (long)sizeof(bytes))
+	/* Every argument a long: syscall() reads the flags from the stack. */
+	if (UIO_SYS(SYS_process_vm_readv, (long)mm->pid, &local, 1L, &remote,
+		    1L, 0L) != (long)sizeof(bytes))
 		return false;
 	return !memcmp(bytes, mm->exec_id.bytes, sizeof(bytes));
 }
@@ -119,7 +120,7 @@ int uio_mm_access(struct uio_mm *mm, uintptr_t va, void *buf, size_t len,
 	if (!uio_mm_alive(mm))
 		return -EFAULT;
 	n = UIO_SYS(write ? SYS_process_vm_writev : SYS_process_vm_readv,
-		    mm->pid, &local, 1, &remote, 1, 0);
+		    (long)mm->pid, &local, 1L, &remote, 1L, 0L);
 	return n == (long)len ? 0 : -EFAULT;
 }
 
