@@ -2,8 +2,9 @@
 /*
  * Process-local fd -> context map; see fdtable.h.
  *
- * Fast path: one atomic load per lookup for fds below UIO_FDTABLE_SIZE.
- * Slow path (first sight of an fd number): fstat, then the registry of
+ * Fast path, for fds below UIO_FDTABLE_SIZE: one atomic load of the fd's
+ * slot, one reference taken on the context's registry entry, one load to
+ * check the fd still names it. Slow path (first sight of an fd number): fstat, then the registry of
  * contexts already mapped in this process by inode, then a header read and
  * a mapping. Negative answers are cached too; the preload layer forgets an
  * fd number whenever it is closed or replaced.
@@ -21,19 +22,39 @@
 #define UIO_FDTABLE_SIZE 65536
 #define UIO_FD_UNKNOWN ((uintptr_t)0)
 #define UIO_FD_NOT_CTX ((uintptr_t)1)
+#define UIO_FD_ENTRY(i) ((uintptr_t)(i) + 2)
 #define UIO_REGISTRY_MAX 256
+#define UIO_HELD_MAX 32
 
+/* fd number -> UIO_FD_UNKNOWN, UIO_FD_NOT_CTX or UIO_FD_ENTRY(registry slot) */
 static _Atomic(uintptr_t) uio_fdtable[UIO_FDTABLE_SIZE];
 
+/*
+ * A context mapped in this process. Slots never move, so an fd slot can
+ * name one. refs counts the registry's own reference (while live) and one
+ * per thread call holding it; the last put unmaps the context and frees
+ * the slot (ctx NULL). A slot is reused only once refs is 0 and ctx NULL.
+ */
 struct uio_registry_entry {
 	dev_t dev;
 	ino_t ino;
 	struct uio_ctx *ctx;
+	_Atomic long refs;
+	bool live;    /* found by inode; its fds are served */
 };
 
 static pthread_mutex_t uio_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uio_registry_entry uio_registry[UIO_REGISTRY_MAX];
-static unsigned int uio_nregistry;
+static unsigned int uio_nslots;  /* slots in use or once used */
+static _Atomic unsigned int uio_nlive;
+
+/* The entries this thread holds in its current call (fdtable.h). */
+static _Thread_local struct {
+	unsigned int depth, n;
+	unsigned short idx[UIO_HELD_MAX];
+} uio_held;
+
+static pthread_once_t uio_registry_once = PTHREAD_ONCE_INIT;
 
 /* A fork while another thread holds the registry lock must not leave the
  * child with a lock nobody will release. */
@@ -47,15 +68,31 @@ static void uio_registry_postfork(void)
 	pthread_mutex_unlock(&uio_registry_lock);
 }
 
-static void uio_quiesce_postfork_child(void);
-
+/*
+ * In the child only the forking thread exists, and it is not inside the
+ * core: every entry keeps just the registry's reference, and a context
+ * that was being let go of in the parent is unmapped here at once.
+ */
 static void uio_registry_postfork_child(void)
 {
-	uio_quiesce_postfork_child();
+	for (unsigned int i = 0; i < uio_nslots; i++) {
+		struct uio_registry_entry *e = &uio_registry[i];
+
+		if (!e->ctx)
+			continue;
+		if (e->live) {
+			atomic_store(&e->refs, 1);
+		} else {
+			/* Its fault and access fds were forgotten at release;
+			 * no other lock may be taken here. */
+			atomic_store(&e->refs, 0);
+			uio_sys_munmap(e->ctx, e->ctx->map_size);
+			e->ctx = NULL;
+		}
+	}
+	uio_held.depth = uio_held.n = 0;
 	pthread_mutex_unlock(&uio_registry_lock);
 }
-
-static pthread_once_t uio_registry_once = PTHREAD_ONCE_INIT;
 
 static void uio_registry_init(void)
 {
@@ -63,36 +100,133 @@ static void uio_registry_init(void)
 		       uio_registry_postfork_child);
 }
 
-static struct uio_ctx *uio_registry_find(dev_t dev, ino_t ino)
+static bool uio_entry_tryget(struct uio_registry_entry *e)
 {
-	for (unsigned int i = 0; i < uio_nregistry; i++)
-		if (uio_registry[i].dev == dev && uio_registry[i].ino == ino)
-			return uio_registry[i].ctx;
-	return NULL;
+	long r = atomic_load(&e->refs);
+
+	while (r > 0)
+		if (atomic_compare_exchange_weak(&e->refs, &r, r + 1))
+			return true;
+	return false;
 }
 
+static void uio_entry_put(struct uio_registry_entry *e)
+{
+	struct uio_ctx *ctx;
+
+	if (atomic_fetch_sub(&e->refs, 1) != 1)
+		return;
+	/* Nobody can take it again (refs 0): unmap, then free the slot. */
+	ctx = e->ctx;
+	uio_ctx_unmap(ctx);
+	pthread_mutex_lock(&uio_registry_lock);
+	e->ctx = NULL;
+	pthread_mutex_unlock(&uio_registry_lock);
+}
+
+/* Hold slot i for the rest of this thread's call; false if it is going. */
+static bool uio_hold(unsigned int i)
+{
+	unsigned int k;
+
+	if (!uio_held.depth)
+		abort(); /* a lookup outside uio_core_enter/leave */
+	for (unsigned int k = 0; k < uio_held.n; k++)
+		if (uio_held.idx[k] == i)
+			return true;
+	if (uio_held.n == UIO_HELD_MAX || !uio_entry_tryget(&uio_registry[i]))
+		return false;
+	/*
+	 * A signal handler that calls in here finds the entry only once it is
+	 * listed, and then it is ours to put. (One that interrupts between
+	 * the two stores below may list its own hold over ours: a leaked
+	 * reference, which keeps a released context mapped, never too few.)
+	 */
+	k = uio_held.n;
+	uio_held.idx[k] = (unsigned short)i;
+	atomic_signal_fence(memory_order_seq_cst);
+	uio_held.n = k + 1;
+	return true;
+}
+
+void uio_core_enter(void)
+{
+	uio_held.depth++;
+}
+
+void uio_core_leave(void)
+{
+	if (--uio_held.depth)
+		return;
+	/* Unlist each entry before its put: a signal handler that calls in
+	 * meanwhile must not find (and put) a reference we are putting. */
+	while (uio_held.n) {
+		unsigned int i = uio_held.idx[uio_held.n - 1];
+
+		uio_held.n--;
+		atomic_signal_fence(memory_order_seq_cst);
+		uio_entry_put(&uio_registry[i]);
+		atomic_signal_fence(memory_order_seq_cst);
+	}
+}
+
+/* Under the registry lock: the live slot of (dev, ino) or of ctx, or -1. */
+static int uio_registry_find(dev_t dev, ino_t ino, const struct uio_ctx *ctx)
+{
+	for (unsigned int i = 0; i < uio_nslots; i++) {
+		const struct uio_registry_entry *e = &uio_registry[i];
+
+		if (e->live && (ctx ? e->ctx == ctx : e->dev == dev && e->ino == ino))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Under the registry lock: a new live slot for ctx, or -EMFILE. */
 static int uio_registry_add(dev_t dev, ino_t ino, struct uio_ctx *ctx)
 {
-	if (uio_nregistry == UIO_REGISTRY_MAX)
+	unsigned int i;
+
+	for (i = 0; i < uio_nslots; i++)
+		if (!uio_registry[i].ctx && !atomic_load(&uio_registry[i].refs))
+			break;
+	if (i == UIO_REGISTRY_MAX)
 		return -EMFILE;
-	uio_registry[uio_nregistry++] = (struct uio_registry_entry){ dev, ino, ctx };
-	return 0;
+	if (i == uio_nslots)
+		uio_nslots++;
+	uio_registry[i].dev = dev;
+	uio_registry[i].ino = ino;
+	uio_registry[i].ctx = ctx;
+	uio_registry[i].live = true;
+	atomic_store(&uio_registry[i].refs, 1);
+	atomic_fetch_add(&uio_nlive, 1);
+	return (int)i;
 }
 
 void uio_registry_remove(struct uio_ctx *ctx)
 {
+	int i;
+
 	pthread_mutex_lock(&uio_registry_lock);
-	for (unsigned int i = 0; i < uio_nregistry; i++) {
-		if (uio_registry[i].ctx == ctx) {
-			uio_registry[i] = uio_registry[--uio_nregistry];
-			break;
-		}
+	i = uio_registry_find(0, 0, ctx);
+	if (i >= 0) {
+		uio_registry[i].live = false;
+		atomic_fetch_sub(&uio_nlive, 1);
 	}
 	pthread_mutex_unlock(&uio_registry_lock);
+	if (i < 0)
+		return;
 	for (unsigned int fd = 0; fd < UIO_FDTABLE_SIZE; fd++)
 		if (atomic_load_explicit(&uio_fdtable[fd], memory_order_relaxed) ==
-		    (uintptr_t)ctx)
+		    UIO_FD_ENTRY(i))
 			atomic_store(&uio_fdtable[fd], UIO_FD_UNKNOWN);
+	uio_entry_put(&uio_registry[i]);
+}
+
+static void uio_fd_cache(int fd, uintptr_t v)
+{
+	if (fd >= 0 && fd < UIO_FDTABLE_SIZE)
+		atomic_store_explicit(&uio_fdtable[fd], v, memory_order_release);
 }
 
 /* Register a context this process just created. */
@@ -107,61 +241,79 @@ int uio_registry_add_fd(int fd, struct uio_ctx *ctx)
 	pthread_mutex_lock(&uio_registry_lock);
 	rc = uio_registry_add(st.st_dev, st.st_ino, ctx);
 	pthread_mutex_unlock(&uio_registry_lock);
-	if (!rc)
-		uio_fd_remember(fd, ctx);
-	return rc;
+	if (rc < 0)
+		return rc;
+	uio_fd_cache(fd, UIO_FD_ENTRY(rc));
+	return 0;
 }
 
-static struct uio_ctx *uio_fd_resolve(int fd)
+/* The slot of the context behind fd, held; mapped on first sight. -1 if
+ * fd is no context. */
+static int uio_fd_resolve(int fd)
 {
 	struct uio_ctx *ctx;
 	struct stat st;
-	int err;
+	int err, i;
 
 	if (uio_sys_fstat(fd, &st) || !S_ISREG(st.st_mode))
-		return NULL;
+		return -1;
 	pthread_once(&uio_registry_once, uio_registry_init);
 	pthread_mutex_lock(&uio_registry_lock);
-	ctx = uio_registry_find(st.st_dev, st.st_ino);
-	if (!ctx) {
+	i = uio_registry_find(st.st_dev, st.st_ino, NULL);
+	if (i < 0) {
 		ctx = uio_ctx_map_fd(fd, &err);
-		if (ctx && uio_registry_add(st.st_dev, st.st_ino, ctx)) {
-			uio_ctx_unmap(ctx);
-			ctx = NULL;
+		if (ctx) {
+			i = uio_registry_add(st.st_dev, st.st_ino, ctx);
+			if (i < 0)
+				uio_ctx_unmap(ctx);
 		}
 	}
+	/* A live slot has the registry's reference: this cannot fail. */
+	if (i >= 0 && !uio_hold((unsigned int)i))
+		i = -1;
 	pthread_mutex_unlock(&uio_registry_lock);
-	return ctx;
+	return i;
 }
 
 struct uio_ctx *uio_fd_lookup(int fd)
 {
 	uintptr_t v;
-	struct uio_ctx *ctx;
+	int i;
 
 	if (fd < 0)
 		return NULL;
-	if (fd >= UIO_FDTABLE_SIZE)
-		return uio_fd_resolve(fd);
-	v = atomic_load_explicit(&uio_fdtable[fd], memory_order_acquire);
-	if (v == UIO_FD_NOT_CTX)
-		return NULL;
-	if (v != UIO_FD_UNKNOWN)
-		return (struct uio_ctx *)v;
-	ctx = uio_fd_resolve(fd);
+	if (fd < UIO_FDTABLE_SIZE) {
+		v = atomic_load_explicit(&uio_fdtable[fd], memory_order_acquire);
+		if (v == UIO_FD_NOT_CTX)
+			return NULL;
+		/*
+		 * Held, and the fd still names the slot: the slot cannot have
+		 * been let go of and reused for another context in between.
+		 */
+		if (v != UIO_FD_UNKNOWN && uio_hold((unsigned int)(v - 2)) &&
+		    atomic_load_explicit(&uio_fdtable[fd], memory_order_acquire) == v)
+			return uio_registry[v - 2].ctx;
+	}
+	i = uio_fd_resolve(fd);
 	/* Only cache answers about fds that exist. */
-	if (ctx || uio_sys_fcntl(fd, F_GETFD, NULL) >= 0)
-		atomic_store_explicit(&uio_fdtable[fd],
-				      ctx ? (uintptr_t)ctx : UIO_FD_NOT_CTX,
-				      memory_order_release);
-	return ctx;
+	if (i >= 0 || uio_sys_fcntl(fd, F_GETFD, NULL) >= 0)
+		uio_fd_cache(fd, i >= 0 ? UIO_FD_ENTRY(i) : UIO_FD_NOT_CTX);
+	return i >= 0 ? uio_registry[i].ctx : NULL;
+}
+
+int uio_fd_known(int fd)
+{
+	uintptr_t v;
+
+	if (fd < 0 || fd >= UIO_FDTABLE_SIZE)
+		return -1;
+	v = atomic_load_explicit(&uio_fdtable[fd], memory_order_acquire);
+	return v == UIO_FD_UNKNOWN ? -1 : v != UIO_FD_NOT_CTX;
 }
 
 void uio_fd_forget(int fd)
 {
-	if (fd >= 0 && fd < UIO_FDTABLE_SIZE)
-		atomic_store_explicit(&uio_fdtable[fd], UIO_FD_UNKNOWN,
-				      memory_order_release);
+	uio_fd_cache(fd, UIO_FD_UNKNOWN);
 }
 
 void uio_fd_forget_range(unsigned int lo, unsigned int hi)
@@ -172,16 +324,9 @@ void uio_fd_forget_range(unsigned int lo, unsigned int hi)
 		uio_fd_forget((int)fd);
 }
 
-void uio_fd_remember(int fd, struct uio_ctx *ctx)
-{
-	if (fd >= 0 && fd < UIO_FDTABLE_SIZE)
-		atomic_store_explicit(&uio_fdtable[fd], (uintptr_t)ctx,
-				      memory_order_release);
-}
-
 /*
  * Run fn on every context mapped in this process, each under its lock,
- * with the registry held so none is unmapped meanwhile. Lock order:
+ * with the registry held so none is let go of meanwhile. Lock order:
  * registry, then a context's lock.
  */
 void uio_registry_for_each(void (*fn)(struct uio_ctx *ctx, void *arg),
@@ -189,9 +334,11 @@ void uio_registry_for_each(void (*fn)(struct uio_ctx *ctx, void *arg),
 {
 	pthread_once(&uio_registry_once, uio_registry_init);
 	pthread_mutex_lock(&uio_registry_lock);
-	for (unsigned int i = 0; i < uio_nregistry; i++) {
+	for (unsigned int i = 0; i < uio_nslots; i++) {
 		struct uio_ctx *ctx = uio_registry[i].ctx;
 
+		if (!uio_registry[i].live)
+			continue;
 		uio_ctx_lock(ctx);
 		fn(ctx, arg);
 		uio_ctx_unlock(ctx);
@@ -201,88 +348,19 @@ void uio_registry_for_each(void (*fn)(struct uio_ctx *ctx, void *arg),
 
 bool uio_registry_empty(void)
 {
-	return !__atomic_load_n(&uio_nregistry, __ATOMIC_RELAXED);
+	return !atomic_load_explicit(&uio_nlive, memory_order_relaxed);
 }
 
-/* Whether ctx is mapped in this process (its pointer safe to follow). */
+/* Whether ctx is live here; if so it is held for the rest of the call. */
 bool uio_registry_has(struct uio_ctx *ctx)
 {
-	bool found = false;
+	int i;
 
 	pthread_once(&uio_registry_once, uio_registry_init);
 	pthread_mutex_lock(&uio_registry_lock);
-	for (unsigned int i = 0; i < uio_nregistry; i++)
-		if (uio_registry[i].ctx == ctx)
-			found = true;
+	i = uio_registry_find(0, 0, ctx);
+	if (i >= 0 && !uio_hold((unsigned int)i))
+		i = -1;
 	pthread_mutex_unlock(&uio_registry_lock);
-	return found;
-}
-
-/*
- * Quiescence (see fdtable.h). uio_inside counts the threads of this process
- * inside the core. A context is deferred only after its fd slots and its
- * registry entry are gone, so a thread that enters later cannot find it;
- * one that entered earlier is counted, and the last thread out unmaps.
- * Every thread inside finishes its call without waiting for another, so
- * the count reaches zero whenever the process pauses between calls.
- */
-static _Atomic long uio_inside;
-static _Thread_local unsigned int uio_depth;
-static pthread_mutex_t uio_deferred_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct uio_ctx **uio_deferred;
-static unsigned int uio_ndeferred, uio_deferred_cap;
-static _Atomic unsigned int uio_deferred_hint;
-
-void uio_core_enter(void)
-{
-	if (uio_depth++ == 0)
-		atomic_fetch_add(&uio_inside, 1);
-}
-
-static void uio_deferred_drain(void)
-{
-	pthread_mutex_lock(&uio_deferred_lock);
-	if (atomic_load(&uio_inside) == 0) {
-		for (unsigned int i = 0; i < uio_ndeferred; i++)
-			uio_ctx_unmap(uio_deferred[i]);
-		uio_ndeferred = 0;
-		atomic_store(&uio_deferred_hint, 0);
-	}
-	pthread_mutex_unlock(&uio_deferred_lock);
-}
-
-void uio_core_leave(void)
-{
-	if (--uio_depth)
-		return;
-	if (atomic_fetch_sub(&uio_inside, 1) == 1 &&
-	    atomic_load(&uio_deferred_hint))
-		uio_deferred_drain();
-}
-
-void uio_ctx_unmap_deferred(struct uio_ctx *ctx)
-{
-	pthread_mutex_lock(&uio_deferred_lock);
-	if (uio_ndeferred == uio_deferred_cap) {
-		unsigned int ncap = uio_deferred_cap ? 2 * uio_deferred_cap : 8;
-		struct uio_ctx **n = realloc(uio_deferred, ncap * sizeof(*n));
-
-		if (!n) {
-			/* No room to wait: keep it mapped (address space only). */
-			pthread_mutex_unlock(&uio_deferred_lock);
-			return;
-		}
-		uio_deferred = n;
-		uio_deferred_cap = ncap;
-	}
-	uio_deferred[uio_ndeferred++] = ctx;
-	atomic_store(&uio_deferred_hint, 1);
-	pthread_mutex_unlock(&uio_deferred_lock);
-}
-
-/* In a child, only the forking thread exists, and it is not inside. */
-static void uio_quiesce_postfork_child(void)
-{
-	atomic_store(&uio_inside, uio_depth ? 1 : 0);
-	pthread_mutex_init(&uio_deferred_lock, NULL);
+	return i >= 0;
 }

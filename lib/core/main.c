@@ -333,8 +333,12 @@ UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
 UIO_EXPORT int uiommufd_is_context_fd(int fd)
 {
 	int saved = errno;
-	int rc;
+	int rc = uio_fd_known(fd);
 
+	/* The preload asks this of every ioctl's fd, signals unblocked: the
+	 * answer is mostly known already and needs no reference. */
+	if (rc >= 0)
+		return rc;
 	uio_core_enter();
 	rc = uio_fd_lookup(fd) != NULL;
 	uio_core_leave();
@@ -377,7 +381,6 @@ UIO_EXPORT int uiommufd_close(int fd)
 		 */
 		uio_fault_fds_forget_ctx(ctx);
 		uio_access_fds_forget_ctx(ctx);
-		uio_ctx_unmap_deferred(ctx);
 	}
 	uio_sys_close(probe);
 out:

@@ -192,7 +192,7 @@ static void test_arena_classes(void **state)
 static void test_checker_detects_corruption(void **state)
 {
 	int fd = uiommufd_open(O_RDWR);
-	struct uio_ctx *ctx = uio_fd_lookup(fd);
+	struct uio_ctx *ctx;
 	uint32_t ioas = ioas_alloc(fd);
 	static char page[4096] __attribute__((aligned(4096)));
 	struct iommu_ioas_map m = { .size = sizeof(m), .ioas_id = ioas,
@@ -200,6 +200,8 @@ static void test_checker_detects_corruption(void **state)
 				    .user_va = (uintptr_t)page, .length = 4096 };
 
 	(void)state;
+	uio_core_enter(); /* hold the context until it is closed */
+	ctx = uio_fd_lookup(fd);
 	assert_non_null(ctx);
 	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_MAP, &m), 0);
 	assert_int_equal(uiommufd_check(fd), 0);
@@ -212,6 +214,7 @@ static void test_checker_detects_corruption(void **state)
 	atomic_fetch_sub(&ctx->objs.slots[ioas]->shortterm, 1);
 	assert_int_equal(uiommufd_check(fd), 0);
 	assert_int_equal(uiommufd_close(fd), 0);
+	uio_core_leave();
 }
 
 int main(void)

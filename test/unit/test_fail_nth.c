@@ -82,9 +82,11 @@ static void fn_print(const char *what, const struct fn_state *st)
 /* Every locked-memory counter of the context is back to 0. */
 static void fn_check_accounting(void)
 {
-	struct uio_ctx *ctx = uio_fd_lookup(fn_fd);
+	struct uio_ctx *ctx;
 	bool ok = true;
 
+	uio_core_enter(); /* hold the context while reading it */
+	ctx = uio_fd_lookup(fn_fd);
 	assert_non_null(ctx);
 	uio_ctx_lock(ctx);
 	for (struct uio_mm *mm = ctx->mms; mm; mm = mm->next)
@@ -94,6 +96,7 @@ static void fn_check_accounting(void)
 		ok &= u->locked_vm == 0;
 	ok &= ctx->npinned == 0 && ctx->phys.count == 0;
 	uio_ctx_unlock(ctx);
+	uio_core_leave();
 	assert_true(ok);
 }
 
