@@ -54,10 +54,15 @@ int uiommufd_ioctl(int fd, unsigned long request, void *arg);
 int uiommufd_is_context_fd(int fd);
 
 /*
- * Close a context fd. When this was the last reference to the open file
- * anywhere (every process, every dup), the context is released as the
+ * Close any fd, as close(2) would; programs that link the library close
+ * with this the fds it hands out (contexts, and the fault queue and access
+ * fds of IOMMU_FAULT_QUEUE_ALLOC and IOMMU_TEST_OP_CREATE_ACCESS), so that
+ * it sees them go. When the last reference to a context's open file is
+ * gone anywhere (every process, every dup), the context is released as the
  * kernel's release() would: every object is destroyed and pins dropped.
- * Returns 0, or -1 with errno (EBADF).
+ * As in the kernel, this process's open fault queue and access fds hold
+ * their context: it is released when the last of them is closed.
+ * Returns 0, or -1 with errno (EBADF, or close's error).
  */
 int uiommufd_close(int fd);
 

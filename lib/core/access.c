@@ -530,6 +530,8 @@ static int uio_access_fd_close_inside(int fd)
 			continue;
 		ctx = e->ctx;
 		uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
+		if (!uio_registry_has(ctx)) /* held for the call */
+			ctx = NULL;
 		break;
 	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
@@ -551,7 +553,20 @@ static int uio_access_fd_close_inside(int fd)
 		uio_ctx_unlock(ctx);
 	}
 	uio_sys_close(probe);
+	uio_ctx_file_closed(ctx);
 	return rc;
+}
+
+bool uio_access_fds_hold(struct uio_ctx *ctx)
+{
+	bool held = false;
+
+	pthread_mutex_lock(&uio_access_fds_lock);
+	for (unsigned int i = 0; i < uio_naccess_fds && !held; i++)
+		held = uio_access_fds[i].ctx == ctx &&
+		       uio_access_fds[i].pid == uio_current_pid();
+	pthread_mutex_unlock(&uio_access_fds_lock);
+	return held;
 }
 
 int uio_access_fd_close(int fd)

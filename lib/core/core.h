@@ -346,6 +346,7 @@ struct uio_ctx {
 	uintptr_t base;
 	pthread_mutex_t lock;
 	bool released;
+	bool held_by_files;            /* only fault/access files hold it */
 	uint8_t account_mode;
 	struct uio_arena arena;
 	struct uio_objtable objs;
@@ -520,6 +521,8 @@ bool uio_fault_fd_is(int fd);
 long uio_fault_fd_rw(int fd, void *buf, size_t count, bool write);
 void uio_fault_fd_closed(int fd);
 void uio_fault_fds_forget_ctx(struct uio_ctx *ctx);
+/* This process has a fault queue file of ctx open. */
+bool uio_fault_fds_hold(struct uio_ctx *ctx);
 
 /* hw_pagetable.c */
 struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
@@ -593,6 +596,14 @@ void uio_access_fd_note(int fd, struct uio_ctx *ctx);
 /* close(fd), destroying the access on the file's last close. close's rc. */
 int uio_access_fd_close(int fd);
 void uio_access_fds_forget_ctx(struct uio_ctx *ctx);
+/* This process has an access file of ctx open. */
+bool uio_access_fds_hold(struct uio_ctx *ctx);
+/*
+ * main.c: a fault queue or access file of ctx (held, fdtable.h) was
+ * closed; if it was the last thing holding a context whose own files are
+ * all closed, the context is released now.
+ */
+void uio_ctx_file_closed(struct uio_ctx *ctx);
 void uio_access_fds_image_ending(bool cloexec_only);
 
 /* ioas.c */

@@ -346,7 +346,11 @@ static long uio_fault_fd_rw_inside(int fd, void *buf, size_t count,
 	}
 	ctx = f->ctx;
 	fault = f->fault;
+	if (!uio_registry_has(ctx)) /* held for the call */
+		ctx = NULL;
 	pthread_mutex_unlock(&uio_fault_fds_lock);
+	if (!ctx)
+		return -EBADF;
 	uio_ctx_lock(ctx);
 	if (ctx->released) {
 		/* The queue went with the context. */
@@ -383,6 +387,8 @@ static void uio_fault_fd_closed_inside(int fd)
 			ctx = uio_fault_fds[i].ctx;
 			fault = uio_fault_fds[i].fault;
 			uio_fault_fds[i] = uio_fault_fds[--uio_nfault_fds];
+			if (!uio_registry_has(ctx)) /* held for the call */
+				fault = NULL;
 			break;
 		}
 	}
@@ -395,6 +401,19 @@ static void uio_fault_fd_closed_inside(int fd)
 		atomic_fetch_sub(&fault->obj.users, 1);
 	}
 	uio_ctx_unlock(ctx);
+	uio_ctx_file_closed(ctx);
+}
+
+bool uio_fault_fds_hold(struct uio_ctx *ctx)
+{
+	bool held = false;
+
+	pthread_mutex_lock(&uio_fault_fds_lock);
+	for (unsigned int i = 0; i < uio_nfault_fds && !held; i++)
+		held = uio_fault_fds[i].ctx == ctx &&
+		       uio_fault_fds[i].pid == uio_current_pid();
+	pthread_mutex_unlock(&uio_fault_fds_lock);
+	return held;
 }
 
 void uio_fault_fd_closed(int fd)

@@ -347,6 +347,52 @@ UIO_EXPORT int uiommufd_is_context_fd(int fd)
 }
 
 /*
+ * The kernel's fault queue and access files each hold their ictx, so a
+ * context whose own files are all closed lives on while this process holds
+ * one of those; the last of them to close releases it. uio_files_lock
+ * orders the two checks.
+ */
+static pthread_mutex_t uio_files_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Under uio_files_lock, ctx held: release it and let go of it here. */
+static void uio_ctx_release_here(struct uio_ctx *ctx)
+{
+	uio_ctx_release(ctx);
+	uio_registry_remove(ctx);
+	/* Its fault and access files are gone now, their numbers free. */
+	uio_fault_fds_forget_ctx(ctx);
+	uio_access_fds_forget_ctx(ctx);
+}
+
+static bool uio_ctx_files_hold(struct uio_ctx *ctx)
+{
+	return uio_fault_fds_hold(ctx) || uio_access_fds_hold(ctx);
+}
+
+/* No open file of ctx's own is left anywhere. */
+static void uio_ctx_last_close(struct uio_ctx *ctx)
+{
+	pthread_mutex_lock(&uio_files_lock);
+	if (uio_ctx_files_hold(ctx))
+		ctx->held_by_files = true;
+	else
+		uio_ctx_release_here(ctx);
+	pthread_mutex_unlock(&uio_files_lock);
+}
+
+void uio_ctx_file_closed(struct uio_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	pthread_mutex_lock(&uio_files_lock);
+	if (ctx->held_by_files && !uio_ctx_files_hold(ctx)) {
+		ctx->held_by_files = false;
+		uio_ctx_release_here(ctx);
+	}
+	pthread_mutex_unlock(&uio_files_lock);
+}
+
+/*
  * Close fd; if that was the last reference to the open file in any process,
  * release the context. See ctx.c for how the last close is recognised.
  */
@@ -361,8 +407,13 @@ UIO_EXPORT int uiommufd_close(int fd)
 	uio_core_enter();
 	ctx = uio_fd_lookup(fd);
 	if (!ctx) {
-		uio_fd_forget(fd);
-		rc = uio_sys_close(fd);
+		/* A selftest access file's last close destroys the access. */
+		rc = uio_access_fd_close(fd);
+		if (!rc) {
+			uio_fd_forget(fd);
+			uio_fault_fd_closed(fd);
+			uio_vfio_fd_closed(fd);
+		}
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -372,16 +423,8 @@ UIO_EXPORT int uiommufd_close(int fd)
 	if (probe < 0)
 		goto out;
 	if (!rc && !uio_sys_fcntl(probe, F_OFD_GETLK, &lk) &&
-	    lk.l_type == F_UNLCK) {
-		uio_ctx_release(ctx);
-		uio_registry_remove(ctx);
-		/*
-		 * Its access and fault files are closed from now on and their
-		 * numbers reused: forget them now, not at the deferred unmap.
-		 */
-		uio_fault_fds_forget_ctx(ctx);
-		uio_access_fds_forget_ctx(ctx);
-	}
+	    lk.l_type == F_UNLCK)
+		uio_ctx_last_close(ctx);
 	uio_sys_close(probe);
 out:
 	uio_core_leave();

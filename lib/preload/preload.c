@@ -481,24 +481,7 @@ EXPORT int close(int fd)
 	sigset_t old;
 	int rc, e;
 
-	if (!uiommufd_is_context_fd(fd)) {
-		e = errno;
-		block_async_signals(&old);
-		/* A selftest access file's last close destroys the access. */
-		rc = uio_access_fd_close(fd);
-		if (!rc) {
-			uio_fd_forget(fd);
-			uio_fault_fd_closed(fd);
-			uio_vfio_fd_closed(fd);
-		}
-		restore_signals(&old);
-		if (rc) {
-			errno = -rc;
-			return -1;
-		}
-		errno = e;
-		return 0;
-	}
+	/* Any fd: contexts, fault queues, accesses, VFIO fds, the rest. */
 	e = errno;
 	block_async_signals(&old);
 	rc = uiommufd_close(fd);

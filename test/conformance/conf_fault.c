@@ -110,8 +110,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	close(ffd);
-	close(fd);
+	if (ffd >= 0)
+		close(ffd);
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
 
@@ -159,6 +161,26 @@ static void test_lifetimes(void **state)
 	assert_int_equal(destroy(fd, fault_id), EBUSY);
 	assert_int_equal(close(ffd), 0);
 	assert_int_equal(destroy(fd, fault_id), 0);
+	ffd = -1;
+}
+
+/*
+ * The fault file holds the context, as the kernel's holds its ictx: after
+ * the last close of /dev/iommu the queue is still there behind it, idle.
+ */
+static void test_file_outlives_context_fd(void **state)
+{
+	struct iommu_hwpt_pgfault rec;
+	struct iommu_hwpt_page_response resp = { .cookie = 1 };
+
+	(void)state;
+	assert_int_equal(close(fd), 0);
+	fd = -1;
+	assert_int_equal(revents(ffd), POLLOUT);
+	assert_int_equal(xread(ffd, &rec, sizeof(rec)), 0);
+	assert_int_equal(xread(ffd, &rec, 10), -ESPIPE);
+	assert_int_equal(xwrite(ffd, &resp, sizeof(resp)), -EINVAL);
+	assert_int_equal(close(ffd), 0);
 	ffd = -1;
 }
 
@@ -234,6 +256,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_alloc_and_idle_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifetimes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_outlives_context_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
 	};
 

@@ -910,7 +910,7 @@ static void private_ctx(struct tstate *s)
 	/* The last close takes the access with it; then its file can go. */
 	EXPECT(uiommufd_close(pfd), OK);
 	if (afd >= 0)
-		close(afd);
+		uiommufd_close(afd);
 	(void)s;
 	COUNT(C_CTX);
 }
