@@ -73,10 +73,20 @@ out_abort:
 	return rc;
 }
 
+/*
+ * Element i of a user array at base, its address computed as an integer:
+ * the user's pointer may be NULL or wrap, where pointer arithmetic would be
+ * undefined (the copy itself reports EFAULT).
+ */
+static void *uio_user_elem(uint64_t base, uint64_t i, size_t size)
+{
+	return (void *)(uintptr_t)(base + i * size);
+}
+
 int uio_ioas_iova_ranges(struct uio_ucmd *ucmd)
 {
 	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
-	struct iommu_iova_range *uranges;
+	uint64_t uranges;
 	struct uio_itree_span span;
 	struct uio_ioas *ioas;
 	uint32_t max_iovas;
@@ -89,7 +99,7 @@ int uio_ioas_iova_ranges(struct uio_ucmd *ucmd)
 		return -ENOENT;
 
 	max_iovas = cmd->num_iovas;
-	uranges = (struct iommu_iova_range *)(uintptr_t)cmd->allowed_iovas;
+	uranges = cmd->allowed_iovas;
 	cmd->num_iovas = 0;
 	cmd->out_iova_alignment = ioas->iopt.iova_alignment;
 	/* The usable ranges are the holes between reserved ranges. */
@@ -101,8 +111,9 @@ int uio_ioas_iova_ranges(struct uio_ucmd *ucmd)
 			struct iommu_iova_range elm = { .start = span.start,
 							.last = span.last };
 
-			if (uio_copy_to_user(&uranges[cmd->num_iovas], &elm,
-					     sizeof(elm))) {
+			if (uio_copy_to_user(uio_user_elem(uranges, cmd->num_iovas,
+							   sizeof(elm)),
+					     &elm, sizeof(elm))) {
 				rc = -EFAULT;
 				goto out_put;
 			}
@@ -121,14 +132,15 @@ out_put:
 
 /* Read the user's ranges into a new tree; overlapping or empty ranges: EINVAL. */
 static int uio_ioas_load_iovas(struct uio_ctx *ctx, struct uio_itree *t,
-			       const struct iommu_iova_range *uranges,
-			       uint32_t num)
+			       uint64_t uranges, uint32_t num)
 {
 	for (uint32_t i = 0; i != num; i++) {
 		struct iommu_iova_range range;
 		struct uio_allowed *allowed;
 
-		if (uio_copy_from_user(&range, &uranges[i], sizeof(range)))
+		if (uio_copy_from_user(&range,
+				       uio_user_elem(uranges, i, sizeof(range)),
+				       sizeof(range)))
 			return -EFAULT;
 		if (range.start >= range.last)
 			return -EINVAL;
@@ -160,8 +172,7 @@ int uio_ioas_allow_iovas(struct uio_ucmd *ucmd)
 		return -ENOENT;
 
 	uio_itree_init(&allowed);
-	rc = uio_ioas_load_iovas(ucmd->ctx, &allowed,
-				 (const void *)(uintptr_t)cmd->allowed_iovas,
+	rc = uio_ioas_load_iovas(ucmd->ctx, &allowed, cmd->allowed_iovas,
 				 cmd->num_iovas);
 	if (!rc)
 		rc = uio_iopt_set_allow_iova(ucmd->ctx, &ioas->iopt, &allowed);
