@@ -47,6 +47,7 @@ static pthread_mutex_t uio_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uio_registry_entry uio_registry[UIO_REGISTRY_MAX];
 static unsigned int uio_nslots;  /* slots in use or once used */
 static _Atomic unsigned int uio_nlive;
+static atomic_bool uio_closes_seen; /* uio_fd_closes_seen() */
 
 /* The entries this thread holds in its current call (fdtable.h). */
 static _Thread_local struct {
@@ -295,10 +296,17 @@ struct uio_ctx *uio_fd_lookup(int fd)
 			return uio_registry[v - 2].ctx;
 	}
 	i = uio_fd_resolve(fd);
-	/* Only cache answers about fds that exist. */
-	if (i >= 0 || uio_sys_fcntl(fd, F_GETFD, NULL) >= 0)
-		uio_fd_cache(fd, i >= 0 ? UIO_FD_ENTRY(i) : UIO_FD_NOT_CTX);
+	if (i >= 0)
+		uio_fd_cache(fd, UIO_FD_ENTRY(i));
+	else if (atomic_load_explicit(&uio_closes_seen, memory_order_relaxed) &&
+		 uio_sys_fcntl(fd, F_GETFD, NULL) >= 0)
+		uio_fd_cache(fd, UIO_FD_NOT_CTX); /* only about fds that exist */
 	return i >= 0 ? uio_registry[i].ctx : NULL;
+}
+
+void uio_fd_closes_seen(void)
+{
+	atomic_store(&uio_closes_seen, true);
 }
 
 int uio_fd_known(int fd)

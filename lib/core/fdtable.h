@@ -20,6 +20,12 @@ struct uio_ctx *uio_fd_lookup(int fd);
 /* 1 or 0 if this process already knows whether fd is a context, else -1.
  * Takes no reference and no lock. */
 int uio_fd_known(int fd);
+/*
+ * Set by the preload layer, which reports every close, dup2, dup3 and
+ * close_range: only then may "fd is no context" be remembered, since a
+ * program that links the library may reuse the number behind our back.
+ */
+void uio_fd_closes_seen(void);
 /* fd's number no longer refers to what it did. */
 void uio_fd_forget(int fd);
 /* Forget every fd number in [lo, hi]. */

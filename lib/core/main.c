@@ -406,11 +406,12 @@ UIO_EXPORT int uiommufd_close(int fd)
 
 	uio_core_enter();
 	ctx = uio_fd_lookup(fd);
+	/* Forgotten before the number can be reused. */
+	uio_fd_forget(fd);
 	if (!ctx) {
 		/* A selftest access file's last close destroys the access. */
 		rc = uio_access_fd_close(fd);
 		if (!rc) {
-			uio_fd_forget(fd);
 			uio_fault_fd_closed(fd);
 			uio_vfio_fd_closed(fd);
 		}
@@ -418,7 +419,6 @@ UIO_EXPORT int uiommufd_close(int fd)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	probe = uio_sys_openat(AT_FDCWD, path, O_RDWR | O_CLOEXEC);
-	uio_fd_forget(fd);
 	rc = uio_sys_close(fd);
 	if (probe < 0)
 		goto out;

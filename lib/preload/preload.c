@@ -1047,6 +1047,7 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 __attribute__((constructor)) static void preload_init(void)
 {
 	uio_uaccess_guarded_by_preload();
+	uio_fd_closes_seen();
 	/* Handlers installed before us (other libraries' constructors). */
 	for (int sig = 1; sig <= 64; sig++) {
 		struct sigaction cur;
