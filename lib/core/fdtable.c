@@ -40,7 +40,7 @@ struct uio_registry_entry {
 	ino_t ino;
 	struct uio_ctx *ctx;
 	_Atomic long refs;
-	bool live;    /* found by inode; its fds are served */
+	atomic_bool live;  /* found by inode; its fds are served */
 };
 
 static pthread_mutex_t uio_registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -48,6 +48,13 @@ static struct uio_registry_entry uio_registry[UIO_REGISTRY_MAX];
 static unsigned int uio_nslots;  /* slots in use or once used */
 static _Atomic unsigned int uio_nlive;
 static atomic_bool uio_closes_seen; /* uio_fd_closes_seen() */
+/*
+ * Threads of this process in the slow path of a lookup, whose system calls
+ * on the fd (fstat, pread, reopen, fcntl) hold its open file for a moment.
+ */
+static _Atomic int uio_fd_probes;
+/* Bumped by every forget: a lookup that raced one does not cache. */
+static _Atomic unsigned long uio_forget_gen;
 
 /* The entries this thread holds in its current call (fdtable.h). */
 static _Thread_local struct {
@@ -211,7 +218,7 @@ void uio_registry_remove(struct uio_ctx *ctx)
 	pthread_mutex_lock(&uio_registry_lock);
 	i = uio_registry_find(0, 0, ctx);
 	if (i >= 0) {
-		uio_registry[i].live = false;
+		atomic_store(&uio_registry[i].live, false);
 		atomic_fetch_sub(&uio_nlive, 1);
 	}
 	pthread_mutex_unlock(&uio_registry_lock);
@@ -276,8 +283,26 @@ static int uio_fd_resolve(int fd)
 	return i;
 }
 
+/*
+ * Cache what was found for fd, unless a forget ran since gen was read: the
+ * answer may be about a file the number no longer names. A forget bumps
+ * the generation before it clears its slot, so one that comes between the
+ * store and the check is seen, and the store undone.
+ */
+static void uio_fd_cache_unless_forgotten(int fd, uintptr_t v, unsigned long gen)
+{
+	uintptr_t unknown = UIO_FD_UNKNOWN;
+
+	if (fd < 0 || fd >= UIO_FDTABLE_SIZE ||
+	    !atomic_compare_exchange_strong(&uio_fdtable[fd], &unknown, v))
+		return;
+	if (atomic_load(&uio_forget_gen) != gen)
+		atomic_compare_exchange_strong(&uio_fdtable[fd], &v, UIO_FD_UNKNOWN);
+}
+
 struct uio_ctx *uio_fd_lookup(int fd)
 {
+	unsigned long gen;
 	uintptr_t v;
 	int i;
 
@@ -288,20 +313,33 @@ struct uio_ctx *uio_fd_lookup(int fd)
 		if (v == UIO_FD_NOT_CTX)
 			return NULL;
 		/*
-		 * Held, and the fd still names the slot: the slot cannot have
-		 * been let go of and reused for another context in between.
+		 * Held, still live, and the fd still names the slot: the slot
+		 * cannot have been let go of and reused in between.
 		 */
 		if (v != UIO_FD_UNKNOWN && uio_hold((unsigned int)(v - 2)) &&
+		    atomic_load(&uio_registry[v - 2].live) &&
 		    atomic_load_explicit(&uio_fdtable[fd], memory_order_acquire) == v)
 			return uio_registry[v - 2].ctx;
 	}
+	gen = atomic_load(&uio_forget_gen);
+	atomic_fetch_add(&uio_fd_probes, 1);
 	i = uio_fd_resolve(fd);
 	if (i >= 0)
-		uio_fd_cache(fd, UIO_FD_ENTRY(i));
+		uio_fd_cache_unless_forgotten(fd, UIO_FD_ENTRY(i), gen);
 	else if (atomic_load_explicit(&uio_closes_seen, memory_order_relaxed) &&
-		 uio_sys_fcntl(fd, F_GETFD, NULL) >= 0)
-		uio_fd_cache(fd, UIO_FD_NOT_CTX); /* only about fds that exist */
+		 uio_sys_fd_valid(fd)) /* only about fds that exist */
+		uio_fd_cache_unless_forgotten(fd, UIO_FD_NOT_CTX, gen);
+	atomic_fetch_sub(&uio_fd_probes, 1);
 	return i >= 0 ? uio_registry[i].ctx : NULL;
+}
+
+bool uio_fd_probes_settle(void)
+{
+	if (!atomic_load(&uio_fd_probes))
+		return false;
+	while (atomic_load(&uio_fd_probes))
+		uio_sys_sched_yield();
+	return true;
 }
 
 void uio_fd_closes_seen(void)
@@ -321,6 +359,7 @@ int uio_fd_known(int fd)
 
 void uio_fd_forget(int fd)
 {
+	atomic_fetch_add(&uio_forget_gen, 1);
 	uio_fd_cache(fd, UIO_FD_UNKNOWN);
 }
 

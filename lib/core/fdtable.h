@@ -26,6 +26,13 @@ int uio_fd_known(int fd);
  * program that links the library may reuse the number behind our back.
  */
 void uio_fd_closes_seen(void);
+/*
+ * A system call on an fd holds its open file until it returns, so a close
+ * racing another thread's lookup may not yet be the last reference. Waits
+ * for such lookups in flight; returns whether there were any (then the
+ * caller looks again).
+ */
+bool uio_fd_probes_settle(void);
 /* fd's number no longer refers to what it did. */
 void uio_fd_forget(int fd);
 /* Forget every fd number in [lo, hi]. */

@@ -274,11 +274,6 @@ int uio_fd_is_vfio_container(int fd)
 	return rc;
 }
 
-static int uio_fd_valid(int fd)
-{
-	return uio_sys_fcntl(fd, F_GETFD, NULL) >= 0;
-}
-
 static int uio_ioctl(int fd, unsigned long request, void *arg)
 {
 	struct uio_ctx *ctx;
@@ -289,7 +284,7 @@ static int uio_ioctl(int fd, unsigned long request, void *arg)
 	if (ctx)
 		rc = uio_dispatch(ctx, request, arg);
 	else
-		rc = uio_fd_valid(fd) ? -ENOTTY : -EBADF;
+		rc = uio_sys_fd_valid(fd) ? -ENOTTY : -EBADF;
 	uio_core_leave();
 	if (rc < 0) {
 		errno = -rc;
@@ -393,6 +388,28 @@ void uio_ctx_file_closed(struct uio_ctx *ctx)
 }
 
 /*
+ * No open file of the context holds its lock: this was the last close. A
+ * lookup in another thread may still hold the closed file for the length
+ * of a system call; once those are done, look again.
+ */
+static bool uio_ofd_unlocked(int probe, struct flock *lk)
+{
+	struct flock q = *lk;
+
+	/* Bounded: lookups that keep coming cannot hold the closer forever. */
+	for (int tries = 0; tries < 1000; tries++) {
+		*lk = q;
+		if (uio_sys_fcntl(probe, F_OFD_GETLK, lk))
+			return false;
+		if (lk->l_type == F_UNLCK)
+			return true;
+		if (!uio_fd_probes_settle())
+			return false;
+	}
+	return false;
+}
+
+/*
  * Close fd; if that was the last reference to the open file in any process,
  * release the context. See ctx.c for how the last close is recognised.
  */
@@ -422,8 +439,7 @@ UIO_EXPORT int uiommufd_close(int fd)
 	rc = uio_sys_close(fd);
 	if (probe < 0)
 		goto out;
-	if (!rc && !uio_sys_fcntl(probe, F_OFD_GETLK, &lk) &&
-	    lk.l_type == F_UNLCK)
+	if (!rc && uio_ofd_unlocked(probe, &lk))
 		uio_ctx_last_close(ctx);
 	uio_sys_close(probe);
 out:

@@ -72,6 +72,17 @@ static inline int uio_sys_fcntl(int fd, int cmd, void *arg)
 	return (int)UIO_SYS(SYS_fcntl, fd, cmd, arg);
 }
 
+static inline void uio_sys_sched_yield(void)
+{
+	UIO_SYS(SYS_sched_yield);
+}
+
+/* fd is an open file descriptor (fcntl F_GETFD succeeds). */
+static inline int uio_sys_fd_valid(int fd)
+{
+	return uio_sys_fcntl(fd, F_GETFD, NULL) >= 0;
+}
+
 /* Returns the mapping or a negative errno cast to a pointer-sized value. */
 static inline long uio_sys_mmap(void *addr, size_t len, int prot, int flags,
 				int fd, uint64_t off)

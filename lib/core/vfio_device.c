@@ -596,7 +596,7 @@ static long uio_vdev_bind_iommufd(struct uio_vdev *d, void *arg)
 		return -EINVAL;
 	ctx = uio_fd_lookup(b.iommufd);
 	if (!ctx)
-		return uio_sys_fcntl(b.iommufd, F_GETFD, NULL) < 0 ? -EBADF : -EBADFD;
+		return !uio_sys_fd_valid(b.iommufd) ? -EBADF : -EBADFD;
 	rc = uio_vdev_bind(d, ctx);
 	if (rc)
 		return rc;
@@ -680,13 +680,13 @@ static long uio_group_set_container(struct uio_vfd *f, void *arg)
 
 	if (uio_copy_from_user(&cfd, arg, sizeof(cfd)))
 		return -EFAULT;
-	if (uio_sys_fcntl(cfd, F_GETFD, NULL) < 0)
+	if (!uio_sys_fd_valid(cfd))
 		return -EBADF;
 	if (f->container)
 		return -EINVAL;
 	ctx = uio_fd_lookup(cfd);
 	if (!ctx) /* not an iommufd: "not recognized" */
-		return uio_sys_fcntl(cfd, F_GETFD, NULL) < 0 ? -EBADF : -EBADFD;
+		return !uio_sys_fd_valid(cfd) ? -EBADF : -EBADFD;
 	uio_ctx_lock(ctx);
 	if (!ctx->vfio_ioas) {
 		ioas = uio_ioas_alloc(ctx, &rc);
