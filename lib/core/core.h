@@ -468,8 +468,7 @@ int uio_iopt_unmap_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
 			uint64_t iova, uint64_t length, uint64_t *unmapped);
 int uio_iopt_unmap_all(struct uio_ctx *ctx, struct uio_iopt *iopt,
 		       uint64_t *unmapped);
-int uio_iopt_set_allow_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
-			    struct uio_itree *allowed);
+int uio_iopt_set_allow_iova(struct uio_iopt *iopt, struct uio_itree *allowed);
 int uio_iopt_reserve_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
 			  uint64_t start, uint64_t last, const void *owner);
 void uio_iopt_remove_reserved_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,

@@ -524,12 +524,10 @@ int uio_iopt_unmap_all(struct uio_ctx *ctx, struct uio_iopt *iopt,
  * Swap in a new allowed set; refused with EADDRINUSE if any allowed range
  * would cover a reserved one. On success *allowed holds the old set.
  */
-int uio_iopt_set_allow_iova(struct uio_ctx *ctx, struct uio_iopt *iopt,
-			    struct uio_itree *allowed)
+int uio_iopt_set_allow_iova(struct uio_iopt *iopt, struct uio_itree *allowed)
 {
 	struct uio_itree_node *n;
 
-	(void)ctx;
 	for (n = uio_itree_first(allowed); n; n = uio_itree_next(n))
 		if (uio_itree_iter_first(&iopt->reserved, n->start, n->last,
 					 UIO_ITREE_ALL_KINDS))

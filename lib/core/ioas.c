@@ -175,7 +175,7 @@ int uio_ioas_allow_iovas(struct uio_ucmd *ucmd)
 	rc = uio_ioas_load_iovas(ucmd->ctx, &allowed, cmd->allowed_iovas,
 				 cmd->num_iovas);
 	if (!rc)
-		rc = uio_iopt_set_allow_iova(ucmd->ctx, &ioas->iopt, &allowed);
+		rc = uio_iopt_set_allow_iova(&ioas->iopt, &allowed);
 	/* Either the rejected new set or the replaced old one. */
 	uio_allowed_tree_free(ucmd->ctx, &allowed);
 	uio_ioas_put(ucmd->ctx, ioas);
