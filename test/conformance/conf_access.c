@@ -10,68 +10,8 @@
 
 #define LEN (4 * PAGE)
 
-static int fd;
 static uint32_t ioas;
 static char *buf;
-
-static int test_cmd(struct iommu_test_cmd *c)
-{
-	c->size = sizeof(*c);
-	return xioctl(fd, IOMMU_TEST_CMD, c);
-}
-
-static int create_access(uint32_t ioas_id, uint32_t flags, int *afd)
-{
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_CREATE_ACCESS,
-				    .id = ioas_id, .create_access.flags = flags };
-	int rc = test_cmd(&c);
-
-	if (!rc)
-		*afd = (int)c.create_access.out_access_fd;
-	return rc;
-}
-
-static int rw(int afd, uint64_t iova, void *b, size_t len, uint32_t flags)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_ACCESS_RW, .id = (uint32_t)afd,
-		.access_rw = { .iova = iova, .length = len,
-			       .uptr = (uintptr_t)b, .flags = flags } };
-
-	return test_cmd(&c);
-}
-
-static int pin(int afd, uint64_t iova, size_t len, const void *uptr,
-	       uint32_t flags, uint32_t *item)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_ACCESS_PAGES, .id = (uint32_t)afd,
-		.access_pages = { .flags = flags, .iova = iova, .length = len,
-				  .uptr = (uintptr_t)uptr } };
-	int rc = test_cmd(&c);
-
-	if (!rc && item)
-		*item = c.access_pages.out_access_pages_id;
-	return rc;
-}
-
-static int unpin(int afd, uint32_t item)
-{
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
-				    .id = (uint32_t)afd,
-				    .destroy_access_pages.access_pages_id = item };
-
-	return test_cmd(&c);
-}
-
-static int refs(const void *p, size_t len, uint32_t n)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = { .length = len, .uptr = (uintptr_t)p, .refs = n } };
-
-	return test_cmd(&c);
-}
 
 static int setup(void **state)
 {
@@ -86,22 +26,15 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	close(fd);
-	return 0;
-}
-
 static void test_create_and_lifetime(void **state)
 {
 	int afd, afd2;
 	uint32_t id;
 
 	(void)state;
-	assert_int_equal(create_access(ioas, 2, &afd), EOPNOTSUPP);
-	assert_int_equal(create_access(99, 0, &afd), ENOENT);
-	assert_int_equal(create_access(ioas, 0, &afd), 0);
+	assert_int_equal(create_access(fd, ioas, 2, &afd), EOPNOTSUPP);
+	assert_int_equal(create_access(fd, 99, 0, &afd), ENOENT);
+	assert_int_equal(create_access(fd, ioas, 0, &afd), 0);
 	assert_int_equal(fcntl(afd, F_GETFD), FD_CLOEXEC);
 	/* The access takes an id (2) and holds the IOAS. */
 	id = ioas_alloc(fd);
@@ -112,11 +45,11 @@ static void test_create_and_lifetime(void **state)
 	{
 		char b[8];
 
-		assert_int_equal(rw(fd, MOCK_APERTURE_START, b, 8, 0), EBADFD);
-		assert_int_equal(rw(-1, MOCK_APERTURE_START, b, 8, 0), EBADFD);
+		assert_int_equal(access_rw(fd, fd, MOCK_APERTURE_START, b, 8, 0), EBADFD);
+		assert_int_equal(access_rw(fd, -1, MOCK_APERTURE_START, b, 8, 0), EBADFD);
 	}
 	/* Closing the fd destroys the access. */
-	assert_int_equal(create_access(ioas, 0, &afd2), 0);
+	assert_int_equal(create_access(fd, ioas, 0, &afd2), 0);
 	assert_int_equal(close(afd), 0);
 	assert_int_equal(destroy(fd, 2), ENOENT);
 	assert_int_equal(close(afd2), 0);
@@ -129,32 +62,33 @@ static void test_rw_paths(void **state)
 	int afd;
 
 	(void)state;
-	assert_int_equal(create_access(ioas, 0, &afd), 0);
-	assert_int_equal(rw(afd, MOCK_APERTURE_START, out, LEN, 0), 0);
+	assert_int_equal(create_access(fd, ioas, 0, &afd), 0);
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START, out, LEN, 0), 0);
 	for (size_t i = 0; i < LEN; i++)
 		assert_int_equal((unsigned char)out[i], 0x5a);
 	/* Writes, unaligned, across pages, both paths. */
 	memset(out, 0x11, 100);
-	assert_int_equal(rw(afd, MOCK_APERTURE_START + PAGE - 50, out, 100,
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START + PAGE - 50, out, 100,
 			    MOCK_ACCESS_RW_WRITE), 0);
 	assert_int_equal(buf[PAGE - 51], 0x5a);
 	assert_int_equal(buf[PAGE - 50], 0x11);
 	assert_int_equal(buf[PAGE + 49], 0x11);
 	assert_int_equal(buf[PAGE + 50], 0x5a);
 	memset(out, 0x22, 3000);
-	assert_int_equal(rw(afd, MOCK_APERTURE_START + 3 * PAGE - 1000, out, 3000,
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START + 3 * PAGE - 1000, out, 3000,
 			    MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH), 0);
 	assert_int_equal(buf[3 * PAGE - 1000], 0x22);
 	assert_int_equal(buf[LEN - 1], 0x5a);
 	/* Errors: flags, length, holes, overflow, bad user buffer. */
-	assert_int_equal(rw(afd, MOCK_APERTURE_START, out, 8, 1u << 5), EOPNOTSUPP);
-	assert_int_equal(rw(afd, MOCK_APERTURE_START, out, 0, 0), EINVAL);
-	assert_int_equal(rw(afd, MOCK_APERTURE_START + LEN - 8, out, 16, 0), ENOENT);
-	assert_int_equal(rw(afd, MOCK_APERTURE_START - 8, out, 16, 0), ENOENT);
-	assert_int_equal(rw(afd, UINT64_MAX - 4, out, 16, 0), EOVERFLOW);
-	assert_int_equal(rw(afd, MOCK_APERTURE_START, NULL, 16, 0), EFAULT);
-	assert_int_equal(rw(afd, MOCK_APERTURE_START, NULL, 16, MOCK_ACCESS_RW_WRITE), EFAULT);
-	assert_int_equal(rw(afd, MOCK_APERTURE_START, out, (16ul << 20) + 1, 0), ENOMEM);
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START, out, 8, 1u << 5), EOPNOTSUPP);
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START, out, 0, 0), EINVAL);
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START + LEN - 8, out, 16, 0), ENOENT);
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START - 8, out, 16, 0), ENOENT);
+	assert_int_equal(access_rw(fd, afd, UINT64_MAX - 4, out, 16, 0), EOVERFLOW);
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START, NULL, 16, 0), EFAULT);
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START, NULL, 16,
+				   MOCK_ACCESS_RW_WRITE), EFAULT);
+	assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START, out, (16ul << 20) + 1, 0), ENOMEM);
 	close(afd);
 }
 
@@ -168,10 +102,10 @@ static void test_rw_permissions(void **state)
 	(void)state;
 	/* A read-only IOMMU mapping of writable memory. */
 	assert_int_equal(map(fd, ioas, ro, PAGE, &iova, FIXED | IOMMU_IOAS_MAP_READABLE), 0);
-	assert_int_equal(create_access(ioas, 0, &afd), 0);
-	assert_int_equal(rw(afd, iova, out, 16, 0), 0);
-	assert_int_equal(rw(afd, iova, out, 16, MOCK_ACCESS_RW_WRITE), EPERM);
-	assert_int_equal(rw(afd, iova, out, 16, MOCK_ACCESS_RW_WRITE |
+	assert_int_equal(create_access(fd, ioas, 0, &afd), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, 16, 0), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, 16, MOCK_ACCESS_RW_WRITE), EPERM);
+	assert_int_equal(access_rw(fd, afd, iova, out, 16, MOCK_ACCESS_RW_WRITE |
 			    MOCK_ACCESS_RW_SLOW_PATH), EPERM);
 	close(afd);
 }
@@ -182,29 +116,35 @@ static void test_pages(void **state)
 	int afd, plain;
 
 	(void)state;
-	assert_int_equal(create_access(ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd), 0);
-	assert_int_equal(create_access(ioas, 0, &plain), 0);
+	assert_int_equal(create_access(fd, ioas,
+				       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd), 0);
+	assert_int_equal(create_access(fd, ioas, 0, &plain), 0);
 	/* Only pinning accesses pin. */
-	assert_int_equal(pin(plain, MOCK_APERTURE_START, LEN, buf, 0, NULL), EOPNOTSUPP);
-	assert_int_equal(pin(afd, MOCK_APERTURE_START, LEN, buf, 1u << 3, NULL), EOPNOTSUPP);
-	assert_int_equal(pin(afd, MOCK_APERTURE_START, LEN, buf, 0, &item0), 0);
+	assert_int_equal(access_pages(fd, plain, MOCK_APERTURE_START, LEN, buf,
+				      0, NULL), EOPNOTSUPP);
+	assert_int_equal(access_pages(fd, afd, MOCK_APERTURE_START, LEN, buf,
+				      1u << 3, NULL), EOPNOTSUPP);
+	assert_int_equal(access_pages(fd, afd, MOCK_APERTURE_START, LEN, buf, 0, &item0), 0);
 	assert_int_equal(item0, 0);
-	assert_int_equal(refs(buf, LEN, 1), 0);
-	assert_int_equal(pin(afd, MOCK_APERTURE_START, LEN, buf, 0, &item1), 0);
+	assert_int_equal(check_refs(fd, buf, LEN, 1), 0);
+	assert_int_equal(access_pages(fd, afd, MOCK_APERTURE_START, LEN, buf, 0, &item1), 0);
 	assert_int_equal(item1, 1);
 	/* The same pages: still one pin each. */
-	assert_int_equal(refs(buf, LEN, 1), 0);
+	assert_int_equal(check_refs(fd, buf, LEN, 1), 0);
 	/* The wrong user address for the check. */
-	assert_int_equal(pin(afd, MOCK_APERTURE_START, PAGE, buf + PAGE, 0, NULL), EBADE);
+	assert_int_equal(access_pages(fd, afd, MOCK_APERTURE_START, PAGE,
+				      buf + PAGE, 0, NULL), EBADE);
 	/* Unaligned inside, a hole, an empty range. */
-	assert_int_equal(pin(afd, MOCK_APERTURE_START + 100, 200, buf + 100, 0, NULL), EINVAL);
-	assert_int_equal(pin(afd, MOCK_APERTURE_START - PAGE, LEN, buf, 0, NULL), ENOENT);
-	assert_int_equal(pin(afd, MOCK_APERTURE_START, 0, buf, 0, NULL), EINVAL);
-	assert_int_equal(unpin(afd, item0), 0);
-	assert_int_equal(unpin(afd, item0), ENOENT);
-	assert_int_equal(unpin(afd, 7), ENOENT);
-	assert_int_equal(unpin(fd, 0), EBADFD);
-	assert_int_equal(refs(buf, LEN, 1), 0);
+	assert_int_equal(access_pages(fd, afd, MOCK_APERTURE_START + 100, 200,
+				      buf + 100, 0, NULL), EINVAL);
+	assert_int_equal(access_pages(fd, afd, MOCK_APERTURE_START - PAGE, LEN,
+				      buf, 0, NULL), ENOENT);
+	assert_int_equal(access_pages(fd, afd, MOCK_APERTURE_START, 0, buf, 0, NULL), EINVAL);
+	assert_int_equal(unpin(fd, afd, item0), 0);
+	assert_int_equal(unpin(fd, afd, item0), ENOENT);
+	assert_int_equal(unpin(fd, afd, 7), ENOENT);
+	assert_int_equal(unpin(fd, fd, 0), EBADFD);
+	assert_int_equal(check_refs(fd, buf, LEN, 1), 0);
 	/* Pinning accesses need page-aligned areas: a 2 KiB map is refused. */
 	{
 		uint64_t iova = MOCK_APERTURE_START + 0x100000 + 2048;
@@ -218,19 +158,20 @@ static void test_pages(void **state)
 		assert_int_equal(unmap(fd, ioas, MOCK_APERTURE_START, LEN, &n), 0);
 		assert_int_equal(n, LEN);
 	}
-	assert_int_equal(refs(buf, LEN, 0), 0);
-	assert_int_equal(unpin(afd, item1), ENOENT);
+	assert_int_equal(check_refs(fd, buf, LEN, 0), 0);
+	assert_int_equal(unpin(fd, afd, item1), ENOENT);
 	/* New items keep counting. */
 	{
 		uint64_t iova = MOCK_APERTURE_START;
 
 		assert_int_equal(map(fd, ioas, buf, LEN, &iova, FIXED | RW), 0);
-		assert_int_equal(pin(afd, MOCK_APERTURE_START, PAGE, buf, 0, &item), 0);
+		assert_int_equal(access_pages(fd, afd, MOCK_APERTURE_START,
+					      PAGE, buf, 0, &item), 0);
 		assert_int_equal(item, 2);
 	}
 	/* Closing the fd drops its pins. */
 	assert_int_equal(close(afd), 0);
-	assert_int_equal(refs(buf, LEN, 0), 0);
+	assert_int_equal(check_refs(fd, buf, LEN, 0), 0);
 	close(plain);
 }
 
@@ -245,24 +186,25 @@ static void test_replace_ioas(void **state)
 	(void)state;
 	memset(other, 0x77, PAGE);
 	assert_int_equal(map(fd, ioas2, other, PAGE, &iova, FIXED | RW), 0);
-	assert_int_equal(create_access(ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd), 0);
-	assert_int_equal(pin(afd, MOCK_APERTURE_START, PAGE, buf, 0, NULL), 0);
+	assert_int_equal(create_access(fd, ioas,
+				       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd), 0);
+	assert_int_equal(access_pages(fd, afd, MOCK_APERTURE_START, PAGE, buf, 0, NULL), 0);
 	{
 		struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
 					    .id = (uint32_t)afd,
 					    .access_replace_ioas.ioas_id = 99 };
 
-		assert_int_equal(test_cmd(&c), ENOENT);
+		assert_int_equal(test_cmd(fd, &c), ENOENT);
 		c.access_replace_ioas.ioas_id = ioas2;
-		assert_int_equal(test_cmd(&c), 0);
+		assert_int_equal(test_cmd(fd, &c), 0);
 		/* Pins on the old IOAS are gone; reads see the new one. */
-		assert_int_equal(refs(buf, PAGE, 0), 0);
-		assert_int_equal(rw(afd, MOCK_APERTURE_START, out, 8, 0), 0);
+		assert_int_equal(check_refs(fd, buf, PAGE, 0), 0);
+		assert_int_equal(access_rw(fd, afd, MOCK_APERTURE_START, out, 8, 0), 0);
 		assert_int_equal((unsigned char)out[0], 0x77);
 		assert_int_equal(destroy(fd, ioas), 0);
 		assert_int_equal(destroy(fd, ioas2), EBUSY);
 		c.id = (uint32_t)fd;
-		assert_int_equal(test_cmd(&c), EBADFD);
+		assert_int_equal(test_cmd(fd, &c), EBADFD);
 	}
 	close(afd);
 	assert_int_equal(destroy(fd, ioas2), 0);
@@ -271,11 +213,11 @@ static void test_replace_ioas(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_and_lifetime, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rw_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rw_permissions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replace_ioas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_and_lifetime, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_rw_paths, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_rw_permissions, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_pages, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_replace_ioas, setup, ctx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,48 +14,8 @@
 #define MOCK_IO_PAGE (PAGE / 2)
 #define BUF_LEN (4ul << 20)
 
-static int fd;
 static uint32_t ioas, idev, stdev, auto_hwpt, hwpt;
 static char *buf;
-
-static int test_cmd(struct iommu_test_cmd *c)
-{
-	c->size = sizeof(*c);
-	return xioctl(fd, IOMMU_TEST_CMD, c);
-}
-
-static int get_bitmap(uint32_t id, uint64_t iova, uint64_t len, uint64_t ps,
-		      void *data, uint32_t flags)
-{
-	struct iommu_hwpt_get_dirty_bitmap g = {
-		.size = sizeof(g), .hwpt_id = id, .flags = flags, .iova = iova,
-		.length = len, .page_size = ps, .data = (uintptr_t)data };
-
-	return xioctl(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &g);
-}
-
-static int set_tracking(uint32_t id, uint32_t flags)
-{
-	struct iommu_hwpt_set_dirty_tracking s = {
-		.size = sizeof(s), .flags = flags, .hwpt_id = id };
-
-	return xioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &s);
-}
-
-/* IOMMU_TEST_OP_DIRTY: mark what bits names; returns errno, *n marked. */
-static int mark(uint32_t id, uint64_t iova, uint64_t len, uint64_t ps,
-		const void *bits, uint64_t *n)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_DIRTY, .id = id,
-		.dirty = { .iova = iova, .length = len, .page_size = ps,
-			   .uptr = (uintptr_t)bits } };
-	int rc = test_cmd(&c);
-
-	if (n)
-		*n = c.dirty.out_nr_dirty;
-	return rc;
-}
 
 /* The bits 0, 2, 31, and 800..807 */
 static const unsigned char marks[256] = { [0] = 0x05, [3] = 0x80,
@@ -78,7 +38,7 @@ static int setup_dev(uint32_t dev_flags)
 	fd = iommufd_open();
 	ioas = ioas_alloc(fd);
 	md.id = ioas;
-	assert_int_equal(test_cmd(&md), 0);
+	assert_int_equal(test_cmd(fd, &md), 0);
 	idev = md.mock_domain.out_idev_id;
 	stdev = md.mock_domain.out_stdev_id;
 	auto_hwpt = md.mock_domain.out_hwpt_id;
@@ -88,7 +48,7 @@ static int setup_dev(uint32_t dev_flags)
 	hwpt = ha.out_hwpt_id;
 	rp.id = stdev;
 	rp.mock_domain_replace.pt_id = hwpt;
-	assert_int_equal(test_cmd(&rp), 0);
+	assert_int_equal(test_cmd(fd, &rp), 0);
 	buf = aligned_buffer(BUF_LEN, 0);
 	assert_int_equal(map(fd, ioas, buf, BUF_LEN, &iova, FIXED | RW), 0);
 	return 0;
@@ -131,24 +91,24 @@ static void test_marks_and_reads(void **state)
 
 	(void)state;
 	/* Marking needs tracking on. */
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE,
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE,
 			      marks, NULL), EINVAL);
-	assert_int_equal(set_tracking(hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE,
+	assert_int_equal(set_tracking(fd, hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE,
 			      marks, &n), 0);
 	assert_int_equal(n, 11);
 
 	/* NO_CLEAR at the IO page size shows exactly the marks... */
 	memset(bm, 0, sizeof(bm));
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, 65536, MOCK_IO_PAGE,
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, 65536, MOCK_IO_PAGE,
 				    bm, IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR), 0);
 	assert_bytes(bm, "0500008000000000");
 	/* ...at 4 KiB pages they fold two to a bit, and reading clears. */
 	memset(bm, 0, sizeof(bm));
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, 65536, PAGE, bm, 0), 0);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, 65536, PAGE, bm, 0), 0);
 	assert_bytes(bm, "0380000000000000");
 	memset(bm, 0, sizeof(bm));
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, 65536, PAGE, bm, 0), 0);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, 65536, PAGE, bm, 0), 0);
 	assert_bytes(bm, "0000000000000000");
 }
 
@@ -158,33 +118,33 @@ static void test_unaligned_bitmap_and_page_sizes(void **state)
 	uint64_t n;
 
 	(void)state;
-	assert_int_equal(set_tracking(hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
+	assert_int_equal(set_tracking(fd, hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
 	/*
 	 * page_size 4096: the mock driver looks up entry iova / 4096, an IO
 	 * page index below the mapping here, so nothing is marked.
 	 */
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, BUF_LEN, PAGE, marks, &n), 0);
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, PAGE, marks, &n), 0);
 	assert_int_equal(n, 0);
 	memset(bm, 0, sizeof(bm));
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, BUF_LEN, 8192,
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, 8192,
 				    bm + 1, 0), 0);
 	for (int i = 0; i < 64; i++)
 		assert_int_equal(bm[i], 0);
 	/* 8 KiB pages into a bitmap at an odd address. */
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE,
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE,
 			      marks, &n), 0);
 	assert_int_equal(n, 11);
 	memset(bm, 0, sizeof(bm));
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, BUF_LEN, 8192,
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, 8192,
 				    bm + 1, 0), 0);
 	for (int i = 0; i < 64; i++)
 		assert_int_equal(bm[i], i == 1 ? 0x81 : i == 26 ? 0x03 : 0);
 
 	/* A range starting one page in: bits shift with it. */
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE,
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE,
 			      marks, NULL), 0);
 	memset(bm, 0, sizeof(bm));
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START + PAGE,
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START + PAGE,
 				    BUF_LEN - PAGE, PAGE, bm, 0), 0);
 	assert_bytes(bm, "0140000000000000");
 }
@@ -194,18 +154,21 @@ static void test_bitmap_errors(void **state)
 	unsigned char bm[64];
 
 	(void)state;
-	assert_int_equal(set_tracking(hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START + 1, BUF_LEN, PAGE, bm, 0), EINVAL);
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, BUF_LEN, 0, bm, 0), EINVAL);
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, 0, PAGE, bm, 0), EINVAL);
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, BUF_LEN, PAGE, bm, 2), EOPNOTSUPP);
-	assert_int_equal(get_bitmap(ioas, MOCK_APERTURE_START, BUF_LEN, PAGE, bm, 0), ENOENT);
+	assert_int_equal(set_tracking(fd, hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START + 1, BUF_LEN,
+				    PAGE, bm, 0), EINVAL);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, 0, bm, 0), EINVAL);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, 0, PAGE, bm, 0), EINVAL);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, BUF_LEN,
+				    PAGE, bm, 2), EOPNOTSUPP);
+	assert_int_equal(get_bitmap(fd, ioas, MOCK_APERTURE_START, BUF_LEN, PAGE, bm, 0), ENOENT);
 	/* The auto domain has no dirty ops, but is a paging hwpt. */
-	assert_int_equal(get_bitmap(auto_hwpt, MOCK_APERTURE_START, BUF_LEN, PAGE, bm, 0), ENOENT);
+	assert_int_equal(get_bitmap(fd, auto_hwpt, MOCK_APERTURE_START, BUF_LEN,
+				    PAGE, bm, 0), ENOENT);
 	/* Only argument errors are reported: these all return 0. */
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, BUF_LEN, PAGE, NULL, 0), 0);
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, 2 * BUF_LEN, PAGE, bm, 0), 0);
-	assert_int_equal(get_bitmap(hwpt, 0, PAGE, PAGE, bm, 0), 0);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, PAGE, NULL, 0), 0);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, 2 * BUF_LEN, PAGE, bm, 0), 0);
+	assert_int_equal(get_bitmap(fd, hwpt, 0, PAGE, PAGE, bm, 0), 0);
 }
 
 static void test_tracking_switch(void **state)
@@ -213,27 +176,32 @@ static void test_tracking_switch(void **state)
 	unsigned char bm[8];
 
 	(void)state;
-	assert_int_equal(set_tracking(hwpt, 2), EOPNOTSUPP);
-	assert_int_equal(set_tracking(hwpt, 0), 0);
-	assert_int_equal(set_tracking(auto_hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), ENOENT);
-	assert_int_equal(set_tracking(99, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), ENOENT);
+	assert_int_equal(set_tracking(fd, hwpt, 2), EOPNOTSUPP);
+	assert_int_equal(set_tracking(fd, hwpt, 0), 0);
+	assert_int_equal(set_tracking(fd, auto_hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), ENOENT);
+	assert_int_equal(set_tracking(fd, 99, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), ENOENT);
 	/* Off: marking refused, reading silently finds nothing. */
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, BUF_LEN, PAGE, marks, NULL), EINVAL);
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, BUF_LEN,
+				    PAGE, marks, NULL), EINVAL);
 	memset(bm, 0, sizeof(bm));
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, 65536, PAGE, bm, 0), 0);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, 65536, PAGE, bm, 0), 0);
 	assert_bytes(bm, "0000000000000000");
 	/* Enabling starts from clean entries. */
-	assert_int_equal(set_tracking(hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE, marks, NULL), 0);
-	assert_int_equal(set_tracking(hwpt, 0), 0);
-	assert_int_equal(set_tracking(hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
+	assert_int_equal(set_tracking(fd, hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, BUF_LEN,
+				    MOCK_IO_PAGE, marks, NULL), 0);
+	assert_int_equal(set_tracking(fd, hwpt, 0), 0);
+	assert_int_equal(set_tracking(fd, hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
 	memset(bm, 0, sizeof(bm));
-	assert_int_equal(get_bitmap(hwpt, MOCK_APERTURE_START, 65536, MOCK_IO_PAGE, bm, 0), 0);
+	assert_int_equal(get_bitmap(fd, hwpt, MOCK_APERTURE_START, 65536, MOCK_IO_PAGE, bm, 0), 0);
 	assert_bytes(bm, "0000000000000000");
 	/* TEST_OP_DIRTY's own argument checks. */
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, BUF_LEN, 3, marks, NULL), EINVAL);
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, 0, MOCK_IO_PAGE, marks, NULL), EINVAL);
-	assert_int_equal(mark(hwpt, MOCK_APERTURE_START, BUF_LEN, MOCK_IO_PAGE, NULL, NULL), EINVAL);
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, BUF_LEN, 3,
+				    marks, NULL), EINVAL);
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, 0,
+				    MOCK_IO_PAGE, marks, NULL), EINVAL);
+	assert_int_equal(mark_dirty(fd, hwpt, MOCK_APERTURE_START, BUF_LEN,
+				    MOCK_IO_PAGE, NULL, NULL), EINVAL);
 }
 
 /* A device without dirty tracking cannot have a dirty domain. */
@@ -250,11 +218,11 @@ static void test_no_dirty_device(void **state)
 				     .mock_domain_replace.pt_id = hwpt };
 
 	(void)state;
-	assert_int_equal(test_cmd(&md), 0);
+	assert_int_equal(test_cmd(fd, &md), 0);
 	ha.dev_id = md.mock_domain.out_idev_id;
 	assert_int_equal(xioctl(fd, IOMMU_HWPT_ALLOC, &ha), EOPNOTSUPP);
 	rp.id = md.mock_domain.out_stdev_id;
-	assert_int_equal(test_cmd(&rp), EINVAL);
+	assert_int_equal(test_cmd(fd, &rp), EINVAL);
 	assert_int_equal(destroy(fd, md.mock_domain.out_stdev_id), 0);
 }
 

@@ -6,8 +6,6 @@
  */
 #include "conf.h"
 
-static int fd;
-
 struct cmd_desc {
 	const char *name;
 	unsigned long nr;
@@ -25,20 +23,6 @@ static const struct cmd_desc cmds[] = {
 	{ "IOAS_UNMAP", IOMMU_IOAS_UNMAP, 24, 24 },
 	{ "OPTION", IOMMU_OPTION, 24, 24 },
 };
-
-static int setup(void **state)
-{
-	(void)state;
-	fd = iommufd_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	close(fd);
-	return 0;
-}
 
 static void test_size_below_minimum(void **state)
 {
@@ -216,5 +200,5 @@ int main(void)
 		cmocka_unit_test(test_selftest_ops),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ctx_setup, ctx_teardown);
 }

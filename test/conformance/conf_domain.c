@@ -10,15 +10,8 @@
 
 #define MOCK_IO_PAGE (PAGE / 2)
 
-static int fd;
 static uint32_t ioas;
 static char *buf;
-
-static int test_cmd(struct iommu_test_cmd *c)
-{
-	c->size = sizeof(*c);
-	return xioctl(fd, IOMMU_TEST_CMD, c);
-}
 
 struct dev {
 	uint32_t stdev, hwpt, idev;
@@ -32,7 +25,7 @@ static int mock_dev(uint32_t pt, uint32_t flags, struct dev *d)
 				    .id = pt,
 				    .mock_domain_flags.dev_flags =
 					    flags == UINT32_MAX ? 0 : flags };
-	int rc = test_cmd(&c);
+	int rc = test_cmd(fd, &c);
 
 	if (!rc && d)
 		*d = (struct dev){ c.mock_domain.out_stdev_id,
@@ -46,30 +39,10 @@ static int replace(uint32_t stdev, uint32_t *pt)
 	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
 				    .id = stdev,
 				    .mock_domain_replace.pt_id = *pt };
-	int rc = test_cmd(&c);
+	int rc = test_cmd(fd, &c);
 
 	if (!rc)
 		*pt = c.mock_domain_replace.pt_id;
-	return rc;
-}
-
-static int check_map(uint32_t hwpt, uint64_t iova, const void *p, size_t len)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP, .id = hwpt,
-		.check_map = { .iova = iova, .length = len, .uptr = (uintptr_t)p } };
-
-	return test_cmd(&c);
-}
-
-static int hwpt_alloc(uint32_t dev, uint32_t pt, uint32_t flags, uint32_t *out)
-{
-	struct iommu_hwpt_alloc a = { .size = sizeof(a), .flags = flags,
-				      .dev_id = dev, .pt_id = pt };
-	int rc = xioctl(fd, IOMMU_HWPT_ALLOC, &a);
-
-	if (!rc)
-		*out = a.out_hwpt_id;
 	return rc;
 }
 
@@ -80,13 +53,6 @@ static int setup(void **state)
 	ioas = ioas_alloc(fd);
 	buf = aligned_buffer(64 * PAGE, 0);
 	memset(buf, 1, 64 * PAGE);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	close(fd);
 	return 0;
 }
 
@@ -137,7 +103,8 @@ static void test_auto_domain_sharing(void **state)
 	{
 		uint32_t dirty, pt;
 
-		assert_int_equal(hwpt_alloc(a.idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		assert_int_equal(hwpt_alloc(fd, a.idev, ioas,
+					    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
 					    &dirty), 0);
 		assert_int_equal(mock_dev(dirty, MOCK_FLAGS_DEVICE_NO_DIRTY, NULL), EINVAL);
 		assert_int_equal(mock_dev(dirty, UINT32_MAX, &e), 0);
@@ -206,26 +173,26 @@ static void test_check_map(void **state)
 	(void)state;
 	assert_int_equal(mock_dev(ioas, UINT32_MAX, &d), 0);
 	assert_int_equal(map(fd, ioas, buf, 16 * PAGE, &iova, FIXED | RW), 0);
-	assert_int_equal(check_map(d.hwpt, iova, buf, 16 * PAGE), 0);
-	assert_int_equal(check_map(d.hwpt, iova + MOCK_IO_PAGE, buf + MOCK_IO_PAGE,
+	assert_int_equal(check_map(fd, d.hwpt, iova, buf, 16 * PAGE), 0);
+	assert_int_equal(check_map(fd, d.hwpt, iova + MOCK_IO_PAGE, buf + MOCK_IO_PAGE,
 				   MOCK_IO_PAGE), 0);
 	/* Entries of other pages, nothing mapped, misalignment, wrong type. */
-	assert_int_equal(check_map(d.hwpt, iova, buf + PAGE, PAGE), EINVAL);
-	assert_int_equal(check_map(d.hwpt, iova + 16 * PAGE, buf, PAGE), EINVAL);
-	assert_int_equal(check_map(d.hwpt, iova + 1, buf, PAGE), EINVAL);
-	assert_int_equal(check_map(d.hwpt, iova, buf + 1, PAGE), EINVAL);
-	assert_int_equal(check_map(ioas, iova, buf, PAGE), ENOENT);
-	assert_int_equal(check_map(d.hwpt, iova, NULL, PAGE), EFAULT);
+	assert_int_equal(check_map(fd, d.hwpt, iova, buf + PAGE, PAGE), EINVAL);
+	assert_int_equal(check_map(fd, d.hwpt, iova + 16 * PAGE, buf, PAGE), EINVAL);
+	assert_int_equal(check_map(fd, d.hwpt, iova + 1, buf, PAGE), EINVAL);
+	assert_int_equal(check_map(fd, d.hwpt, iova, buf + 1, PAGE), EINVAL);
+	assert_int_equal(check_map(fd, ioas, iova, buf, PAGE), ENOENT);
+	assert_int_equal(check_map(fd, d.hwpt, iova, NULL, PAGE), EFAULT);
 	/* Unmapping empties the domain. */
 	assert_int_equal(unmap(fd, ioas, iova, 16 * PAGE, NULL), 0);
-	assert_int_equal(check_map(d.hwpt, iova, buf, PAGE), EINVAL);
+	assert_int_equal(check_map(fd, d.hwpt, iova, buf, PAGE), EINVAL);
 	/* A second domain is filled from the IOAS's areas when it arrives. */
 	assert_int_equal(map(fd, ioas, buf, 16 * PAGE, &iova, FIXED | RW), 0);
 	{
 		uint32_t h2;
 
-		assert_int_equal(hwpt_alloc(d.idev, ioas, 0, &h2), 0);
-		assert_int_equal(check_map(h2, iova, buf, 16 * PAGE), 0);
+		assert_int_equal(hwpt_alloc(fd, d.idev, ioas, 0, 0, NULL, 0, &h2), 0);
+		assert_int_equal(check_map(fd, h2, iova, buf, 16 * PAGE), 0);
 		assert_int_equal(destroy(fd, h2), 0);
 	}
 }
@@ -243,10 +210,10 @@ static void test_replace(void **state)
 	assert_int_equal(replace(d.stdev, &pt), 0);
 	/* A new automatic domain on ioas2; the old one is gone. */
 	assert_int_equal(destroy(fd, d.hwpt), ENOENT);
-	assert_int_equal(check_map(pt, iova, buf, 8 * PAGE), 0);
+	assert_int_equal(check_map(fd, pt, iova, buf, 8 * PAGE), 0);
 	assert_int_equal(destroy(fd, ioas), 0);
 	/* To a paging hwpt allocated for the device, and to itself. */
-	assert_int_equal(hwpt_alloc(d.idev, ioas2, 0, &paging), 0);
+	assert_int_equal(hwpt_alloc(fd, d.idev, ioas2, 0, 0, NULL, 0, &paging), 0);
 	id = paging;
 	assert_int_equal(replace(d.stdev, &id), 0);
 	assert_int_equal(id, paging);
@@ -276,13 +243,16 @@ static void test_hwpt_alloc_and_hw_info(void **state)
 	(void)state;
 	assert_int_equal(mock_dev(ioas, UINT32_MAX, &d), 0);
 	assert_int_equal(mock_dev(ioas, MOCK_FLAGS_DEVICE_NO_DIRTY, &nd), 0);
-	assert_int_equal(hwpt_alloc(d.idev, ioas, 1u << 3, &h), EOPNOTSUPP);
-	assert_int_equal(hwpt_alloc(d.idev, ioas, IOMMU_HWPT_FAULT_ID_VALID, &h), EOPNOTSUPP);
-	assert_int_equal(hwpt_alloc(nd.idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &h),
+	assert_int_equal(hwpt_alloc(fd, d.idev, ioas, 1u << 3, 0, NULL, 0, &h), EOPNOTSUPP);
+	assert_int_equal(hwpt_alloc(fd, d.idev, ioas, IOMMU_HWPT_FAULT_ID_VALID,
+				    0, NULL, 0, &h), EOPNOTSUPP);
+	assert_int_equal(hwpt_alloc(fd, nd.idev, ioas,
+				    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0, &h),
 			 EOPNOTSUPP);
-	assert_int_equal(hwpt_alloc(d.idev, 99, 0, &h), EINVAL);
-	assert_int_equal(hwpt_alloc(ioas, ioas, 0, &h), ENOENT);
-	assert_int_equal(hwpt_alloc(d.idev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, &h), 0);
+	assert_int_equal(hwpt_alloc(fd, d.idev, 99, 0, 0, NULL, 0, &h), EINVAL);
+	assert_int_equal(hwpt_alloc(fd, ioas, ioas, 0, 0, NULL, 0, &h), ENOENT);
+	assert_int_equal(hwpt_alloc(fd, d.idev, ioas,
+				    IOMMU_HWPT_ALLOC_NEST_PARENT, 0, NULL, 0, &h), 0);
 	/* A hwpt holds its IOAS. */
 	assert_int_equal(destroy(fd, d.stdev), 0);
 	assert_int_equal(destroy(fd, nd.stdev), 0);
@@ -333,12 +303,12 @@ static void test_hwpt_alloc_and_hw_info(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ids_and_lifetimes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_domain_sharing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_geometry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check_map, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hwpt_alloc_and_hw_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ids_and_lifetimes, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_auto_domain_sharing, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_geometry, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_check_map, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_replace, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_hwpt_alloc_and_hw_info, setup, ctx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,14 +14,8 @@
 
 #include "conf.h"
 
-static int fd, ffd;
+static int ffd;
 static uint32_t ioas, idev, stdev, fault_id, parent, iopf_hwpt;
-
-static int test_cmd(struct iommu_test_cmd *c)
-{
-	c->size = sizeof(*c);
-	return xioctl(fd, IOMMU_TEST_CMD, c);
-}
 
 static int trigger(uint32_t dev, uint32_t pasid, uint32_t grpid, uint64_t addr)
 {
@@ -32,7 +26,7 @@ static int trigger(uint32_t dev, uint32_t pasid, uint32_t grpid, uint64_t addr)
 					  IOMMU_PGFAULT_PERM_WRITE,
 				  .addr = addr } };
 
-	return test_cmd(&c);
+	return test_cmd(fd, &c);
 }
 
 static short revents(int f)
@@ -64,7 +58,7 @@ static int replace(uint32_t pt)
 				     .id = stdev,
 				     .mock_domain_replace.pt_id = pt };
 
-	return test_cmd(&rp);
+	return test_cmd(fd, &rp);
 }
 
 static int setup(void **state)
@@ -84,7 +78,7 @@ static int setup(void **state)
 	fd = iommufd_open();
 	ioas = ioas_alloc(fd);
 	md.id = ioas;
-	assert_int_equal(test_cmd(&md), 0);
+	assert_int_equal(test_cmd(fd, &md), 0);
 	stdev = md.mock_domain.out_stdev_id;
 	idev = md.mock_domain.out_idev_id;
 	assert_int_equal(xioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);

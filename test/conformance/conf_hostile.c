@@ -134,15 +134,7 @@ static char *edge(size_t pages, const void *src, size_t room)
 static char *none, *ro;
 
 /* ------------------------------------------------------------------ */
-/* helpers */
-
-static int fd;
-
-static int test_cmd(struct iommu_test_cmd *c)
-{
-	c->size = sizeof(*c);
-	return xioctl(fd, IOMMU_TEST_CMD, c);
-}
+/* helpers of this file alone (the shared ones are in conf.h) */
 
 struct mock { uint32_t stdev, hwpt, idev; };
 
@@ -151,7 +143,7 @@ static int mock_domain(uint32_t ioas_id, uint32_t dev_flags, struct mock *m)
 	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
 				    .id = ioas_id,
 				    .mock_domain_flags.dev_flags = dev_flags };
-	int rc = test_cmd(&c);
+	int rc = test_cmd(fd, &c);
 
 	if (!rc && m) {
 		m->stdev = c.mock_domain.out_stdev_id;
@@ -161,84 +153,12 @@ static int mock_domain(uint32_t ioas_id, uint32_t dev_flags, struct mock *m)
 	return rc;
 }
 
-static int create_access(uint32_t ioas_id, uint32_t flags, int *afd)
-{
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_CREATE_ACCESS,
-				    .id = ioas_id, .create_access.flags = flags };
-	int rc = test_cmd(&c);
-
-	if (!rc)
-		*afd = (int)c.create_access.out_access_fd;
-	return rc;
-}
-
-static int access_rw(int afd, uint64_t iova, const void *b, uint64_t len,
-		     uint32_t flags)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_ACCESS_RW, .id = (uint32_t)afd,
-		.access_rw = { .iova = iova, .length = len,
-			       .uptr = (uintptr_t)b, .flags = flags } };
-
-	return test_cmd(&c);
-}
-
-static int access_pages(int afd, uint64_t iova, uint64_t len, const void *uptr,
-			uint32_t flags, uint32_t *item)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_ACCESS_PAGES, .id = (uint32_t)afd,
-		.access_pages = { .flags = flags, .iova = iova, .length = len,
-				  .uptr = (uintptr_t)uptr } };
-	int rc = test_cmd(&c);
-
-	if (!rc && item)
-		*item = c.access_pages.out_access_pages_id;
-	return rc;
-}
-
-static int unpin(int afd, uint32_t item)
-{
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
-				    .id = (uint32_t)afd,
-				    .destroy_access_pages.access_pages_id = item };
-
-	return test_cmd(&c);
-}
-
-static int check_refs(const void *p, uint64_t len, uint32_t refs)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = { .length = len, .uptr = (uintptr_t)p, .refs = refs } };
-
-	return test_cmd(&c);
-}
-
-static int check_map(uint32_t hwpt, uint64_t iova, const void *p, uint64_t len)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP, .id = hwpt,
-		.check_map = { .iova = iova, .length = len, .uptr = (uintptr_t)p } };
-
-	return test_cmd(&c);
-}
-
 static uint64_t unmap_all(uint32_t id)
 {
 	uint64_t n = 0;
 
 	EXPECT(unmap(fd, id, 0, UINT64_MAX, &n), 0);
 	return n;
-}
-
-static int allow(uint32_t id, const void *ranges, uint32_t n)
-{
-	struct iommu_ioas_allow_iovas a = { .size = sizeof(a), .ioas_id = id,
-					    .num_iovas = n,
-					    .allowed_iovas = (uintptr_t)ranges };
-
-	return xioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &a);
 }
 
 static int iova_ranges(uint32_t id, void *ranges, uint32_t *n)
@@ -252,21 +172,6 @@ static int iova_ranges(uint32_t id, void *ranges, uint32_t *n)
 	return rc;
 }
 
-static int copy(uint32_t dst, uint32_t src, uint64_t src_iova, uint64_t len,
-		uint64_t *dst_iova, uint32_t flags)
-{
-	struct iommu_ioas_copy c = { .size = sizeof(c), .flags = flags,
-				     .dst_ioas_id = dst, .src_ioas_id = src,
-				     .length = len,
-				     .dst_iova = dst_iova ? *dst_iova : 0,
-				     .src_iova = src_iova };
-	int rc = xioctl(fd, IOMMU_IOAS_COPY, &c);
-
-	if (!rc && dst_iova)
-		*dst_iova = c.dst_iova;
-	return rc;
-}
-
 static int hw_info(uint32_t dev, void *data, uint32_t len, uint32_t *out_len)
 {
 	struct iommu_hw_info h = { .size = sizeof(h), .dev_id = dev,
@@ -276,112 +181,6 @@ static int hw_info(uint32_t dev, void *data, uint32_t len, uint32_t *out_len)
 	if (out_len)
 		*out_len = h.data_len;
 	return rc;
-}
-
-static int hwpt_alloc(uint32_t dev, uint32_t pt, uint32_t flags, uint32_t type,
-		      const void *data, uint32_t len, uint32_t *out)
-{
-	struct iommu_hwpt_alloc a = {
-		.size = sizeof(a), .flags = flags, .dev_id = dev, .pt_id = pt,
-		.data_type = type, .data_len = len, .data_uptr = (uintptr_t)data };
-	int rc = xioctl(fd, IOMMU_HWPT_ALLOC, &a);
-
-	if (!rc && out)
-		*out = a.out_hwpt_id;
-	return rc;
-}
-
-static int invalidate(uint32_t id, const void *data, uint32_t entry_len,
-		      uint32_t *entry_num)
-{
-	struct iommu_hwpt_invalidate iv = {
-		.size = sizeof(iv), .hwpt_id = id, .data_uptr = (uintptr_t)data,
-		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-		.entry_len = entry_len, .entry_num = *entry_num };
-	int rc = xioctl(fd, IOMMU_HWPT_INVALIDATE, &iv);
-
-	*entry_num = iv.entry_num;
-	return rc;
-}
-
-static int get_bitmap(uint32_t id, uint64_t iova, uint64_t len, uint64_t ps,
-		      void *data)
-{
-	struct iommu_hwpt_get_dirty_bitmap g = {
-		.size = sizeof(g), .hwpt_id = id, .iova = iova, .length = len,
-		.page_size = ps, .data = (uintptr_t)data };
-
-	return xioctl(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &g);
-}
-
-static int set_tracking(uint32_t id, int on)
-{
-	struct iommu_hwpt_set_dirty_tracking s = {
-		.size = sizeof(s), .hwpt_id = id,
-		.flags = on ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0 };
-
-	return xioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &s);
-}
-
-static int mark_dirty(uint32_t id, uint64_t iova, uint64_t len, uint64_t ps,
-		      const void *bits)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_DIRTY, .id = id,
-		.dirty = { .iova = iova, .length = len, .page_size = ps,
-			   .uptr = (uintptr_t)bits } };
-
-	return test_cmd(&c);
-}
-
-/* ioctl returning its value, or -errno (the VFIO ioctls return values). */
-static long vioctl(int f, unsigned long req, void *arg)
-{
-	long rc = ioctl(f, req, arg);
-
-	return rc < 0 ? -errno : rc;
-}
-
-static long vmap(const void *va, uint64_t iova, uint64_t size, uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m), .flags = flags, .vaddr = (uintptr_t)va,
-		.iova = iova, .size = size };
-
-	return vioctl(fd, VFIO_IOMMU_MAP_DMA, &m);
-}
-
-static long vunmap(uint64_t iova, uint64_t size, uint32_t flags, uint64_t *out)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .flags = flags, .iova = iova, .size = size };
-	long rc = vioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u);
-
-	if (out)
-		*out = u.size;
-	return rc;
-}
-
-static int vfio_set_ioas(uint32_t id)
-{
-	struct iommu_vfio_ioas v = { .size = sizeof(v), .op = IOMMU_VFIO_IOAS_SET,
-				     .ioas_id = id };
-
-	return xioctl(fd, IOMMU_VFIO_IOAS, &v);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	fd = iommufd_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	close(fd);
-	return 0;
 }
 
 static int group_setup(void **state)
@@ -432,7 +231,7 @@ static void test_arg_pointer(void **state)
 	uint32_t ioas = ioas_alloc(fd);
 
 	begin(state);
-	EXPECT(vfio_set_ioas(ioas), 0);
+	EXPECT(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas), 0);
 	EXPECT(vioctl(fd, VFIO_SET_IOMMU, (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU), 0);
 	for (size_t i = 0; i < NCMDS; i++) {
 		char *e = edge(1, &cmds[i].size, sizeof(uint32_t));
@@ -571,12 +370,12 @@ static void test_arg_read_only(void **state)
 					    .data_uptr = (uintptr_t)&info };
 		uint32_t h;
 
-		EXPECT(hwpt_alloc(m2.idev, ioas, 0, 0, NULL, 0, &h), 0);
+		EXPECT(hwpt_alloc(fd, m2.idev, ioas, 0, 0, NULL, 0, &h), 0);
 		EXPECT(destroy(fd, h), 0);
 		p = ro_copy(&ha, sizeof(ha));
 		EXPECT(xioctl(fd, IOMMU_HWPT_ALLOC, p), EFAULT);
 		munmap(p, PAGE);
-		EXPECT(hwpt_alloc(m2.idev, ioas, 0, 0, NULL, 0, &next), 0);
+		EXPECT(hwpt_alloc(fd, m2.idev, ioas, 0, 0, NULL, 0, &next), 0);
 		EXPECT(next, h);
 		EXPECT(destroy(fd, next), 0);
 		p = ro_copy(&hi, sizeof(hi));
@@ -606,7 +405,7 @@ static void test_arg_read_only(void **state)
 	EXPECT(ioas_alloc(fd), ioas2 + 1);
 
 	/* The VFIO container's answers. */
-	EXPECT(vfio_set_ioas(ioas), 0);
+	EXPECT(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas), 0);
 	EXPECT(vioctl(fd, VFIO_SET_IOMMU, (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU), 0);
 	{
 		struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
@@ -653,7 +452,7 @@ static void test_iova_range_pointers(void **state)
 	EXPECT(iova_ranges(ioas, gone, &n), EMSGSIZE);
 	EXPECT(n, 1);
 	/* Two ranges from here on. */
-	EXPECT(test_cmd(&res), 0);
+	EXPECT(test_cmd(fd, &res), 0);
 	n = 4;
 	EXPECT(iova_ranges(ioas, r, &n), 0);
 	EXPECT(n, 2);
@@ -675,20 +474,20 @@ static void test_iova_range_pointers(void **state)
 	EXPECT(n, 2);
 
 	/* ALLOW_IOVAS reads each range: a fault anywhere changes nothing. */
-	EXPECT(allow(ioas, NULL, 1), EFAULT);
-	EXPECT(allow(ioas, gone, 1), EFAULT);
-	EXPECT(allow(ioas, none, 1), EFAULT);
+	EXPECT(allow(fd, ioas, NULL, 1), EFAULT);
+	EXPECT(allow(fd, ioas, gone, 1), EFAULT);
+	EXPECT(allow(fd, ioas, none, 1), EFAULT);
 	memcpy(e24, two, 16);
-	EXPECT(allow(ioas, e24, 2), EFAULT);
-	EXPECT(allow(ioas, e24 + 16, 1), EFAULT);
-	EXPECT(allow(ioas, NULL, 0), 0);
+	EXPECT(allow(fd, ioas, e24, 2), EFAULT);
+	EXPECT(allow(fd, ioas, e24 + 16, 1), EFAULT);
+	EXPECT(allow(fd, ioas, NULL, 0), 0);
 	iova = 0x400000;
 	EXPECT(map(fd, ioas, rr, PAGE, &iova, IOMMU_IOAS_MAP_READABLE | FIXED), 0);
 	/*
 	 * Read-only memory is fine to read. An area outside the allowed
 	 * ranges stays: they only steer automatic IOVAs.
 	 */
-	EXPECT(allow(ioas, rr, 2), 0);
+	EXPECT(allow(fd, ioas, rr, 2), 0);
 	EXPECT(unmap_all(ioas), PAGE);
 	/* A huge count over distinct valid ranges that end in a guard page. */
 	for (size_t i = 0; i < PAGE / 16; i++) {
@@ -696,9 +495,9 @@ static void test_iova_range_pointers(void **state)
 
 		memcpy(valid + i * 16, &one, 16);
 	}
-	EXPECT(allow(ioas, valid, UINT32_MAX), EFAULT);
+	EXPECT(allow(fd, ioas, valid, UINT32_MAX), EFAULT);
 	memset(valid, 0, PAGE);
-	EXPECT(allow(ioas, valid, UINT32_MAX), EINVAL);
+	EXPECT(allow(fd, ioas, valid, UINT32_MAX), EINVAL);
 	/* The last good set still holds: automatic IOVAs come from it. */
 	iova = 0;
 	EXPECT(map(fd, ioas, rr, PAGE, &iova, IOMMU_IOAS_MAP_READABLE), 0);
@@ -751,7 +550,7 @@ static void test_map_user_va(void **state)
 	iova = MOCK_APERTURE_START;
 	EXPECT(map(fd, ioas, half, 2 * PAGE, &iova, IOMMU_IOAS_MAP_READABLE | FIXED), 0);
 	EXPECT(map(fd, ioas, two, 2 * PAGE, &iova, RW), 0);
-	EXPECT(check_map(m.hwpt, iova, two, 2 * PAGE), 0);
+	EXPECT(check_map(fd, m.hwpt, iova, two, 2 * PAGE), 0);
 	EXPECT(unmap_all(ioas), 4 * PAGE);
 	EXPECT(destroy(fd, m.stdev), 0);
 	munmap(two, 2 * PAGE);
@@ -789,23 +588,23 @@ static void test_device_pointers(void **state)
 
 	memset(buf, 3, 2 * PAGE);
 	EXPECT(map(fd, ioas, buf, 2 * PAGE, &iova, RW | FIXED), 0);
-	EXPECT(check_map(m.hwpt, iova, NULL, PAGE), EFAULT);
-	EXPECT(check_map(m.hwpt, iova, gone, PAGE), EFAULT);
-	EXPECT(check_map(m.hwpt, iova, none, PAGE), EFAULT);
+	EXPECT(check_map(fd, m.hwpt, iova, NULL, PAGE), EFAULT);
+	EXPECT(check_map(fd, m.hwpt, iova, gone, PAGE), EFAULT);
+	EXPECT(check_map(fd, m.hwpt, iova, none, PAGE), EFAULT);
 	{
 		/* The second page of the area unmapped since (still pinned). */
 		char *pb = aligned_buffer(2 * PAGE, 0);
 		uint64_t at = iova + 2 * PAGE;
 
 		EXPECT(map(fd, ioas, pb, 2 * PAGE, &at, RW | FIXED), 0);
-		EXPECT(check_map(m.hwpt, at, pb, 2 * PAGE), 0);
+		EXPECT(check_map(fd, m.hwpt, at, pb, 2 * PAGE), 0);
 		EXPECT(munmap(pb + PAGE, PAGE), 0);
-		EXPECT(check_map(m.hwpt, at, pb, 2 * PAGE), EFAULT);
+		EXPECT(check_map(fd, m.hwpt, at, pb, 2 * PAGE), EFAULT);
 	}
-	EXPECT(check_refs(gone, PAGE, 0), EFAULT);
-	EXPECT(check_refs(none, PAGE, 0), EFAULT);
-	EXPECT(check_refs(e8 + 8 - PAGE, 2 * PAGE, 0), EFAULT);
-	EXPECT(check_refs(buf, 2 * PAGE, 1), 0);
+	EXPECT(check_refs(fd, gone, PAGE, 0), EFAULT);
+	EXPECT(check_refs(fd, none, PAGE, 0), EFAULT);
+	EXPECT(check_refs(fd, e8 + 8 - PAGE, 2 * PAGE, 0), EFAULT);
+	EXPECT(check_refs(fd, buf, 2 * PAGE, 1), 0);
 	EXPECT(unmap_all(ioas), 4 * PAGE);
 	EXPECT(destroy(fd, m.stdev), 0);
 	done();
@@ -818,9 +617,9 @@ static void nested_setup(uint32_t ioas, struct mock *m, uint32_t *parent,
 			 uint32_t *nested)
 {
 	EXPECT(mock_domain(ioas, 0, m), 0);
-	EXPECT(hwpt_alloc(m->idev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, 0, NULL, 0,
+	EXPECT(hwpt_alloc(fd, m->idev, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, 0, NULL, 0,
 			  parent), 0);
-	EXPECT(hwpt_alloc(m->idev, *parent, 0, IOMMU_HWPT_DATA_SELFTEST, &nest_cfg,
+	EXPECT(hwpt_alloc(fd, m->idev, *parent, 0, IOMMU_HWPT_DATA_SELFTEST, &nest_cfg,
 			  sizeof(nest_cfg), nested), 0);
 }
 
@@ -838,42 +637,48 @@ static void test_nested_pointers(void **state)
 
 	begin(state);
 	nested_setup(ioas, &m, &parent, &nested);
-	EXPECT(hwpt_alloc(m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, NULL, csz, &id),
+	EXPECT(hwpt_alloc(fd, m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, NULL, csz, &id),
 	       EFAULT);
-	EXPECT(hwpt_alloc(m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, gone, csz, &id),
+	EXPECT(hwpt_alloc(fd, m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, gone, csz, &id),
 	       EFAULT);
-	EXPECT(hwpt_alloc(m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, none, csz, &id),
+	EXPECT(hwpt_alloc(fd, m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, none, csz, &id),
 	       EFAULT);
-	EXPECT(hwpt_alloc(m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, e2, csz, &id),
+	EXPECT(hwpt_alloc(fd, m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, e2, csz, &id),
 	       EFAULT);
-	EXPECT(hwpt_alloc(m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, rcfg, csz, &id),
+	EXPECT(hwpt_alloc(fd, m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, rcfg, csz, &id),
 	       0);
 	EXPECT(id, nested + 1);
 	EXPECT(destroy(fd, id), 0);
 
 	/* Entries: what was done before the fault is reported. */
 	num = 1;
-	EXPECT(invalidate(nested, NULL, sizeof(inv), &num), EINVAL);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, NULL,
+			  sizeof(inv), &num), EINVAL);
 	EXPECT(num, 0);
 	num = 1;
-	EXPECT(invalidate(nested, gone, sizeof(inv), &num), EFAULT);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, gone,
+			  sizeof(inv), &num), EFAULT);
 	EXPECT(num, 0);
 	num = 1;
-	EXPECT(invalidate(nested, none, sizeof(inv), &num), EFAULT);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, none,
+			  sizeof(inv), &num), EFAULT);
 	EXPECT(num, 0);
 	memcpy(e12, &inv, sizeof(inv));
 	num = 2;
-	EXPECT(invalidate(nested, e12, sizeof(inv), &num), EFAULT);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, e12,
+			  sizeof(inv), &num), EFAULT);
 	EXPECT(num, 1);
 	num = 1;
-	EXPECT(invalidate(nested, e12 + 8, sizeof(inv), &num), EFAULT);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+			  e12 + 8, sizeof(inv), &num), EFAULT);
 	EXPECT(num, 0);
 	/* An entry longer than the driver's struct is refused before a read. */
 	num = 1;
-	EXPECT(invalidate(nested, e12, 16, &num), EINVAL);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, e12, 16, &num), EINVAL);
 	EXPECT(num, 0);
 	num = 1;
-	EXPECT(invalidate(nested, rinv, sizeof(inv), &num), 0);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, rinv,
+			  sizeof(inv), &num), 0);
 	EXPECT(num, 1);
 	/* The read-only answer. */
 	{
@@ -902,15 +707,15 @@ static uint32_t dirty_setup(uint32_t ioas, struct mock *m, char **buf)
 	uint32_t hwpt;
 
 	EXPECT(mock_domain(ioas, 0, m), 0);
-	EXPECT(hwpt_alloc(m->idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
+	EXPECT(hwpt_alloc(fd, m->idev, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0, NULL, 0,
 			  &hwpt), 0);
 	rp.id = m->stdev;
 	rp.mock_domain_replace.pt_id = hwpt;
-	EXPECT(test_cmd(&rp), 0);
+	EXPECT(test_cmd(fd, &rp), 0);
 	*buf = aligned_buffer(64 * PAGE, 0);
 	memset(*buf, 1, 64 * PAGE);
 	EXPECT(map(fd, ioas, *buf, 64 * PAGE, &iova, RW | FIXED), 0);
-	EXPECT(set_tracking(hwpt, 1), 0);
+	EXPECT(set_tracking(fd, hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
 	return hwpt;
 }
 
@@ -930,21 +735,21 @@ static void test_dirty_pointers(void **state)
 	begin(state);
 	hwpt = dirty_setup(ioas, &m, &buf);
 	/* 128 mock pages: 16 bytes of bits, 4 readable before the guard. */
-	EXPECT(mark_dirty(hwpt, iova, len, PAGE / 2, NULL), EINVAL);
-	EXPECT(mark_dirty(hwpt, iova, len, PAGE / 2, gone), EFAULT);
-	EXPECT(mark_dirty(hwpt, iova, len, PAGE / 2, none), EFAULT);
-	EXPECT(mark_dirty(hwpt, iova, len, PAGE / 2, e4), EFAULT);
-	EXPECT(mark_dirty(hwpt, iova, len, PAGE / 2, all), 0);
+	EXPECT(mark_dirty(fd, hwpt, iova, len, PAGE / 2, NULL, NULL), EINVAL);
+	EXPECT(mark_dirty(fd, hwpt, iova, len, PAGE / 2, gone, NULL), EFAULT);
+	EXPECT(mark_dirty(fd, hwpt, iova, len, PAGE / 2, none, NULL), EFAULT);
+	EXPECT(mark_dirty(fd, hwpt, iova, len, PAGE / 2, e4, NULL), EFAULT);
+	EXPECT(mark_dirty(fd, hwpt, iova, len, PAGE / 2, all, NULL), 0);
 	/*
 	 * The bitmap: 64 pages of 4 KiB, 8 bytes, 1 writable before the
 	 * guard. A bitmap that cannot be written ends the walk: 0.
 	 */
-	EXPECT(get_bitmap(hwpt, iova, len, PAGE, NULL), 0);
-	EXPECT(get_bitmap(hwpt, iova, len, PAGE, gone), 0);
-	EXPECT(get_bitmap(hwpt, iova, len, PAGE, none), 0);
-	EXPECT(get_bitmap(hwpt, iova, len, PAGE, ro), 0);
-	EXPECT(get_bitmap(hwpt, iova, len, PAGE, e1), 0);
-	EXPECT(get_bitmap(hwpt, iova, len, PAGE, bits), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, PAGE, NULL, 0), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, PAGE, gone, 0), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, PAGE, none, 0), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, PAGE, ro, 0), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, PAGE, e1, 0), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, PAGE, bits, 0), 0);
 	EXPECT(unmap_all(ioas), len);
 	EXPECT(destroy(fd, m.stdev), 0);
 	EXPECT(destroy(fd, hwpt), 0);
@@ -964,24 +769,24 @@ static void test_access_pointers(void **state)
 	begin(state);
 	memset(buf, 0x42, 4 * PAGE);
 	EXPECT(map(fd, ioas, buf, 4 * PAGE, &at, RW | FIXED), 0);
-	EXPECT(create_access(ioas, 0, &afd), 0);
+	EXPECT(create_access(fd, ioas, 0, &afd), 0);
 	for (int slow = 0; slow < 2; slow++) {
 		uint32_t f = slow ? MOCK_ACCESS_RW_SLOW_PATH : 0;
 		uint32_t w = f | MOCK_ACCESS_RW_WRITE;
 
 		/* Reads write the user buffer. */
-		EXPECT(access_rw(afd, iova, NULL, 200, f), EFAULT);
-		EXPECT(access_rw(afd, iova, gone, 200, f), EFAULT);
-		EXPECT(access_rw(afd, iova, none, 200, f), EFAULT);
-		EXPECT(access_rw(afd, iova, rbuf, 200, f), EFAULT);
-		EXPECT(access_rw(afd, iova, e100, 200, f), EFAULT);
-		EXPECT(access_rw(afd, iova, e100, 100, f), 0);
+		EXPECT(access_rw(fd, afd, iova, NULL, 200, f), EFAULT);
+		EXPECT(access_rw(fd, afd, iova, gone, 200, f), EFAULT);
+		EXPECT(access_rw(fd, afd, iova, none, 200, f), EFAULT);
+		EXPECT(access_rw(fd, afd, iova, rbuf, 200, f), EFAULT);
+		EXPECT(access_rw(fd, afd, iova, e100, 200, f), EFAULT);
+		EXPECT(access_rw(fd, afd, iova, e100, 100, f), 0);
 		EXPECT((unsigned char)e100[99], 0x42);
 		/* Writes read it. */
-		EXPECT(access_rw(afd, iova, gone, 200, w), EFAULT);
-		EXPECT(access_rw(afd, iova, none, 200, w), EFAULT);
-		EXPECT(access_rw(afd, iova, e100, 200, w), EFAULT);
-		EXPECT(access_rw(afd, iova + PAGE, rbuf, 2 * PAGE, w), 0);
+		EXPECT(access_rw(fd, afd, iova, gone, 200, w), EFAULT);
+		EXPECT(access_rw(fd, afd, iova, none, 200, w), EFAULT);
+		EXPECT(access_rw(fd, afd, iova, e100, 200, w), EFAULT);
+		EXPECT(access_rw(fd, afd, iova + PAGE, rbuf, 2 * PAGE, w), 0);
 		EXPECT(buf[PAGE], 0);
 		EXPECT(buf[3 * PAGE - 1], 0);
 		EXPECT((unsigned char)buf[3 * PAGE], 0x42);
@@ -989,17 +794,17 @@ static void test_access_pointers(void **state)
 	}
 	close(afd);
 
-	EXPECT(create_access(ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &pfd), 0);
-	EXPECT(access_pages(pfd, iova, 2 * PAGE, gone, 0, &item), EFAULT);
-	EXPECT(access_pages(pfd, iova, 2 * PAGE, none, 0, &item), EFAULT);
+	EXPECT(create_access(fd, ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &pfd), 0);
+	EXPECT(access_pages(fd, pfd, iova, 2 * PAGE, gone, 0, &item), EFAULT);
+	EXPECT(access_pages(fd, pfd, iova, 2 * PAGE, none, 0, &item), EFAULT);
 	/* A uptr that is not the memory behind the IOVA. */
-	EXPECT(access_pages(pfd, iova, 2 * PAGE, e100 + 100 - PAGE, 0, &item), EBADE);
+	EXPECT(access_pages(fd, pfd, iova, 2 * PAGE, e100 + 100 - PAGE, 0, &item), EBADE);
 	/* Nothing stays pinned after the failures. */
-	EXPECT(check_refs(buf, 4 * PAGE, 0), 0);
-	EXPECT(access_pages(pfd, iova, 2 * PAGE, buf, 0, &item), 0);
-	EXPECT(check_refs(buf, 2 * PAGE, 1), 0);
-	EXPECT(unpin(pfd, item), 0);
-	EXPECT(check_refs(buf, 4 * PAGE, 0), 0);
+	EXPECT(check_refs(fd, buf, 4 * PAGE, 0), 0);
+	EXPECT(access_pages(fd, pfd, iova, 2 * PAGE, buf, 0, &item), 0);
+	EXPECT(check_refs(fd, buf, 2 * PAGE, 1), 0);
+	EXPECT(unpin(fd, pfd, item), 0);
+	EXPECT(check_refs(fd, buf, 4 * PAGE, 0), 0);
 	close(pfd);
 	EXPECT(unmap_all(ioas), 4 * PAGE);
 	munmap(rbuf, PAGE);
@@ -1017,16 +822,16 @@ static void test_vfio_pointers(void **state)
 	struct mock m;
 
 	begin(state);
-	EXPECT(vfio_set_ioas(ioas), 0);
+	EXPECT(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas), 0);
 	EXPECT(mock_domain(ioas, 0, &m), 0);
 	EXPECT(vioctl(fd, VFIO_SET_IOMMU, (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU), 0);
-	EXPECT(vmap(NULL, iova, PAGE, 3), -EFAULT);
-	EXPECT(vmap(gone, iova, PAGE, 3), -EFAULT);
-	EXPECT(vmap(none, iova, PAGE, 1), -EFAULT);
-	EXPECT(vmap(rbuf, iova, PAGE, 3), -EFAULT);
-	EXPECT(vmap(two, iova, 3 * PAGE, 3), -EFAULT);
-	EXPECT(vmap(rbuf, iova, PAGE, 1), 0);
-	EXPECT(vunmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &n), 0);
+	EXPECT(vmap(fd, NULL, iova, PAGE, 3), -EFAULT);
+	EXPECT(vmap(fd, gone, iova, PAGE, 3), -EFAULT);
+	EXPECT(vmap(fd, none, iova, PAGE, 1), -EFAULT);
+	EXPECT(vmap(fd, rbuf, iova, PAGE, 3), -EFAULT);
+	EXPECT(vmap(fd, two, iova, 3 * PAGE, 3), -EFAULT);
+	EXPECT(vmap(fd, rbuf, iova, PAGE, 1), 0);
+	EXPECT(vunmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &n), 0);
 	EXPECT(n, PAGE);
 	/* GET_INFO: the caps are written up to argsz, past the guard here. */
 	{
@@ -1051,7 +856,7 @@ static void test_huge_ioas(void **state)
 
 	begin(state);
 	/* ALLOW_IOVAS and IOVA_RANGES counts are in test_iova_range_pointers. */
-	EXPECT(allow(ioas, gone, UINT32_MAX), EFAULT);
+	EXPECT(allow(fd, ioas, gone, UINT32_MAX), EFAULT);
 	/* IOAS_MAP: lengths and IOVAs at the top of the space. */
 	iova = 0;
 	EXPECT(map(fd, ioas, buf, UINT64_MAX, &iova, RW), EOVERFLOW);
@@ -1074,13 +879,13 @@ static void test_huge_ioas(void **state)
 	iova = 1ull << 46;
 	EXPECT(map(fd, ioas, buf, 1ull << 46, &iova, RW | FIXED), 0);
 	iova = 0;
-	EXPECT(copy(ioas2, ioas, 1ull << 46, 1ull << 46, &iova, RW), 0);
-	EXPECT(copy(ioas2, ioas, 1ull << 46, UINT64_MAX, &iova, RW), EOVERFLOW);
-	EXPECT(copy(ioas2, ioas, top, UINT64_MAX, &iova, RW), EOVERFLOW);
-	EXPECT(copy(ioas2, ioas, top, 2 * PAGE, &iova, RW), EOVERFLOW);
-	EXPECT(copy(ioas2, ioas, 1ull << 46, (1ull << 46) + PAGE, &iova, RW), ENOENT);
+	EXPECT(copy(fd, ioas2, ioas, 1ull << 46, 1ull << 46, &iova, RW), 0);
+	EXPECT(copy(fd, ioas2, ioas, 1ull << 46, UINT64_MAX, &iova, RW), EOVERFLOW);
+	EXPECT(copy(fd, ioas2, ioas, top, UINT64_MAX, &iova, RW), EOVERFLOW);
+	EXPECT(copy(fd, ioas2, ioas, top, 2 * PAGE, &iova, RW), EOVERFLOW);
+	EXPECT(copy(fd, ioas2, ioas, 1ull << 46, (1ull << 46) + PAGE, &iova, RW), ENOENT);
 	iova = top;
-	EXPECT(copy(ioas2, ioas, 1ull << 46, 2 * PAGE, &iova, RW | FIXED), EOVERFLOW);
+	EXPECT(copy(fd, ioas2, ioas, 1ull << 46, 2 * PAGE, &iova, RW | FIXED), EOVERFLOW);
 	/* UNMAP */
 	EXPECT(unmap(fd, ioas, top, UINT64_MAX, &n), EOVERFLOW);
 	EXPECT(unmap(fd, ioas, PAGE, UINT64_MAX, &n), EOVERFLOW);
@@ -1119,28 +924,32 @@ static void test_huge_device(void **state)
 	begin(state);
 	nested_setup(ioas, &m, &parent, &nested);
 	/* HWPT_ALLOC: driver data longer than the driver's struct. */
-	EXPECT(hwpt_alloc(m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, page,
+	EXPECT(hwpt_alloc(fd, m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, page,
 			  UINT32_MAX, &id), EINVAL);
-	EXPECT(hwpt_alloc(m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, page,
+	EXPECT(hwpt_alloc(fd, m.idev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, page,
 			  PAGE, &id), EINVAL);
 	/* HWPT_INVALIDATE: bounded counts and entry sizes. */
 	num = UINT32_MAX;
-	EXPECT(invalidate(nested, page, 8, &num), EINVAL);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, page, 8, &num), EINVAL);
 	EXPECT(num, 0);
 	num = (1u << 19) + 1;
-	EXPECT(invalidate(nested, page, 8, &num), EINVAL);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, page, 8, &num), EINVAL);
 	num = 1;
-	EXPECT(invalidate(nested, page, UINT32_MAX, &num), EINVAL);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, page,
+			  UINT32_MAX, &num), EINVAL);
 	num = 1;
-	EXPECT(invalidate(nested, page, PAGE + 1, &num), EINVAL);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, page,
+			  PAGE + 1, &num), EINVAL);
 	num = 0;
-	EXPECT(invalidate(nested, NULL, UINT32_MAX, &num), 0);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, NULL,
+			  UINT32_MAX, &num), 0);
 	/* The largest count over one page of zeroed entries: a fault at 512. */
 	num = 1u << 19;
-	EXPECT(invalidate(nested, page, 8, &num), EFAULT);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, page, 8, &num), EFAULT);
 	EXPECT(num, PAGE / 8);
 	num = 2;
-	EXPECT(invalidate(nested, page, PAGE, &num), EINVAL);
+	EXPECT(invalidate(fd, nested, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, page,
+			  PAGE, &num), EINVAL);
 	EXPECT(num, 0);
 	EXPECT(destroy(fd, nested), 0);
 	EXPECT(destroy(fd, parent), 0);
@@ -1148,24 +957,24 @@ static void test_huge_device(void **state)
 
 	/* Dirty tracking: huge lengths and odd page sizes. */
 	hwpt = dirty_setup(ioas2, &d, &buf);
-	EXPECT(get_bitmap(hwpt, iova, UINT64_MAX, PAGE, bits), EOVERFLOW);
+	EXPECT(get_bitmap(fd, hwpt, iova, UINT64_MAX, PAGE, bits, 0), EOVERFLOW);
 	/* Up to the top of the space, and odd page sizes, are walked. */
-	EXPECT(get_bitmap(hwpt, iova, UINT64_MAX - iova + 1, PAGE, bits), 0);
-	EXPECT(get_bitmap(hwpt, iova, 1ull << 40, PAGE, bits), 0);
-	EXPECT(get_bitmap(hwpt, iova, len, 3, bits), 0);
-	EXPECT(get_bitmap(hwpt, iova, len, PAGE + 1, bits), 0);
-	EXPECT(get_bitmap(hwpt, iova, len, 1ull << 63, bits), EINVAL);
-	EXPECT(get_bitmap(hwpt, iova, len, UINT64_MAX, bits), EINVAL);
-	EXPECT(get_bitmap(hwpt, UINT64_MAX - PAGE + 1, PAGE, PAGE, bits), 0);
-	EXPECT(mark_dirty(hwpt, iova, UINT64_MAX - PAGE + 1, PAGE, bits), EOVERFLOW);
-	EXPECT(mark_dirty(hwpt, iova, 1ull << 40, PAGE / 2, bits), EOVERFLOW);
-	EXPECT(mark_dirty(hwpt, iova, len, 3, bits), EINVAL);
-	EXPECT(mark_dirty(hwpt, iova, len, 0, bits), EINVAL);
+	EXPECT(get_bitmap(fd, hwpt, iova, UINT64_MAX - iova + 1, PAGE, bits, 0), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, 1ull << 40, PAGE, bits, 0), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, 3, bits, 0), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, PAGE + 1, bits, 0), 0);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, 1ull << 63, bits, 0), EINVAL);
+	EXPECT(get_bitmap(fd, hwpt, iova, len, UINT64_MAX, bits, 0), EINVAL);
+	EXPECT(get_bitmap(fd, hwpt, UINT64_MAX - PAGE + 1, PAGE, PAGE, bits, 0), 0);
+	EXPECT(mark_dirty(fd, hwpt, iova, UINT64_MAX - PAGE + 1, PAGE, bits, NULL), EOVERFLOW);
+	EXPECT(mark_dirty(fd, hwpt, iova, 1ull << 40, PAGE / 2, bits, NULL), EOVERFLOW);
+	EXPECT(mark_dirty(fd, hwpt, iova, len, 3, bits, NULL), EINVAL);
+	EXPECT(mark_dirty(fd, hwpt, iova, len, 0, bits, NULL), EINVAL);
 	/* MD_CHECK_MAP and MD_CHECK_REFS lengths that wrap. */
-	EXPECT(check_map(d.hwpt, iova, buf, UINT64_MAX - PAGE / 2 + 1), EINVAL);
-	EXPECT(check_map(hwpt, iova, buf, (1ull << 40)), EINVAL);
-	EXPECT(check_refs(buf, UINT64_MAX - PAGE + 1, 0), EINVAL);
-	EXPECT(check_refs(buf, 1ull << 40, 1), EIO);
+	EXPECT(check_map(fd, d.hwpt, iova, buf, UINT64_MAX - PAGE / 2 + 1), EINVAL);
+	EXPECT(check_map(fd, hwpt, iova, buf, (1ull << 40)), EINVAL);
+	EXPECT(check_refs(fd, buf, UINT64_MAX - PAGE + 1, 0), EINVAL);
+	EXPECT(check_refs(fd, buf, 1ull << 40, 1), EIO);
 	EXPECT(unmap_all(ioas2), len);
 	EXPECT(destroy(fd, d.stdev), 0);
 	EXPECT(destroy(fd, hwpt), 0);
@@ -1182,22 +991,22 @@ static void test_huge_access(void **state)
 
 	begin(state);
 	EXPECT(map(fd, ioas, buf, 4 * PAGE, &at, RW | FIXED), 0);
-	EXPECT(create_access(ioas, 0, &afd), 0);
-	EXPECT(access_rw(afd, iova, buf, UINT64_MAX, 0), ENOMEM);
-	EXPECT(access_rw(afd, iova, buf, (16ull << 20) + 1, 0), ENOMEM);
-	EXPECT(access_rw(afd, iova, buf, (16ull << 20) + 1, MOCK_ACCESS_RW_WRITE), ENOMEM);
-	EXPECT(access_rw(afd, iova, buf, 16ull << 20, 0), ENOENT);
-	EXPECT(access_rw(afd, iova, buf, 0, 0), EINVAL);
-	EXPECT(access_rw(afd, UINT64_MAX - 7, buf, 16, 0), EOVERFLOW);
-	EXPECT(access_rw(afd, iova + 4 * PAGE - 8, buf, 16, 0), ENOENT);
+	EXPECT(create_access(fd, ioas, 0, &afd), 0);
+	EXPECT(access_rw(fd, afd, iova, buf, UINT64_MAX, 0), ENOMEM);
+	EXPECT(access_rw(fd, afd, iova, buf, (16ull << 20) + 1, 0), ENOMEM);
+	EXPECT(access_rw(fd, afd, iova, buf, (16ull << 20) + 1, MOCK_ACCESS_RW_WRITE), ENOMEM);
+	EXPECT(access_rw(fd, afd, iova, buf, 16ull << 20, 0), ENOENT);
+	EXPECT(access_rw(fd, afd, iova, buf, 0, 0), EINVAL);
+	EXPECT(access_rw(fd, afd, UINT64_MAX - 7, buf, 16, 0), EOVERFLOW);
+	EXPECT(access_rw(fd, afd, iova + 4 * PAGE - 8, buf, 16, 0), ENOENT);
 	close(afd);
-	EXPECT(create_access(ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &pfd), 0);
-	EXPECT(access_pages(pfd, iova, UINT64_MAX, buf, 0, &item), ENOMEM);
-	EXPECT(access_pages(pfd, iova, (16ull << 20) + 1, buf, 0, &item), ENOMEM);
-	EXPECT(access_pages(pfd, iova, 16ull << 20, buf, 0, &item), ENOENT);
-	EXPECT(access_pages(pfd, UINT64_MAX - PAGE + 1, 2 * PAGE, buf, 0, &item), EOVERFLOW);
-	EXPECT(access_pages(pfd, iova, 0, buf, 0, &item), EINVAL);
-	EXPECT(check_refs(buf, 4 * PAGE, 0), 0);
+	EXPECT(create_access(fd, ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &pfd), 0);
+	EXPECT(access_pages(fd, pfd, iova, UINT64_MAX, buf, 0, &item), ENOMEM);
+	EXPECT(access_pages(fd, pfd, iova, (16ull << 20) + 1, buf, 0, &item), ENOMEM);
+	EXPECT(access_pages(fd, pfd, iova, 16ull << 20, buf, 0, &item), ENOENT);
+	EXPECT(access_pages(fd, pfd, UINT64_MAX - PAGE + 1, 2 * PAGE, buf, 0, &item), EOVERFLOW);
+	EXPECT(access_pages(fd, pfd, iova, 0, buf, 0, &item), EINVAL);
+	EXPECT(check_refs(fd, buf, 4 * PAGE, 0), 0);
 	close(pfd);
 	EXPECT(unmap_all(ioas), 4 * PAGE);
 	done();
@@ -1211,21 +1020,21 @@ static void test_huge_vfio(void **state)
 	uint64_t n;
 
 	begin(state);
-	EXPECT(vfio_set_ioas(ioas), 0);
+	EXPECT(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas), 0);
 	EXPECT(vioctl(fd, VFIO_SET_IOMMU, (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU), 0);
-	EXPECT(vmap(buf, 0x100000, UINT64_MAX, 3), -EINVAL);
-	EXPECT(vmap(buf, 0x100000, top, 3), -EINVAL);
-	EXPECT(vmap(buf, top, 2 * PAGE, 3), -EOVERFLOW);
-	EXPECT(vmap(buf, UINT64_MAX, PAGE, 3), -EOVERFLOW);
-	EXPECT(vmap((void *)(uintptr_t)top, 0x100000, 2 * PAGE, 3), -EOVERFLOW);
-	EXPECT(vmap(buf, 0x100000, 0, 3), -EINVAL);
-	EXPECT(vmap(buf, 1ull << 46, 1ull << 46, 3), 0);
-	EXPECT(vunmap(top, UINT64_MAX, 0, &n), -EOVERFLOW);
-	EXPECT(vunmap(PAGE, UINT64_MAX, 0, &n), -EOVERFLOW);
+	EXPECT(vmap(fd, buf, 0x100000, UINT64_MAX, 3), -EINVAL);
+	EXPECT(vmap(fd, buf, 0x100000, top, 3), -EINVAL);
+	EXPECT(vmap(fd, buf, top, 2 * PAGE, 3), -EOVERFLOW);
+	EXPECT(vmap(fd, buf, UINT64_MAX, PAGE, 3), -EOVERFLOW);
+	EXPECT(vmap(fd, (void *)(uintptr_t)top, 0x100000, 2 * PAGE, 3), -EOVERFLOW);
+	EXPECT(vmap(fd, buf, 0x100000, 0, 3), -EINVAL);
+	EXPECT(vmap(fd, buf, 1ull << 46, 1ull << 46, 3), 0);
+	EXPECT(vunmap(fd, top, UINT64_MAX, 0, &n), -EOVERFLOW);
+	EXPECT(vunmap(fd, PAGE, UINT64_MAX, 0, &n), -EOVERFLOW);
 	/* The whole space is "all". */
-	EXPECT(vunmap(0, UINT64_MAX, 0, &n), 0);
+	EXPECT(vunmap(fd, 0, UINT64_MAX, 0, &n), 0);
 	EXPECT(n, 1ull << 46);
-	EXPECT(vunmap(1ull << 46, 1ull << 46, 0, &n), 0);
+	EXPECT(vunmap(fd, 1ull << 46, 1ull << 46, 0, &n), 0);
 	EXPECT(n, 0);
 	EXPECT(unmap_all(ioas), 0);
 	done();
@@ -1272,15 +1081,15 @@ static void test_munmap_pinned_then_release(void **state)
 	EXPECT(map(fd, ioas, buf, len, &at, RW | FIXED), 0);
 	EXPECT(munmap(buf + 4 * PAGE, 8 * PAGE), 0);
 	at = iova + len;
-	EXPECT(copy(ioas2, ioas, iova, len, &at, RW | FIXED), 0);
+	EXPECT(copy(fd, ioas2, ioas, iova, len, &at, RW | FIXED), 0);
 	EXPECT(unmap(fd, ioas, iova, len, &n), 0);
 	EXPECT(n, len);
-	EXPECT(create_access(ioas2, 0, &afd), 0);
-	EXPECT(access_rw(afd, iova + len, out, len, MOCK_ACCESS_RW_SLOW_PATH), 0);
+	EXPECT(create_access(fd, ioas2, 0, &afd), 0);
+	EXPECT(access_rw(fd, afd, iova + len, out, len, MOCK_ACCESS_RW_SLOW_PATH), 0);
 	EXPECT(all_bytes(out, len, 0x5a), 1);
 	/* Written through the pins, seen where the memory is still mapped. */
 	memset(out, 0x6b, len);
-	EXPECT(access_rw(afd, iova + len, out, len,
+	EXPECT(access_rw(fd, afd, iova + len, out, len,
 			 MOCK_ACCESS_RW_SLOW_PATH | MOCK_ACCESS_RW_WRITE), 0);
 	EXPECT(all_bytes(buf, 4 * PAGE, 0x6b), 1);
 	EXPECT(all_bytes(buf + 12 * PAGE, 4 * PAGE, 0x6b), 1);
@@ -1288,7 +1097,7 @@ static void test_munmap_pinned_then_release(void **state)
 	EXPECT(munmap(buf, 4 * PAGE), 0);
 	EXPECT(munmap(buf + 12 * PAGE, 4 * PAGE), 0);
 	memset(out, 0, len);
-	EXPECT(access_rw(afd, iova + len, out, len, MOCK_ACCESS_RW_SLOW_PATH), 0);
+	EXPECT(access_rw(fd, afd, iova + len, out, len, MOCK_ACCESS_RW_SLOW_PATH), 0);
 	EXPECT(all_bytes(out, len, 0x6b), 1);
 	close(afd);
 	close(fd);
@@ -1324,19 +1133,19 @@ static void test_mremap_part_of_pinned(void **state)
 	memset(moved, 0x34, 2 * PAGE);
 	memset(buf, 0x56, 3 * PAGE);
 	memset(buf + 5 * PAGE, 0x78, 3 * PAGE);
-	EXPECT(create_access(ioas, 0, &afd), 0);
-	EXPECT(access_rw(afd, iova, out, len, MOCK_ACCESS_RW_SLOW_PATH), 0);
+	EXPECT(create_access(fd, ioas, 0, &afd), 0);
+	EXPECT(access_rw(fd, afd, iova, out, len, MOCK_ACCESS_RW_SLOW_PATH), 0);
 	EXPECT(all_bytes(out, 3 * PAGE, 0x56), 1);
 	EXPECT(all_bytes(out + 3 * PAGE, 2 * PAGE, 0x34), 1);
 	EXPECT(all_bytes(out + 5 * PAGE, 3 * PAGE, 0x78), 1);
-	EXPECT(check_map(m.hwpt, iova, buf, 3 * PAGE), 0);
-	EXPECT(check_map(m.hwpt, iova + 3 * PAGE, moved, 2 * PAGE), 0);
-	EXPECT(check_map(m.hwpt, iova + 5 * PAGE, buf + 5 * PAGE, 3 * PAGE), 0);
-	EXPECT(check_refs(buf, 3 * PAGE, 1), 0);
-	EXPECT(check_refs(moved, 2 * PAGE, 1), 0);
+	EXPECT(check_map(fd, m.hwpt, iova, buf, 3 * PAGE), 0);
+	EXPECT(check_map(fd, m.hwpt, iova + 3 * PAGE, moved, 2 * PAGE), 0);
+	EXPECT(check_map(fd, m.hwpt, iova + 5 * PAGE, buf + 5 * PAGE, 3 * PAGE), 0);
+	EXPECT(check_refs(fd, buf, 3 * PAGE, 1), 0);
+	EXPECT(check_refs(fd, moved, 2 * PAGE, 1), 0);
 	close(afd);
 	EXPECT(unmap_all(ioas), len);
-	EXPECT(check_refs(moved, 2 * PAGE, 0), 0);
+	EXPECT(check_refs(fd, moved, 2 * PAGE, 0), 0);
 	EXPECT(destroy(fd, m.stdev), 0);
 	done();
 }
@@ -1354,20 +1163,20 @@ static void test_munmap_access_pinned(void **state)
 	begin(state);
 	memset(buf, 0x21, 4 * PAGE);
 	EXPECT(map(fd, ioas, buf, 4 * PAGE, &at, RW | FIXED), 0);
-	EXPECT(create_access(ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &pfd), 0);
-	EXPECT(access_pages(pfd, iova, 2 * PAGE, buf, MOCK_FLAGS_ACCESS_WRITE, &item), 0);
-	EXPECT(access_pages(pfd, iova + 2 * PAGE, 2 * PAGE, buf + 2 * PAGE, 0, &item2), 0);
+	EXPECT(create_access(fd, ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &pfd), 0);
+	EXPECT(access_pages(fd, pfd, iova, 2 * PAGE, buf, MOCK_FLAGS_ACCESS_WRITE, &item), 0);
+	EXPECT(access_pages(fd, pfd, iova + 2 * PAGE, 2 * PAGE, buf + 2 * PAGE, 0, &item2), 0);
 	EXPECT(munmap(buf, 4 * PAGE), 0);
-	EXPECT(access_rw(pfd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
+	EXPECT(access_rw(fd, pfd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
 	EXPECT(all_bytes(out, sizeof(out), 0x21), 1);
-	EXPECT(unpin(pfd, item), 0);
+	EXPECT(unpin(fd, pfd, item), 0);
 	/* Unpinned and gone: pinning again from the address fails. */
-	EXPECT(access_rw(pfd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), EFAULT);
-	EXPECT(access_pages(pfd, iova, 2 * PAGE, NULL, 0, &item), EFAULT);
+	EXPECT(access_rw(fd, pfd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), EFAULT);
+	EXPECT(access_pages(fd, pfd, iova, 2 * PAGE, NULL, 0, &item), EFAULT);
 	/* Unmapping an area an access still pins asks the access to let go. */
 	EXPECT(unmap(fd, ioas, 0, UINT64_MAX, &n), 0);
 	EXPECT(n, 4 * PAGE);
-	EXPECT(unpin(pfd, item2), ENOENT);
+	EXPECT(unpin(fd, pfd, item2), ENOENT);
 	close(pfd);
 	done();
 }
@@ -1432,9 +1241,9 @@ static void test_child_exits_holding_access(void **state)
 	begin(state);
 	memset(buf, 0x31, 2 * PAGE);
 	EXPECT(map(fd, ioas, buf, 2 * PAGE, &at, RW | FIXED), 0);
-	EXPECT(create_access(ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &pfd), 0);
-	EXPECT(access_pages(pfd, iova, 2 * PAGE, buf, 0, &item), 0);
-	EXPECT(check_refs(buf, 2 * PAGE, 1), 0);
+	EXPECT(create_access(fd, ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &pfd), 0);
+	EXPECT(access_pages(fd, pfd, iova, 2 * PAGE, buf, 0, &item), 0);
+	EXPECT(check_refs(fd, buf, 2 * PAGE, 1), 0);
 	assert_int_equal(pipe(go), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -1446,19 +1255,19 @@ static void test_child_exits_holding_access(void **state)
 			_exit(1);
 		/* Pin more through the inherited access, then just exit. */
 		/* No uptr: the child's copy of buf is other memory after fork. */
-		if (access_pages(pfd, iova, PAGE, NULL, 0, &it2))
+		if (access_pages(fd, pfd, iova, PAGE, NULL, 0, &it2))
 			_exit(2);
 		_exit(0);
 	}
 	close(go[0]);
 	close(pfd);
 	/* The child still holds the access: its pins remain. */
-	EXPECT(check_refs(buf, 2 * PAGE, 1), 0);
+	EXPECT(check_refs(fd, buf, 2 * PAGE, 1), 0);
 	assert_int_equal(write(go[1], "x", 1), 1);
 	close(go[1]);
 	st = child_status(pid);
 	EXPECT(st, 0);
-	EXPECT(check_refs(buf, 2 * PAGE, 0), 0);
+	EXPECT(check_refs(fd, buf, 2 * PAGE, 0), 0);
 	EXPECT(unmap(fd, ioas, iova, 2 * PAGE, &n), 0);
 	EXPECT(n, 2 * PAGE);
 	done();
@@ -1486,7 +1295,7 @@ static void test_last_close_in_child(void **state)
 	memset(buf, 0x44, len);
 	EXPECT(mock_domain(ioas, 0, &m), 0);
 	EXPECT(map(fd, ioas, buf, len, &at, RW | FIXED), 0);
-	EXPECT(create_access(ioas, 0, &afd), 0);
+	EXPECT(create_access(fd, ioas, 0, &afd), 0);
 	assert_int_equal(pipe(go), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -1497,12 +1306,12 @@ static void test_last_close_in_child(void **state)
 		close(go[1]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(1);
-		if (create_access(ioas, 0, &a2))
+		if (create_access(fd, ioas, 0, &a2))
 			_exit(2);
-		if (access_rw(a2, iova, out, len, 0) || !all_bytes(out, len, 0x44))
+		if (access_rw(fd, a2, iova, out, len, 0) || !all_bytes(out, len, 0x44))
 			_exit(3);
 		memset(out, 0x55, len);
-		if (access_rw(a2, iova, out, len, MOCK_ACCESS_RW_WRITE))
+		if (access_rw(fd, a2, iova, out, len, MOCK_ACCESS_RW_WRITE))
 			_exit(4);
 		_exit(0);
 	}
@@ -1528,14 +1337,14 @@ static int exec_reader(int f, uint32_t ioas, uint64_t iova)
 	int afd;
 
 	fd = f;
-	if (create_access(ioas, 0, &afd))
+	if (create_access(fd, ioas, 0, &afd))
 		return 2;
-	if (access_rw(afd, iova, out, sizeof(out), 0))
+	if (access_rw(fd, afd, iova, out, sizeof(out), 0))
 		return 3;
 	if (!all_bytes(out, sizeof(out), 0x3c))
 		return 4;
 	memset(out, 0x5d, PAGE);
-	if (access_rw(afd, iova, out, PAGE, MOCK_ACCESS_RW_WRITE))
+	if (access_rw(fd, afd, iova, out, PAGE, MOCK_ACCESS_RW_WRITE))
 		return 5;
 	return 0;
 }
@@ -1572,8 +1381,8 @@ static void test_exec_while_pinned(void **state)
 	close(keep);
 	st = child_status(pid);
 	EXPECT(st, 0);
-	EXPECT(create_access(ioas, 0, &afd), 0);
-	EXPECT(access_rw(afd, iova, out, sizeof(out), 0), 0);
+	EXPECT(create_access(fd, ioas, 0, &afd), 0);
+	EXPECT(access_rw(fd, afd, iova, out, sizeof(out), 0), 0);
 	EXPECT(all_bytes(out, PAGE, 0x5d), 1);
 	EXPECT(all_bytes(out + PAGE, 3 * PAGE, 0x3c), 1);
 	close(afd);
@@ -1585,26 +1394,26 @@ static void test_exec_while_pinned(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_arg_pointer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_arg_read_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_iova_range_pointers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_user_va, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_device_pointers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nested_pointers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dirty_pointers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_access_pointers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vfio_pointers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_huge_ioas, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_huge_device, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_huge_access, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_huge_vfio, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_munmap_pinned_then_release, setup, NULL),
-		cmocka_unit_test_setup_teardown(test_mremap_part_of_pinned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_munmap_access_pinned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_dup_while_thread_works, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_child_exits_holding_access, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arg_pointer, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_arg_read_only, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_iova_range_pointers, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_map_user_va, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_device_pointers, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_nested_pointers, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_dirty_pointers, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_access_pointers, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_vfio_pointers, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_huge_ioas, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_huge_device, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_huge_access, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_huge_vfio, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_munmap_pinned_then_release, ctx_setup, NULL),
+		cmocka_unit_test_setup_teardown(test_mremap_part_of_pinned, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_munmap_access_pinned, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_close_dup_while_thread_works, ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_child_exits_holding_access, ctx_setup, ctx_teardown),
 		cmocka_unit_test(test_last_close_in_child),
-		cmocka_unit_test_setup_teardown(test_exec_while_pinned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_while_pinned, ctx_setup, ctx_teardown),
 	};
 
 	if (argc == 5 && !strcmp(argv[1], "--exec-reader"))

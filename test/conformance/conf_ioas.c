@@ -14,7 +14,6 @@
 
 #include "conf.h"
 
-static int fd;
 static char *buf;
 
 static bool has_cap(int cap)
@@ -33,13 +32,6 @@ static int setup(void **state)
 	(void)state;
 	fd = iommufd_open();
 	buf = aligned_buffer(BUFSZ, PAGE);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	close(fd);
 	return 0;
 }
 
@@ -91,15 +83,6 @@ static void test_iova_ranges(void **state)
 	assert_int_equal(destroy(fd, ioas), 0);
 }
 
-static int allow(uint32_t ioas, const struct iommu_iova_range *r, uint32_t n)
-{
-	struct iommu_ioas_allow_iovas a = { .size = sizeof(a), .ioas_id = ioas,
-					    .num_iovas = n,
-					    .allowed_iovas = (uintptr_t)r };
-
-	return xioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &a);
-}
-
 static void test_allow_iovas(void **state)
 {
 	(void)state;
@@ -111,13 +94,13 @@ static void test_allow_iovas(void **state)
 	};
 
 	/* Overlapping ranges, start >= last, bad pointer, bad id. */
-	assert_int_equal(allow(ioas, r, 3), EINVAL);
+	assert_int_equal(allow(fd, ioas, r, 3), EINVAL);
 	struct iommu_iova_range bad = { 0x5000, 0x5000 };
-	assert_int_equal(allow(ioas, &bad, 1), EINVAL);
-	assert_int_equal(allow(ioas, (void *)8, 1), EFAULT);
-	assert_int_equal(allow(9999, r, 1), ENOENT);
+	assert_int_equal(allow(fd, ioas, &bad, 1), EINVAL);
+	assert_int_equal(allow(fd, ioas, (void *)8, 1), EFAULT);
+	assert_int_equal(allow(fd, 9999, r, 1), ENOENT);
 
-	assert_int_equal(allow(ioas, r, 2), 0);
+	assert_int_equal(allow(fd, ioas, r, 2), 0);
 	/* Automatic IOVAs come from the allowed ranges, first fit. */
 	iova = 0;
 	assert_int_equal(map(fd, ioas, buf, PAGE, &iova, RW), 0);
@@ -140,7 +123,7 @@ static void test_allow_iovas(void **state)
 	assert_int_equal(q.num_iovas, 1);
 
 	/* Clearing: num 0 removes the restriction. */
-	assert_int_equal(allow(ioas, NULL, 0), 0);
+	assert_int_equal(allow(fd, ioas, NULL, 0), 0);
 	assert_int_equal(map(fd, ioas, buf, 2 * PAGE, &iova, RW), 0);
 	assert_int_equal(iova, PAGE);
 	assert_int_equal(unmap(fd, ioas, 0, UINT64_MAX, NULL), 0);
@@ -262,20 +245,6 @@ static void test_unmap(void **state)
 	assert_int_equal(destroy(fd, ioas), 0);
 }
 
-static int copy(uint32_t dst, uint32_t src, uint64_t src_iova, uint64_t len,
-		uint64_t *dst_iova, uint32_t flags)
-{
-	struct iommu_ioas_copy c = { .size = sizeof(c), .flags = flags,
-				     .dst_ioas_id = dst, .src_ioas_id = src,
-				     .length = len, .src_iova = src_iova,
-				     .dst_iova = dst_iova ? *dst_iova : 0 };
-	int rc = xioctl(fd, IOMMU_IOAS_COPY, &c);
-
-	if (!rc && dst_iova)
-		*dst_iova = c.dst_iova;
-	return rc;
-}
-
 static void test_copy(void **state)
 {
 	(void)state;
@@ -289,7 +258,7 @@ static void test_copy(void **state)
 
 	/* Across two contiguous areas, automatic destination. */
 	iova = 0;
-	assert_int_equal(copy(b, a, 0x102000, 4 * PAGE, &iova,
+	assert_int_equal(copy(fd, b, a, 0x102000, 4 * PAGE, &iova,
 			      IOMMU_IOAS_MAP_READABLE), 0);
 	assert_int_equal(iova, PAGE);
 	/* It is one range in b made of two areas: a cut is refused. */
@@ -300,21 +269,21 @@ static void test_copy(void **state)
 
 	/* Writeable copy of a read-only area. */
 	iova = 0x200000;
-	assert_int_equal(copy(b, a, 0x104000, PAGE, &iova, RW | FIXED), EPERM);
+	assert_int_equal(copy(fd, b, a, 0x104000, PAGE, &iova, RW | FIXED), EPERM);
 	/* Source not fully mapped. */
-	assert_int_equal(copy(b, a, 0x106000, 4 * PAGE, &iova, RW), ENOENT);
-	assert_int_equal(copy(b, a, 0x0ff000, 2 * PAGE, &iova, RW), ENOENT);
+	assert_int_equal(copy(fd, b, a, 0x106000, 4 * PAGE, &iova, RW), ENOENT);
+	assert_int_equal(copy(fd, b, a, 0x0ff000, 2 * PAGE, &iova, RW), ENOENT);
 	/* Flags, overflow, zero length, ids. */
-	assert_int_equal(copy(b, a, 0x100000, PAGE, &iova, 0), EINVAL);
-	assert_int_equal(copy(b, a, 0x100000, PAGE, &iova, 1u << 5), EOPNOTSUPP);
-	assert_int_equal(copy(b, a, UINT64_MAX, PAGE, &iova, RW), EOVERFLOW);
-	assert_int_equal(copy(b, a, 0x100000, 0, &iova, RW), EINVAL);
-	assert_int_equal(copy(b, 9999, 0x100000, PAGE, &iova, RW), ENOENT);
-	assert_int_equal(copy(9999, a, 0x100000, PAGE, &iova, RW), ENOENT);
+	assert_int_equal(copy(fd, b, a, 0x100000, PAGE, &iova, 0), EINVAL);
+	assert_int_equal(copy(fd, b, a, 0x100000, PAGE, &iova, 1u << 5), EOPNOTSUPP);
+	assert_int_equal(copy(fd, b, a, UINT64_MAX, PAGE, &iova, RW), EOVERFLOW);
+	assert_int_equal(copy(fd, b, a, 0x100000, 0, &iova, RW), EINVAL);
+	assert_int_equal(copy(fd, b, 9999, 0x100000, PAGE, &iova, RW), ENOENT);
+	assert_int_equal(copy(fd, 9999, a, 0x100000, PAGE, &iova, RW), ENOENT);
 	/* Fixed destination that collides. */
 	iova = 0x300000;
-	assert_int_equal(copy(b, a, 0x100000, PAGE, &iova, RW | FIXED), 0);
-	assert_int_equal(copy(b, a, 0x100000, PAGE, &iova, RW | FIXED), EEXIST);
+	assert_int_equal(copy(fd, b, a, 0x100000, PAGE, &iova, RW | FIXED), 0);
+	assert_int_equal(copy(fd, b, a, 0x100000, PAGE, &iova, RW | FIXED), EEXIST);
 
 	/* The source can be unmapped while the copy stays. */
 	assert_int_equal(unmap(fd, a, 0, UINT64_MAX, &n), 0);
@@ -407,5 +376,5 @@ int main(void)
 		cmocka_unit_test(test_option),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, ctx_teardown);
 }

@@ -22,14 +22,7 @@
 
 #define NPAGES 16
 
-static int fd;
 static uint32_t ioas;
-
-static int test_cmd(int f, struct iommu_test_cmd *c)
-{
-	c->size = sizeof(*c);
-	return xioctl(f, IOMMU_TEST_CMD, c);
-}
 
 /* A mock domain on ioas_id: errno; the device's stdev id in *stdev. */
 static int mock_domain(int f, uint32_t ioas_id, uint32_t *stdev)
@@ -43,42 +36,13 @@ static int mock_domain(int f, uint32_t ioas_id, uint32_t *stdev)
 	return rc;
 }
 
-static int create_access(uint32_t ioas_id)
+/* An access on ioas_id, which must be made: its fd. */
+static int new_access(uint32_t ioas_id)
 {
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_CREATE_ACCESS,
-				    .id = ioas_id };
+	int afd = -1;
 
-	assert_int_equal(test_cmd(fd, &c), 0);
-	return (int)c.create_access.out_access_fd;
-}
-
-static int access_rw(int afd, uint64_t iova, void *b, size_t len,
-		     uint32_t flags)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_ACCESS_RW, .id = (uint32_t)afd,
-		.access_rw = { .iova = iova, .length = len,
-			       .uptr = (uintptr_t)b, .flags = flags } };
-
-	return test_cmd(fd, &c);
-}
-
-static int check_refs(const void *p, size_t len, uint32_t refs)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = { .length = len, .uptr = (uintptr_t)p, .refs = refs } };
-
-	return test_cmd(fd, &c);
-}
-
-static int check_map(uint32_t hwpt, uint64_t iova, const void *p, size_t len)
-{
-	struct iommu_test_cmd c = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP, .id = hwpt,
-		.check_map = { .iova = iova, .length = len, .uptr = (uintptr_t)p } };
-
-	return test_cmd(fd, &c);
+	assert_int_equal(create_access(fd, ioas_id, 0, &afd), 0);
+	return afd;
 }
 
 static char *anon(size_t len, int prot, int fill)
@@ -104,13 +68,6 @@ static int setup(void **state)
 	(void)state;
 	fd = iommufd_open();
 	ioas = ioas_alloc(fd);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	close(fd);
 	return 0;
 }
 
@@ -168,21 +125,21 @@ static void test_attach_pins_existing_areas(void **state)
 	assert_int_equal(munmap(gone, PAGE), 0);
 	assert_int_equal(map(fd, ioas, rw, NPAGES * PAGE, &iova, FIXED | RW), 0);
 	assert_int_equal(map(fd, ioas, gone, PAGE, &iova2, FIXED | RW), 0);
-	assert_int_equal(check_refs(rw, NPAGES * PAGE, 0), 0);
+	assert_int_equal(check_refs(fd, rw, NPAGES * PAGE, 0), 0);
 	/* The domain would need the missing page: refused, nothing pinned. */
 	assert_int_equal(mock_domain(fd, ioas, NULL), EFAULT);
-	assert_int_equal(check_refs(rw, NPAGES * PAGE, 0), 0);
+	assert_int_equal(check_refs(fd, rw, NPAGES * PAGE, 0), 0);
 	assert_int_equal(unmap(fd, ioas, iova2, PAGE, NULL), 0);
 	assert_int_equal(mock_domain(fd, ioas, &stdev), 0);
-	assert_int_equal(check_refs(rw, NPAGES * PAGE, 1), 0);
+	assert_int_equal(check_refs(fd, rw, NPAGES * PAGE, 1), 0);
 	/* Two maps of the same memory pin each page twice. */
 	assert_int_equal(map(fd, ioas, rw, NPAGES * PAGE, &iova2, FIXED | RW), 0);
-	assert_int_equal(check_refs(rw, NPAGES * PAGE, 2), 0);
-	assert_int_equal(check_refs(rw, NPAGES * PAGE, 1), EIO);
+	assert_int_equal(check_refs(fd, rw, NPAGES * PAGE, 2), 0);
+	assert_int_equal(check_refs(fd, rw, NPAGES * PAGE, 1), EIO);
 	assert_int_equal(unmap(fd, ioas, iova2, NPAGES * PAGE, NULL), 0);
 	/* Detaching the last domain unpins. */
 	assert_int_equal(destroy(fd, stdev), 0);
-	assert_int_equal(check_refs(rw, NPAGES * PAGE, 0), 0);
+	assert_int_equal(check_refs(fd, rw, NPAGES * PAGE, 0), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -399,7 +356,7 @@ static char *pinned_buffer(size_t len, int pat, uint64_t iova, int *afd,
 	if (hwpt)
 		*hwpt = c.mock_domain.out_hwpt_id;
 	assert_int_equal(map(fd, ioas, b, len, &iova, FIXED | RW), 0);
-	*afd = create_access(ioas);
+	*afd = new_access(ioas);
 	return b;
 }
 
@@ -423,17 +380,17 @@ static void test_pin_outlives_munmap(void **state)
 	 * page is pinned afresh from the address (EFAULT); several pages go
 	 * through the pins: the data is still there.
 	 */
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out), 0), EFAULT);
-	assert_int_equal(access_rw(afd, iova, out, 100, MOCK_ACCESS_RW_SLOW_PATH), EFAULT);
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out), 0), EFAULT);
+	assert_int_equal(access_rw(fd, afd, iova, out, 100, MOCK_ACCESS_RW_SLOW_PATH), EFAULT);
 	memset(out, 0, sizeof(out));
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
 	assert_all(out, sizeof(out), 0x5a);
 	/* And can be written there. */
 	memset(out, 0x77, sizeof(out));
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out),
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out),
 				   MOCK_ACCESS_RW_SLOW_PATH | MOCK_ACCESS_RW_WRITE), 0);
 	memset(out, 0, sizeof(out));
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
 	assert_all(out, sizeof(out), 0x77);
 	close(afd);
 }
@@ -456,13 +413,13 @@ static void test_pin_outlives_map_fixed_and_dontneed(void **state)
 				 MADV_DONTNEED), 0);
 	assert_all(b + NPAGES * PAGE / 2, NPAGES * PAGE / 2, 0);
 	/* The pins still hold the old data... */
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
 	assert_all(out, sizeof(out), 0x11);
 	/* ...while the process's own address shows the new memory. */
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out), 0), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out), 0), 0);
 	assert_all(out, NPAGES * PAGE / 2, 0x22);
 	assert_all(out + NPAGES * PAGE / 2, NPAGES * PAGE / 2, 0);
-	assert_int_equal(check_refs(b, NPAGES * PAGE, 0), 0);
+	assert_int_equal(check_refs(fd, b, NPAGES * PAGE, 0), 0);
 	close(afd);
 }
 
@@ -476,17 +433,17 @@ static void test_pin_follows_mremap(void **state)
 	char *dst = anon(NPAGES * PAGE, PROT_NONE, 0), *moved;
 
 	(void)state;
-	assert_int_equal(check_map(hwpt, iova, b, NPAGES * PAGE), 0);
+	assert_int_equal(check_map(fd, hwpt, iova, b, NPAGES * PAGE), 0);
 	moved = mremap(b, NPAGES * PAGE, NPAGES * PAGE,
 		       MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 	assert_true(moved == dst);
 	memset(moved, 0x44, NPAGES * PAGE);
 	/* The same pages, now at the new address. */
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out), MOCK_ACCESS_RW_SLOW_PATH), 0);
 	assert_all(out, sizeof(out), 0x44);
-	assert_int_equal(check_map(hwpt, iova, moved, NPAGES * PAGE), 0);
-	assert_int_equal(check_refs(moved, NPAGES * PAGE, 1), 0);
-	assert_int_equal(check_map(hwpt, iova, b, NPAGES * PAGE), EFAULT);
+	assert_int_equal(check_map(fd, hwpt, iova, moved, NPAGES * PAGE), 0);
+	assert_int_equal(check_refs(fd, moved, NPAGES * PAGE, 1), 0);
+	assert_int_equal(check_map(fd, hwpt, iova, b, NPAGES * PAGE), EFAULT);
 	close(afd);
 }
 
@@ -503,7 +460,7 @@ static void test_child_pins_outlive_it(void **state)
 
 	(void)state;
 	assert_int_equal(mock_domain(fd, ioas, NULL), 0);
-	afd = create_access(ioas);
+	afd = new_access(ioas);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
@@ -513,9 +470,9 @@ static void test_child_pins_outlive_it(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(WEXITSTATUS(status), 0);
 	/* The child is gone; its pinned pages are what the IOAS reads. */
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out), 0), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out), 0), 0);
 	assert_all(out, sizeof(out), 0x66);
-	assert_int_equal(access_rw(afd, iova, out, 100, 0), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, 100, 0), 0);
 	assert_all(out, 100, 0x66);
 	/* Our own copy of the buffer is another page. */
 	assert_all(b, NPAGES * PAGE, 0x10);
@@ -532,7 +489,7 @@ static void test_child_alive(void **state)
 	char c;
 
 	(void)state;
-	afd = create_access(ioas);
+	afd = new_access(ioas);
 	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(done, O_CLOEXEC), 0);
 	pid = fork();
@@ -548,12 +505,12 @@ static void test_child_alive(void **state)
 	assert_int_equal(c, 0);
 	/* No domain yet: the parent's domain pins the child's live pages. */
 	assert_int_equal(mock_domain(fd, ioas, NULL), 0);
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out), 0), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out), 0), 0);
 	assert_all(out, sizeof(out), 0x67);
 	assert_int_equal(write(go[1], "x", 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(access_rw(afd, iova, out, sizeof(out), 0), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, sizeof(out), 0), 0);
 	assert_all(out, sizeof(out), 0x67);
 	close(afd);
 }
@@ -580,17 +537,17 @@ static void test_child_gone_unpinned(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_map_checks_memory, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attach_pins_existing_areas, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rlimit_memlock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cap_ipc_lock_exempt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rlimit_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pin_outlives_munmap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pin_outlives_map_fixed_and_dontneed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pin_follows_mremap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_child_pins_outlive_it, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_child_alive, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_child_gone_unpinned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_checks_memory, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_attach_pins_existing_areas, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_rlimit_memlock, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_cap_ipc_lock_exempt, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_rlimit_modes, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_outlives_munmap, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_outlives_map_fixed_and_dontneed, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_follows_mremap, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_child_pins_outlive_it, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_child_alive, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_child_gone_unpinned, setup, ctx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,6 @@
  */
 #include "conf.h"
 
-static int fd;
 static char *buf;
 
 static int add_reserved(uint32_t ioas, uint64_t start, uint64_t length)
@@ -35,13 +34,6 @@ static int setup(void **state)
 	(void)state;
 	fd = iommufd_open();
 	buf = aligned_buffer(16 * PAGE, PAGE);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	close(fd);
 	return 0;
 }
 
@@ -133,5 +125,5 @@ int main(void)
 		cmocka_unit_test(test_errors),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, ctx_teardown);
 }

@@ -9,7 +9,6 @@
 
 #include "conf.h"
 
-static int fd;
 static uint32_t ioas;
 static volatile sig_atomic_t handled, handler_failed;
 static char *buf;

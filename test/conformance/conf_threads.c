@@ -20,7 +20,6 @@
 #define NTHREADS 4
 #define ITERS 400
 
-static int fd;
 static uint32_t shared_ioas;
 static char *buf;
 

@@ -11,17 +11,8 @@
 
 #include "conf.h"
 
-static int fd;
 static uint32_t ioas;
 static char *buf;
-
-/* ioctl returning its value, or -errno. */
-static long vioctl(int f, unsigned long req, void *arg)
-{
-	long rc = ioctl(f, req, arg);
-
-	return rc < 0 ? -errno : rc;
-}
 
 static long ext(int f, unsigned long e)
 {
@@ -33,49 +24,12 @@ static long set_iommu(int f, unsigned long type)
 	return vioctl(f, VFIO_SET_IOMMU, (void *)type);
 }
 
-static long vmap(uint64_t iova, uint64_t size, uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m), .flags = flags, .vaddr = (uintptr_t)buf,
-		.iova = iova, .size = size };
-
-	return vioctl(fd, VFIO_IOMMU_MAP_DMA, &m);
-}
-
-static long vunmap(uint64_t iova, uint64_t size, uint32_t flags, uint64_t *out)
-{
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .flags = flags, .iova = iova, .size = size };
-	long rc = vioctl(fd, VFIO_IOMMU_UNMAP_DMA, &u);
-
-	*out = u.size;
-	return rc;
-}
-
-static long vfio_ioas(uint16_t op, uint32_t *id)
-{
-	struct iommu_vfio_ioas v = { .size = sizeof(v), .op = op,
-				     .ioas_id = id ? *id : 0 };
-	long rc = vioctl(fd, IOMMU_VFIO_IOAS, &v);
-
-	if (!rc && id)
-		*id = v.ioas_id;
-	return rc;
-}
-
 static int setup(void **state)
 {
 	(void)state;
 	fd = iommufd_open();
 	ioas = ioas_alloc(fd);
 	buf = aligned_buffer(1ul << 20, 0);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	close(fd);
 	return 0;
 }
 
@@ -108,7 +62,7 @@ static void test_container_node(void **state)
 
 		assert_int_equal(vioctl(c, VFIO_IOMMU_GET_INFO, &info), -ENODEV);
 	}
-	assert_int_equal(vmap(0x100000, PAGE, 3), -ENODEV); /* on fd: same */
+	assert_int_equal(vmap(fd, buf, 0x100000, PAGE, 3), -ENODEV); /* on fd: same */
 	/* The dirty-pages ioctl is not served: ENOTTY. */
 	assert_int_equal(vioctl(c, VFIO_IOMMU_DIRTY_PAGES, buf), -ENOTTY);
 	/* /dev/vfio/vfio charges pins per process, /dev/iommu per user. */
@@ -124,14 +78,14 @@ static void test_vfio_ioas(void **state)
 	uint32_t id = 0;
 
 	(void)state;
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_GET, &id), -ENODEV);
-	assert_int_equal(vfio_ioas(3, &id), -EOPNOTSUPP);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_GET, &id), -ENODEV);
+	assert_int_equal(vfio_ioas(fd, 3, &id), -EOPNOTSUPP);
 	id = 99;
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), -ENOENT);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &id), -ENOENT);
 	id = ioas;
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), 0);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &id), 0);
 	id = 0;
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_GET, &id), 0);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_GET, &id), 0);
 	assert_int_equal(id, ioas);
 	{
 		struct iommu_vfio_ioas v = { .size = sizeof(v),
@@ -140,13 +94,13 @@ static void test_vfio_ioas(void **state)
 
 		assert_int_equal(vioctl(fd, IOMMU_VFIO_IOAS, &v), -EOPNOTSUPP);
 	}
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_CLEAR, NULL), 0);
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_GET, &id), -ENODEV);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_CLEAR, NULL), 0);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_GET, &id), -ENODEV);
 	/* Destroying the compat IOAS clears it. */
 	id = ioas;
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), 0);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &id), 0);
 	assert_int_equal(destroy(fd, ioas), 0);
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_GET, &id), -ENODEV);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_GET, &id), -ENODEV);
 }
 
 /* GET_INFO into a buffer of argsz bytes; returns rc, fills *info. */
@@ -168,7 +122,7 @@ static void test_get_info(void **state)
 	uint32_t id = ioas;
 
 	(void)state;
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), 0);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &id), 0);
 	assert_int_equal(ext(fd, VFIO_DMA_CC_IOMMU), 1);
 	assert_int_equal(get_info(8, b, sizeof(b)), -EINVAL);
 	/* The minimum: flags and page sizes, argsz says what all would take. */
@@ -217,22 +171,23 @@ static void test_map_unmap_v2(void **state)
 	uint64_t n;
 
 	(void)state;
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), 0);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &id), 0);
 	assert_int_equal(set_iommu(fd, VFIO_TYPE1v2_IOMMU), 0);
 	/* VADDR (and any other flag) refused; no flags maps nothing usable but maps. */
-	assert_int_equal(vmap(0x100000, 65536, VFIO_DMA_MAP_FLAG_VADDR), -EINVAL);
-	assert_int_equal(vmap(0x100000, 65536, 3), 0);
-	assert_int_equal(vmap(0x200000, 65536, 0), 0);
+	assert_int_equal(vmap(fd, buf, 0x100000, 65536, VFIO_DMA_MAP_FLAG_VADDR), -EINVAL);
+	assert_int_equal(vmap(fd, buf, 0x100000, 65536, 3), 0);
+	assert_int_equal(vmap(fd, buf, 0x200000, 65536, 0), 0);
 	assert_int_equal(vioctl(fd, VFIO_IOMMU_MAP_DMA, &small), -EINVAL);
 	/* v2: a range that cuts a mapping unmaps nothing. */
-	assert_int_equal(vunmap(0x100000, PAGE, 0, &n), -ENOENT);
+	assert_int_equal(vunmap(fd, 0x100000, PAGE, 0, &n), -ENOENT);
 	assert_int_equal(n, 0);
-	assert_int_equal(vunmap(0x100000, 65536, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, &n), -EINVAL);
-	assert_int_equal(vunmap(0x100000, 65536, VFIO_DMA_UNMAP_FLAG_VADDR, &n), -EINVAL);
-	assert_int_equal(vunmap(0x100000, 1, VFIO_DMA_UNMAP_FLAG_ALL, &n), -EINVAL);
-	assert_int_equal(vunmap(0, 0x180000, 0, &n), 0);
+	assert_int_equal(vunmap(fd, 0x100000, 65536,
+				VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, &n), -EINVAL);
+	assert_int_equal(vunmap(fd, 0x100000, 65536, VFIO_DMA_UNMAP_FLAG_VADDR, &n), -EINVAL);
+	assert_int_equal(vunmap(fd, 0x100000, 1, VFIO_DMA_UNMAP_FLAG_ALL, &n), -EINVAL);
+	assert_int_equal(vunmap(fd, 0, 0x180000, 0, &n), 0);
 	assert_int_equal(n, 0x10000);
-	assert_int_equal(vunmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &n), 0);
+	assert_int_equal(vunmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &n), 0);
 	assert_int_equal(n, 0x10000);
 }
 
@@ -244,36 +199,36 @@ static void test_map_unmap_v1(void **state)
 	uint64_t n;
 
 	(void)state;
-	assert_int_equal(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), 0);
+	assert_int_equal(vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &id), 0);
 	md.id = ioas;
 	assert_int_equal(vioctl(fd, IOMMU_TEST_CMD, &md), 0);
 	assert_int_equal(set_iommu(fd, VFIO_TYPE1_IOMMU), 0);
 	/* TYPE1 may unmap inside a mapping: it is cut. */
-	assert_int_equal(vmap(MOCK_APERTURE_START, 65536, 3), 0);
-	assert_int_equal(vunmap(MOCK_APERTURE_START + PAGE, 2 * PAGE, 0, &n), 0);
+	assert_int_equal(vmap(fd, buf, MOCK_APERTURE_START, 65536, 3), 0);
+	assert_int_equal(vunmap(fd, MOCK_APERTURE_START + PAGE, 2 * PAGE, 0, &n), 0);
 	assert_int_equal(n, 2 * PAGE);
-	assert_int_equal(vunmap(MOCK_APERTURE_START, 65536, 0, &n), 0);
+	assert_int_equal(vunmap(fd, MOCK_APERTURE_START, 65536, 0, &n), 0);
 	assert_int_equal(n, 65536 - 2 * PAGE);
-	assert_int_equal(vunmap(MOCK_APERTURE_START + 2048, 2048, 0, &n), 0);
+	assert_int_equal(vunmap(fd, MOCK_APERTURE_START + 2048, 2048, 0, &n), 0);
 	assert_int_equal(n, 0);
 	/* Large pages stay off after switching to v2. */
 	assert_int_equal(set_iommu(fd, VFIO_TYPE1v2_IOMMU), 0);
-	assert_int_equal(vmap(MOCK_APERTURE_START, 65536, 3), 0);
-	assert_int_equal(vunmap(MOCK_APERTURE_START + PAGE, 2 * PAGE, 0, &n), 0);
+	assert_int_equal(vmap(fd, buf, MOCK_APERTURE_START, 65536, 3), 0);
+	assert_int_equal(vunmap(fd, MOCK_APERTURE_START + PAGE, 2 * PAGE, 0, &n), 0);
 	assert_int_equal(n, 2 * PAGE);
 	assert_int_equal(destroy(fd, md.mock_domain.out_stdev_id), 0);
-	assert_int_equal(vunmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &n), 0);
+	assert_int_equal(vunmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &n), 0);
 	assert_int_equal(n, 65536 - 2 * PAGE);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_container_node, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vfio_ioas, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_info, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_unmap_v2, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_unmap_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_container_node, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_vfio_ioas, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_get_info, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_map_unmap_v2, setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_map_unmap_v1, setup, ctx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "itree.h"
+#include "xorshift.h"
 
 #define MAXU UINT64_MAX
 
@@ -313,10 +314,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 /* Mostly a small space (dense overlaps), now and then extremes and huge values. */

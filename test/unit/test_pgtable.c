@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "pgtable.h"
+#include "xorshift.h"
 
 #define GSHIFT 11                 /* the mock driver's 2 KiB IO page */
 #define G (1ull << GSHIFT)
@@ -28,10 +29,7 @@ static uint64_t rng = 88172645463325252ull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static void check_all(struct uio_pgt *p)

@@ -43,6 +43,8 @@
 #include <uiommufd/uapi.h>
 #include <uiommufd/uiommufd.h>
 
+#include "xorshift.h"
+
 #define NTHREADS 4
 #define ROUNDS 2000
 
@@ -274,14 +276,6 @@ static void create_end(void)
 	pthread_rwlock_unlock(&create_lock);
 }
 
-static uint64_t xrand(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -415,16 +409,16 @@ static uint32_t dev_ioas(struct tstate *s)
 /* An IOVA another thread mapped in the shared IOAS lately, or 0. */
 static uint64_t foreign_iova(struct tstate *s)
 {
-	int o = (int)((s->t + 1 + xrand(&s->rnd) % (NTHREADS - 1)) % NTHREADS);
+	int o = (int)((s->t + 1 + xorshift64(&s->rnd) % (NTHREADS - 1)) % NTHREADS);
 
-	return atomic_load(&pub_iova[o][xrand(&s->rnd) % NPUB]);
+	return atomic_load(&pub_iova[o][xorshift64(&s->rnd) % NPUB]);
 }
 
 /* A random 8-aligned span of at most 64 words inside one page. */
 static void span(struct tstate *s, uint64_t *off, size_t *n)
 {
-	*off = 8 * (xrand(&s->rnd) % 448);
-	*n = 1 + xrand(&s->rnd) % 64;
+	*off = 8 * (xorshift64(&s->rnd) % 448);
+	*n = 1 + xorshift64(&s->rnd) % 64;
 	if (*off + 8 * *n > 4096)
 		*n = (4096 - *off) / 8;
 }
@@ -457,7 +451,7 @@ static void unpin(struct tstate *s, struct pin *p)
 static void do_maps(struct tstate *s)
 {
 	struct smap *sm;
-	uint64_t r = xrand(&s->rnd);
+	uint64_t r = xorshift64(&s->rnd);
 
 	if (s->nsmap == NSMAP) {
 		int k = (int)(r % NSMAP);
@@ -524,8 +518,8 @@ static void do_dma(struct tstate *s)
 		return;
 	span(s, &off, &n);
 	if (dev_ioas(s) == shared_ioas) {
-		struct smap *sm = &s->smap[xrand(&s->rnd) % s->nsmap];
-		uint64_t pg = 4096 * (xrand(&s->rnd) % (sm->len / 4096));
+		struct smap *sm = &s->smap[xorshift64(&s->rnd) % s->nsmap];
+		uint64_t pg = 4096 * (xorshift64(&s->rnd) % (sm->len / 4096));
 
 		if (!EXPECT(uiommufd_dma(fd, s->dev.idev, sm->iova + pg + off, w,
 					 8 * n, 0), OK))
@@ -543,11 +537,11 @@ static void do_dma(struct tstate *s)
 			COUNT(C_DMA_OTHER_FAULT);
 		}
 	} else {
-		unsigned char *mem = wbuf[s->t] + 4096 * (xrand(&s->rnd) % 2);
+		unsigned char *mem = wbuf[s->t] + 4096 * (xorshift64(&s->rnd) % 2);
 		uint64_t at = s->wb_iova + (uint64_t)(mem - wbuf[s->t]) + off;
 
 		for (size_t i = 0; i < n; i++)
-			w[i] = xrand(&s->rnd);
+			w[i] = xorshift64(&s->rnd);
 		if (!EXPECT(uiommufd_dma(fd, s->dev.idev, at, w, 8 * n,
 					 UIOMMUFD_DMA_WRITE), OK))
 			FAIL_IF(memcmp(mem + off, w, 8 * n));
@@ -571,8 +565,8 @@ static struct pin *free_pin(struct tstate *s)
 
 static void do_access(struct tstate *s)
 {
-	struct smap *sm = &s->smap[xrand(&s->rnd) % s->nsmap];
-	uint64_t pg = 4096 * (xrand(&s->rnd) % (sm->len / 4096));
+	struct smap *sm = &s->smap[xorshift64(&s->rnd) % s->nsmap];
+	uint64_t pg = 4096 * (xorshift64(&s->rnd) % (sm->len / 4096));
 	uint64_t w[64], off, iova;
 	struct pin *p;
 	size_t n;
@@ -613,7 +607,7 @@ static void do_access(struct tstate *s)
 		COUNT(C_PIN_OTHER_NOENT);
 	}
 	drain_events(s);
-	p = &s->acc.pins[xrand(&s->rnd) % NPINS];
+	p = &s->acc.pins[xorshift64(&s->rnd) % NPINS];
 	if (p->live)
 		unpin(s, p);
 }
@@ -651,7 +645,7 @@ static void access_destroy(struct tstate *s)
 
 static void dev_create(struct tstate *s)
 {
-	uint64_t r = xrand(&s->rnd);
+	uint64_t r = xorshift64(&s->rnd);
 	uint32_t pt = r & 1 ? shared_ioas : s->mine;
 	uint32_t flags = (r >> 1) % 4 == 0 ? MOCK_FLAGS_DEVICE_HUGE_IOVA : 0;
 	int e;
@@ -692,7 +686,7 @@ static void dev_create(struct tstate *s)
 
 static void dev_replace(struct tstate *s)
 {
-	uint64_t r = xrand(&s->rnd) % 3;
+	uint64_t r = xorshift64(&s->rnd) % 3;
 	enum where to = r == 2 && !s->uh.live ? W_SHARED : (enum where)r;
 	struct iommu_test_cmd c = {
 		.size = sizeof(c), .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
@@ -728,7 +722,7 @@ static void dev_destroy(struct tstate *s)
 
 static void uhwpt_alloc(struct tstate *s)
 {
-	bool on_shared = xrand(&s->rnd) & 1;
+	bool on_shared = xorshift64(&s->rnd) & 1;
 	struct iommu_hwpt_alloc a = {
 		.size = sizeof(a), .dev_id = s->dev.idev,
 		.pt_id = on_shared ? shared_ioas : s->mine,
@@ -771,7 +765,7 @@ static void destroy_own_busy(struct tstate *s)
 /* DESTROY of another thread's id, in use or just freed. */
 static void destroy_foreign(struct tstate *s)
 {
-	uint64_t r = xrand(&s->rnd);
+	uint64_t r = xorshift64(&s->rnd);
 	uint32_t id;
 	enum kind k;
 	int e;
@@ -918,7 +912,7 @@ static void private_ctx(struct tstate *s)
 static void lifecycle(struct tstate *s)
 {
 	struct uiommufd_stats st;
-	uint64_t r = xrand(&s->rnd);
+	uint64_t r = xorshift64(&s->rnd);
 
 	if (r % 256 == 0)
 		private_ctx(s);
