@@ -433,7 +433,7 @@ def dup():
 
 
 def dump(fd=0):
-    return [DUMP, fd]
+    return [DUMP, 0, fd]
 
 
 def caps(drop_ipc_lock=True, drop_sys_resource=False):
