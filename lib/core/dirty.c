@@ -31,8 +31,19 @@
 struct uio_bitmap {
 	uint64_t iova, last;
 	unsigned int pgshift;
-	unsigned char *data;
+	uint64_t data;  /* user address */
 };
+
+/*
+ * Byte off of the bitmap, its address computed as an integer: the user's
+ * pointer may be NULL or wrap, where pointer arithmetic would be undefined
+ * (the copy itself reports EFAULT).
+ */
+static unsigned char *uio_bitmap_byte(const struct uio_bitmap *bm,
+				      uint64_t off)
+{
+	return (unsigned char *)(uintptr_t)(bm->data + off);
+}
 
 static void uio_bitmap_record(struct uio_bitmap *bm, uint64_t iova,
 			      uint64_t len)
@@ -48,7 +59,7 @@ static void uio_bitmap_record(struct uio_bitmap *bm, uint64_t iova,
 	bit = (iova - bm->iova) >> bm->pgshift;
 	last_bit = (last - bm->iova) >> bm->pgshift;
 	for (; bit <= last_bit; bit++) {
-		unsigned char *p = bm->data + bit / 8, c;
+		unsigned char *p = uio_bitmap_byte(bm, bit / 8), c;
 
 		/* The bitmap was checked writable; a racing unmap loses bits. */
 		if (uio_copy_from_user_nofail(&c, p, 1))
@@ -159,13 +170,13 @@ static bool uio_bitmap_writable(const struct uio_bitmap *bm)
 	uint64_t bytes = (nbits + 63) / 64 * 8, off;
 	unsigned char c;
 
-	for (off = 0; off < bytes; off += UIO_PAGE_SIZE - ((uintptr_t)(bm->data + off) % UIO_PAGE_SIZE)) {
-		if (uio_copy_from_user_nofail(&c, bm->data + off, 1) ||
-		    uio_copy_to_user_nofail(bm->data + off, &c, 1))
+	for (off = 0; off < bytes; off += UIO_PAGE_SIZE - ((bm->data + off) % UIO_PAGE_SIZE)) {
+		if (uio_copy_from_user_nofail(&c, uio_bitmap_byte(bm, off), 1) ||
+		    uio_copy_to_user_nofail(uio_bitmap_byte(bm, off), &c, 1))
 			return false;
 	}
-	return !uio_copy_from_user_nofail(&c, bm->data + bytes - 1, 1) &&
-	       !uio_copy_to_user_nofail(bm->data + bytes - 1, &c, 1);
+	return !uio_copy_from_user_nofail(&c, uio_bitmap_byte(bm, bytes - 1), 1) &&
+	       !uio_copy_to_user_nofail(uio_bitmap_byte(bm, bytes - 1), &c, 1);
 }
 
 int uio_hwpt_get_dirty_bitmap(struct uio_ucmd *ucmd)
@@ -199,7 +210,7 @@ int uio_hwpt_get_dirty_bitmap(struct uio_ucmd *ucmd)
 	bm.iova = cmd->iova;
 	bm.last = cmd->iova + cmd->length - 1;
 	bm.pgshift = __builtin_ctzll(cmd->page_size);
-	bm.data = (unsigned char *)(uintptr_t)cmd->data;
+	bm.data = cmd->data;
 	if (!uio_bitmap_writable(&bm))
 		goto out_put; /* the walk never starts; still 0 */
 
