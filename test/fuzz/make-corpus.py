@@ -8,7 +8,9 @@ helpers below mirror its decoders (pick_id, pick_ptr, pick_len, pick_iova
 and the tails of do_ioctl); a byte of 0 is each decoder's plain choice.
 Run it after changing the bytecode, check the seeds with
     FUZZ_VERBOSE=1 build/test/fuzz/fuzz_replay test/fuzz/corpus/NAME
-and commit the files it writes.
+and commit the files it writes. The corpus also keeps the inputs the
+fuzzer found bugs with (repro-*), as libFuzzer wrote them; this script
+leaves them alone.
 
     python3 test/fuzz/make-corpus.py [DIR]
 """
