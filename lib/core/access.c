@@ -530,11 +530,13 @@ static int uio_access_fd_close_inside(int fd)
 			continue;
 		ctx = e->ctx;
 		uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
-		if (!uio_registry_has(ctx)) /* held for the call */
-			ctx = NULL;
 		break;
 	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
+	/* Held for the call (not under uio_access_fds_lock, which is taken
+	 * under a context's lock); a context already released is left alone. */
+	if (ctx && !uio_registry_has(ctx))
+		ctx = NULL;
 	if (ctx && !uio_sys_fstat(fd, &st)) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		probe = uio_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);

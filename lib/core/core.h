@@ -26,12 +26,20 @@
  * Locking
  * -------
  * One robust, process-shared mutex per context (ctx->lock) serialises every
- * ioctl on it, from any thread of any process. It is the only lock of the
- * shared state, so there is no lock order to get wrong (the process-local
- * fd registry has its own mutex and never takes ctx->lock while held). A
- * process that dies holding it leaves EOWNERDEAD, which the next locker
- * repairs (ctx.c). Every dispatcher entry takes the lock and holds it to the
- * end of the command.
+ * ioctl on it, from any thread of any process; every dispatcher entry takes
+ * it and holds it to the end of the command. A process that dies holding it
+ * leaves EOWNERDEAD, which the next locker repairs (ctx.c). The other locks
+ * are process-local, and are taken in this order only:
+ *
+ *   uio_files_lock (main.c: a context held only by fault/access files)
+ *   -> the VFIO device registry's lock (vfio_device.c)
+ *   -> uio_registry_lock (fdtable.c: contexts mapped here)
+ *   -> ctx->lock
+ *   -> uio_access_fds_lock, uio_fault_fds_lock (this process's files)
+ *
+ * So a file table's lock is never held while the registry is asked to hold
+ * a context (uio_registry_has); the context a call reached stays mapped
+ * until the call leaves the core (fdtable.h).
  */
 #ifndef UIO_CORE_H
 #define UIO_CORE_H

@@ -346,7 +346,17 @@ static long uio_fault_fd_rw_inside(int fd, void *buf, size_t count,
 	}
 	ctx = f->ctx;
 	fault = f->fault;
-	if (!uio_registry_has(ctx)) /* held for the call */
+	pthread_mutex_unlock(&uio_fault_fds_lock);
+	/*
+	 * Hold the context for the call (not under uio_fault_fds_lock, which
+	 * is taken under a context's lock), then check the file still names
+	 * this queue: a released context forgets its fault files first.
+	 */
+	if (!uio_registry_has(ctx))
+		return -EBADF;
+	pthread_mutex_lock(&uio_fault_fds_lock);
+	f = uio_fault_fd_find(fd);
+	if (!f || f->ctx != ctx || f->fault != fault)
 		ctx = NULL;
 	pthread_mutex_unlock(&uio_fault_fds_lock);
 	if (!ctx)
@@ -387,13 +397,12 @@ static void uio_fault_fd_closed_inside(int fd)
 			ctx = uio_fault_fds[i].ctx;
 			fault = uio_fault_fds[i].fault;
 			uio_fault_fds[i] = uio_fault_fds[--uio_nfault_fds];
-			if (!uio_registry_has(ctx)) /* held for the call */
-				fault = NULL;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&uio_fault_fds_lock);
-	if (!fault)
+	/* Held for the call; a context already released is left alone. */
+	if (!fault || !uio_registry_has(ctx))
 		return;
 	uio_ctx_lock(ctx);
 	if (!ctx->released) {
