@@ -211,6 +211,16 @@ static int uio_registry_add(dev_t dev, ino_t ino, struct uio_ctx *ctx)
 	return (int)i;
 }
 
+/* Forget every fd slot that names registry slot i. */
+static void uio_fd_forget_entry(unsigned int i)
+{
+	atomic_fetch_add(&uio_forget_gen, 1);
+	for (unsigned int fd = 0; fd < UIO_FDTABLE_SIZE; fd++)
+		if (atomic_load_explicit(&uio_fdtable[fd], memory_order_relaxed) ==
+		    UIO_FD_ENTRY(i))
+			atomic_store(&uio_fdtable[fd], UIO_FD_UNKNOWN);
+}
+
 void uio_registry_remove(struct uio_ctx *ctx)
 {
 	int i;
@@ -224,10 +234,7 @@ void uio_registry_remove(struct uio_ctx *ctx)
 	pthread_mutex_unlock(&uio_registry_lock);
 	if (i < 0)
 		return;
-	for (unsigned int fd = 0; fd < UIO_FDTABLE_SIZE; fd++)
-		if (atomic_load_explicit(&uio_fdtable[fd], memory_order_relaxed) ==
-		    UIO_FD_ENTRY(i))
-			atomic_store(&uio_fdtable[fd], UIO_FD_UNKNOWN);
+	uio_fd_forget_entry((unsigned int)i);
 	uio_entry_put(&uio_registry[i]);
 }
 
@@ -410,4 +417,28 @@ bool uio_registry_has(struct uio_ctx *ctx)
 		i = -1;
 	pthread_mutex_unlock(&uio_registry_lock);
 	return i >= 0;
+}
+
+void uio_registry_quiesce(struct uio_ctx *ctx)
+{
+	int i;
+
+	pthread_mutex_lock(&uio_registry_lock);
+	i = uio_registry_find(0, 0, ctx);
+	pthread_mutex_unlock(&uio_registry_lock);
+	if (i < 0)
+		return;
+	/*
+	 * Lookups that began before the close may still take a reference,
+	 * and cache the closed fd's slot again: once they are done, clear
+	 * every slot naming the context (a lookup that still gets through a
+	 * slot has taken its reference first). Then every reference but ours
+	 * and the registry's goes with its call. Bounded, as calls keep no
+	 * one waiting.
+	 */
+	uio_fd_probes_settle();
+	uio_fd_forget_entry((unsigned int)i);
+	for (long spins = 0; atomic_load(&uio_registry[i].refs) > 2 &&
+			     spins < 1000000; spins++)
+		uio_sys_sched_yield();
 }

@@ -54,6 +54,12 @@ void uio_registry_remove(struct uio_ctx *ctx);
  */
 void uio_core_enter(void);
 void uio_core_leave(void);
+/*
+ * Wait until no other call holds ctx (live, and held by the caller): the
+ * commands already under way on it finish, as the kernel's in-flight file
+ * references let them, before the last close releases it.
+ */
+void uio_registry_quiesce(struct uio_ctx *ctx);
 
 /* fn on each context mapped here, under its lock (registry, then ctx). */
 void uio_registry_for_each(void (*fn)(struct uio_ctx *ctx, void *arg),

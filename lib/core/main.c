@@ -439,8 +439,10 @@ UIO_EXPORT int uiommufd_close(int fd)
 	rc = uio_sys_close(fd);
 	if (probe < 0)
 		goto out;
-	if (!rc && uio_ofd_unlocked(probe, &lk))
+	if (!rc && uio_ofd_unlocked(probe, &lk)) {
+		uio_registry_quiesce(ctx);
 		uio_ctx_last_close(ctx);
+	}
 	uio_sys_close(probe);
 out:
 	uio_core_leave();

@@ -8,10 +8,9 @@
  * object is destroyable and the shared IOAS is empty.
  *
  * Then the last close of the fd races commands on it from other threads:
- * each command completes, or finds the fd closed (EBADF). Under uiommufd a
- * command that found the context just before its last close may also find
- * its objects gone (ENOENT), where the kernel's in-flight file reference
- * would still have seen them; nothing may crash.
+ * each command completes on the objects as they were (a command under way
+ * holds the file, as the kernel's in-flight reference does), or finds the
+ * fd closed (EBADF); none finds its objects gone.
  */
 #include <pthread.h>
 
@@ -113,18 +112,16 @@ static void *racer(void *arg)
 
 		if (rc == EBADF)
 			return NULL;
-		if (rc != 0 && rc != ENOENT)
+		if (rc != 0)
 			return (void *)(uintptr_t)rc;
 		rc = map(race_fd, race_ioas, buf, PAGE, &iova, RW);
 		if (rc == EBADF)
 			return NULL;
-		if (rc != 0 && rc != ENOENT)
+		if (rc != 0)
 			return (void *)(uintptr_t)rc;
-		if (!rc) {
-			rc = unmap(race_fd, race_ioas, iova, PAGE, NULL);
-			if (rc != 0 && rc != EBADF && rc != ENOENT)
-				return (void *)(uintptr_t)rc;
-		}
+		rc = unmap(race_fd, race_ioas, iova, PAGE, NULL);
+		if (rc != 0 && rc != EBADF)
+			return (void *)(uintptr_t)rc;
 	}
 }
 
