@@ -71,6 +71,19 @@ enum {
 	N_BLOCK = 29,
 };
 
+/*
+ * The block is the start of a PROT_NONE reservation of VOID bytes. An area
+ * made of user memory from the block may run on into it, and is clamped to
+ * end there (area_len()): every address the library can reach through an
+ * area, at any offset, must be the harness's, never the fuzzer's heap,
+ * stack or libraries.
+ */
+#define VOID (4ull << 30)
+/* Garbage pointers this low are below mmap_min_addr: never mapped. */
+#define LOW_LIMIT 4096ull
+/* Above this, the kernel half: never mapped either. */
+#define USER_TOP (1ull << 47)
+
 static char *blk;
 static int devnull = -1;
 static int initialized;
@@ -88,9 +101,14 @@ static int hole_is_unmapped(int page)
 
 static void block_setup(void)
 {
-	blk = mmap(NULL, N_BLOCK * PG, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (blk == MAP_FAILED)
+	void *base = mmap(NULL, N_BLOCK * PG + VOID, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (base == MAP_FAILED)
+		abort();
+	blk = mmap(base, N_BLOCK * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (blk != base)
 		abort();
 	memset(PAGE(P_RO), 0xa5, PG);
 	if (mprotect(PAGE(P_RO), PG, PROT_READ) ||
@@ -353,7 +371,8 @@ static uint64_t pick_ptr(struct in *in)
 	case 14:
 		/* garbage that no mapping can be under: below mmap_min_addr or
 		 * in the kernel half */
-		return b & 0x10 ? u16(in) : u64(in) | 0xffff800000000000ull;
+		return b & 0x10 ? u16(in) % LOW_LIMIT :
+				  u64(in) | 0xffff800000000000ull;
 	default:
 		return (uintptr_t)PAGE(P_RW + N_RW - 1); /* runs into RO */
 	}
@@ -408,6 +427,24 @@ static uint64_t pick_iova(struct in *in, struct state *s)
 	default:
 		return u64(in);
 	}
+}
+
+/*
+ * The length to map at va: what the input asks for, clamped so that the
+ * area stays in memory of the harness (see VOID). A range whose end wraps
+ * is left alone, for the library to refuse.
+ */
+static uint64_t area_len(uint64_t va, uint64_t len)
+{
+	uint64_t end, region_end = (uintptr_t)blk + N_BLOCK * PG + VOID;
+
+	if (__builtin_add_overflow(va, len, &end) || va >= USER_TOP)
+		return len;
+	if (va >= (uintptr_t)blk && va < region_end)
+		return end > region_end ? region_end - va : len;
+	if (va < LOW_LIMIT)
+		return end > LOW_LIMIT ? LOW_LIMIT - va : len;
+	abort(); /* pick_ptr gives no other user address */
 }
 
 /* ------------------------------------------------------------------ */
@@ -589,7 +626,7 @@ static void op_ioas_map(struct in *in, struct state *s)
 	c.ioas_id = pick_id(in, s, K_IOAS);
 	c.__reserved = rsv(in);
 	c.user_va = pick_ptr(in);
-	c.length = pick_len(in);
+	c.length = area_len(c.user_va, pick_len(in));
 	c.iova = pick_iova(in, s);
 	if (!IOCTL(in, s, IOMMU_IOAS_MAP, c, iova, &err))
 		add_iova(s, c.iova);
@@ -1174,7 +1211,7 @@ static void op_vfio_map(struct in *in, struct state *s)
 	c.flags = b & 0x80 ? u32(in) : b & 3;
 	c.vaddr = pick_ptr(in);
 	c.iova = pick_iova(in, s);
-	c.size = pick_len(in);
+	c.size = area_len(c.vaddr, pick_len(in));
 	if (!IOCTL(in, s, VFIO_IOMMU_MAP_DMA, c, size, &err))
 		add_iova(s, c.iova);
 }
