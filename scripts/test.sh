@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test: builds with gcc and with clang (-Werror), runs the unit and
-# conformance suites with each, then again under ASan+UBSan, the unit suite
-# under TSan, the benchmarks (they print ratios; they do not decide pass or
+# conformance suites with each, then again under ASan+UBSan with each, the
+# unit suite under TSan, the benchmarks (they print ratios; they do not decide pass or
 # fail), then the conformance binaries inside the reference kernel (built
 # on first use).
 set -eu
@@ -20,6 +20,9 @@ run build-clang env CC=clang meson setup
 echo "== gcc, ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run build-asan env CC=gcc meson setup -Db_sanitize=address,undefined -Db_lundef=false
+echo "== clang, ASan+UBSan (clang's UBSan also checks pointer arithmetic)"
+ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	run build-clang-asan env CC=clang meson setup -Db_sanitize=address,undefined -Db_lundef=false
 echo "== clang, TSan: unit suite, with the threaded stress test"
 # (The preload library cannot be TSan-instrumented: TSan's start-up calls
 # sigaction, which the library wraps, before TSan is ready.)

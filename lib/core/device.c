@@ -238,7 +238,8 @@ int uio_get_hw_info(struct uio_ucmd *ucmd)
 	}
 	/* The rest of a larger buffer is cleared. */
 	if (copy_len < cmd->data_len &&
-	    uio_clear_user((char *)uptr + copy_len, cmd->data_len - copy_len)) {
+	    uio_clear_user((void *)((uintptr_t)uptr + copy_len),
+			   cmd->data_len - copy_len)) {
 		rc = -EFAULT;
 		goto out_put;
 	}

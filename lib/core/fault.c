@@ -257,7 +257,7 @@ static long uio_fault_read(struct uio_ctx *ctx, struct uio_fault *fault,
 		if (done >= count || sz > count - done)
 			return done ? (long)done : -EINVAL;
 		rec.cookie = uio_fault_cookie(fault);
-		if (uio_copy_to_user(buf + done, &rec, sz))
+		if (uio_copy_to_user((void *)((uintptr_t)buf + done), &rec, sz))
 			return done ? (long)done : -EFAULT;
 		fault->deliver = g->next;
 		if (!fault->deliver)
@@ -283,7 +283,8 @@ static long uio_fault_write(struct uio_ctx *ctx, struct uio_fault *fault,
 		struct iommu_hwpt_page_response resp;
 		struct uio_fault_group **pp, *g;
 
-		if (uio_copy_from_user(&resp, buf + done, sz)) {
+		if (uio_copy_from_user(&resp, (const void *)((uintptr_t)buf + done),
+				       sz)) {
 			rc = -EFAULT;
 			break;
 		}

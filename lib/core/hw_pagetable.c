@@ -296,7 +296,7 @@ static int uio_mock_invalidate(struct uio_hwpt *hwpt,
 			       uint32_t *done)
 {
 	struct iommu_hwpt_invalidate_selftest inv;
-	const char *uptr = (const char *)(uintptr_t)cmd->data_uptr;
+	uint64_t uptr = cmd->data_uptr; /* an integer: it may be NULL */
 	uint32_t i;
 	int rc = 0;
 
@@ -314,8 +314,9 @@ static int uio_mock_invalidate(struct uio_hwpt *hwpt,
 			break;
 		}
 		rc = uio_copy_struct_from_user(&inv, sizeof(inv),
-					       uptr + (uint64_t)i * cmd->entry_len,
-					       cmd->entry_len);
+				(const void *)(uintptr_t)(uptr +
+					(uint64_t)i * cmd->entry_len),
+				cmd->entry_len);
 		if (rc)
 			break;
 		if (inv.flags & ~(uint32_t)IOMMU_TEST_INVALIDATE_FLAG_ALL) {

@@ -249,9 +249,12 @@ int uio_clear_user(void *udst, size_t n)
 }
 
 static __attribute__((noinline)) void
-uio_raw_probe(volatile char *p, size_t n, size_t step, bool write)
+uio_raw_probe(uintptr_t base, size_t n, size_t step, bool write)
 {
 	for (size_t off = 0; off < n; off += step) {
+		/* An integer address: the user's pointer may be NULL. */
+		volatile char *p = (volatile char *)(base + off);
+
 		if (write) {
 			/*
 			 * Writes without changing the byte, even under racing
@@ -260,17 +263,17 @@ uio_raw_probe(volatile char *p, size_t n, size_t step, bool write)
 			 * which would not fault on read-only memory.
 			 */
 #if defined(__x86_64__) || defined(__i386__)
-			__asm__ volatile("lock addb $0, %0" : "+m"(p[off]) : : "memory");
+			__asm__ volatile("lock addb $0, %0" : "+m"(*p) : : "memory");
 #else
-			char v = __atomic_load_n(p + off, __ATOMIC_RELAXED);
+			char v = __atomic_load_n(p, __ATOMIC_RELAXED);
 
-			while (!__atomic_compare_exchange_n(p + off, &v, v, false,
+			while (!__atomic_compare_exchange_n(p, &v, v, false,
 							    __ATOMIC_RELAXED,
 							    __ATOMIC_RELAXED))
 				;
 #endif
 		} else {
-			(void)p[off];
+			(void)*p;
 		}
 	}
 }
@@ -281,7 +284,7 @@ int uio_user_probe(const void *uptr, size_t n, size_t step, bool write)
 		return 0;
 	if ((uintptr_t)uptr + n < (uintptr_t)uptr)
 		return -EFAULT;
-	UIO_GUARDED(uio_raw_probe((volatile char *)uptr, n, step, write));
+	UIO_GUARDED(uio_raw_probe((uintptr_t)uptr, n, step, write));
 	return 0;
 }
 

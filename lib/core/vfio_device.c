@@ -718,7 +718,8 @@ static long uio_group_get_device_fd(struct uio_vdev_registry *r,
 
 	memset(name, 0, sizeof(name));
 	for (i = 0; i < sizeof(name) - 1; i++) {
-		if (uio_copy_from_user(&name[i], (char *)arg + i, 1))
+		/* An integer address: the user's pointer may be NULL. */
+		if (uio_copy_from_user(&name[i], (void *)((uintptr_t)arg + i), 1))
 			return -EFAULT;
 		if (!name[i])
 			break;
