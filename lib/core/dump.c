@@ -408,20 +408,13 @@ int uio_dump_locked(struct uio_ctx *ctx, int out_fd, const char *when)
 
 UIO_EXPORT int uiommufd_dump(int fd, int out_fd)
 {
-	struct uio_ctx *ctx;
+	struct uio_ctx *ctx = uio_fd_ctx_lock(fd);
 	int rc;
 
-	uio_core_enter();
-	ctx = uio_fd_lookup(fd);
-	if (!ctx) {
-		uio_core_leave();
-		errno = ENOTTY;
+	if (!ctx)
 		return -1;
-	}
-	uio_ctx_lock(ctx);
 	rc = uio_dump_locked(ctx, out_fd, "api");
-	uio_ctx_unlock(ctx);
-	uio_core_leave();
+	uio_fd_ctx_unlock(ctx);
 	if (rc) {
 		errno = -rc;
 		return -1;

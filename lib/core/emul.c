@@ -16,28 +16,18 @@
 /* The context behind fd, locked; NULL with errno set. */
 static struct uio_ctx *uio_api_enter(int fd)
 {
-	struct uio_ctx *ctx;
 	int rc = uio_uaccess_ensure();
 
 	if (rc) {
 		errno = -rc;
 		return NULL;
 	}
-	uio_core_enter();
-	ctx = uio_fd_lookup(fd);
-	if (!ctx) {
-		uio_core_leave();
-		errno = ENOTTY;
-		return NULL;
-	}
-	uio_ctx_lock(ctx);
-	return ctx;
+	return uio_fd_ctx_lock(fd);
 }
 
 static int uio_api_leave(struct uio_ctx *ctx, int rc)
 {
-	uio_ctx_unlock(ctx);
-	uio_core_leave();
+	uio_fd_ctx_unlock(ctx);
 	if (rc) {
 		errno = -rc;
 		return -1;

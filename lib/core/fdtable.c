@@ -162,6 +162,27 @@ void uio_core_enter(void)
 	uio_held.depth++;
 }
 
+struct uio_ctx *uio_fd_ctx_lock(int fd)
+{
+	struct uio_ctx *ctx;
+
+	uio_core_enter();
+	ctx = uio_fd_lookup(fd);
+	if (!ctx) {
+		uio_core_leave();
+		errno = ENOTTY;
+		return NULL;
+	}
+	uio_ctx_lock(ctx);
+	return ctx;
+}
+
+void uio_fd_ctx_unlock(struct uio_ctx *ctx)
+{
+	uio_ctx_unlock(ctx);
+	uio_core_leave();
+}
+
 void uio_core_leave(void)
 {
 	if (--uio_held.depth)

@@ -55,6 +55,14 @@ void uio_registry_remove(struct uio_ctx *ctx);
 void uio_core_enter(void);
 void uio_core_leave(void);
 /*
+ * For a public call on fd: enter the core and return its context held and
+ * locked, or NULL with errno ENOTTY (and the core left). uio_fd_ctx_unlock()
+ * unlocks it and leaves.
+ */
+struct uio_ctx *uio_fd_ctx_lock(int fd);
+void uio_fd_ctx_unlock(struct uio_ctx *ctx);
+
+/*
  * Wait until no other call holds ctx (live, and held by the caller): the
  * commands already under way on it finish, as the kernel's in-flight file
  * references let them, before the last close releases it.

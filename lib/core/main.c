@@ -455,42 +455,28 @@ out:
 
 UIO_EXPORT int uiommufd_stats(int fd, struct uiommufd_stats *st)
 {
-	struct uio_ctx *ctx;
+	struct uio_ctx *ctx = uio_fd_ctx_lock(fd);
 
-	uio_core_enter();
-	ctx = uio_fd_lookup(fd);
-	if (!ctx) {
-		uio_core_leave();
-		errno = ENOTTY;
+	if (!ctx)
 		return -1;
-	}
-	uio_ctx_lock(ctx);
 	st->objects = ctx->objs.count;
 	st->areas = ctx->nareas;
 	st->pages_objs = ctx->npages_objs;
 	st->pinned_pages = ctx->npinned;
 	st->arena_bytes = ctx->arena.bytes_in_use;
-	uio_ctx_unlock(ctx);
-	uio_core_leave();
+	uio_fd_ctx_unlock(ctx);
 	return 0;
 }
 
 UIO_EXPORT int uiommufd_check(int fd)
 {
-	struct uio_ctx *ctx;
+	struct uio_ctx *ctx = uio_fd_ctx_lock(fd);
 	int rc;
 
-	uio_core_enter();
-	ctx = uio_fd_lookup(fd);
-	if (!ctx) {
-		uio_core_leave();
-		errno = ENOTTY;
+	if (!ctx)
 		return -1;
-	}
-	uio_ctx_lock(ctx);
 	rc = uio_ctx_check(ctx);
-	uio_ctx_unlock(ctx);
-	uio_core_leave();
+	uio_fd_ctx_unlock(ctx);
 	if (rc) {
 		errno = EUCLEAN;
 		return -1;
