@@ -10,11 +10,15 @@
  * (bit i for bitmap->iova + i * page_size, set and never cleared, as
  * iova_bitmap does), clipped to the bitmap's range.
  *
- * As in 6.12, GET_DIRTY_BITMAP reports only argument errors and a failure
- * to allocate its bitmap iterator (ENOMEM, fault injection): a walk that
- * stops (a hole in the areas, tracking off, a bitmap it cannot write) ends
- * early and the command still returns 0 (iommu_read_and_clear_dirty()
- * ignores iova_bitmap_for_each()'s result).
+ * As 6.12.118 (Debian's linux-source-6.12): GET_DIRTY_BITMAP walks the
+ * areas contiguous from the bitmap's first IOVA. A range the areas do not
+ * cover to its end is EINVAL, and so is a walk on a domain whose tracking
+ * is off (the mock driver refuses to read into a bitmap then). A dirty
+ * page is recorded as [iova, iova + page size); a record that does not fit
+ * inside the bitmap's range is dropped and the command ends with EPROTO
+ * (iova_bitmap_set() keeps the first such error), the walk going on. The
+ * user's bitmap is pinned a window at a time while recording: a record
+ * that reaches a page it cannot write loses its remaining bits silently.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +36,7 @@ struct uio_bitmap {
 	uint64_t iova, last;
 	unsigned int pgshift;
 	uint64_t data;  /* user address */
+	int err;        /* the first record that did not fit: -EPROTO */
 };
 
 /*
@@ -48,24 +53,29 @@ static unsigned char *uio_bitmap_byte(const struct uio_bitmap *bm,
 static void uio_bitmap_record(struct uio_bitmap *bm, uint64_t iova,
 			      uint64_t len)
 {
-	uint64_t last = iova + len - 1, bit, last_bit;
+	uint64_t length = bm ? bm->last - bm->iova + 1 : 0, bit, last_bit;
 
 	if (!bm)
 		return;
-	if (last > bm->last)
-		last = bm->last;
-	if (iova < bm->iova || iova > last)
+	/* The whole record inside the bitmap's range, or nothing. */
+	if (!len || len > length || iova < bm->iova ||
+	    iova - bm->iova > length - len) {
+		if (!bm->err)
+			bm->err = -EPROTO;
 		return;
+	}
 	bit = (iova - bm->iova) >> bm->pgshift;
-	last_bit = (last - bm->iova) >> bm->pgshift;
+	last_bit = (iova + len - 1 - bm->iova) >> bm->pgshift;
 	for (; bit <= last_bit; bit++) {
 		unsigned char *p = uio_bitmap_byte(bm, bit / 8), c;
 
-		/* The bitmap was checked writable; a racing unmap loses bits. */
+		/* A page of the bitmap that cannot be pinned for writing
+		 * ends this record. */
 		if (uio_copy_from_user_nofail(&c, p, 1))
 			return;
 		c |= 1u << (bit % 8);
-		uio_copy_to_user_nofail(p, &c, 1);
+		if (uio_copy_to_user_nofail(p, &c, 1))
+			return;
 	}
 }
 
@@ -163,22 +173,6 @@ static int uio_check_dirty_range(struct uio_iopt *iopt,
 	return 0;
 }
 
-/* Can the bitmap's u64 words all be written? (iova_bitmap pins them.) */
-static bool uio_bitmap_writable(const struct uio_bitmap *bm)
-{
-	uint64_t nbits = ((bm->last - bm->iova) >> bm->pgshift) + 1;
-	uint64_t bytes = (nbits + 63) / 64 * 8, off;
-	unsigned char c;
-
-	for (off = 0; off < bytes; off += UIO_PAGE_SIZE - ((bm->data + off) % UIO_PAGE_SIZE)) {
-		if (uio_copy_from_user_nofail(&c, uio_bitmap_byte(bm, off), 1) ||
-		    uio_copy_to_user_nofail(uio_bitmap_byte(bm, off), &c, 1))
-			return false;
-	}
-	return !uio_copy_from_user_nofail(&c, uio_bitmap_byte(bm, bytes - 1), 1) &&
-	       !uio_copy_to_user_nofail(uio_bitmap_byte(bm, bytes - 1), &c, 1);
-}
-
 int uio_hwpt_get_dirty_bitmap(struct uio_ucmd *ucmd)
 {
 	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
@@ -211,24 +205,31 @@ int uio_hwpt_get_dirty_bitmap(struct uio_ucmd *ucmd)
 	bm.last = cmd->iova + cmd->length - 1;
 	bm.pgshift = __builtin_ctzll(cmd->page_size);
 	bm.data = cmd->data;
-	if (!uio_bitmap_writable(&bm))
-		goto out_put; /* the walk never starts; still 0 */
+	bm.err = 0;
 
-	/* Contiguous areas from iova; a hole ends the walk. */
+	/* Areas contiguous from iova (iopt_for_each_contig_area). */
+	rc = -EINVAL;
 	cur = bm.iova;
 	for (n = uio_itree_iter_first(&hwpt->ioas->iopt.used, bm.iova, bm.last,
 				      UIO_KIND_AREA);
 	     n; n = uio_itree_iter_next(n, bm.iova, bm.last, UIO_KIND_AREA)) {
 		uint64_t last = n->last < bm.last ? n->last : bm.last;
+		int err;
 
 		if (n->start > cur ||
 		    !uio_container_of(n, struct uio_area, node)->pages)
 			break;
-		if (uio_mock_read_and_clear(hwpt, cur, last - cur + 1, no_clear,
-					    &bm))
+		err = uio_mock_read_and_clear(hwpt, cur, last - cur + 1, no_clear,
+					      &bm);
+		if (err) {
+			rc = err;
+			goto out_put;
+		}
+		if (last == bm.last) {
+			/* Covered to the end. */
+			rc = bm.err;
 			break;
-		if (last == bm.last)
-			break;
+		}
 		cur = last + 1;
 	}
 out_put:

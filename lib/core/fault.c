@@ -198,17 +198,22 @@ int uio_fault_report(struct uio_ctx *ctx, struct uio_idev *idev,
 	struct uio_fault_group *g;
 
 	/*
-	 * Without a fault queue on the device's hwpt, or for a PASID (mock
-	 * devices attach no PASIDs), the IOMMU core finds no handler.
+	 * The IOMMU core's find_fault_handler(): a request without a PASID
+	 * goes to the domain attached to the device; one with a PASID to the
+	 * domain attached for that PASID, and the mock driver attaches none,
+	 * but keeps a user PASID table, so it goes to a nested domain
+	 * attached to the device. Either needs a fault queue.
 	 */
-	if (!idev->hwpt || !idev->hwpt->fault || pasid)
+	if (!idev->hwpt || !idev->hwpt->fault ||
+	    (pasid && idev->hwpt->obj.type != UIO_OBJ_HWPT_NESTED))
 		return -ENODEV;
 	fault = idev->hwpt->fault;
 	g = uio_new(ctx, struct uio_fault_group);
 	if (!g)
 		return -ENOMEM;
 	g->idev = idev;
-	g->rec.flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE;
+	g->rec.flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE |
+		       (pasid ? IOMMU_PGFAULT_FLAGS_PASID_VALID : 0);
 	g->rec.dev_id = idev->obj.id;
 	g->rec.pasid = pasid;
 	g->rec.grpid = grpid;
