@@ -53,6 +53,7 @@
 #include <uiommufd/uapi.h>
 
 #include "arena.h"
+#include "kernel.h"
 #include "itree.h"
 #include "pgtable.h"
 
@@ -61,11 +62,6 @@
 /* The largest automatic-IOVA alignment: HPAGE_SIZE on x86_64 kernels with THP. */
 #define UIO_MAX_IOVA_ALIGNMENT (2ul << 20)
 
-/* Public C API symbols (the library is built -fvisibility=hidden). */
-#define UIO_EXPORT __attribute__((visibility("default")))
-
-#define uio_container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* ------------------------------------------------------------------ */
 /* objects */
@@ -121,11 +117,6 @@ enum uio_account_mode {
 	UIO_ACCOUNT_MM_UNDECIDED,
 };
 
-/* Which program image of a process (creds.c). */
-struct uio_exec_id {
-	uintptr_t addr;
-	uint8_t bytes[16];
-};
 
 /*
  * A source process: whose memory a pages object refers to (mm.c). Shared by
@@ -618,17 +609,7 @@ struct uio_ioas *uio_ioas_alloc(struct uio_ctx *ctx, int *err);
 void uio_ioas_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
 struct uio_ioas *uio_ioas_get(struct uio_ctx *ctx, uint32_t id);
 
-/* fail.c: fault injection; true when this failure point must fail */
-bool uio_should_fail(void);
 
-/* creds.c: the calling process, cached */
-bool uio_capable(int cap);
-int32_t uio_current_pid(void);
-uint32_t uio_current_uid(void);
-uint64_t uio_current_start_time(void);
-const struct uio_exec_id *uio_current_exec_id(void);
-bool uio_capable_now(int cap);
-void uio_creds_invalidate(void);
 
 
 

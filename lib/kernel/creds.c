@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core.h"
+#include "kernel.h"
 #include "sys.h"
 
 struct uio_creds {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fault injection (fail.c), for the files that do not include core.h
- * (pgtable.c, uaccess.c). core.h declares the same function.
+ * (pgtable.c, uaccess.c); kernel.h includes it.
  */
 #ifndef UIO_FAIL_H
 #define UIO_FAIL_H

@@ -26,7 +26,7 @@
 
 #include <uiommufd/uiommufd.h>
 
-#include "core.h"
+#include "kernel.h"
 #include "fail.h"
 
 static atomic_ullong uio_fail_target;  /* 0: disarmed */
