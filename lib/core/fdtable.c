@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * Process-local fd -> context map; see fdtable.h.
+ * The contexts mapped in this process, and fd -> context lookups; see
+ * fdtable.h. An fd's answer is cached in the process's one fd -> file
+ * table (lib/kernel/file.c) as kind UIO_FILE_IOMMUFD with the registry
+ * slot and that slot's generation.
  *
- * Fast path, for fds below UIO_FDTABLE_SIZE: one atomic load of the fd's
- * slot, one reference taken on the context's registry entry, one load to
- * check the fd still names it. Slow path (first sight of an fd number): fstat, then the registry of
- * contexts already mapped in this process by inode, then a header read and
- * a mapping. Negative answers are cached too; the preload layer forgets an
- * fd number whenever it is closed or replaced.
+ * Fast path, for fds below UIO_FILE_SLOTS: one atomic load of the fd's
+ * slot, one reference taken on the context's registry entry, one check
+ * that the entry is still live and of the same generation, one load to
+ * check the fd still names it. Slow path (first sight of an fd number):
+ * fstat, then the registry of contexts already mapped in this process by
+ * inode, then a header read and a mapping. Negative answers are cached
+ * too; the preload layer forgets an fd number whenever it is closed or
+ * replaced, and a released context bumps its slot's generation, so no
+ * cached answer outlives it (no scan of the fd table).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,17 +23,17 @@
 
 #include "core.h"
 #include "fdtable.h"
+#include "file.h"
 #include "sys.h"
 
-#define UIO_FDTABLE_SIZE 65536
-#define UIO_FD_UNKNOWN ((uintptr_t)0)
-#define UIO_FD_NOT_CTX ((uintptr_t)1)
-#define UIO_FD_ENTRY(i) ((uintptr_t)(i) + 2)
 #define UIO_REGISTRY_MAX 256
 #define UIO_HELD_MAX 32
 
-/* fd number -> UIO_FD_UNKNOWN, UIO_FD_NOT_CTX or UIO_FD_ENTRY(registry slot) */
-static _Atomic(uintptr_t) uio_fdtable[UIO_FDTABLE_SIZE];
+/* The cached value of an fd naming registry slot i of generation gen. */
+#define UIO_CTX_VAL(i, gen) \
+	UIO_FILE_VAL(UIO_FILE_IOMMUFD, ((uint32_t)(gen) << 8) | (i))
+#define UIO_CTX_VAL_SLOT(v) (UIO_FILE_IDX(v) & 0xff)
+#define UIO_CTX_VAL_GEN(v) (UIO_FILE_IDX(v) >> 8)
 
 /*
  * A context mapped in this process. Slots never move, so an fd slot can
@@ -41,20 +47,15 @@ struct uio_registry_entry {
 	struct uio_ctx *ctx;
 	_Atomic long refs;
 	atomic_bool live;  /* found by inode; its fds are served */
+	/* Bumped when the slot stops naming its context: fd answers cached
+	 * with an older one are stale. 16 bits, in the cached value. */
+	_Atomic uint32_t gen;
 };
 
 static pthread_mutex_t uio_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct uio_registry_entry uio_registry[UIO_REGISTRY_MAX];
 static unsigned int uio_nslots;  /* slots in use or once used */
 static _Atomic unsigned int uio_nlive;
-static atomic_bool uio_closes_seen; /* uio_fd_closes_seen() */
-/*
- * Threads of this process in the slow path of a lookup, whose system calls
- * on the fd (fstat, pread, reopen, fcntl) hold its open file for a moment.
- */
-static _Atomic int uio_fd_probes;
-/* Bumped by every forget: a lookup that raced one does not cache. */
-static _Atomic unsigned long uio_forget_gen;
 
 /* The entries this thread holds in its current call (fdtable.h). */
 static _Thread_local struct {
@@ -232,14 +233,15 @@ static int uio_registry_add(dev_t dev, ino_t ino, struct uio_ctx *ctx)
 	return (int)i;
 }
 
-/* Forget every fd slot that names registry slot i. */
+/* Every fd answer cached for registry slot i is stale from now on. */
 static void uio_fd_forget_entry(unsigned int i)
 {
-	atomic_fetch_add(&uio_forget_gen, 1);
-	for (unsigned int fd = 0; fd < UIO_FDTABLE_SIZE; fd++)
-		if (atomic_load_explicit(&uio_fdtable[fd], memory_order_relaxed) ==
-		    UIO_FD_ENTRY(i))
-			atomic_store(&uio_fdtable[fd], UIO_FD_UNKNOWN);
+	atomic_fetch_add(&uio_registry[i].gen, 1);
+}
+
+static uint32_t uio_entry_val(unsigned int i)
+{
+	return UIO_CTX_VAL(i, atomic_load(&uio_registry[i].gen) & 0xffff);
 }
 
 void uio_registry_remove(struct uio_ctx *ctx)
@@ -259,12 +261,6 @@ void uio_registry_remove(struct uio_ctx *ctx)
 	uio_entry_put(&uio_registry[i]);
 }
 
-static void uio_fd_cache(int fd, uintptr_t v)
-{
-	if (fd >= 0 && fd < UIO_FDTABLE_SIZE)
-		atomic_store_explicit(&uio_fdtable[fd], v, memory_order_release);
-}
-
 /* Register a context this process just created. */
 int uio_registry_add_fd(int fd, struct uio_ctx *ctx)
 {
@@ -279,7 +275,7 @@ int uio_registry_add_fd(int fd, struct uio_ctx *ctx)
 	pthread_mutex_unlock(&uio_registry_lock);
 	if (rc < 0)
 		return rc;
-	uio_fd_cache(fd, UIO_FD_ENTRY(rc));
+	uio_file_set(fd, uio_entry_val((unsigned int)rc));
 	return 0;
 }
 
@@ -311,92 +307,77 @@ static int uio_fd_resolve(int fd)
 	return i;
 }
 
-/*
- * Cache what was found for fd, unless a forget ran since gen was read: the
- * answer may be about a file the number no longer names. A forget bumps
- * the generation before it clears its slot, so one that comes between the
- * store and the check is seen, and the store undone.
- */
-static void uio_fd_cache_unless_forgotten(int fd, uintptr_t v, unsigned long gen)
+/* The registry slot fd's cached value names, held, if still current. */
+static int uio_fd_cached(int fd, uint32_t v)
 {
-	uintptr_t unknown = UIO_FD_UNKNOWN;
+	unsigned int i = UIO_CTX_VAL_SLOT(v);
 
-	if (fd < 0 || fd >= UIO_FDTABLE_SIZE ||
-	    !atomic_compare_exchange_strong(&uio_fdtable[fd], &unknown, v))
-		return;
-	if (atomic_load(&uio_forget_gen) != gen)
-		atomic_compare_exchange_strong(&uio_fdtable[fd], &v, UIO_FD_UNKNOWN);
+	if (UIO_FILE_KIND(v) != UIO_FILE_IOMMUFD || i >= UIO_REGISTRY_MAX)
+		return -1;
+	/*
+	 * Held, still live, of the same generation, and the fd still names
+	 * the slot: the slot cannot have been let go of and reused between.
+	 */
+	if (uio_hold(i) && atomic_load(&uio_registry[i].live) &&
+	    (atomic_load(&uio_registry[i].gen) & 0xffff) == UIO_CTX_VAL_GEN(v) &&
+	    uio_file_peek(fd) == v)
+		return (int)i;
+	return -1;
 }
 
 struct uio_ctx *uio_fd_lookup(int fd)
 {
 	unsigned long gen;
-	uintptr_t v;
+	uint32_t v;
 	int i;
 
 	if (fd < 0)
 		return NULL;
-	if (fd < UIO_FDTABLE_SIZE) {
-		v = atomic_load_explicit(&uio_fdtable[fd], memory_order_acquire);
-		if (v == UIO_FD_NOT_CTX)
+	v = uio_file_peek(fd);
+	if (v != UIO_FILE_UNKNOWN) {
+		if (UIO_FILE_KIND(v) != UIO_FILE_IOMMUFD)
 			return NULL;
-		/*
-		 * Held, still live, and the fd still names the slot: the slot
-		 * cannot have been let go of and reused in between.
-		 */
-		if (v != UIO_FD_UNKNOWN && uio_hold((unsigned int)(v - 2)) &&
-		    atomic_load(&uio_registry[v - 2].live) &&
-		    atomic_load_explicit(&uio_fdtable[fd], memory_order_acquire) == v)
-			return uio_registry[v - 2].ctx;
+		i = uio_fd_cached(fd, v);
+		if (i >= 0)
+			return uio_registry[i].ctx;
 	}
-	gen = atomic_load(&uio_forget_gen);
-	atomic_fetch_add(&uio_fd_probes, 1);
+	gen = uio_file_forget_gen();
+	uio_file_probe_begin();
 	i = uio_fd_resolve(fd);
 	if (i >= 0)
-		uio_fd_cache_unless_forgotten(fd, UIO_FD_ENTRY(i), gen);
-	else if (atomic_load_explicit(&uio_closes_seen, memory_order_relaxed) &&
-		 uio_sys_fd_valid(fd)) /* only about fds that exist */
-		uio_fd_cache_unless_forgotten(fd, UIO_FD_NOT_CTX, gen);
-	atomic_fetch_sub(&uio_fd_probes, 1);
+		uio_file_set_unless_forgotten(fd, uio_entry_val((unsigned int)i), gen);
+	else if (uio_file_closes_are_seen() && uio_sys_fd_valid(fd) &&
+		 v == UIO_FILE_UNKNOWN)
+		/* only about fds that exist, and not over another kind */
+		uio_file_set_unless_forgotten(fd, UIO_FILE_NOT_OURS, gen);
+	uio_file_probe_end();
 	return i >= 0 ? uio_registry[i].ctx : NULL;
 }
 
-bool uio_fd_probes_settle(void)
+/*
+ * The probe of kind UIO_FILE_IOMMUFD for the fd -> file table: whether fd
+ * is a context, mapping it here on first sight. Holds nothing after.
+ */
+int uio_fd_ctx_probe(int fd, const struct stat *st, uint32_t *idx)
 {
-	if (!atomic_load(&uio_fd_probes))
-		return false;
-	while (atomic_load(&uio_fd_probes))
-		uio_sys_sched_yield();
-	return true;
-}
+	int i;
 
-void uio_fd_closes_seen(void)
-{
-	atomic_store(&uio_closes_seen, true);
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	uio_core_enter();
+	i = uio_fd_resolve(fd);
+	uio_core_leave();
+	if (i < 0)
+		return 0;
+	*idx = UIO_FILE_IDX(uio_entry_val((unsigned int)i));
+	return 1;
 }
 
 int uio_fd_known(int fd)
 {
-	uintptr_t v;
+	uint32_t v = uio_file_peek(fd);
 
-	if (fd < 0 || fd >= UIO_FDTABLE_SIZE)
-		return -1;
-	v = atomic_load_explicit(&uio_fdtable[fd], memory_order_acquire);
-	return v == UIO_FD_UNKNOWN ? -1 : v != UIO_FD_NOT_CTX;
-}
-
-void uio_fd_forget(int fd)
-{
-	atomic_fetch_add(&uio_forget_gen, 1);
-	uio_fd_cache(fd, UIO_FD_UNKNOWN);
-}
-
-void uio_fd_forget_range(unsigned int lo, unsigned int hi)
-{
-	if (hi >= UIO_FDTABLE_SIZE)
-		hi = UIO_FDTABLE_SIZE - 1;
-	for (unsigned int fd = lo; fd <= hi && lo <= hi; fd++)
-		uio_fd_forget((int)fd);
+	return v == UIO_FILE_UNKNOWN ? -1 : UIO_FILE_KIND(v) == UIO_FILE_IOMMUFD;
 }
 
 /*
@@ -457,7 +438,7 @@ void uio_registry_quiesce(struct uio_ctx *ctx)
 	 * and the registry's goes with its call. Bounded, as calls keep no
 	 * one waiting.
 	 */
-	uio_fd_probes_settle();
+	uio_file_probes_settle();
 	uio_fd_forget_entry((unsigned int)i);
 	for (long spins = 0; atomic_load(&uio_registry[i].refs) > 2 &&
 			     spins < 1000000; spins++)

@@ -2,15 +2,17 @@
 /*
  * Process-local map from fd numbers to the contexts they refer to.
  *
- * The preload layer tells the core when an fd number stops meaning what it
+ * Answers are cached in the process's fd -> file table (lib/kernel/file.h),
+ * which the preload layer tells when an fd number stops meaning what it
  * meant (close, dup2/dup3 over it, close_range). Lookups of an fd number not
- * in the map ask the kernel (fstat and a header read, both raw syscalls) and
- * map the context into this process on first sight.
+ * in the table ask the kernel (fstat and a header read, both raw syscalls)
+ * and map the context into this process on first sight.
  */
 #ifndef UIO_FDTABLE_H
 #define UIO_FDTABLE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct uio_ctx;
 
@@ -21,22 +23,11 @@ struct uio_ctx *uio_fd_lookup(int fd);
  * Takes no reference and no lock. */
 int uio_fd_known(int fd);
 /*
- * Set by the preload layer, which reports every close, dup2, dup3 and
- * close_range: only then may "fd is no context" be remembered, since a
- * program that links the library may reuse the number behind our back.
+ * The probe of kind UIO_FILE_IOMMUFD (file.h): 1 if fd, whose fstat is
+ * *st, is a context (mapped here on first sight), with the index to cache.
  */
-void uio_fd_closes_seen(void);
-/*
- * A system call on an fd holds its open file until it returns, so a close
- * racing another thread's lookup may not yet be the last reference. Waits
- * for such lookups in flight; returns whether there were any (then the
- * caller looks again).
- */
-bool uio_fd_probes_settle(void);
-/* fd's number no longer refers to what it did. */
-void uio_fd_forget(int fd);
-/* Forget every fd number in [lo, hi]. */
-void uio_fd_forget_range(unsigned int lo, unsigned int hi);
+struct stat;
+int uio_fd_ctx_probe(int fd, const struct stat *st, uint32_t *idx);
 /* Record a context this process created, and that fd refers to it. */
 int uio_registry_add_fd(int fd, struct uio_ctx *ctx);
 /*

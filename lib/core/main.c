@@ -21,6 +21,7 @@
 
 #include "core.h"
 #include "fdtable.h"
+#include "file.h"
 #include "sys.h"
 #include "trace.h"
 #include "uaccess.h"
@@ -403,7 +404,7 @@ static bool uio_ofd_unlocked(int probe, struct flock *lk)
 			return false;
 		if (lk->l_type == F_UNLCK)
 			return true;
-		if (!uio_fd_probes_settle())
+		if (!uio_file_probes_settle())
 			return false;
 	}
 	return false;
@@ -424,7 +425,7 @@ UIO_EXPORT int uiommufd_close(int fd)
 	uio_core_enter();
 	ctx = uio_fd_lookup(fd);
 	/* Forgotten before the number can be reused. */
-	uio_fd_forget(fd);
+	uio_file_forget(fd);
 	if (!ctx) {
 		/* A selftest access file's last close destroys the access. */
 		rc = uio_access_fd_close(fd);

@@ -42,6 +42,7 @@
 
 #include "core.h"
 #include "fdtable.h"
+#include "file.h"
 #include "uaccess.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -518,10 +519,10 @@ EXPORT int dup2(int oldfd, int newfd)
 
 	close_replaced_context(oldfd, newfd);
 	if (oldfd != newfd)
-		uio_fd_forget(newfd);
+		uio_file_forget(newfd);
 	rc = get_dup2()(oldfd, newfd);
 	if (rc >= 0)
-		uio_fd_forget(newfd);
+		uio_file_forget(newfd);
 	return rc;
 }
 
@@ -531,10 +532,10 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 
 	close_replaced_context(oldfd, newfd);
 	if (oldfd != newfd)
-		uio_fd_forget(newfd);
+		uio_file_forget(newfd);
 	rc = get_dup3()(oldfd, newfd, flags);
 	if (rc >= 0)
-		uio_fd_forget(newfd);
+		uio_file_forget(newfd);
 	return rc;
 }
 
@@ -560,7 +561,7 @@ EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 	else
 		rc = (int)syscall(SYS_close_range, lo, hi, flags);
 	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
-		uio_fd_forget_range(lo, hi);
+		uio_file_forget_range(lo, hi);
 	return rc;
 }
 
@@ -1047,7 +1048,7 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 __attribute__((constructor)) static void preload_init(void)
 {
 	uio_uaccess_guarded_by_preload();
-	uio_fd_closes_seen();
+	uio_file_closes_seen();
 	/* Handlers installed before us (other libraries' constructors). */
 	for (int sig = 1; sig <= 64; sig++) {
 		struct sigaction cur;
