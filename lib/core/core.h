@@ -53,6 +53,7 @@
 #include <uiommufd/uapi.h>
 
 #include "arena.h"
+#include "iommufd.h"
 #include "kernel.h"
 #include "itree.h"
 #include "pgtable.h"
@@ -312,7 +313,9 @@ struct uio_hwpt {
 	bool dirty_ops;                /* allocated with DIRTY_TRACKING */
 	bool dirty_tracking;           /* SET_DIRTY_TRACKING enabled it */
 	bool nest_parent;
+	uint8_t driver;                /* enum uio_iommu_driver */
 	uint32_t ndevices;
+	uint64_t pgsize_bitmap;        /* IO page sizes of the domain */
 	uint64_t aperture_start;
 	uint64_t aperture_last;
 	struct uio_fault *fault;       /* IOPF queue, or NULL */
@@ -325,6 +328,7 @@ struct uio_hwpt {
 struct uio_idev {
 	struct uio_obj obj;
 	struct uio_hwpt *hwpt;         /* attached, or NULL */
+	uint8_t driver;                /* enum uio_iommu_driver */
 	uint32_t mock_flags;           /* MOCK_FLAGS_DEVICE_* */
 	uint32_t next_grpid;           /* page request groups of its DMA */
 };
@@ -343,6 +347,7 @@ struct uio_ctx {
 	uint32_t header_size;
 	uint64_t map_size;
 	uintptr_t base;
+	uint64_t id;                   /* random, names the context (iommufd.h) */
 	pthread_mutex_t lock;
 	bool released;
 	bool held_by_files;            /* only fault/access files hold it */
@@ -546,9 +551,12 @@ int uio_hwpt_map_area(struct uio_hwpt *hwpt, struct uio_area *area,
 void uio_hwpt_unmap_area(struct uio_hwpt *hwpt, struct uio_area *area);
 
 /* device.c */
-struct uio_idev *uio_device_bind(struct uio_ctx *ctx, uint32_t mock_flags,
-				 int *err);
+struct uio_idev *uio_device_bind(struct uio_ctx *ctx,
+				 enum uio_iommu_driver driver,
+				 uint32_t mock_flags, int *err);
 void uio_device_unbind(struct uio_ctx *ctx, struct uio_idev *idev);
+int uio_device_change_pt(struct uio_ctx *ctx, struct uio_idev *idev,
+			 uint32_t *pt_id, bool replace);
 int uio_device_attach(struct uio_ctx *ctx, struct uio_idev *idev,
 		      uint32_t *pt_id);
 int uio_device_replace(struct uio_ctx *ctx, struct uio_idev *idev,

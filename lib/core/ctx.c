@@ -190,6 +190,11 @@ struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err)
 	ctx->header_size = sizeof(*ctx);
 	ctx->map_size = UIO_CTX_MAP_SIZE;
 	ctx->base = (uintptr_t)ctx;
+	/* A name for the context that no other will have (iommufd.h). */
+	if (uio_sys_getrandom(&ctx->id, sizeof(ctx->id)) != sizeof(ctx->id) ||
+	    !ctx->id)
+		ctx->id = ctx->base ^ ((uint64_t)uio_current_pid() << 32) ^
+			  uio_current_start_time();
 	ctx->account_mode = UIO_ACCOUNT_USER;
 	uio_arena_init(&ctx->arena, ctx + 1, (char *)ctx + UIO_CTX_MAP_SIZE);
 	uio_objtable_init(&ctx->objs);

@@ -17,8 +17,9 @@
 #include "core.h"
 #include "uaccess.h"
 
-struct uio_idev *uio_device_bind(struct uio_ctx *ctx, uint32_t mock_flags,
-				 int *err)
+struct uio_idev *uio_device_bind(struct uio_ctx *ctx,
+				 enum uio_iommu_driver driver,
+				 uint32_t mock_flags, int *err)
 {
 	struct uio_obj *obj;
 	struct uio_idev *idev;
@@ -27,6 +28,7 @@ struct uio_idev *uio_device_bind(struct uio_ctx *ctx, uint32_t mock_flags,
 	if (!obj)
 		return NULL;
 	idev = uio_container_of(obj, struct uio_idev, obj);
+	idev->driver = (uint8_t)driver;
 	idev->mock_flags = mock_flags;
 	/* The binding driver is a user until it unbinds. */
 	atomic_fetch_add(&obj->users, 1);
@@ -47,15 +49,66 @@ void uio_device_unbind(struct uio_ctx *ctx, struct uio_idev *idev)
 	uio_obj_abort_and_destroy(ctx, &idev->obj);
 }
 
-/* iommu_attach_group() with the mock driver's one refusal. */
-int uio_device_attach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
-			   struct uio_hwpt *hwpt)
+/*
+ * The IOVA ranges a device's IOMMU driver reserves (get_resv_regions): an
+ * Intel IOMMU keeps the interrupt window; the mock driver nothing.
+ */
+#define UIO_VTD_MSI_START 0xfee00000ull
+#define UIO_VTD_MSI_LAST 0xfeefffffull
+
+/* The IOAS whose areas a hwpt translates: its own, or its parent's. */
+static struct uio_ioas *uio_hwpt_paging_ioas(struct uio_hwpt *hwpt)
 {
-	(void)ctx;
-	if (idev->hwpt && idev->hwpt != hwpt)
+	return hwpt->parent ? hwpt->parent->ioas : hwpt->ioas;
+}
+
+/* iopt_table_enforce_dev_resv_regions(): EADDRINUSE over a mapped area. */
+static int uio_device_reserve(struct uio_ctx *ctx, struct uio_idev *idev,
+			      struct uio_ioas *ioas)
+{
+	if (!ioas || idev->driver != UIO_IOMMU_INTEL_VTD)
+		return 0;
+	return uio_iopt_reserve_iova(ctx, &ioas->iopt, UIO_VTD_MSI_START,
+				     UIO_VTD_MSI_LAST, idev);
+}
+
+static void uio_device_unreserve(struct uio_ctx *ctx, struct uio_idev *idev,
+				 struct uio_ioas *ioas)
+{
+	if (ioas && idev->driver == UIO_IOMMU_INTEL_VTD)
+		uio_iopt_remove_reserved_iova(ctx, &ioas->iopt, idev);
+}
+
+/*
+ * The IOMMU driver's attach: a domain of another driver, and the mock
+ * driver's dirty domain for a device without dirty tracking, are refused.
+ */
+static int uio_driver_attach(struct uio_idev *idev, struct uio_hwpt *hwpt)
+{
+	if (hwpt->driver != idev->driver)
 		return -EINVAL;
 	if (hwpt->dirty_ops && (idev->mock_flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return -EINVAL;
+	return 0;
+}
+
+/* iommufd_hw_pagetable_attach(): reserved ranges first, then the driver. */
+int uio_device_attach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
+			   struct uio_hwpt *hwpt)
+{
+	struct uio_ioas *ioas = uio_hwpt_paging_ioas(hwpt);
+	int rc;
+
+	if (idev->hwpt && idev->hwpt != hwpt)
+		return -EINVAL;
+	rc = uio_device_reserve(ctx, idev, ioas);
+	if (rc)
+		return rc;
+	rc = uio_driver_attach(idev, hwpt);
+	if (rc) {
+		uio_device_unreserve(ctx, idev, ioas);
+		return rc;
+	}
 	idev->hwpt = hwpt;
 	hwpt->ndevices++;
 	atomic_fetch_add(&hwpt->obj.users, 1);
@@ -78,10 +131,10 @@ void uio_device_detach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev)
 {
 	struct uio_hwpt *hwpt = idev->hwpt;
 
-	(void)ctx;
 	if (!hwpt)
 		return;
 	uio_fault_device_leaves(ctx, hwpt, idev);
+	uio_device_unreserve(ctx, idev, uio_hwpt_paging_ioas(hwpt));
 	idev->hwpt = NULL;
 	hwpt->ndevices--;
 	atomic_fetch_sub(&hwpt->obj.users, 1);
@@ -94,18 +147,38 @@ void uio_device_detach(struct uio_ctx *ctx, struct uio_idev *idev)
 	if (!hwpt)
 		return;
 	uio_fault_device_leaves(ctx, hwpt, idev);
+	uio_device_unreserve(ctx, idev, uio_hwpt_paging_ioas(hwpt));
 	idev->hwpt = NULL;
 	hwpt->ndevices--;
 	uio_hwpt_put(ctx, hwpt);
 }
 
-/* Switch a device from its hwpt to another: the domain replace. */
+/*
+ * Switch a device from its hwpt to another: the domain replace. The new
+ * IOAS's reserved ranges come first; the old IOAS's go once it is done.
+ */
 static int uio_device_switch_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
 				  struct uio_hwpt *hwpt, struct uio_hwpt **old)
 {
+	struct uio_ioas *ioas = uio_hwpt_paging_ioas(hwpt);
+	struct uio_ioas *old_ioas;
+	int rc;
+
 	*old = idev->hwpt;
-	if (hwpt->dirty_ops && (idev->mock_flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
-		return -EINVAL;
+	old_ioas = *old ? uio_hwpt_paging_ioas(*old) : NULL;
+	if (ioas != old_ioas) {
+		rc = uio_device_reserve(ctx, idev, ioas);
+		if (rc)
+			return rc;
+	}
+	rc = uio_driver_attach(idev, hwpt);
+	if (rc) {
+		if (ioas != old_ioas)
+			uio_device_unreserve(ctx, idev, ioas);
+		return rc;
+	}
+	if (ioas != old_ioas)
+		uio_device_unreserve(ctx, idev, old_ioas);
 	idev->hwpt = hwpt;
 	hwpt->ndevices++;
 	atomic_fetch_add(&hwpt->obj.users, 1);
@@ -121,8 +194,8 @@ static int uio_device_switch_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
  * paging hwpt, or an IOAS whose auto domain is found or made. On success
  * *pt_id is the hwpt used.
  */
-static int uio_device_change_pt(struct uio_ctx *ctx, struct uio_idev *idev,
-				uint32_t *pt_id, bool replace)
+int uio_device_change_pt(struct uio_ctx *ctx, struct uio_idev *idev,
+			 uint32_t *pt_id, bool replace)
 {
 	struct uio_hwpt *hwpt = NULL, *old = NULL;
 	struct uio_obj *pt;
@@ -214,14 +287,31 @@ int uio_device_replace(struct uio_ctx *ctx, struct uio_idev *idev,
 	return uio_device_change_pt(ctx, idev, pt_id, true);
 }
 
-/* IOMMU_GET_HW_INFO: the mock IOMMU reports its selftest register. */
+/*
+ * The Intel IOMMU VFIO devices sit behind: a Skylake-SP DMAR unit's
+ * capability registers (48-bit second-level tables with 2 MiB and 1 GiB
+ * pages, no nesting, no dirty tracking, no PASID).
+ */
+#define UIO_VTD_CAP_REG 0x8d2078c106f0466ull
+#define UIO_VTD_ECAP_REG 0xf020dfull
+
+/*
+ * IOMMU_GET_HW_INFO: the mock IOMMU reports its selftest register, the
+ * Intel one its capability registers, as intel_iommu_hw_info().
+ */
 int uio_get_hw_info(struct uio_ucmd *ucmd)
 {
 	struct iommu_hw_info *cmd = ucmd->cmd;
-	struct iommu_test_hw_info info = {
+	struct iommu_test_hw_info test = {
 		.test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL };
+	struct iommu_hw_info_vtd vtd = {
+		.flags = IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17,
+		.cap_reg = UIO_VTD_CAP_REG,
+		.ecap_reg = UIO_VTD_ECAP_REG };
 	void *uptr = (void *)(uintptr_t)cmd->data_uptr;
-	uint32_t copy_len;
+	const void *info = &test;
+	uint32_t copy_len, len = sizeof(test);
+	struct uio_idev *idev;
 	struct uio_obj *obj;
 	int rc = 0;
 
@@ -231,8 +321,13 @@ int uio_get_hw_info(struct uio_ucmd *ucmd)
 	obj = uio_obj_get(ucmd->ctx, cmd->dev_id, UIO_OBJ_DEVICE);
 	if (!obj)
 		return -ENOENT;
-	copy_len = cmd->data_len < sizeof(info) ? cmd->data_len : sizeof(info);
-	if (uio_copy_to_user(uptr, &info, copy_len)) {
+	idev = uio_container_of(obj, struct uio_idev, obj);
+	if (idev->driver == UIO_IOMMU_INTEL_VTD) {
+		info = &vtd;
+		len = sizeof(vtd);
+	}
+	copy_len = cmd->data_len < len ? cmd->data_len : len;
+	if (uio_copy_to_user(uptr, info, copy_len)) {
 		rc = -EFAULT;
 		goto out_put;
 	}
@@ -243,13 +338,16 @@ int uio_get_hw_info(struct uio_ucmd *ucmd)
 		rc = -EFAULT;
 		goto out_put;
 	}
-	cmd->data_len = sizeof(info);
-	cmd->out_data_type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	cmd->data_len = len;
 	cmd->out_capabilities = 0;
-	if (!(uio_container_of(obj, struct uio_idev, obj)->mock_flags &
-	      MOCK_FLAGS_DEVICE_NO_DIRTY))
-		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 	cmd->out_max_pasid_log2 = 0;
+	if (idev->driver == UIO_IOMMU_INTEL_VTD) {
+		cmd->out_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+	} else {
+		cmd->out_data_type = IOMMU_HW_INFO_TYPE_SELFTEST;
+		if (!(idev->mock_flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+			cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
+	}
 	rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	uio_obj_put(ucmd->ctx, obj);
@@ -305,4 +403,102 @@ int uio_device_dma(struct uio_ctx *ctx, struct uio_idev *idev, uint64_t iova,
 		len -= n;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the kAPI for VFIO (iommufd.h): each takes the context's lock */
+
+int uio_iommufd_device_bind(struct uio_ctx *ctx, enum uio_iommu_driver iommu,
+			    uint32_t *id)
+{
+	struct uio_idev *idev;
+	int rc = 0;
+
+	uio_ctx_lock(ctx);
+	idev = ctx->released ? NULL : uio_device_bind(ctx, iommu, 0, &rc);
+	if (idev)
+		*id = idev->obj.id;
+	else if (!rc)
+		rc = -ENODEV;
+	uio_ctx_unlock(ctx);
+	return rc;
+}
+
+/* Under ctx->lock: device id, or NULL. */
+static struct uio_idev *uio_idev_find(struct uio_ctx *ctx, uint32_t id)
+{
+	struct uio_obj *obj;
+
+	if (ctx->released)
+		return NULL;
+	obj = uio_obj_get(ctx, id, UIO_OBJ_DEVICE);
+	if (!obj)
+		return NULL;
+	uio_obj_put(ctx, obj);
+	return uio_container_of(obj, struct uio_idev, obj);
+}
+
+void uio_iommufd_device_unbind(struct uio_ctx *ctx, uint32_t id)
+{
+	struct uio_idev *idev;
+
+	uio_ctx_lock(ctx);
+	idev = uio_idev_find(ctx, id);
+	if (idev) {
+		uio_device_detach(ctx, idev);
+		uio_device_unbind(ctx, idev);
+	}
+	uio_ctx_unlock(ctx);
+}
+
+int uio_iommufd_device_attach(struct uio_ctx *ctx, uint32_t id,
+			      uint32_t *pt_id, bool replace)
+{
+	struct uio_idev *idev;
+	int rc;
+
+	uio_ctx_lock(ctx);
+	idev = uio_idev_find(ctx, id);
+	if (!idev)
+		rc = -ENODEV;
+	else
+		rc = uio_device_change_pt(ctx, idev, pt_id, replace);
+	uio_ctx_unlock(ctx);
+	return rc;
+}
+
+void uio_iommufd_device_detach(struct uio_ctx *ctx, uint32_t id)
+{
+	struct uio_idev *idev;
+
+	uio_ctx_lock(ctx);
+	idev = uio_idev_find(ctx, id);
+	if (idev)
+		uio_device_detach(ctx, idev);
+	uio_ctx_unlock(ctx);
+}
+
+bool uio_iommufd_device_attached(struct uio_ctx *ctx, uint32_t id)
+{
+	struct uio_idev *idev;
+	bool attached;
+
+	uio_ctx_lock(ctx);
+	idev = uio_idev_find(ctx, id);
+	attached = idev && idev->hwpt;
+	uio_ctx_unlock(ctx);
+	return attached;
+}
+
+int uio_iommufd_device_dma(struct uio_ctx *ctx, uint32_t id, uint64_t iova,
+			   void *buf, size_t len, bool write)
+{
+	struct uio_idev *idev;
+	int rc;
+
+	uio_ctx_lock(ctx);
+	idev = uio_idev_find(ctx, id);
+	rc = idev ? uio_device_dma(ctx, idev, iova, buf, len, write) : -ENODEV;
+	uio_ctx_unlock(ctx);
+	return rc;
 }

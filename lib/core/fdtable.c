@@ -444,3 +444,83 @@ void uio_registry_quiesce(struct uio_ctx *ctx)
 			     spins < 1000000; spins++)
 		uio_sys_sched_yield();
 }
+
+/* ------------------------------------------------------------------ */
+/* the kAPI's view of contexts (iommufd.h) */
+
+struct uio_ctx *uio_iommufd_ctx_from_fd(int fd, int *err)
+{
+	struct uio_ctx *ctx = uio_fd_lookup(fd);
+
+	if (!ctx)
+		*err = uio_sys_fd_valid(fd) ? -EBADFD : -EBADF;
+	else if (ctx->released) {
+		ctx = NULL;
+		*err = -EBADFD;
+	}
+	return ctx;
+}
+
+uint64_t uio_iommufd_ctx_id(const struct uio_ctx *ctx)
+{
+	return ctx->id;
+}
+
+/* Under nothing: the live context named id mapped here, held, or NULL. */
+static struct uio_ctx *uio_registry_find_id(uint64_t id)
+{
+	struct uio_ctx *found = NULL;
+
+	pthread_once(&uio_registry_once, uio_registry_init);
+	pthread_mutex_lock(&uio_registry_lock);
+	for (unsigned int i = 0; i < uio_nslots && !found; i++) {
+		struct uio_registry_entry *e = &uio_registry[i];
+
+		if (e->live && e->ctx && e->ctx->id == id && !e->ctx->released &&
+		    uio_hold(i))
+			found = e->ctx;
+	}
+	pthread_mutex_unlock(&uio_registry_lock);
+	return found;
+}
+
+/*
+ * A process that has not used a context yet may still hold an fd of it
+ * (inherited over exec, received): look through its fds once.
+ */
+struct uio_ctx *uio_iommufd_ctx_find(uint64_t id)
+{
+	struct uio_ctx *ctx = uio_registry_find_id(id);
+	char buf[4096];
+	int dir;
+	long n;
+
+	if (ctx || !id)
+		return ctx;
+	dir = uio_sys_openat(AT_FDCWD, "/proc/self/fd",
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return NULL;
+	while (!ctx && (n = UIO_SYS(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n && !ctx;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			char *end;
+			long fd = strtol(d->name, &end, 10);
+
+			off += d->reclen;
+			if (*end || end == d->name || fd == dir)
+				continue;
+			ctx = uio_fd_lookup((int)fd);
+			if (ctx && (ctx->id != id || ctx->released))
+				ctx = NULL;
+		}
+	}
+	uio_sys_close(dir);
+	return ctx;
+}

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "iommufd.h"
+
 struct uio_ctx;
 
 /* The context behind fd, mapping it into this process if needed, held for
@@ -38,13 +40,11 @@ void uio_registry_remove(struct uio_ctx *ctx);
 
 /*
  * Every entry point that may follow a context pointer brackets its work
- * with uio_core_enter() and uio_core_leave() (they nest). Each context the
- * call reaches (uio_fd_lookup, uio_registry_has) is held until the
- * outermost leave, so a call racing the last close in another thread finds
- * a released context, never an unmapped one.
+ * with uio_core_enter() and uio_core_leave() (iommufd.h; they nest). Each
+ * context the call reaches (uio_fd_lookup, uio_registry_has) is held until
+ * the outermost leave, so a call racing the last close in another thread
+ * finds a released context, never an unmapped one.
  */
-void uio_core_enter(void);
-void uio_core_leave(void);
 /*
  * For a public call on fd: enter the core and return its context held and
  * locked, or NULL with errno ENOTTY (and the core left). uio_fd_ctx_unlock()

@@ -25,15 +25,50 @@
 #define UIO_MOCK_IO_PAGE_SHIFT (UIO_PAGE_SHIFT - 1)
 /* Three 512-entry levels of 2 KiB pages cover 256 GiB, past the aperture. */
 #define UIO_MOCK_LEVELS 3
+/*
+ * An Intel VT-d second-level table of 4 levels: 48-bit IOVA, 4 KiB pages,
+ * 2 MiB and 1 GiB superpages (SAGAW 4-level, SLLPS 2M|1G).
+ */
+#define UIO_VTD_LEVELS 4
+#define UIO_VTD_ADDR_BITS 48
 
 static int uio_hwpt_domain_init(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
-				bool huge)
+				const struct uio_idev *idev)
 {
+	bool huge = idev->mock_flags & MOCK_FLAGS_DEVICE_HUGE_IOVA;
+
+	hwpt->driver = idev->driver;
+	if (idev->driver == UIO_IOMMU_INTEL_VTD) {
+		hwpt->huge = true;
+		hwpt->aperture_start = 0;
+		hwpt->aperture_last = (1ull << UIO_VTD_ADDR_BITS) - 1;
+		hwpt->pgsize_bitmap = (1ull << 12) | (1ull << 21) | (1ull << 30);
+		return uio_pgt_init(&hwpt->pgt, &ctx->arena, UIO_PAGE_SHIFT,
+				    UIO_VTD_LEVELS, 2);
+	}
 	hwpt->huge = huge;
 	hwpt->aperture_start = MOCK_APERTURE_START;
 	hwpt->aperture_last = MOCK_APERTURE_LAST;
+	hwpt->pgsize_bitmap = (1ull << UIO_MOCK_IO_PAGE_SHIFT) |
+			      (huge ? 1ull << (UIO_MOCK_IO_PAGE_SHIFT +
+					       UIO_PGT_LEVEL_BITS) : 0);
 	return uio_pgt_init(&hwpt->pgt, &ctx->arena, UIO_MOCK_IO_PAGE_SHIFT,
 			    UIO_MOCK_LEVELS, huge ? 1 : 0);
+}
+
+/*
+ * The driver's domain_alloc_user() refusals for a paging domain: the
+ * Intel IOMMU here has neither nesting nor dirty tracking (SSADS), and
+ * takes no driver data.
+ */
+static int uio_hwpt_driver_refuses(const struct uio_idev *idev,
+				   uint32_t flags, bool user_data)
+{
+	if (idev->driver == UIO_IOMMU_INTEL_VTD &&
+	    (user_data || (flags & (IOMMU_HWPT_ALLOC_NEST_PARENT |
+				    IOMMU_HWPT_ALLOC_DIRTY_TRACKING))))
+		return -EOPNOTSUPP;
+	return 0;
 }
 
 struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
@@ -58,6 +93,9 @@ struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
+	*err = uio_hwpt_driver_refuses(idev, flags, user_data);
+	if (*err)
+		return NULL;
 	obj = uio_obj_alloc(ctx, sizeof(*hwpt), UIO_OBJ_HWPT_PAGING, err);
 	if (!obj)
 		return NULL;
@@ -71,8 +109,7 @@ struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
 		rc = -EOPNOTSUPP;
 		goto err_abort;
 	}
-	rc = uio_hwpt_domain_init(ctx, hwpt,
-				  idev->mock_flags & MOCK_FLAGS_DEVICE_HUGE_IOVA);
+	rc = uio_hwpt_domain_init(ctx, hwpt, idev);
 	if (rc)
 		goto err_abort;
 
@@ -177,6 +214,7 @@ struct uio_hwpt *uio_hwpt_get(struct uio_ctx *ctx, uint32_t id,
  */
 static struct uio_hwpt *uio_hwpt_nested_alloc(struct uio_ctx *ctx,
 					      struct uio_hwpt *parent,
+					      const struct uio_idev *idev,
 					      uint32_t flags,
 					      const struct iommu_hwpt_alloc *cmd,
 					      int *err)
@@ -190,7 +228,9 @@ static struct uio_hwpt *uio_hwpt_nested_alloc(struct uio_ctx *ctx,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	if (parent->auto_domain || !parent->nest_parent) {
+	/* A parent of the device's own IOMMU driver, made to nest. */
+	if (parent->auto_domain || !parent->nest_parent ||
+	    parent->driver != idev->driver) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -200,6 +240,7 @@ static struct uio_hwpt *uio_hwpt_nested_alloc(struct uio_ctx *ctx,
 	hwpt = uio_container_of(obj, struct uio_hwpt, obj);
 	atomic_fetch_add(&parent->obj.users, 1);
 	hwpt->parent = parent;
+	hwpt->driver = parent->driver;
 
 	/* The mock driver's domain_alloc_user for a nested domain. */
 	if (cmd->data_type != IOMMU_HWPT_DATA_SELFTEST ||
@@ -260,6 +301,7 @@ int uio_hwpt_alloc_ioctl(struct uio_ucmd *ucmd)
 	else if (pt->type == UIO_OBJ_HWPT_PAGING)
 		hwpt = uio_hwpt_nested_alloc(
 			ctx, uio_container_of(pt, struct uio_hwpt, obj),
+			uio_container_of(dev, struct uio_idev, obj),
 			cmd->flags, cmd, &rc);
 	else
 		rc = -EINVAL;

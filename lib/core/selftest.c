@@ -55,7 +55,7 @@ struct uio_stdev *uio_mock_device_create(struct uio_ctx *ctx, uint32_t pt_id,
 		rc = -EINVAL;
 		goto out_sobj;
 	}
-	sobj->idev = uio_device_bind(ctx, dev_flags, &rc);
+	sobj->idev = uio_device_bind(ctx, UIO_IOMMU_MOCK, dev_flags, &rc);
 	if (!sobj->idev)
 		goto out_sobj;
 	rc = uio_device_attach(ctx, sobj->idev, &pt_id);
@@ -256,6 +256,11 @@ static int uio_test_trigger_iopf(struct uio_ucmd *ucmd,
 
 	if (!obj)
 		return -ENOENT;
+	/* Only the mock driver's devices take a triggered fault. */
+	if (uio_container_of(obj, struct uio_idev, obj)->driver != UIO_IOMMU_MOCK) {
+		uio_obj_put(ucmd->ctx, obj);
+		return -EINVAL;
+	}
 	uio_fault_report(ucmd->ctx, uio_container_of(obj, struct uio_idev, obj),
 			 cmd->trigger_iopf.pasid, cmd->trigger_iopf.grpid,
 			 cmd->trigger_iopf.perm, cmd->trigger_iopf.addr);

@@ -192,13 +192,8 @@ static uint64_t uio_vfio_pgsizes(struct uio_ioas *ioas)
 	uint64_t bitmap = UINT64_MAX;
 	struct uio_hwpt *h;
 
-	for (h = ioas->iopt.domains; h; h = h->iopt_next) {
-		uint64_t pg = 1ull << h->pgt.granule_shift;
-
-		if (h->huge)
-			pg |= 1ull << (h->pgt.granule_shift + UIO_PGT_LEVEL_BITS);
-		bitmap &= pg;
-	}
+	for (h = ioas->iopt.domains; h; h = h->iopt_next)
+		bitmap &= h->pgsize_bitmap;
 	if (bitmap & (UIO_PAGE_SIZE - 1)) {
 		bitmap &= ~(UIO_PAGE_SIZE - 1);
 		bitmap |= UIO_PAGE_SIZE;
@@ -346,6 +341,41 @@ long uio_vfio_ioctl(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 	default:
 		rc = uio_vfio_unmap_dma(ctx, arg);
 		break;
+	}
+	uio_ctx_unlock(ctx);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* the kAPI for VFIO groups (iommufd.h) */
+
+int uio_iommufd_vfio_compat_ioas_create(struct uio_ctx *ctx)
+{
+	struct uio_ioas *ioas;
+	int rc = 0;
+
+	uio_ctx_lock(ctx);
+	if (ctx->released) {
+		rc = -ENODEV;
+	} else if (!ctx->vfio_ioas) {
+		ioas = uio_ioas_alloc(ctx, &rc);
+		if (ioas) {
+			uio_obj_finalize(ctx, &ioas->obj);
+			ctx->vfio_ioas = ioas;
+		}
+	}
+	uio_ctx_unlock(ctx);
+	return rc;
+}
+
+int uio_iommufd_vfio_compat_ioas_get_id(struct uio_ctx *ctx, uint32_t *id)
+{
+	int rc = -ENODEV;
+
+	uio_ctx_lock(ctx);
+	if (!ctx->released && ctx->vfio_ioas) {
+		*id = ctx->vfio_ioas->obj.id;
+		rc = 0;
 	}
 	uio_ctx_unlock(ctx);
 	return rc;

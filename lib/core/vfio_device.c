@@ -373,7 +373,7 @@ static int uio_vdev_bind(struct uio_vdev *d, struct uio_ctx *ctx)
 	int rc;
 
 	uio_ctx_lock(ctx);
-	idev = uio_device_bind(ctx, 0, &rc);
+	idev = uio_device_bind(ctx, UIO_IOMMU_INTEL_VTD, 0, &rc);
 	uio_ctx_unlock(ctx);
 	if (!idev)
 		return rc;
