@@ -21,6 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "models.h"
+#include "pci.h"
+#include "vfio.h"
+
 #ifndef UIOMMUFD_PRELOAD_BUILD_PATH
 #define UIOMMUFD_PRELOAD_BUILD_PATH ""
 #endif
@@ -92,40 +96,56 @@ static int mkdirs(const char *path)
  * vfio-dev/vfioN/dev} and ROOT/sys/kernel/iommu_groups/G/devices/BDF, as
  * the kernel's sysfs shows a vfio-pci device.
  */
-static int build_sysfs(const char *root, char bdf[][16], const unsigned *group,
+static int build_sysfs(const char *root, const struct uio_vfio_device_spec *spec,
 		       unsigned n)
 {
-	char dir[1024], path[2048], text[64];
+	char dir[1024], path[2048], text[128];
 
 	snprintf(dir, sizeof(dir), "%s/sys/bus/pci/drivers/vfio-pci", root);
 	if (mkdirs(dir))
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
+		const struct uiommufd_model *m = uio_model_find(spec[i].model, NULL, 0);
+		char bdf[16];
+
+		snprintf(bdf, sizeof(bdf), "%.15s", spec[i].bdf);
+
 		snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/%s/vfio-dev/vfio%u",
-			 root, bdf[i], i);
+			 root, bdf, i);
 		if (mkdirs(dir))
 			return -1;
-		snprintf(text, sizeof(text), "238:%u\n", i);
+		snprintf(text, sizeof(text), "%u:%u\n", UIO_VFIO_CDEV_MAJOR, i);
 		if (write_file(dir, "dev", text))
 			return -1;
-		snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/%s", root, bdf[i]);
-		if (write_file(dir, "vendor", "0x1b36\n") ||
-		    write_file(dir, "device", "0x10f0\n") ||
-		    write_file(dir, "class", "0xff0000\n"))
+		snprintf(dir, sizeof(dir), "%s/sys/bus/pci/devices/%s", root, bdf);
+		snprintf(text, sizeof(text), "0x%04x\n", m->vendor_id);
+		if (write_file(dir, "vendor", text))
+			return -1;
+		snprintf(text, sizeof(text), "0x%04x\n", m->device_id);
+		if (write_file(dir, "device", text))
+			return -1;
+		snprintf(text, sizeof(text), "0x%04x\n", m->subsystem_vendor_id);
+		if (write_file(dir, "subsystem_vendor", text))
+			return -1;
+		snprintf(text, sizeof(text), "0x%04x\n", m->subsystem_id);
+		if (write_file(dir, "subsystem_device", text))
+			return -1;
+		snprintf(text, sizeof(text), "0x%06x\n", m->class_code);
+		if (write_file(dir, "class", text))
 			return -1;
 		snprintf(path, sizeof(path), "%s/iommu_group", dir);
-		snprintf(text, sizeof(text), "../../../../kernel/iommu_groups/%u", group[i]);
+		snprintf(text, sizeof(text), "../../../../kernel/iommu_groups/%u", spec[i].group);
 		if (symlink(text, path))
 			return -1;
 		snprintf(path, sizeof(path), "%s/driver", dir);
 		if (symlink("../../drivers/vfio-pci", path))
 			return -1;
 		snprintf(dir, sizeof(dir), "%s/sys/kernel/iommu_groups/%u/devices",
-			 root, group[i]);
+			 root, spec[i].group);
 		if (mkdirs(dir))
 			return -1;
-		snprintf(path, sizeof(path), "%s/%s", dir, bdf[i]);
-		snprintf(text, sizeof(text), "../../../../bus/pci/devices/%s", bdf[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, bdf);
+		snprintf(text, sizeof(text), "../../../../bus/pci/devices/%s", bdf);
 		if (symlink(text, path))
 			return -1;
 	}
@@ -196,8 +216,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *lib_opt = NULL, *lib, *old;
-	char bdf[MAX_VDEV][16], devspec[MAX_VDEV * 32] = "";
-	unsigned group[MAX_VDEV], ndev = 0;
+	static struct uio_vfio_device_spec spec[MAX_VDEV];
+	char msg[512];
+	unsigned ndev = 0;
 	char root[] = "/tmp/uiommufd-sysfs.XXXXXX";
 	char *preload;
 	int c;
@@ -224,21 +245,29 @@ int main(int argc, char **argv)
 				return 127;
 			break;
 		case 'v': {
-			const char *at = strchr(optarg, '@');
-			size_t len = at ? (size_t)(at - optarg) : strlen(optarg);
+			const char *at = strchr(optarg, '@'), *comma = strchr(optarg, ',');
+			size_t len = strcspn(optarg, "@,");
 			unsigned a, b, d, f;
 
-			if (ndev == MAX_VDEV || len >= sizeof(bdf[0]) ||
-			    sscanf(optarg, "%x:%x:%x.%x", &a, &b, &d, &f) != 4) {
+			if (ndev == MAX_VDEV || len >= sizeof(spec[0].bdf) ||
+			    sscanf(optarg, "%x:%x:%x.%x", &a, &b, &d, &f) != 4 ||
+			    (comma && strncmp(comma, ",model=", 7))) {
 				fprintf(stderr, "uiommufd-run: bad --vfio-device %s "
-						"(want DDDD:BB:DD.F[@GROUP])\n", optarg);
+						"(want DDDD:BB:DD.F[@GROUP][,model=NAME])\n", optarg);
 				return 2;
 			}
-			memcpy(bdf[ndev], optarg, len);
-			bdf[ndev][len] = 0;
-			group[ndev] = at ? (unsigned)strtoul(at + 1, NULL, 10) : 100 + ndev;
-			snprintf(devspec + strlen(devspec), sizeof(devspec) - strlen(devspec),
-				 "%s%s@%u", ndev ? "," : "", bdf[ndev], group[ndev]);
+			memcpy(spec[ndev].bdf, optarg, len);
+			spec[ndev].bdf[len] = 0;
+			spec[ndev].group = at && (!comma || at < comma) ?
+						   (unsigned)strtoul(at + 1, NULL, 10) :
+						   100 + ndev;
+			snprintf(spec[ndev].model, sizeof(spec[ndev].model), "%s",
+				 comma ? comma + 7 : UIO_MODEL_DEFAULT);
+			if (!uio_model_find(spec[ndev].model, msg, sizeof(msg))) {
+				fprintf(stderr, "uiommufd-run: --vfio-device %s: %s\n",
+					optarg, msg);
+				return 2;
+			}
 			ndev++;
 			break;
 		}
@@ -277,11 +306,16 @@ int main(int argc, char **argv)
 		return 127;
 	free(preload); /* setenv copied it */
 	if (ndev) {
-		if (!mkdtemp(root) || build_sysfs(root, bdf, group, ndev) ||
+		if (!mkdtemp(root) || build_sysfs(root, spec, ndev) ||
 		    setenv("UIOMMUFD_SYSFS_ROOT", root, 1) ||
-		    setenv("UIOMMUFD_VFIO_DEVICES", devspec, 1)) {
+		    setenv("UIOMMUFD_RUNDIR", root, 1)) {
 			fprintf(stderr, "uiommufd-run: emulated sysfs in %s: %s\n", root,
 				strerror(errno));
+			return 127;
+		}
+		if (uio_vfio_registry_create(root, spec, ndev, msg, sizeof(msg))) {
+			fprintf(stderr, "uiommufd-run: %s\n", msg);
+			nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 			return 127;
 		}
 		return run_child(&argv[optind], root);

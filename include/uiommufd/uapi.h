@@ -649,6 +649,79 @@ struct vfio_region_info {
 };
 #define VFIO_DEVICE_GET_REGION_INFO	_IO(VFIO_TYPE, VFIO_BASE + 8)
 
+/* Region capabilities (chained from cap_offset). */
+#define VFIO_REGION_INFO_CAP_SPARSE_MMAP	1
+
+struct vfio_region_sparse_mmap_area {
+	__aligned_u64 offset;		/* of the mmappable area in the region */
+	__aligned_u64 size;
+};
+
+struct vfio_region_info_cap_sparse_mmap {
+	struct vfio_info_cap_header header;
+	__u32 nr_areas;
+	__u32 reserved;
+	struct vfio_region_sparse_mmap_area areas[];
+};
+
+#define VFIO_REGION_INFO_CAP_TYPE	2
+
+struct vfio_region_info_cap_type {
+	struct vfio_info_cap_header header;
+	__u32 type;
+	__u32 subtype;
+};
+
+/* The MSI-X table of this BAR may be mmapped (interrupt remapping). */
+#define VFIO_REGION_INFO_CAP_MSIX_MAPPABLE	3
+
+/* Device capabilities (vfio_device_info.cap_offset). */
+#define VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP	5
+
+struct vfio_device_info_cap_pci_atomic_comp {
+	struct vfio_info_cap_header header;
+	__u32 flags;
+#define VFIO_PCI_ATOMIC_COMP32	(1 << 0)
+#define VFIO_PCI_ATOMIC_COMP64	(1 << 1)
+#define VFIO_PCI_ATOMIC_COMP128	(1 << 2)
+	__u32 reserved;
+};
+
+struct vfio_irq_info {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_IRQ_INFO_EVENTFD		(1 << 0)
+#define VFIO_IRQ_INFO_MASKABLE		(1 << 1)
+#define VFIO_IRQ_INFO_AUTOMASKED	(1 << 2)
+#define VFIO_IRQ_INFO_NORESIZE		(1 << 3)
+	__u32 index;
+	__u32 count;
+};
+#define VFIO_DEVICE_GET_IRQ_INFO	_IO(VFIO_TYPE, VFIO_BASE + 9)
+
+struct vfio_irq_set {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_IRQ_SET_DATA_NONE		(1 << 0)	/* no data */
+#define VFIO_IRQ_SET_DATA_BOOL		(1 << 1)	/* __u8 per IRQ */
+#define VFIO_IRQ_SET_DATA_EVENTFD	(1 << 2)	/* __s32 per IRQ */
+#define VFIO_IRQ_SET_ACTION_MASK	(1 << 3)
+#define VFIO_IRQ_SET_ACTION_UNMASK	(1 << 4)
+#define VFIO_IRQ_SET_ACTION_TRIGGER	(1 << 5)
+	__u32 index;
+	__u32 start;
+	__u32 count;
+	__u8 data[];
+};
+#define VFIO_DEVICE_SET_IRQS		_IO(VFIO_TYPE, VFIO_BASE + 10)
+
+#define VFIO_IRQ_SET_DATA_TYPE_MASK	(VFIO_IRQ_SET_DATA_NONE | \
+					 VFIO_IRQ_SET_DATA_BOOL | \
+					 VFIO_IRQ_SET_DATA_EVENTFD)
+#define VFIO_IRQ_SET_ACTION_TYPE_MASK	(VFIO_IRQ_SET_ACTION_MASK | \
+					 VFIO_IRQ_SET_ACTION_UNMASK | \
+					 VFIO_IRQ_SET_ACTION_TRIGGER)
+
 #define VFIO_DEVICE_RESET		_IO(VFIO_TYPE, VFIO_BASE + 11)
 
 /* Fixed region indexes of a vfio-pci device. */
@@ -664,6 +737,85 @@ enum {
 	VFIO_PCI_VGA_REGION_INDEX,
 	VFIO_PCI_NUM_REGIONS = 9,
 };
+
+/* Fixed IRQ indexes of a vfio-pci device. */
+enum {
+	VFIO_PCI_INTX_IRQ_INDEX,
+	VFIO_PCI_MSI_IRQ_INDEX,
+	VFIO_PCI_MSIX_IRQ_INDEX,
+	VFIO_PCI_ERR_IRQ_INDEX,
+	VFIO_PCI_REQ_IRQ_INDEX,
+	VFIO_PCI_NUM_IRQS
+};
+
+/* A device a hot reset of this one also resets. */
+struct vfio_pci_dependent_device {
+	union {
+		__u32 group_id;
+		__u32 devid;
+#define VFIO_PCI_DEVID_OWNED		0
+#define VFIO_PCI_DEVID_NOT_OWNED	-1
+	};
+	__u16 segment;
+	__u8 bus;
+	__u8 devfn;
+};
+
+struct vfio_pci_hot_reset_info {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID		(1 << 0)
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED	(1 << 1)
+	__u32 count;
+	struct vfio_pci_dependent_device devices[];
+};
+#define VFIO_DEVICE_GET_PCI_HOT_RESET_INFO	_IO(VFIO_TYPE, VFIO_BASE + 12)
+
+struct vfio_pci_hot_reset {
+	__u32 argsz;
+	__u32 flags;
+	__u32 count;
+	__s32 group_fds[];
+};
+#define VFIO_DEVICE_PCI_HOT_RESET	_IO(VFIO_TYPE, VFIO_BASE + 13)
+
+struct vfio_device_ioeventfd {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_DEVICE_IOEVENTFD_8		(1 << 0)
+#define VFIO_DEVICE_IOEVENTFD_16	(1 << 1)
+#define VFIO_DEVICE_IOEVENTFD_32	(1 << 2)
+#define VFIO_DEVICE_IOEVENTFD_64	(1 << 3)
+#define VFIO_DEVICE_IOEVENTFD_SIZE_MASK	(0xf)
+	__aligned_u64 offset;		/* device fd offset of the write */
+	__aligned_u64 data;
+	__s32 fd;			/* -1 to remove */
+	__u32 reserved;
+};
+#define VFIO_DEVICE_IOEVENTFD		_IO(VFIO_TYPE, VFIO_BASE + 16)
+
+struct vfio_device_feature {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_DEVICE_FEATURE_MASK	(0xffff)	/* feature index */
+#define VFIO_DEVICE_FEATURE_GET		(1 << 16)
+#define VFIO_DEVICE_FEATURE_SET		(1 << 17)
+#define VFIO_DEVICE_FEATURE_PROBE	(1 << 18)
+	__u8 data[];
+};
+#define VFIO_DEVICE_FEATURE		_IO(VFIO_TYPE, VFIO_BASE + 17)
+
+/* Feature indexes. */
+#define VFIO_DEVICE_FEATURE_PCI_VF_TOKEN		(0)
+#define VFIO_DEVICE_FEATURE_MIGRATION			1
+#define VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE		2
+#define VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY		3
+#define VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP	4
+#define VFIO_DEVICE_FEATURE_LOW_POWER_EXIT		5
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_START		6
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP		7
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT		8
+#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE		9
 
 /* --- type1 IOMMU, on the container fd --- */
 
@@ -1084,6 +1236,47 @@ UIOMMUFD_UAPI_OFF(vfio_region_info, index, 8);
 UIOMMUFD_UAPI_OFF(vfio_region_info, cap_offset, 12);
 UIOMMUFD_UAPI_OFF(vfio_region_info, size, 16);
 UIOMMUFD_UAPI_OFF(vfio_region_info, offset, 24);
+
+UIOMMUFD_UAPI_SIZE(vfio_region_sparse_mmap_area, 16);
+UIOMMUFD_UAPI_SIZE(vfio_region_info_cap_sparse_mmap, 16);
+UIOMMUFD_UAPI_OFF(vfio_region_info_cap_sparse_mmap, nr_areas, 8);
+UIOMMUFD_UAPI_OFF(vfio_region_info_cap_sparse_mmap, areas, 16);
+UIOMMUFD_UAPI_SIZE(vfio_region_info_cap_type, 16);
+UIOMMUFD_UAPI_OFF(vfio_region_info_cap_type, type, 8);
+UIOMMUFD_UAPI_OFF(vfio_region_info_cap_type, subtype, 12);
+UIOMMUFD_UAPI_SIZE(vfio_device_info_cap_pci_atomic_comp, 16);
+UIOMMUFD_UAPI_OFF(vfio_device_info_cap_pci_atomic_comp, flags, 8);
+
+UIOMMUFD_UAPI_SIZE(vfio_irq_info, 16);
+UIOMMUFD_UAPI_OFF(vfio_irq_info, argsz, 0);
+UIOMMUFD_UAPI_OFF(vfio_irq_info, flags, 4);
+UIOMMUFD_UAPI_OFF(vfio_irq_info, index, 8);
+UIOMMUFD_UAPI_OFF(vfio_irq_info, count, 12);
+
+UIOMMUFD_UAPI_SIZE(vfio_irq_set, 20);
+UIOMMUFD_UAPI_OFF(vfio_irq_set, flags, 4);
+UIOMMUFD_UAPI_OFF(vfio_irq_set, index, 8);
+UIOMMUFD_UAPI_OFF(vfio_irq_set, start, 12);
+UIOMMUFD_UAPI_OFF(vfio_irq_set, count, 16);
+UIOMMUFD_UAPI_OFF(vfio_irq_set, data, 20);
+
+UIOMMUFD_UAPI_SIZE(vfio_pci_dependent_device, 8);
+UIOMMUFD_UAPI_OFF(vfio_pci_dependent_device, segment, 4);
+UIOMMUFD_UAPI_OFF(vfio_pci_dependent_device, bus, 6);
+UIOMMUFD_UAPI_OFF(vfio_pci_dependent_device, devfn, 7);
+UIOMMUFD_UAPI_SIZE(vfio_pci_hot_reset_info, 12);
+UIOMMUFD_UAPI_OFF(vfio_pci_hot_reset_info, count, 8);
+UIOMMUFD_UAPI_OFF(vfio_pci_hot_reset_info, devices, 12);
+UIOMMUFD_UAPI_SIZE(vfio_pci_hot_reset, 12);
+UIOMMUFD_UAPI_OFF(vfio_pci_hot_reset, group_fds, 12);
+
+UIOMMUFD_UAPI_SIZE(vfio_device_ioeventfd, 32);
+UIOMMUFD_UAPI_OFF(vfio_device_ioeventfd, offset, 8);
+UIOMMUFD_UAPI_OFF(vfio_device_ioeventfd, data, 16);
+UIOMMUFD_UAPI_OFF(vfio_device_ioeventfd, fd, 24);
+
+UIOMMUFD_UAPI_SIZE(vfio_device_feature, 8);
+UIOMMUFD_UAPI_OFF(vfio_device_feature, data, 8);
 
 UIOMMUFD_UAPI_SIZE(vfio_iommu_type1_info, 24);
 UIOMMUFD_UAPI_OFF(vfio_iommu_type1_info, argsz, 0);

@@ -29,9 +29,11 @@
 #include <sys/stat.h>
 
 #include <uiommufd/uapi.h>
+#include <uiommufd/uiommufd.h>
 
 #include "core.h"
 #include "fdtable.h"
+#include "file.h"
 #include "sys.h"
 #include "uaccess.h"
 
@@ -625,3 +627,25 @@ void uio_access_fds_forget_ctx(struct uio_ctx *ctx)
 	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
 }
+
+/* The fd -> file table's kind UIO_FILE_ACCESS: this process's access files. */
+static int uio_access_f_probe(int fd, const struct stat *st, uint32_t *idx)
+{
+	uint64_t dev, ino;
+
+	(void)st;
+	*idx = 0;
+	return uio_access_fd_cached(fd, &dev, &ino);
+}
+
+static int uio_access_f_close(int fd, uint32_t idx)
+{
+	(void)idx;
+	return uiommufd_close(fd) ? -errno : 0;
+}
+
+const struct uio_file_ops uio_access_fops = {
+	.name = "iommufd-access",
+	.probe = uio_access_f_probe,
+	.close = uio_access_f_close,
+};

@@ -32,7 +32,8 @@
  * are process-local, and are taken in this order only:
  *
  *   uio_files_lock (main.c: a context held only by fault/access files)
- *   -> the VFIO device registry's lock (vfio_device.c)
+ *   -> the VFIO registry's lock (lib/vfio/registry.c)
+ *   -> a PCI device's lock (lib/hw/pci/pci.c)
  *   -> uio_registry_lock (fdtable.c: contexts mapped here)
  *   -> ctx->lock
  *   -> uio_access_fds_lock, uio_fault_fds_lock (this process's files)
@@ -651,16 +652,15 @@ int uio_open_vfio_container(int flags);
 int uio_fd_is_vfio_container(int fd);
 int uio_vfio_ioas(struct uio_ucmd *ucmd);
 
-/* vfio_device.c: emulated VFIO devices, for the preload layer */
-int uio_vfio_path(const char *path, uint32_t *index);   /* kind or 0 */
-int uio_vfio_open(int kind, uint32_t index, int flags);  /* fd or -errno */
-void uio_vfio_rdev(int kind, uint32_t index, unsigned int *major,
-		   unsigned int *minor);
-int uio_vfio_fd_kind(int fd);                            /* kind or 0 */
-int uio_vfio_fd_rdev(int fd, unsigned int *major, unsigned int *minor);
-long uio_vfio_fd_ioctl(int fd, unsigned long cmd, void *arg);
-long uio_vfio_fd_rw(int fd, void *buf, size_t count, uint64_t pos, bool write);
-void uio_vfio_fd_closed(int fd);
+/* The file kinds of the core (file.h), for the preload's table. */
+struct uio_file_ops;
+extern const struct uio_file_ops uio_iommufd_fops;
+extern const struct uio_file_ops uio_fault_fops;
+extern const struct uio_file_ops uio_access_fops;
+/* What stat shows for /dev/iommu and /dev/vfio/vfio (misc devices). */
+#define UIO_IOMMU_MISC_MAJOR 10
+#define UIO_IOMMU_MISC_MINOR 123
+#define UIO_VFIO_MISC_MINOR 196
 
 /* selftest.c: IOMMU_TEST_CMD */
 int uio_test_cmd(struct uio_ucmd *ucmd);

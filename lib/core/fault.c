@@ -29,9 +29,11 @@
 #include <sys/eventfd.h>
 
 #include <uiommufd/uapi.h>
+#include <uiommufd/uiommufd.h>
 
 #include "core.h"
 #include "fdtable.h"
+#include "file.h"
 #include "sys.h"
 #include "uaccess.h"
 
@@ -450,3 +452,57 @@ void uio_fault_fds_forget_ctx(struct uio_ctx *ctx)
 	}
 	pthread_mutex_unlock(&uio_fault_fds_lock);
 }
+
+/* The fd -> file table's kind UIO_FILE_FAULT: this process's queue files. */
+static int uio_fault_f_probe(int fd, const struct stat *st, uint32_t *idx)
+{
+	(void)st;
+	*idx = 0;
+	return uio_fault_fd_is(fd);
+}
+
+static long uio_fault_f_read(int fd, uint32_t idx, void *buf, size_t n)
+{
+	(void)idx;
+	return uio_fault_fd_rw(fd, buf, n, false);
+}
+
+static long uio_fault_f_write(int fd, uint32_t idx, const void *buf, size_t n)
+{
+	(void)idx;
+	return uio_fault_fd_rw(fd, (void *)buf, n, true);
+}
+
+/* The kernel's fault file is not seekable. */
+static long uio_fault_f_pread(int fd, uint32_t idx, void *buf, size_t n,
+			      uint64_t off)
+{
+	(void)fd;
+	(void)idx;
+	(void)buf;
+	(void)n;
+	(void)off;
+	return -ESPIPE;
+}
+
+static long uio_fault_f_pwrite(int fd, uint32_t idx, const void *buf, size_t n,
+			       uint64_t off)
+{
+	return uio_fault_f_pread(fd, idx, (void *)buf, n, off);
+}
+
+static int uio_fault_f_close(int fd, uint32_t idx)
+{
+	(void)idx;
+	return uiommufd_close(fd) ? -errno : 0;
+}
+
+const struct uio_file_ops uio_fault_fops = {
+	.name = "iommufd-fault",
+	.probe = uio_fault_f_probe,
+	.read = uio_fault_f_read,
+	.write = uio_fault_f_write,
+	.pread = uio_fault_f_pread,
+	.pwrite = uio_fault_f_pwrite,
+	.close = uio_fault_f_close,
+};

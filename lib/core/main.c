@@ -429,10 +429,8 @@ UIO_EXPORT int uiommufd_close(int fd)
 	if (!ctx) {
 		/* A selftest access file's last close destroys the access. */
 		rc = uio_access_fd_close(fd);
-		if (!rc) {
+		if (!rc)
 			uio_fault_fd_closed(fd);
-			uio_vfio_fd_closed(fd);
-		}
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -484,3 +482,40 @@ UIO_EXPORT int uiommufd_check(int fd)
 	}
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* the fd -> file table's kind UIO_FILE_IOMMUFD */
+
+static long uio_iommufd_f_ioctl(int fd, uint32_t idx, unsigned long cmd,
+				void *arg)
+{
+	int rc;
+
+	(void)idx;
+	rc = uiommufd_ioctl(fd, cmd, arg);
+	return rc < 0 ? -errno : rc;
+}
+
+/* /dev/iommu and /dev/vfio/vfio: misc device 10, their minors. */
+static void uio_iommufd_f_rdev(int fd, uint32_t idx, unsigned int *major,
+			       unsigned int *minor)
+{
+	(void)idx;
+	*major = UIO_IOMMU_MISC_MAJOR;
+	*minor = uio_fd_is_vfio_container(fd) == 1 ? UIO_VFIO_MISC_MINOR :
+						     UIO_IOMMU_MISC_MINOR;
+}
+
+static int uio_iommufd_f_close(int fd, uint32_t idx)
+{
+	(void)idx;
+	return uiommufd_close(fd) ? -errno : 0;
+}
+
+const struct uio_file_ops uio_iommufd_fops = {
+	.name = "iommufd",
+	.probe = uio_fd_ctx_probe,
+	.ioctl = uio_iommufd_f_ioctl,
+	.rdev = uio_iommufd_f_rdev,
+	.close = uio_iommufd_f_close,
+};

@@ -72,6 +72,12 @@ static inline int uio_sys_fcntl(int fd, int cmd, void *arg)
 	return (int)UIO_SYS(SYS_fcntl, fd, cmd, arg);
 }
 
+/* fcntl with an integer argument (F_DUPFD*, F_SETFD, F_SETFL). */
+static inline long uio_sys_fcntl_long(int fd, int cmd, long arg)
+{
+	return UIO_SYS(SYS_fcntl, fd, cmd, arg);
+}
+
 static inline void uio_sys_sched_yield(void)
 {
 	UIO_SYS(SYS_sched_yield);

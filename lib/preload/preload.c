@@ -23,6 +23,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,7 +44,9 @@
 #include "core.h"
 #include "fdtable.h"
 #include "file.h"
+#include "trap.h"
 #include "uaccess.h"
+#include "vfio.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -59,19 +62,27 @@ struct served_path {
 	const char *path;
 	int (*open)(int flags);
 	unsigned int major, minor;
-	int vfio_kind;            /* emulated VFIO group or cdev node */
-	uint32_t vfio_index;
 };
 
 /* /dev/vfio/vfio is the type1 container, served from a context too. */
 static const struct served_path served_paths[] = {
-	{ "/dev/iommu", uiommufd_open, UIO_IOMMU_MAJOR, UIO_IOMMU_MINOR, 0, 0 },
+	{ "/dev/iommu", uiommufd_open, UIO_IOMMU_MAJOR, UIO_IOMMU_MINOR },
 	{ "/dev/vfio/vfio", uio_open_vfio_container, UIO_IOMMU_MAJOR,
-	  UIO_VFIO_MINOR, 0, 0 },
+	  UIO_VFIO_MINOR },
 };
 
-/* /dev/vfio/N and /dev/vfio/devices/vfioX of emulated devices. */
-static __thread struct served_path served_vfio;
+/*
+ * The one table of what each fd of ours is and which layer serves it
+ * (lib/kernel/file.h): contexts, fault queues and accesses of the core,
+ * groups and devices of VFIO.
+ */
+static const struct uio_file_ops *const file_kinds[UIO_FILE_NKINDS - 1] = {
+	[UIO_FILE_IOMMUFD - 1] = &uio_iommufd_fops,
+	[UIO_FILE_FAULT - 1] = &uio_fault_fops,
+	[UIO_FILE_ACCESS - 1] = &uio_access_fops,
+	[UIO_FILE_VFIO_GROUP - 1] = &uio_vfio_group_fops,
+	[UIO_FILE_VFIO_DEVICE - 1] = &uio_vfio_device_fops,
+};
 
 /*
  * Normalise an absolute path lexically ("//", "/./", "/x/../") into out.
@@ -132,13 +143,49 @@ static const struct served_path *served(int dirfd, const char *path)
 	for (size_t i = 0; i < sizeof(served_paths) / sizeof(served_paths[0]); i++)
 		if (!strcmp(norm, served_paths[i].path))
 			return &served_paths[i];
-	served_vfio.vfio_kind = uio_vfio_path(norm, &served_vfio.vfio_index);
-	if (served_vfio.vfio_kind) {
-		uio_vfio_rdev(served_vfio.vfio_kind, served_vfio.vfio_index,
-			      &served_vfio.major, &served_vfio.minor);
-		return &served_vfio;
-	}
 	return NULL;
+}
+
+/*
+ * The nodes of emulated VFIO devices, /dev/vfio/N and
+ * /dev/vfio/devices/vfioX, are files of the launch's run directory: the
+ * path is redirected there (an absent node stays absent: ENOENT), and
+ * *node tells what an open of it must become (lib/vfio).
+ */
+static const char *vfio_redirect(int dirfd, const char *path, char *buf,
+				 size_t len, int *node, uint32_t *index)
+{
+	struct uio_vfio_registry *r;
+	char norm[512];
+
+	*node = UIO_VFIO_NODE_NONE;
+	if (!path || dirfd != AT_FDCWD || path[0] != '/' ||
+	    strncmp(path, "/dev/", 5) || !(r = uio_vfio_registry()) ||
+	    !normalise(path, norm, sizeof(norm)) ||
+	    strncmp(norm, "/dev/vfio", 9) || (norm[9] && norm[9] != '/') ||
+	    !strcmp(norm, "/dev/vfio/vfio") ||
+	    (size_t)snprintf(buf, len, "%s%s", r->rundir, norm) >= len)
+		return path;
+	*node = uio_vfio_node_path(r, buf, index);
+	return buf;
+}
+
+/* The device number a redirected node shows. */
+static bool vfio_node_rdev(int node, uint32_t index, unsigned int *major,
+			   unsigned int *minor)
+{
+	struct uio_vfio_registry *r = uio_vfio_registry();
+
+	if (!r || node == UIO_VFIO_NODE_NONE)
+		return false;
+	if (node == UIO_VFIO_NODE_GROUP) {
+		*major = UIO_VFIO_GROUP_MAJOR;
+		*minor = r->groups[index].number;
+	} else {
+		*major = UIO_VFIO_CDEV_MAJOR;
+		*minor = r->devices[index].index;
+	}
+	return true;
 }
 
 /*
@@ -327,17 +374,9 @@ static int open_served(const struct served_path *sp, int flags)
 	int saved = errno, fd;
 
 	block_async_signals(&old);
-	if (sp->vfio_kind) {
-		fd = uio_vfio_open(sp->vfio_kind, sp->vfio_index, flags);
-		if (fd < 0) {
-			saved = -fd;
-			fd = -1;
-		}
-	} else {
-		fd = sp->open(flags);
-		if (fd < 0)
-			saved = errno;
-	}
+	fd = sp->open(flags);
+	if (fd < 0)
+		saved = errno;
 	restore_signals(&old);
 	errno = saved;
 	return fd;
@@ -356,122 +395,160 @@ static int open_served(const struct served_path *sp, int flags)
 		m_;                                                  \
 	})
 
-/* One body for the four variadic opens: served path, or the real one. */
-#define OPEN_BODY(dirfd, path, flags, ...)                           \
-	do {                                                         \
-		const struct served_path *sp_ = served(dirfd, path); \
-		mode_t mode = MODE_ARG(flags);                       \
-		char rbuf_[512];                                     \
-		if (sp_)                                             \
-			return open_served(sp_, flags);              \
-		path = sysfs_redirect(path, rbuf_, sizeof(rbuf_));   \
-		return __VA_ARGS__;                                  \
+/*
+ * The real open of a VFIO node file returned fd: make it the group or
+ * device file it is (lib/vfio), or refuse the open with its errno.
+ */
+static int adopt_node(int fd, int node, uint32_t index)
+{
+	sigset_t old;
+	int e = errno, rc;
+
+	if (fd < 0 || node == UIO_VFIO_NODE_NONE)
+		return fd;
+	uio_file_forget(fd);
+	block_async_signals(&old);
+	rc = uio_vfio_adopt(fd, node, index);
+	if (rc)
+		syscall(SYS_close, fd);
+	restore_signals(&old);
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	errno = e;
+	return fd;
+}
+
+/* Where an open of path really goes: a VFIO node, sysfs, or itself. */
+static const char *open_redirect(int dirfd, const char *path, char *buf,
+				 size_t len, int *node, uint32_t *index)
+{
+	const char *p = vfio_redirect(dirfd, path, buf, len, node, index);
+
+	if (p != path)
+		return p;
+	return dirfd == AT_FDCWD ? sysfs_redirect(path, buf, len) : path;
+}
+
+/* The same when the caller only needs the path. */
+static const char *path_redirect(int dirfd, const char *path, char *buf,
+				 size_t len)
+{
+	uint32_t index;
+	int node;
+
+	return open_redirect(dirfd, path, buf, len, &node, &index);
+}
+
+/* One body for the opens: served path, a VFIO node, or the real one. */
+#define OPEN_BODY(dirfd, path, flags, mode_expr, ...)                       \
+	do {                                                                \
+		const struct served_path *sp_ = served(dirfd, path);        \
+		mode_t mode = mode_expr;                                    \
+		char rbuf_[512];                                            \
+		uint32_t nidx_;                                             \
+		int node_, fd_;                                             \
+		(void)mode;                                                 \
+		if (sp_)                                                    \
+			return open_served(sp_, flags);                     \
+		path = open_redirect(dirfd, path, rbuf_, sizeof(rbuf_),     \
+				     &node_, &nidx_);                       \
+		fd_ = __VA_ARGS__;                                          \
+		return adopt_node(fd_, node_, nidx_);                       \
 	} while (0)
 
 EXPORT int open(const char *path, int flags, ...)
 {
-	OPEN_BODY(AT_FDCWD, path, flags, get_open()(path, flags, mode));
+	OPEN_BODY(AT_FDCWD, path, flags, MODE_ARG(flags), get_open()(path, flags, mode));
 }
 
 EXPORT int open64(const char *path, int flags, ...)
 {
-	OPEN_BODY(AT_FDCWD, path, flags, get_open64()(path, flags, mode));
+	OPEN_BODY(AT_FDCWD, path, flags, MODE_ARG(flags), get_open64()(path, flags, mode));
 }
 
 EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
-	OPEN_BODY(dirfd, path, flags, get_openat()(dirfd, path, flags, mode));
+	OPEN_BODY(dirfd, path, flags, MODE_ARG(flags), get_openat()(dirfd, path, flags, mode));
 }
 
 EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
-	OPEN_BODY(dirfd, path, flags, get_openat64()(dirfd, path, flags, mode));
+	OPEN_BODY(dirfd, path, flags, MODE_ARG(flags), get_openat64()(dirfd, path, flags, mode));
 }
 
-/* The _FORTIFY_SOURCE entry points. */
+/* The _FORTIFY_SOURCE entry points (no mode: no O_CREAT). */
 EXPORT int __open_2(const char *path, int flags)
 {
-	const struct served_path *sp = served(AT_FDCWD, path);
-	char rbuf[512];
-
-	if (!sp)
-		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
-
-	return sp ? open_served(sp, flags) : get___open_2()(path, flags);
+	OPEN_BODY(AT_FDCWD, path, flags, 0, get___open_2()(path, flags));
 }
 
 EXPORT int __open64_2(const char *path, int flags)
 {
-	const struct served_path *sp = served(AT_FDCWD, path);
-	char rbuf[512];
-
-	if (!sp)
-		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
-
-	return sp ? open_served(sp, flags) : get___open64_2()(path, flags);
+	OPEN_BODY(AT_FDCWD, path, flags, 0, get___open64_2()(path, flags));
 }
 
 EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-	const struct served_path *sp = served(dirfd, path);
-
-	return sp ? open_served(sp, flags) : get___openat_2()(dirfd, path, flags);
+	OPEN_BODY(dirfd, path, flags, 0, get___openat_2()(dirfd, path, flags));
 }
 
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
-	const struct served_path *sp = served(dirfd, path);
-
-	return sp ? open_served(sp, flags) :
-		    get___openat64_2()(dirfd, path, flags);
+	OPEN_BODY(dirfd, path, flags, 0, get___openat64_2()(dirfd, path, flags));
 }
 
 /* ------------------------------------------------------------------ */
 /* ioctl */
 
+/*
+ * A file operation of ours, with asynchronous signals blocked and errno
+ * kept on success: the result, or -1 with errno.
+ */
+#define FILE_OP(expr)                                                \
+	({                                                           \
+		sigset_t old_;                                       \
+		long r_;                                             \
+		int e_ = errno;                                      \
+		block_async_signals(&old_);                          \
+		r_ = (expr);                                         \
+		restore_signals(&old_);                              \
+		if (r_ < 0 && r_ > -4096) {                          \
+			errno = (int)-r_;                            \
+			r_ = -1;                                     \
+		} else {                                             \
+			errno = e_;                                  \
+		}                                                    \
+		r_;                                                  \
+	})
+
+/* The file operations of fd if it is one of ours (one table lookup). */
+static const struct uio_file_ops *file_of(int fd, uint32_t *idx)
+{
+	int e = errno;
+	const struct uio_file_ops *ops = uio_file_get(fd, idx);
+
+	errno = e;
+	return ops;
+}
+
 EXPORT int ioctl(int fd, unsigned long request, ...)
 {
+	const struct uio_file_ops *ops;
 	va_list ap;
+	uint32_t idx;
 	void *arg;
-	sigset_t old;
-	int rc;
 
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	/* Emulated VFIO group and device fds. */
-	if (uio_vfio_fd_kind(fd)) {
-		long r;
-		int e = errno;
-
-		block_async_signals(&old);
-		r = uio_vfio_fd_ioctl(fd, request, arg);
-		restore_signals(&old);
-		if (r < 0) {
-			errno = (int)-r;
-			return -1;
-		}
-		errno = e;
-		return (int)r;
-	}
-	/* Every command on a context fd is ours, as the kernel's fops are. */
-	if (!uiommufd_is_context_fd(fd))
+	ops = file_of(fd, &idx);
+	if (!ops)
 		return get_ioctl()(fd, request, arg);
-	block_async_signals(&old);
-	{
-		int saved = errno;
-
-		rc = uiommufd_ioctl(fd, request, arg);
-		if (rc >= 0)
-			errno = saved;
-	}
-	{
-		int e = errno;
-
-		restore_signals(&old);
-		errno = e;
-	}
-	return rc;
+	/* Every command on a file of ours is ours, as the kernel's fops are. */
+	return (int)FILE_OP(ops->ioctl ? ops->ioctl(fd, idx, request, arg) :
+					 -ENOTTY);
 }
 
 /* ------------------------------------------------------------------ */
@@ -479,36 +556,34 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 
 EXPORT int close(int fd)
 {
-	sigset_t old;
-	int rc, e;
+	const struct uio_file_ops *ops;
+	uint32_t idx;
 
-	/* Any fd: contexts, fault queues, accesses, VFIO fds, the rest. */
-	e = errno;
-	block_async_signals(&old);
-	rc = uiommufd_close(fd);
-	if (rc)
-		e = errno;
-	restore_signals(&old);
-	errno = e;
-	return rc;
+	/* Contexts, fault queues, accesses, VFIO groups and devices. */
+	ops = file_of(fd, &idx);
+	if (ops && ops->close) {
+		uio_file_forget(fd);
+		return (int)FILE_OP(ops->close(fd, idx));
+	}
+	/* Not ours: the core still forgets the number and closes it. */
+	return (int)FILE_OP(uiommufd_close(fd) ? -errno : 0);
 }
 
 /*
- * dup2/dup3 close newfd implicitly. When newfd is a context that may be its
- * last reference, so close it through the core first (only if the real
- * call would go ahead: oldfd valid and different).
+ * dup2/dup3 close newfd implicitly. When newfd is a file of ours, that may
+ * be its last reference: close it through its file operations first (only
+ * if the real call would go ahead: oldfd valid and different).
  */
-static void close_replaced_context(int oldfd, int newfd)
+static void close_replaced_file(int oldfd, int newfd)
 {
+	const struct uio_file_ops *ops;
+	uint32_t idx;
 	int e = errno;
 
-	if (oldfd != newfd && uiommufd_is_context_fd(newfd) &&
-	    syscall(SYS_fcntl, oldfd, F_GETFD) >= 0) {
-		sigset_t old;
-
-		block_async_signals(&old);
-		uiommufd_close(newfd);
-		restore_signals(&old);
+	if (oldfd != newfd && syscall(SYS_fcntl, oldfd, F_GETFD) >= 0 &&
+	    (ops = file_of(newfd, &idx)) && ops->close) {
+		uio_file_forget(newfd);
+		FILE_OP(ops->close(newfd, idx));
 	}
 	errno = e;
 }
@@ -517,7 +592,7 @@ EXPORT int dup2(int oldfd, int newfd)
 {
 	int rc;
 
-	close_replaced_context(oldfd, newfd);
+	close_replaced_file(oldfd, newfd);
 	if (oldfd != newfd)
 		uio_file_forget(newfd);
 	rc = get_dup2()(oldfd, newfd);
@@ -530,7 +605,7 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	int rc;
 
-	close_replaced_context(oldfd, newfd);
+	close_replaced_file(oldfd, newfd);
 	if (oldfd != newfd)
 		uio_file_forget(newfd);
 	rc = get_dup3()(oldfd, newfd, flags);
@@ -550,11 +625,20 @@ EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 	int rc;
 
 	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
-		/* Close the contexts first, so a last reference is noticed. */
-		top = hi < 65535 ? hi : 65535;
-		for (unsigned int fd = lo; fd <= top && lo <= top; fd++)
-			if (uiommufd_is_context_fd((int)fd))
+		/* Close our files first, so a last reference is noticed. */
+		top = hi < UIO_FILE_SLOTS - 1 ? hi : UIO_FILE_SLOTS - 1;
+		for (unsigned int fd = lo; fd <= top && lo <= top; fd++) {
+			uint32_t v = uio_file_peek((int)fd), idx;
+			const struct uio_file_ops *ops;
+
+			if (v == UIO_FILE_NOT_OURS ||
+			    (v == UIO_FILE_UNKNOWN &&
+			     syscall(SYS_fcntl, fd, F_GETFD) < 0))
+				continue;
+			ops = file_of((int)fd, &idx);
+			if (ops && ops->close)
 				close((int)fd);
+		}
 	}
 	if (real)
 		rc = real(lo, hi, flags);
@@ -638,29 +722,49 @@ static void fill_stat64(struct stat64 *st, unsigned int major,
 	st->st_dev = s.st_dev;
 }
 
+/*
+ * A path of ours: a served device (true, with its number), else the path
+ * to use (a VFIO node or directory of the run directory, sysfs, itself).
+ */
+static bool path_rdev(int dirfd, const char **path, char *buf, size_t len,
+		      unsigned int *major, unsigned int *minor)
+{
+	const struct served_path *sp = served(dirfd, *path);
+	uint32_t index;
+	int node;
+
+	if (sp) {
+		*major = sp->major;
+		*minor = sp->minor;
+		return true;
+	}
+	*path = open_redirect(dirfd, *path, buf, len, &node, &index);
+	return vfio_node_rdev(node, index, major, minor);
+}
+
 #define STAT_PATH(name, st_t, fill, ...)                                    \
 	do {                                                                \
-		const struct served_path *sp_ = served(AT_FDCWD, path);     \
 		char rbuf_[512];                                            \
-		if (sp_) {                                                  \
-			fill(st, sp_->major, sp_->minor);                   \
+		unsigned int ma_, mi_;                                      \
+		if (path_rdev(AT_FDCWD, &path, rbuf_, sizeof(rbuf_), &ma_,  \
+			      &mi_)) {                                      \
+			fill(st, ma_, mi_);                                 \
 			return 0;                                           \
 		}                                                           \
-		path = sysfs_redirect(path, rbuf_, sizeof(rbuf_));          \
 		return get_##name()(__VA_ARGS__);                           \
 	} while (0)
 
 /* The device number an fd of ours shows (false if it is not ours). */
 static bool fd_rdev(int fd, unsigned int *major, unsigned int *minor)
 {
-	int v = uio_fd_is_vfio_container(fd);
+	const struct uio_file_ops *ops;
+	uint32_t idx;
 
-	if (v >= 0) {
-		*major = UIO_IOMMU_MAJOR;
-		*minor = v ? UIO_VFIO_MINOR : UIO_IOMMU_MINOR;
-		return true;
-	}
-	return !uio_vfio_fd_rdev(fd, major, minor);
+	ops = file_of(fd, &idx);
+	if (!ops || !ops->rdev)
+		return false;
+	ops->rdev(fd, idx, major, minor);
+	return true;
 }
 
 EXPORT int stat(const char *path, struct stat *st)
@@ -747,20 +851,16 @@ EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
 	return get___fxstat64()(ver, fd, st);
 }
 
-/* fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd): ours, with its number? */
-static bool at_rdev(int dirfd, const char *path, int flags, unsigned int *major,
-		    unsigned int *minor)
+/*
+ * fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd): ours, with its number?
+ * Else a path of ours, or the path to use in *path.
+ */
+static bool at_rdev(int dirfd, const char **path, char *buf, size_t len,
+		    int flags, unsigned int *major, unsigned int *minor)
 {
-	const struct served_path *sp;
-
-	if ((flags & AT_EMPTY_PATH) && path && !path[0])
+	if ((flags & AT_EMPTY_PATH) && *path && !(*path)[0])
 		return fd_rdev(dirfd, major, minor);
-	sp = served(dirfd, path);
-	if (!sp)
-		return false;
-	*major = sp->major;
-	*minor = sp->minor;
-	return true;
+	return path_rdev(dirfd, path, buf, len, major, minor);
 }
 
 EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
@@ -768,12 +868,10 @@ EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	unsigned int ma, mi;
 	char rbuf[512];
 
-	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
+	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		fill_stat(st, ma, mi);
 		return 0;
 	}
-	if (dirfd == AT_FDCWD)
-		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get_fstatat()(dirfd, path, st, flags);
 }
 
@@ -782,12 +880,10 @@ EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 	unsigned int ma, mi;
 	char rbuf[512];
 
-	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
+	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		fill_stat64(st, ma, mi);
 		return 0;
 	}
-	if (dirfd == AT_FDCWD)
-		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get_fstatat64()(dirfd, path, st, flags);
 }
 
@@ -797,12 +893,10 @@ EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
 	unsigned int ma, mi;
 	char rbuf[512];
 
-	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
+	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		fill_stat(st, ma, mi);
 		return 0;
 	}
-	if (dirfd == AT_FDCWD)
-		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get___fxstatat()(ver, dirfd, path, st, flags);
 }
 
@@ -812,12 +906,10 @@ EXPORT int __fxstatat64(int ver, int dirfd, const char *path,
 	unsigned int ma, mi;
 	char rbuf[512];
 
-	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
+	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		fill_stat64(st, ma, mi);
 		return 0;
 	}
-	if (dirfd == AT_FDCWD)
-		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get___fxstatat64()(ver, dirfd, path, st, flags);
 }
 
@@ -827,7 +919,7 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 	unsigned int ma, mi;
 	char rbuf[512];
 
-	if (at_rdev(dirfd, path, flags, &ma, &mi)) {
+	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		memset(stx, 0, sizeof(*stx));
 		stx->stx_mask = STATX_BASIC_STATS;
 		stx->stx_mode = S_IFCHR | 0660;
@@ -838,8 +930,6 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		stx->stx_dev_minor = 5;
 		return 0;
 	}
-	if (dirfd == AT_FDCWD)
-		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
 	return get_statx()(dirfd, path, flags, mask, stx);
 }
 
@@ -849,7 +939,7 @@ EXPORT int access(const char *path, int mode)
 
 	if (served(AT_FDCWD, path))
 		return 0;
-	return get_access()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
+	return get_access()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), mode);
 }
 
 EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
@@ -858,8 +948,7 @@ EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 
 	if (served(dirfd, path))
 		return 0;
-	if (dirfd == AT_FDCWD)
-		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
+	path = path_redirect(dirfd, path, rbuf, sizeof(rbuf));
 	return get_faccessat()(dirfd, path, mode, flags);
 }
 
@@ -869,7 +958,7 @@ EXPORT int euidaccess(const char *path, int mode)
 
 	if (served(AT_FDCWD, path))
 		return 0;
-	return get_euidaccess()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
+	return get_euidaccess()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), mode);
 }
 
 EXPORT int eaccess(const char *path, int mode)
@@ -878,7 +967,7 @@ EXPORT int eaccess(const char *path, int mode)
 
 	if (served(AT_FDCWD, path))
 		return 0;
-	return get_eaccess()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
+	return get_eaccess()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), mode);
 }
 
 /* The emulated sysfs entries are read with these too. */
@@ -886,15 +975,14 @@ EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
 {
 	char rbuf[512];
 
-	return get_readlink()(sysfs_redirect(path, rbuf, sizeof(rbuf)), buf, len);
+	return get_readlink()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), buf, len);
 }
 
 EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t len)
 {
 	char rbuf[512];
 
-	if (dirfd == AT_FDCWD)
-		path = sysfs_redirect(path, rbuf, sizeof(rbuf));
+	path = path_redirect(dirfd, path, rbuf, sizeof(rbuf));
 	return get_readlinkat()(dirfd, path, buf, len);
 }
 
@@ -902,28 +990,28 @@ EXPORT DIR *opendir(const char *path)
 {
 	char rbuf[512];
 
-	return get_opendir()(sysfs_redirect(path, rbuf, sizeof(rbuf)));
+	return get_opendir()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)));
 }
 
 EXPORT FILE *fopen(const char *path, const char *mode)
 {
 	char rbuf[512];
 
-	return get_fopen()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
+	return get_fopen()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), mode);
 }
 
 EXPORT FILE *fopen64(const char *path, const char *mode)
 {
 	char rbuf[512];
 
-	return get_fopen64()(sysfs_redirect(path, rbuf, sizeof(rbuf)), mode);
+	return get_fopen64()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), mode);
 }
 
 EXPORT char *realpath(const char *path, char *resolved)
 {
 	char rbuf[512];
 
-	return get_realpath()(sysfs_redirect(path, rbuf, sizeof(rbuf)), resolved);
+	return get_realpath()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), resolved);
 }
 
 /* The node has no extended attributes (ls -l asks for security labels). */
@@ -986,23 +1074,56 @@ static void report_image_ending_as(bool exec)
 EXPORT int munmap(void *addr, size_t len)
 {
 	report_released(addr, len);
+	uio_trap_remove(addr, len);
 	return get_munmap()(addr, len);
+}
+
+/*
+ * mmap of a file of ours (a VFIO device's BAR): its file operation, with
+ * MAP_FAILED and errno as the kernel's would. *ours tells if it was one.
+ */
+static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd,
+		       uint64_t off, bool *ours)
+{
+	const struct uio_file_ops *ops;
+	uint32_t idx;
+	long r;
+
+	*ours = false;
+	if ((flags & MAP_ANONYMOUS) || fd < 0 || !(ops = file_of(fd, &idx)))
+		return NULL;
+	*ours = true;
+	r = FILE_OP(ops->mmap ? ops->mmap(fd, idx, addr, len, prot, flags, off) :
+				-ENODEV);
+	return r == -1 ? MAP_FAILED : (void *)r;
 }
 
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 		  off_t off)
 {
-	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
+	bool ours;
+	void *p;
+
+	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE)) {
 		report_released(addr, len);
-	return get_mmap()(addr, len, prot, flags, fd, off);
+		uio_trap_remove(addr, len);
+	}
+	p = mmap_file(addr, len, prot, flags, fd, (uint64_t)off, &ours);
+	return ours ? p : get_mmap()(addr, len, prot, flags, fd, off);
 }
 
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 		    off64_t off)
 {
-	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
+	bool ours;
+	void *p;
+
+	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE)) {
 		report_released(addr, len);
-	return get_mmap64()(addr, len, prot, flags, fd, off);
+		uio_trap_remove(addr, len);
+	}
+	p = mmap_file(addr, len, prot, flags, fd, (uint64_t)off, &ours);
+	return ours ? p : get_mmap64()(addr, len, prot, flags, fd, off);
 }
 
 EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len,
@@ -1048,6 +1169,7 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 __attribute__((constructor)) static void preload_init(void)
 {
 	uio_uaccess_guarded_by_preload();
+	uio_file_set_kinds(file_kinds, UIO_FILE_NKINDS - 1);
 	uio_file_closes_seen();
 	/* Handlers installed before us (other libraries' constructors). */
 	for (int sig = 1; sig <= 64; sig++) {
@@ -1154,93 +1276,113 @@ EXPORT int execlp(const char *file, const char *arg, ...)
 }
 
 /* ------------------------------------------------------------------ */
-/* fault queue files: read() and write() are the core's (fault.c) */
+/* read and write: fault queues, VFIO device regions, through their file ops */
 
-static ssize_t fault_rw(int fd, void *buf, size_t count, bool write)
-{
-	sigset_t old;
-	long rc;
-	int e = errno;
+/* A file of ours without the operation answers as the kernel's does. */
+#define RW_OP(fd, name, dflt, ...)                                        \
+	({                                                                \
+		uint32_t idx_;                                            \
+		const struct uio_file_ops *ops_ = file_of(fd, &idx_);     \
+		ops_ ? (ssize_t)FILE_OP(ops_->name ?                      \
+					ops_->name(fd, idx_, __VA_ARGS__) : \
+					(dflt)) :                         \
+		       (ssize_t)-2;                                       \
+	})
 
-	block_async_signals(&old);
-	rc = uio_fault_fd_rw(fd, buf, count, write);
-	restore_signals(&old);
-	if (rc < 0) {
-		errno = (int)-rc;
-		return -1;
-	}
-	errno = e;
-	return rc;
-}
+#define RW_BODY(fd, name, real, ...)                                      \
+	do {                                                              \
+		ssize_t r_ = RW_OP(fd, name, -EINVAL, __VA_ARGS__);       \
+		return r_ != -2 ? r_ : real;                              \
+	} while (0)
 
 EXPORT ssize_t read(int fd, void *buf, size_t count)
 {
-	if (uio_fault_fd_is(fd))
-		return fault_rw(fd, buf, count, false);
-	return get_read()(fd, buf, count);
+	RW_BODY(fd, read, get_read()(fd, buf, count), buf, count);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
-	if (uio_fault_fd_is(fd))
-		return fault_rw(fd, (void *)buf, count, true);
-	return get_write()(fd, buf, count);
-}
-
-/* The kernel's fault file is not seekable. */
-static ssize_t fault_espipe(void)
-{
-	errno = ESPIPE;
-	return -1;
-}
-
-/* Region accesses of an emulated VFIO device: the core's BAR handler. */
-static ssize_t vfio_rw(int fd, void *buf, size_t count, uint64_t off,
-		       bool write)
-{
-	sigset_t old;
-	long rc;
-	int e = errno;
-
-	block_async_signals(&old);
-	rc = uio_vfio_fd_rw(fd, buf, count, off, write);
-	restore_signals(&old);
-	if (rc < 0) {
-		errno = (int)-rc;
-		return -1;
-	}
-	errno = e;
-	return rc;
+	RW_BODY(fd, write, get_write()(fd, buf, count), buf, count);
 }
 
 EXPORT ssize_t pread(int fd, void *buf, size_t count, off_t off)
 {
-	if (uio_vfio_fd_kind(fd))
-		return vfio_rw(fd, buf, count, (uint64_t)off, false);
-	return uio_fault_fd_is(fd) ? fault_espipe() :
-				     get_pread()(fd, buf, count, off);
+	RW_BODY(fd, pread, get_pread()(fd, buf, count, off), buf, count,
+		(uint64_t)off);
 }
 
 EXPORT ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
 {
-	if (uio_vfio_fd_kind(fd))
-		return vfio_rw(fd, (void *)buf, count, (uint64_t)off, true);
-	return uio_fault_fd_is(fd) ? fault_espipe() :
-				     get_pwrite()(fd, buf, count, off);
+	RW_BODY(fd, pwrite, get_pwrite()(fd, buf, count, off), buf, count,
+		(uint64_t)off);
 }
 
 EXPORT ssize_t pread64(int fd, void *buf, size_t count, off64_t off)
 {
-	if (uio_vfio_fd_kind(fd))
-		return vfio_rw(fd, buf, count, (uint64_t)off, false);
-	return uio_fault_fd_is(fd) ? fault_espipe() :
-				     get_pread64()(fd, buf, count, off);
+	RW_BODY(fd, pread, get_pread64()(fd, buf, count, off), buf, count,
+		(uint64_t)off);
 }
 
 EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t off)
 {
-	if (uio_vfio_fd_kind(fd))
-		return vfio_rw(fd, (void *)buf, count, (uint64_t)off, true);
-	return uio_fault_fd_is(fd) ? fault_espipe() :
-				     get_pwrite64()(fd, buf, count, off);
+	RW_BODY(fd, pwrite, get_pwrite64()(fd, buf, count, off), buf, count,
+		(uint64_t)off);
+}
+
+/*
+ * The _FORTIFY_SOURCE entry points of the same: glibc checks the buffer
+ * size first (abort on overflow), as __read_chk and friends do.
+ */
+static void chk_fail(void)
+{
+	static const char msg[] = "*** buffer overflow detected ***: terminated\n";
+
+	syscall(SYS_write, 2, msg, sizeof(msg) - 1);
+	abort();
+}
+
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
+{
+	if (count > buflen)
+		chk_fail();
+	return read(fd, buf, count);
+}
+
+EXPORT ssize_t __pread_chk(int fd, void *buf, size_t count, off_t off,
+			   size_t buflen)
+{
+	if (count > buflen)
+		chk_fail();
+	return pread(fd, buf, count, off);
+}
+
+EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t count, off64_t off,
+			     size_t buflen)
+{
+	if (count > buflen)
+		chk_fail();
+	return pread64(fd, buf, count, off);
+}
+
+EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t len,
+			      size_t buflen)
+{
+	if (len > buflen)
+		chk_fail();
+	return readlink(path, buf, len);
+}
+
+EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
+				size_t len, size_t buflen)
+{
+	if (len > buflen)
+		chk_fail();
+	return readlinkat(dirfd, path, buf, len);
+}
+
+EXPORT char *__realpath_chk(const char *path, char *resolved, size_t reslen)
+{
+	if (resolved && reslen < PATH_MAX)
+		chk_fail();
+	return realpath(path, resolved);
 }

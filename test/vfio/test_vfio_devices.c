@@ -102,14 +102,23 @@ static void test_group(void **state)
 	d = (int)xioctl(g, VFIO_GROUP_GET_DEVICE_FD, BDF0);
 	assert_true(d >= 0);
 	assert_int_equal(fcntl(d, F_GETFD), FD_CLOEXEC);
-	/* A second open shares the device; the cdev is then busy. */
+	/*
+	 * A second open shares the device. The cdev opens (its open only
+	 * makes a file), but binding it is refused while the group is open.
+	 */
 	d2 = (int)xioctl(g, VFIO_GROUP_GET_DEVICE_FD, BDF0);
 	assert_true(d2 >= 0);
-	assert_int_equal(open("/dev/vfio/devices/vfio0", O_RDWR), -1);
-	assert_int_equal(errno, EBUSY);
-	assert_int_equal(xioctl(g, VFIO_GROUP_UNSET_CONTAINER, NULL), -EBUSY);
+	{
+		struct vfio_device_bind_iommufd b = { .argsz = sizeof(b), .iommufd = c };
+		int cd = open("/dev/vfio/devices/vfio0", O_RDWR);
+
+		assert_true(cd >= 0);
+		assert_int_equal(xioctl(cd, VFIO_DEVICE_BIND_IOMMUFD, &b), -EBUSY);
+		close(cd);
+	}
 	close(d);
 	close(d2);
+	/* With an iommufd, UNSET_CONTAINER only lets go of it (6.12). */
 	assert_int_equal(xioctl(g, VFIO_GROUP_UNSET_CONTAINER, NULL), 0);
 	assert_int_equal(xioctl(g, 0x3b00, NULL), -ENOTTY);
 	close(other);
@@ -142,13 +151,17 @@ static void test_device_info_and_regions(void **state)
 	assert_int_equal(di.num_irqs, 5);
 	di.argsz = 8;
 	assert_int_equal(xioctl(d, VFIO_DEVICE_GET_INFO, &di), -EINVAL);
-	for (uint32_t i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
+	for (uint32_t i = 0; i < VFIO_PCI_VGA_REGION_INDEX; i++) {
 		ri.index = i;
 		assert_int_equal(xioctl(d, VFIO_DEVICE_GET_REGION_INFO, &ri), 0);
 		assert_int_equal(ri.offset, (uint64_t)i << 40);
+		/* A PCI Express device: 4 KiB of config space. */
 		assert_int_equal(ri.size, i == VFIO_PCI_BAR0_REGION_INDEX ? 4096 :
-					  i == VFIO_PCI_CONFIG_REGION_INDEX ? 256 : 0);
+					  i == VFIO_PCI_CONFIG_REGION_INDEX ? 4096 : 0);
 	}
+	/* No VGA region on this device, nothing past the fixed ones. */
+	ri.index = VFIO_PCI_VGA_REGION_INDEX;
+	assert_int_equal(xioctl(d, VFIO_DEVICE_GET_REGION_INFO, &ri), -EINVAL);
 	ri.index = VFIO_PCI_NUM_REGIONS;
 	assert_int_equal(xioctl(d, VFIO_DEVICE_GET_REGION_INFO, &ri), -EINVAL);
 	ri.index = 0;
@@ -167,9 +180,10 @@ static void test_device_info_and_regions(void **state)
 	assert_int_equal(pread(d, cfg, 8, (off_t)CFG_OFF), 8);
 	assert_int_equal(cfg[0], 0x36);
 	assert_int_equal(cfg[4], 0x6);
-	/* Past a region's end, or a region without size. */
-	assert_int_equal(pread(d, big, 8, (off_t)(CFG_OFF + 256)), -1);
-	assert_int_equal(errno, EINVAL);
+	/* Past config space's end (EFAULT, as vfio_config_do_rw), or a
+	 * region without size. */
+	assert_int_equal(pread(d, big, 8, (off_t)(CFG_OFF + 4096)), -1);
+	assert_int_equal(errno, EFAULT);
 	assert_int_equal(pread(d, big, 8, (off_t)(2ull << 40)), -1);
 	assert_int_equal(errno, EINVAL);
 	{
@@ -179,10 +193,10 @@ static void test_device_info_and_regions(void **state)
 		assert_int_equal(pread(d, bad, 8, 0), -1);
 		assert_int_equal(errno, EFAULT);
 	}
-	/* Reset clears the command register. */
+	/* Reset (an FLR, config saved and restored around it) keeps it. */
 	assert_int_equal(xioctl(d, VFIO_DEVICE_RESET, NULL), 0);
 	assert_int_equal(pread(d, cfg, 8, (off_t)CFG_OFF), 8);
-	assert_int_equal(cfg[4], 0);
+	assert_int_equal(cfg[4], 0x6);
 	close(d);
 	close(g);
 	close(c);
@@ -250,9 +264,13 @@ static void test_cdev(void **state)
 
 	(void)state;
 	assert_true(d >= 0 && fd >= 0);
-	/* One opener at a time; the group cannot have it meanwhile. */
-	assert_int_equal(open("/dev/vfio/devices/vfio1", O_RDWR), -1);
-	assert_int_equal(errno, EBUSY);
+	/* A cdev opens any number of times; only one file binds. */
+	{
+		int d2 = open("/dev/vfio/devices/vfio1", O_RDWR | O_CLOEXEC);
+
+		assert_true(d2 >= 0);
+		close(d2);
+	}
 	/* Unbound: everything but binding is EINVAL. */
 	assert_int_equal(xioctl(d, VFIO_DEVICE_GET_INFO, &di), -EINVAL);
 	assert_int_equal(xioctl(d, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), -EINVAL);
@@ -283,16 +301,18 @@ static void test_cdev(void **state)
 	assert_int_equal(xioctl(d, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), 0);
 	assert_int_equal(a.pt_id, alloc.out_ioas_id + 1);
 	assert_int_equal(xioctl(d, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt), 0);
-	/* The group's door stays shut while the cdev is open. */
-	g = open("/dev/vfio/8", O_RDWR | O_CLOEXEC);
+	/* A second cdev file cannot bind a bound device. */
 	{
-		int c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+		int d2 = open("/dev/vfio/devices/vfio1", O_RDWR | O_CLOEXEC);
 
-		assert_int_equal(xioctl(g, VFIO_GROUP_SET_CONTAINER, &c), 0);
-		assert_int_equal(xioctl(g, VFIO_GROUP_GET_DEVICE_FD, BDF1), -EBUSY);
-		close(c);
+		assert_true(d2 >= 0);
+		assert_int_equal(xioctl(d2, VFIO_DEVICE_BIND_IOMMUFD, &b), -EINVAL);
+		close(d2);
 	}
-	close(g);
+	/* The group stays shut while the cdev is bound. */
+	g = open("/dev/vfio/8", O_RDWR | O_CLOEXEC);
+	assert_int_equal(g, -1);
+	assert_int_equal(errno, EBUSY);
 	/* Closing the cdev unbinds: the device id is gone. */
 	close(d);
 	{

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Trapped MMIO: CPU loads and stores to a PROT_NONE mapping, served by a
+ * device model.
+ *
+ * An emulated device's BAR is mapped PROT_NONE; a program (QEMU, DPDK) reads
+ * and writes it with ordinary instructions. Each access raises SIGSEGV; the
+ * process's fault handler (uaccess.c) calls uio_trap_fault(), which decodes
+ * the instruction (Zydis), performs its memory accesses through the range's
+ * callback, updates the registers, flags and vector state in the signal
+ * frame and steps RIP over the instruction. The access thus reaches the
+ * device model before the next instruction runs, in the faulting thread.
+ *
+ * What is served (trap.c has the table): MOV (all forms, moffs, imm),
+ * MOVZX/MOVSX/MOVSXD, MOVBE, MOVNTI, XCHG, XADD, CMPXCHG, CMP/TEST, ADD/SUB/
+ * AND/OR/XOR/ADC/SBB (either operand in memory), INC/DEC/NEG/NOT,
+ * BT/BTS/BTR/BTC, MOVS/STOS/LODS with or without REP, SSE and VEX moves
+ * (MOVD/MOVQ/MOVSS/MOVSD, 16- and 32-byte aligned/unaligned/non-temporal
+ * moves, LDDQU, MOVLPS/MOVLPD/MOVHPS/MOVHPD), CLFLUSH/CLFLUSHOPT/CLWB
+ * (no-ops). LOCK is
+ * accepted: a locked read-modify-write is a read access then a write
+ * access; making it atomic against other CPUs is the device model's business.
+ * Anything else (EVEX, x87, MMX, gathers, ...) is reported on standard error
+ * with the instruction and the address, and the fault goes on to the next
+ * handler, so the program dies of SIGSEGV as it would on a bad access.
+ *
+ * A failing callback behaves as a dead device on PCI: its read returns
+ * all-ones bytes, its write is dropped; the first failures are logged.
+ *
+ * An access that runs past a trapped range into ordinary memory (or into
+ * another range) is split: ordinary bytes are read or written directly,
+ * before any callback runs, so a fault there (unmapped memory) leaves the
+ * device untouched and the fault goes to the next handler.
+ */
+#ifndef UIO_TRAP_H
+#define UIO_TRAP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct uio_trap_ops {
+	/*
+	 * One access at byte offset off from the start of the range as added:
+	 * len is 1, 2, 4, 8, 16 or 32 bytes; buf holds the value to store
+	 * (write) or receives the value loaded (read), little endian. Returns 0,
+	 * or -errno: a read then returns all ones, a write is dropped. Runs in
+	 * the faulting thread, in signal context (async-signal-safe calls only,
+	 * and no lock the interrupted code may hold).
+	 */
+	int (*access)(void *priv, uint64_t off, void *buf, unsigned len,
+		      bool write);
+};
+
+/*
+ * Serve [addr, addr + len) (page aligned, already mapped PROT_NONE by the
+ * caller) through ops and priv; installs the fault handler if needed.
+ * Returns 0, -EINVAL (misaligned, empty, wrapping, no access callback),
+ * -EEXIST (overlaps a range already served) or -ENOMEM (table full: 1024
+ * ranges), or the error of installing the handler.
+ */
+int uio_trap_add(void *addr, size_t len, const struct uio_trap_ops *ops,
+		 void *priv);
+
+/*
+ * Stop serving [addr, addr + len), rounded out to pages (before munmap or a
+ * MAP_FIXED over it): ranges inside go, partial overlaps are trimmed or
+ * split (the pieces kept serve the same offsets as before). Returns once no
+ * callback for the removed part runs any more, so priv may then be freed.
+ * Must not be called from a callback of a range it removes, nor while
+ * holding a lock such a callback takes: it waits for those callbacks.
+ */
+void uio_trap_remove(void *addr, size_t len);
+
+/*
+ * For the process's SIGSEGV handler, first after its user-copy recovery:
+ * true if the fault was an access to a trapped range and was served
+ * (registers updated, RIP advanced), false to pass it on. errno is kept.
+ */
+bool uio_trap_fault(int sig, siginfo_t *info, void *ucontext);
+
+/*
+ * Optional hook (for --trace): called after each callback with its
+ * arguments and result (rc), in the same context as the callback. NULL
+ * turns it off.
+ */
+typedef void uio_trap_trace_fn(void *priv, uint64_t off, const void *buf,
+			       unsigned len, bool write, int rc);
+void uio_trap_set_trace(uio_trap_trace_fn *fn);
+
+#endif

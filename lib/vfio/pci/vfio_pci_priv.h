@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/vfio/pci: vfio-pci for the emulated PCI devices, as the kernel's
+ * drivers/vfio/pci: the device ioctls and mmap (vfio_pci_core.c), config
+ * space virtualization (vfio_pci_config.c), region reads and writes
+ * (vfio_pci_rdwr.c), and INTx, MSI and MSI-X through eventfds
+ * (vfio_pci_intrs.c). Below it is the PCI device (lib/hw/pci); above it
+ * lib/vfio, which calls the entry points at the end of this file.
+ *
+ * A device's vfio-pci state (struct uio_vfio_pci) lives in the registry
+ * file beside the device, shared by every process of the launch. It is
+ * guarded by the registry lock, except what interrupt delivery reads:
+ * the triggers, read without a lock from whichever thread raises a vector.
+ *
+ * Prefix: uio_vpci_.
+ */
+#ifndef UIO_VFIO_PCI_PRIV_H
+#define UIO_VFIO_PCI_PRIV_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pci.h"
+#include "vfio.h"
+
+/* VFIO_PCI_NUM_IRQS: no interrupt type enabled. */
+#define UIO_VPCI_IRQ_NONE 5
+
+/*
+ * An eventfd given by VFIO_DEVICE_SET_IRQS. The kernel holds the eventfd
+ * itself; here the process that set it keeps a private duplicate of the
+ * fd (close-on-exec, above the program's own fds), and the trigger names
+ * it by (pid, fd). A vector raised in another process reaches it with
+ * pidfd_getfd(). word packs pid and fd so a reader sees both at once.
+ */
+struct uio_vpci_trigger {
+	_Atomic uint64_t word;          /* pid << 32 | fd, or 0 */
+	uint64_t start_time;            /* the pid's, against reuse */
+};
+
+struct uio_vfio_pci {
+	/* config virtualization (vfio_pci_config.c) */
+	uint8_t vconfig[UIO_PCI_CFG_SIZE];
+	uint8_t map[UIO_PCI_CFG_SIZE];  /* the capability of each byte */
+	bool bardirty;
+	bool virq_disabled;             /* INTx disable in the virtual command */
+	uint8_t msi_qmax;
+	/* what open_device found (vfio_pci_core_enable) */
+	bool reset_works;
+	uint8_t msix_bar;               /* 0xff: none */
+	uint32_t msix_offset, msix_size;
+	bool bar_mmap[6];
+
+	/* interrupts (vfio_pci_intrs.c) */
+	uint8_t irq_type;               /* VFIO_PCI_*_IRQ_INDEX, or NONE */
+	bool intx_masked;
+	bool intx_pending;              /* raised while masked */
+	bool intx_unmask_eventfd;       /* an unmask irqfd is set */
+	uint32_t nvec;                  /* MSI/MSI-X vectors enabled */
+	struct uio_vpci_trigger intx;
+	struct uio_vpci_trigger vec[UIO_PCI_MSIX_MAX];
+	struct uio_vpci_trigger err, req;
+};
+
+/* vfio_pci_core.c: what lib/vfio calls */
+size_t uio_vpci_size(void);
+/* At launch, with the PCI device built. */
+void uio_vpci_init(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
+/* The first open of the device, and the last close (registry locked). */
+int uio_vpci_open_device(struct uio_vfio_registry *r, struct uio_vfio_device *d);
+void uio_vpci_close_device(struct uio_vfio_registry *r, struct uio_vfio_device *d);
+/* The device ioctls of vfio-pci (registry locked): >= 0 or -errno. */
+long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
+		    unsigned long cmd, void *arg);
+/* DEVICE_FEATURE's part: -ENOTTY for every feature vfio-pci lacks here. */
+long uio_vpci_feature(struct uio_vfio_registry *r, struct uio_vfio_device *d,
+		      uint32_t flags, void *data, size_t len);
+/* pread/pwrite of a region: bytes, or -errno. Not under the registry lock. */
+long uio_vpci_rw(struct uio_vfio_registry *r, struct uio_vfio_device *d,
+		 void *buf, size_t count, uint64_t pos, bool write);
+/* mmap of a region: the address, or -errno. */
+long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
+		   void *addr, size_t len, int prot, int flags, uint64_t off);
+
+/* vfio_pci_config.c */
+void uio_vpci_config_init(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
+long uio_vpci_config_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
+			uint8_t *buf, size_t count, uint64_t pos, bool write);
+bool uio_vpci_memory_enabled(struct uio_vfio_pci *v);
+
+/* vfio_pci_rdwr.c */
+long uio_vpci_bar_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
+		     unsigned int bar, uint8_t *buf, size_t count, uint64_t pos,
+		     bool write);
+
+/* vfio_pci_intrs.c */
+unsigned int uio_vpci_irq_count(struct uio_vfio_pci *v,
+				struct uio_pci_dev *pdev, unsigned int index);
+int uio_vpci_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
+		      uint32_t flags, unsigned int index, unsigned int start,
+		      unsigned int count, void *data);
+void uio_vpci_intx_mask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
+void uio_vpci_intx_unmask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
+/* The PCI layer's bus signal: deliver an interrupt of pdev. */
+void uio_vpci_signal(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
+		     enum uio_pci_irq kind, unsigned int vector);
+/* Close every eventfd this process holds for v (device closed). */
+void uio_vpci_triggers_release(struct uio_vfio_pci *v);
+
+#endif
