@@ -852,6 +852,28 @@ static void test_descriptor_faults(void **state)
 	assert_true(n_dma_bad > 0);
 }
 
+/* Ranges that would wrap past 2^64 are refused by the model itself. */
+static void test_wrapping_ranges(void **state)
+{
+	unsigned long bad;
+
+	(void)state;
+	ring_start(8);
+	put_desc(0, 4096, C_COMPL, ~0ull - 100, DST);
+	n_dma_read = 0;
+	bad = n_dma_bad;
+	doorbell(1);
+	expect_halt(0, E_SRC);
+	assert_int_equal(n_dma_read, 1); /* the descriptor only */
+	recover(desc_addr(1));
+	put_desc(1, 4096, OP_FILL | C_COMPL, 0, ~0ull - 4000);
+	n_dma_write = 0;
+	doorbell(1);
+	expect_halt(0, E_DST);
+	assert_int_equal(n_dma_write, 1); /* the error write-back only */
+	assert_int_equal(n_dma_bad, bad);
+}
+
 /* Every dev_dma errno halts the channel with the step's bit. */
 static void test_dma_errnos(void **state)
 {
@@ -1055,6 +1077,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_descriptor_faults, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_wrapping_ranges, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dma_errnos, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chanerr_mask, setup, teardown),

@@ -428,10 +428,13 @@ static uint32_t run_transfer(struct uiommufd_dev *dev, uint32_t ctl,
 
 			if (n > run)
 				n = run;
-			if (uiommufd_dev_dma(dev, from, buf, n, 0))
+			if (n - 1 > UINT64_MAX - from ||
+			    uiommufd_dev_dma(dev, from, buf, n, 0))
 				return ERR_SRC_ADDR;
 		}
-		if (uiommufd_dev_dma(dev, to, p, n, UIOMMUFD_DEV_DMA_WRITE))
+		/* A range that wraps past 2^64 is refused, not wrapped. */
+		if (n - 1 > UINT64_MAX - to ||
+		    uiommufd_dev_dma(dev, to, p, n, UIOMMUFD_DEV_DMA_WRITE))
 			return ERR_DST_ADDR;
 		off += n;
 	}
