@@ -12,10 +12,12 @@
 
 static const struct uiommufd_model *const uio_builtin[] = {
 	&uio_model_copy_engine,
+	&uio_model_ioat,
 };
 
 const char *const uio_model_builtin_names[] = {
 	"copy-engine",
+	"ioat",
 	NULL,
 };
 

@@ -19,6 +19,7 @@
 
 /* The built-in models. */
 extern const struct uiommufd_model uio_model_copy_engine;
+extern const struct uiommufd_model uio_model_ioat;
 
 /*
  * The model ref names: a built-in name, or a path (containing a '/')
