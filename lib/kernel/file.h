@@ -40,6 +40,7 @@ enum uio_file_kind {
 	UIO_FILE_ACCESS,          /* a selftest access */
 	UIO_FILE_VFIO_GROUP,      /* /dev/vfio/N */
 	UIO_FILE_VFIO_DEVICE,     /* a VFIO device: group-opened or cdev */
+	UIO_FILE_FAILNTH,         /* /proc/<pid>/task/<tid>/fail-nth */
 	UIO_FILE_NKINDS,
 };
 

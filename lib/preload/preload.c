@@ -82,6 +82,7 @@ static const struct uio_file_ops *const file_kinds[UIO_FILE_NKINDS - 1] = {
 	[UIO_FILE_ACCESS - 1] = &uio_access_fops,
 	[UIO_FILE_VFIO_GROUP - 1] = &uio_vfio_group_fops,
 	[UIO_FILE_VFIO_DEVICE - 1] = &uio_vfio_device_fops,
+	[UIO_FILE_FAILNTH - 1] = &uio_failnth_fops,
 };
 
 /*
@@ -365,6 +366,27 @@ static void restore_signals(const sigset_t *old)
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, 8);
 }
 
+/*
+ * A file operation of ours, with asynchronous signals blocked and errno
+ * kept on success: the result, or -1 with errno.
+ */
+#define FILE_OP(expr)                                                \
+	({                                                           \
+		sigset_t old_;                                       \
+		long r_;                                             \
+		int e_ = errno;                                      \
+		block_async_signals(&old_);                          \
+		r_ = (expr);                                         \
+		restore_signals(&old_);                              \
+		if (r_ < 0 && r_ > -4096) {                          \
+			errno = (int)-r_;                            \
+			r_ = -1;                                     \
+		} else {                                             \
+			errno = e_;                                  \
+		}                                                    \
+		r_;                                                  \
+	})
+
 /* ------------------------------------------------------------------ */
 /* open */
 
@@ -448,10 +470,13 @@ static const char *path_redirect(int dirfd, const char *path, char *buf,
 		mode_t mode = mode_expr;                                    \
 		char rbuf_[512];                                            \
 		uint32_t nidx_;                                             \
+		int32_t tid_;                                               \
 		int node_, fd_;                                             \
 		(void)mode;                                                 \
 		if (sp_)                                                    \
 			return open_served(sp_, flags);                     \
+		if (dirfd == AT_FDCWD && uio_failnth_path(path, &tid_))     \
+			return (int)FILE_OP(uio_failnth_open(tid_, flags)); \
 		path = open_redirect(dirfd, path, rbuf_, sizeof(rbuf_),     \
 				     &node_, &nidx_);                       \
 		fd_ = __VA_ARGS__;                                          \
@@ -501,27 +526,6 @@ EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 
 /* ------------------------------------------------------------------ */
 /* ioctl */
-
-/*
- * A file operation of ours, with asynchronous signals blocked and errno
- * kept on success: the result, or -1 with errno.
- */
-#define FILE_OP(expr)                                                \
-	({                                                           \
-		sigset_t old_;                                       \
-		long r_;                                             \
-		int e_ = errno;                                      \
-		block_async_signals(&old_);                          \
-		r_ = (expr);                                         \
-		restore_signals(&old_);                              \
-		if (r_ < 0 && r_ > -4096) {                          \
-			errno = (int)-r_;                            \
-			r_ = -1;                                     \
-		} else {                                             \
-			errno = e_;                                  \
-		}                                                    \
-		r_;                                                  \
-	})
 
 /* The file operations of fd if it is one of ours (one table lookup). */
 static const struct uio_file_ops *file_of(int fd, uint32_t *idx)
