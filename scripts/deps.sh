@@ -9,6 +9,7 @@ command -v clang >/dev/null 2>&1 || need="$need clang"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 [ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
 [ -f /usr/include/linux/types.h ] || need="$need linux-libc-dev"
+[ -f /usr/include/Zydis/Zydis.h ] || need="$need libzydis-dev"
 if [ -n "$need" ]; then
 	if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 	$SUDO apt-get update -qq >/dev/null

@@ -116,6 +116,22 @@ static inline uint64_t uio_sys_memlock_limit(int pid)
 	return lim.cur;
 }
 
+static inline long uio_sys_write(int fd, const void *buf, size_t n)
+{
+	return UIO_SYS(SYS_write, fd, buf, n);
+}
+
+static inline int uio_sys_getpid(void)
+{
+	return (int)UIO_SYS(SYS_getpid);
+}
+
+/* arch_prctl(ARCH_GET_FS or ARCH_GET_GS, &base): a segment base. */
+static inline int uio_sys_arch_prctl(int code, uint64_t *arg)
+{
+	return (int)UIO_SYS(SYS_arch_prctl, code, arg);
+}
+
 static inline int uio_sys_getrandom(void *buf, size_t len)
 {
 	return (int)UIO_SYS(SYS_getrandom, buf, len, 0);

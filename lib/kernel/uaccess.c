@@ -4,6 +4,7 @@
 
 #include "fail.h"
 #include "sys.h"
+#include "trap.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -46,6 +47,9 @@ static void uio_fault_handler(int sig, siginfo_t *info, void *uctx)
 		uio_recover = NULL;
 		siglongjmp(*jb, 1);
 	}
+	/* A load or store to a trapped MMIO range (trap.h). */
+	if (uio_trap_fault(sig, info, uctx))
+		return;
 	uio_chain(sig, info, uctx);
 }
 

@@ -1,0 +1,1595 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Trapped MMIO; see trap.h.
+ *
+ * Serving one fault:
+ *  1. The faulting address must lie in a trapped range (the range table, read
+ *     lock-free); otherwise the fault is not ours and nothing else is done.
+ *  2. The instruction at RIP is decoded by Zydis and looked up in `handlers`,
+ *     a table from mnemonic to a small function.
+ *  3. The handler reads its operands (registers from the signal frame,
+ *     memory through mem_rw(), which sends trapped bytes to the range's
+ *     callback and the rest to ordinary memory), computes the result the way
+ *     the CPU would (ALU operations run natively on the values, with the
+ *     program's flags loaded, so results and flags are exact), writes memory
+ *     first, then registers and flags.
+ *  4. RIP steps over the instruction, and the kernel resumes the program
+ *     with the frame as we left it.
+ * Everything here runs in signal context: no malloc, no locks, no libc
+ * calls that the preload layer interposes; ordinary memory is reached
+ * through the user-copy helpers, which turn a fault into -EFAULT.
+ *
+ * The range table is a fixed array of slots, each published and retired
+ * with its own state, version and user count (see "range table" below);
+ * the fault path never blocks on a writer.
+ */
+#include "trap.h"
+
+#include "sys.h"
+#include "uaccess.h"
+
+#include <Zydis/Zydis.h>
+#include <cpuid.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <ucontext.h>
+
+#ifndef __x86_64__
+#error "trapped MMIO decodes x86-64 instructions"
+#endif
+
+#define TRAP_SLOTS 1024
+#define MAX_HOLDS 4
+/* Bytes a string instruction moves per step through the bounce buffer. */
+#define BOUNCE 256
+/* Flags an ALU instruction defines: OF, SF, ZF, AF, PF, CF. */
+#define FLAGS_ARITH 0x8d5ull
+#define FLAG_ZF 0x40ull
+#define FLAG_DF 0x400ull
+/* Page fault error code bit: the access was an instruction fetch. */
+#define PF_INSTR 0x10
+/* Code segment selector of 64-bit user code on Linux. */
+#define USER_CS64 0x33
+
+/* ------------------------------------------------------------------ */
+/* range table */
+
+/*
+ * A slot is FREE, LIVE (served) or DEAD (being retired). Its fields are
+ * written only while FREE, then published by the release store of LIVE.
+ * A lookup reads ver, sees LIVE, checks the address, counts itself in
+ * users, and checks LIVE and ver again: it then holds a consistent snapshot
+ * that cannot be retired under it, since a retiring writer marks the slot
+ * DEAD and waits for users to drop to zero before bumping ver and freeing
+ * it. Changing a range means publishing the new pieces before retiring the
+ * old slot; table_gen is odd while a writer does that, so a lookup that
+ * found nothing during it looks again instead of missing a range that only
+ * moved to another slot.
+ */
+enum { SLOT_FREE, SLOT_LIVE, SLOT_DEAD };
+
+struct slot {
+	_Atomic uint32_t state;
+	_Atomic uint32_t users;
+	_Atomic uint64_t ver;
+	_Atomic uintptr_t start, end;
+	_Atomic uint64_t base; /* offset of start in the range as added */
+	_Atomic(const struct uio_trap_ops *) ops;
+	_Atomic(void *) priv;
+};
+
+static struct slot slots[TRAP_SLOTS];
+static _Atomic unsigned hiwater; /* slots ever used: lookups stop there */
+static _Atomic unsigned nlive;   /* LIVE slots: 0 makes every fault quick */
+static _Atomic uint64_t table_gen;
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* What a handler holds of a slot while it uses it. */
+struct hold {
+	struct slot *slot;
+	uintptr_t start, end;
+	uint64_t base;
+	const struct uio_trap_ops *ops;
+	void *priv;
+};
+
+static bool slot_get(struct slot *s, uintptr_t addr, struct hold *h)
+{
+	uint64_t ver = atomic_load_explicit(&s->ver, memory_order_acquire);
+	uintptr_t start, end;
+
+	if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_LIVE)
+		return false;
+	start = atomic_load_explicit(&s->start, memory_order_relaxed);
+	end = atomic_load_explicit(&s->end, memory_order_relaxed);
+	if (addr < start || addr >= end)
+		return false;
+	atomic_fetch_add(&s->users, 1);
+	if (atomic_load(&s->state) != SLOT_LIVE || atomic_load(&s->ver) != ver) {
+		atomic_fetch_sub(&s->users, 1);
+		return false;
+	}
+	h->slot = s;
+	h->start = start;
+	h->end = end;
+	h->base = atomic_load_explicit(&s->base, memory_order_relaxed);
+	h->ops = atomic_load_explicit(&s->ops, memory_order_relaxed);
+	h->priv = atomic_load_explicit(&s->priv, memory_order_relaxed);
+	return true;
+}
+
+static void slot_put(struct hold *h)
+{
+	atomic_fetch_sub_explicit(&h->slot->users, 1, memory_order_release);
+}
+
+/* The range covering addr, held; false if none. */
+static bool lookup(uintptr_t addr, struct hold *h)
+{
+	for (unsigned tries = 0;; tries++) {
+		uint64_t gen = atomic_load(&table_gen);
+		unsigned n = atomic_load(&hiwater);
+
+		for (unsigned i = 0; i < n; i++)
+			if (slot_get(&slots[i], addr, h))
+				return true;
+		if (!(gen & 1) && atomic_load(&table_gen) == gen)
+			return false;
+		/* A writer is moving ranges between slots: look again. It
+		 * never waits inside that window except when the table is
+		 * full; a bound keeps a signal that interrupted the writer's
+		 * own thread from spinning forever. */
+		if (tries > 64)
+			uio_sys_sched_yield();
+		if (tries > 100000)
+			return false;
+	}
+}
+
+/* Lowest start of a LIVE range in (addr, lim), else lim. */
+static uintptr_t next_trapped(uintptr_t addr, uintptr_t lim)
+{
+	unsigned n = atomic_load(&hiwater);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct slot *s = &slots[i];
+		uintptr_t start;
+
+		if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_LIVE)
+			continue;
+		start = atomic_load_explicit(&s->start, memory_order_relaxed);
+		if (start > addr && start < lim)
+			lim = start;
+	}
+	return lim;
+}
+
+/* Writers, under table_lock. */
+static struct slot *slot_alloc(void)
+{
+	unsigned n = atomic_load(&hiwater);
+
+	for (unsigned i = 0; i < n; i++)
+		if (atomic_load(&slots[i].state) == SLOT_FREE)
+			return &slots[i];
+	if (n == TRAP_SLOTS)
+		return NULL;
+	atomic_store(&hiwater, n + 1);
+	return &slots[n];
+}
+
+static void slot_publish(struct slot *s, uintptr_t start, uintptr_t end,
+			 uint64_t base, const struct uio_trap_ops *ops,
+			 void *priv)
+{
+	atomic_store_explicit(&s->start, start, memory_order_relaxed);
+	atomic_store_explicit(&s->end, end, memory_order_relaxed);
+	atomic_store_explicit(&s->base, base, memory_order_relaxed);
+	atomic_store_explicit(&s->ops, ops, memory_order_relaxed);
+	atomic_store_explicit(&s->priv, priv, memory_order_relaxed);
+	atomic_store_explicit(&s->state, SLOT_LIVE, memory_order_release);
+	atomic_fetch_add(&nlive, 1);
+}
+
+/* s is DEAD: wait until no handler holds it, then free it. */
+static void slot_retire(struct slot *s)
+{
+	while (atomic_load(&s->users))
+		uio_sys_sched_yield();
+	atomic_fetch_add(&s->ver, 1);
+	atomic_store(&s->state, SLOT_FREE);
+}
+
+/* Free slots at the end no longer cost lookups a visit. A lookup that
+ * read the old bound only sees FREE slots past the new one. */
+static void table_shrink(void)
+{
+	unsigned n = atomic_load(&hiwater);
+
+	while (n && atomic_load(&slots[n - 1].state) == SLOT_FREE)
+		n--;
+	atomic_store(&hiwater, n);
+}
+
+/* fork: the child inherits the table; the lock is held across the fork so
+ * no writer is half way, and holds of threads the child lacks go. */
+static void table_fork_prepare(void)
+{
+	pthread_mutex_lock(&table_lock);
+}
+
+static void table_fork_parent(void)
+{
+	pthread_mutex_unlock(&table_lock);
+}
+
+static void table_fork_child(void)
+{
+	for (unsigned i = 0; i < TRAP_SLOTS; i++)
+		atomic_store(&slots[i].users, 0);
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* one-time setup */
+
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static int setup_err;
+static ZydisDecoder decoder;
+static ZydisFormatter formatter;
+static bool have_fsgsbase;
+static uintptr_t page_size;
+/* Offsets in the XSAVE standard format of the upper halves of YMM0-15
+ * (component 2) and of ZMM0-15 (component 6); 0 if absent. */
+static uint32_t xoff_ymm_hi, xoff_zmm_hi;
+static _Atomic(uio_trap_trace_fn *) trace_fn;
+static _Atomic unsigned access_errors;
+
+static void setup(void)
+{
+	unsigned a, b, c, d;
+
+	if (ZYAN_FAILED(ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64,
+					 ZYDIS_STACK_WIDTH_64)) ||
+	    ZYAN_FAILED(ZydisFormatterInit(&formatter,
+					   ZYDIS_FORMATTER_STYLE_INTEL))) {
+		setup_err = -EINVAL;
+		return;
+	}
+	have_fsgsbase = getauxval(AT_HWCAP2) & 2; /* HWCAP2_FSGSBASE */
+	if (__get_cpuid_count(0xd, 2, &a, &b, &c, &d) && a == 256)
+		xoff_ymm_hi = b;
+	if (__get_cpuid_count(0xd, 6, &a, &b, &c, &d) && a == 512)
+		xoff_zmm_hi = b;
+	page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+	if (pthread_atfork(table_fork_prepare, table_fork_parent,
+			   table_fork_child))
+		setup_err = -ENOMEM;
+}
+
+/* ------------------------------------------------------------------ */
+/* messages (async-signal-safe: no stdio) */
+
+struct msg {
+	char buf[400];
+	size_t n;
+};
+
+static void msg_str(struct msg *m, const char *s)
+{
+	while (*s && m->n < sizeof(m->buf) - 1)
+		m->buf[m->n++] = *s++;
+}
+
+static void msg_hex(struct msg *m, uint64_t v)
+{
+	char tmp[19];
+	int i = sizeof(tmp);
+
+	tmp[--i] = 0;
+	do {
+		tmp[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	tmp[--i] = 'x';
+	tmp[--i] = '0';
+	msg_str(m, tmp + i);
+}
+
+static void msg_dec(struct msg *m, int64_t v)
+{
+	char tmp[21];
+	int i = sizeof(tmp);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	tmp[--i] = 0;
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--i] = '-';
+	msg_str(m, tmp + i);
+}
+
+static void msg_start(struct msg *m)
+{
+	m->n = 0;
+	msg_str(m, "uiommufd[");
+	msg_dec(m, uio_sys_getpid());
+	msg_str(m, "]: trap: ");
+}
+
+static void msg_send(struct msg *m)
+{
+	m->buf[m->n++] = '\n';
+	uio_sys_write(2, m->buf, m->n);
+}
+
+/* ------------------------------------------------------------------ */
+/* one fault */
+
+enum res {
+	DONE,        /* served: step over the instruction */
+	RESUME,      /* served in part: run it again natively (string ops) */
+	UNSUPPORTED, /* not an instruction we serve */
+	FAULTED,     /* it also touches ordinary memory that faults */
+	MISMATCH,    /* it does not access the faulting address */
+};
+
+struct trap {
+	greg_t *gr;
+	uint8_t *fx;        /* FXSAVE image: XMM0-15 at 160 */
+	uint64_t *xbv;      /* XSAVE header's XSTATE_BV, or NULL */
+	uint8_t *ymm_hi;    /* upper halves of YMM0-15, or NULL */
+	uint8_t *zmm_hi;    /* bits 511:256 of ZMM0-15, or NULL */
+	uintptr_t fault;
+	uintptr_t next_rip;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	struct hold held[MAX_HOLDS];
+	unsigned nheld;
+};
+
+static bool is_vex(const struct trap *t)
+{
+	return t->in.encoding == ZYDIS_INSTRUCTION_ENCODING_VEX;
+}
+
+static uint64_t load_le(const uint8_t *v, unsigned n)
+{
+	uint64_t x = 0;
+
+	memcpy(&x, v, n > 8 ? 8 : n);
+	return x;
+}
+
+static uint64_t mask_of(unsigned n)
+{
+	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+}
+
+/* --- general-purpose registers --- */
+
+static const int greg_of_id[16] = {
+	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+
+/* Where GPR r lives: gregs index, bit shift (8 for AH..BH), width. */
+static bool gpr_loc(ZydisRegister r, int *greg, unsigned *shift,
+		    unsigned *width)
+{
+	ZydisRegisterClass cls = ZydisRegisterGetClass(r);
+	int id;
+
+	if (cls != ZYDIS_REGCLASS_GPR8 && cls != ZYDIS_REGCLASS_GPR16 &&
+	    cls != ZYDIS_REGCLASS_GPR32 && cls != ZYDIS_REGCLASS_GPR64)
+		return false;
+	id = ZydisRegisterGetId(
+		ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r));
+	if (id < 0 || id > 15)
+		return false;
+	*greg = greg_of_id[id];
+	*width = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
+	*shift = (r == ZYDIS_REGISTER_AH || r == ZYDIS_REGISTER_CH ||
+		  r == ZYDIS_REGISTER_DH || r == ZYDIS_REGISTER_BH) ? 8 : 0;
+	return true;
+}
+
+static bool reg_get(const struct trap *t, ZydisRegister r, uint64_t *v)
+{
+	int greg;
+	unsigned shift, width;
+
+	if (r == ZYDIS_REGISTER_RIP || r == ZYDIS_REGISTER_EIP) {
+		*v = r == ZYDIS_REGISTER_RIP ? t->next_rip : (uint32_t)t->next_rip;
+		return true;
+	}
+	if (!gpr_loc(r, &greg, &shift, &width))
+		return false;
+	*v = ((uint64_t)t->gr[greg] >> shift) & mask_of(width / 8);
+	return true;
+}
+
+/* Writes of 32 bits zero-extend to 64; of 8 and 16 bits merge. */
+static bool reg_set(struct trap *t, ZydisRegister r, uint64_t v)
+{
+	int greg;
+	unsigned shift, width;
+	uint64_t old, m;
+
+	if (!gpr_loc(r, &greg, &shift, &width))
+		return false;
+	if (width >= 32) {
+		t->gr[greg] = (greg_t)(width == 32 ? (uint32_t)v : v);
+		return true;
+	}
+	m = mask_of(width / 8) << shift;
+	old = (uint64_t)t->gr[greg];
+	t->gr[greg] = (greg_t)((old & ~m) | ((v << shift) & m));
+	return true;
+}
+
+/* --- vector registers, in the signal frame's FXSAVE/XSAVE image --- */
+
+static int vec_id(ZydisRegister r, ZydisRegisterClass *cls)
+{
+	int id = ZydisRegisterGetId(r);
+
+	*cls = ZydisRegisterGetClass(r);
+	if ((*cls != ZYDIS_REGCLASS_XMM && *cls != ZYDIS_REGCLASS_YMM) ||
+	    id < 0 || id > 15)
+		return -1;
+	return id;
+}
+
+/* XMM (16 bytes) or YMM (32 bytes) register r into v. A component whose
+ * XSTATE_BV bit is clear is in its initial state: zeros. */
+static enum res vec_get(const struct trap *t, ZydisRegister r, uint8_t *v)
+{
+	ZydisRegisterClass cls;
+	int id = vec_id(r, &cls);
+
+	if (id < 0 || !t->fx)
+		return UNSUPPORTED;
+	if (!t->xbv || (*t->xbv & 2))
+		memcpy(v, t->fx + 160 + 16 * id, 16);
+	else
+		memset(v, 0, 16);
+	if (cls == ZYDIS_REGCLASS_YMM) {
+		if (!t->ymm_hi)
+			return UNSUPPORTED;
+		if (*t->xbv & 4)
+			memcpy(v + 16, t->ymm_hi + 16 * id, 16);
+		else
+			memset(v + 16, 0, 16);
+	}
+	return DONE;
+}
+
+/*
+ * Load into vector register r: bytes [0, n) from v, bytes [n, zero_to)
+ * zeroed, the rest kept. Legacy SSE loads keep bits above 127 (zero_to is
+ * at most 16); VEX loads zero up to the widest register (zero_to 64).
+ */
+static enum res vec_set(struct trap *t, ZydisRegister r, const uint8_t *v,
+			unsigned n, unsigned zero_to)
+{
+	ZydisRegisterClass cls;
+	int id = vec_id(r, &cls);
+	uint8_t *lo, hi[16];
+	bool hi_nonzero = false;
+
+	if (id < 0 || !t->fx || (n > 16 && !t->ymm_hi))
+		return UNSUPPORTED;
+	if (t->xbv && !(*t->xbv & 2)) {
+		/* Make the SSE component explicit before writing into it. */
+		memset(t->fx + 160, 0, 256);
+		*t->xbv |= 2;
+	}
+	lo = t->fx + 160 + 16 * id;
+	for (unsigned k = 0; k < 16; k++)
+		if (k < n)
+			lo[k] = v[k];
+		else if (k < zero_to)
+			lo[k] = 0;
+	if (t->ymm_hi && (n > 16 || zero_to > 16)) {
+		bool live = *t->xbv & 4;
+
+		for (unsigned k = 16; k < 32; k++) {
+			uint8_t b = k < n ? v[k] : k < zero_to ? 0
+				  : live ? t->ymm_hi[16 * id + k - 16] : 0;
+
+			hi[k - 16] = b;
+			hi_nonzero |= b != 0;
+		}
+		if (!live && hi_nonzero) {
+			memset(t->ymm_hi, 0, 256);
+			*t->xbv |= 4;
+			live = true;
+		}
+		if (live)
+			memcpy(t->ymm_hi + 16 * id, hi, 16);
+	}
+	if (zero_to > 32 && t->zmm_hi && (*t->xbv & 0x40))
+		memset(t->zmm_hi + 32 * id, 0, 32);
+	return DONE;
+}
+
+/* --- memory --- */
+
+static uint64_t seg_base(ZydisRegister seg)
+{
+	uint64_t base = 0;
+
+	if (seg == ZYDIS_REGISTER_FS) {
+		if (have_fsgsbase)
+			__asm__ volatile("rdfsbase %0" : "=r"(base));
+		else
+			uio_sys_arch_prctl(0x1003 /* ARCH_GET_FS */, &base);
+	} else if (seg == ZYDIS_REGISTER_GS) {
+		if (have_fsgsbase)
+			__asm__ volatile("rdgsbase %0" : "=r"(base));
+		else
+			uio_sys_arch_prctl(0x1004 /* ARCH_GET_GS */, &base);
+	}
+	return base;
+}
+
+/* Linear address of memory operand o. */
+static bool ea_of(const struct trap *t, const ZydisDecodedOperand *o,
+		  uintptr_t *ea)
+{
+	uint64_t a = (uint64_t)o->mem.disp.value, v;
+
+	if (o->type != ZYDIS_OPERAND_TYPE_MEMORY ||
+	    o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
+		return false;
+	if (o->mem.base != ZYDIS_REGISTER_NONE) {
+		if (!reg_get(t, o->mem.base, &v))
+			return false;
+		a += v;
+	}
+	if (o->mem.index != ZYDIS_REGISTER_NONE) {
+		if (!reg_get(t, o->mem.index, &v))
+			return false;
+		a += v * o->mem.scale;
+	}
+	if (t->in.address_width == 32)
+		a = (uint32_t)a;
+	*ea = a + seg_base(o->mem.segment);
+	return true;
+}
+
+/* The held range covering addr, taking a hold if needed; NULL if none. */
+static struct hold *hold_at(struct trap *t, uintptr_t addr)
+{
+	for (unsigned i = 0; i < t->nheld; i++)
+		if (addr >= t->held[i].start && addr < t->held[i].end)
+			return &t->held[i];
+	/* Full: drop the newest; no access is under way between pieces. */
+	if (t->nheld == MAX_HOLDS)
+		slot_put(&t->held[--t->nheld]);
+	if (!lookup(addr, &t->held[t->nheld]))
+		return NULL;
+	return &t->held[t->nheld++];
+}
+
+static void report_access_error(const struct hold *h, uint64_t off,
+				unsigned len, bool write, int rc)
+{
+	unsigned n = atomic_fetch_add(&access_errors, 1);
+	struct msg m;
+
+	if (n > 8)
+		return;
+	msg_start(&m);
+	if (n == 8) {
+		msg_str(&m, "further failed accesses are not reported");
+	} else {
+		msg_str(&m, write ? "write of " : "read of ");
+		msg_dec(&m, len);
+		msg_str(&m, " bytes at offset ");
+		msg_hex(&m, off);
+		msg_str(&m, " of the range at ");
+		msg_hex(&m, h->start - h->base);
+		msg_str(&m, " failed (");
+		msg_dec(&m, rc);
+		msg_str(&m, write ? "): dropped" : "): read as all ones");
+	}
+	msg_send(&m);
+}
+
+static void call(const struct hold *h, uintptr_t a, uint8_t *p, unsigned len,
+		 bool write)
+{
+	uint64_t off = a - h->start + h->base;
+	int rc = h->ops->access(h->priv, off, p, len, write);
+	uio_trap_trace_fn *trace;
+
+	if (rc) {
+		/* A dead device on PCI: reads see all ones, writes vanish. */
+		if (!write)
+			memset(p, 0xff, len);
+		report_access_error(h, off, len, write, rc);
+	}
+	trace = atomic_load_explicit(&trace_fn, memory_order_acquire);
+	if (trace)
+		trace(h->priv, off, p, len, write, rc);
+}
+
+/*
+ * Width of the next callback for `left` trapped bytes at a. unit 0: the
+ * whole piece when it is a valid width (an instruction's operand), else the
+ * largest power of two that fits. unit > 0 (string instructions): up to
+ * unit bytes, naturally aligned, never splitting an elem-sized element
+ * unless the range ends inside it.
+ */
+static unsigned access_len(uintptr_t a, size_t left, unsigned elem,
+			   unsigned unit)
+{
+	unsigned c;
+
+	if (!unit) {
+		if (left == 1 || left == 2 || left == 4 || left == 8 ||
+		    left == 16 || left == 32)
+			return (unsigned)left;
+		unit = 32;
+		elem = 1;
+	}
+	c = unit;
+	while (c > 1 && (c > left || (c > elem && (a & (c - 1)))))
+		c >>= 1;
+	return c;
+}
+
+/*
+ * Read or write [ea, ea + n) through buf (n <= BOUNCE). Bytes in trapped
+ * ranges go to their callbacks, in address order (see access_len for the
+ * widths); other bytes are ordinary memory, copied first, so that if they
+ * fault no callback has run. 0 or -EFAULT.
+ */
+static int mem_rw(struct trap *t, uintptr_t ea, uint8_t *buf, size_t n,
+		  bool write, unsigned elem, unsigned unit)
+{
+	if (ea + n < ea)
+		return -EFAULT;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t pos = 0; pos < n;) {
+			uintptr_t a = ea + pos;
+			struct hold *h = hold_at(t, a);
+			size_t len;
+
+			if (!h) {
+				len = next_trapped(a, ea + n) - a;
+				if (pass == 0) {
+					int rc = write
+						? uio_copy_to_user_nofail((void *)a, buf + pos, len)
+						: uio_copy_from_user_nofail(buf + pos, (const void *)a, len);
+
+					if (rc)
+						return rc;
+				}
+				pos += len;
+				continue;
+			}
+			len = (h->end - a < n - pos) ? h->end - a : n - pos;
+			if (pass == 1) {
+				for (size_t done = 0; done < len;) {
+					unsigned c = access_len(a + done, len - done,
+								elem, unit);
+
+					call(h, a + done, buf + pos + done, c, write);
+					done += c;
+				}
+			}
+			pos += len;
+		}
+	}
+	return 0;
+}
+
+/* Whether [a, a + n) touches a trapped range. */
+static bool touches_trap(struct trap *t, uintptr_t a, size_t n)
+{
+	return hold_at(t, a) || next_trapped(a, a + n) != a + n;
+}
+
+/* --- operands --- */
+
+/* Operand o's value into v (up to 32 bytes; immediates are sign-extended
+ * to 8 bytes, GPRs give 8 bytes). */
+static enum res get(struct trap *t, const ZydisDecodedOperand *o, uint8_t *v)
+{
+	uint64_t x;
+	uintptr_t ea;
+
+	switch (o->type) {
+	case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+		memcpy(v, &o->imm.value.u, 8);
+		return DONE;
+	case ZYDIS_OPERAND_TYPE_REGISTER:
+		if (reg_get(t, o->reg.value, &x)) {
+			memcpy(v, &x, 8);
+			return DONE;
+		}
+		return vec_get(t, o->reg.value, v);
+	case ZYDIS_OPERAND_TYPE_MEMORY:
+		if (o->size % 8 || o->size > 256 || !ea_of(t, o, &ea))
+			return UNSUPPORTED;
+		return mem_rw(t, ea, v, o->size / 8, false, 0, 0) ? FAULTED : DONE;
+	default:
+		return UNSUPPORTED;
+	}
+}
+
+/* Store v into operand o: memory, or a GPR (width rules of reg_set). */
+static enum res put(struct trap *t, const ZydisDecodedOperand *o,
+		    const uint8_t *v)
+{
+	uintptr_t ea;
+
+	switch (o->type) {
+	case ZYDIS_OPERAND_TYPE_REGISTER:
+		return reg_set(t, o->reg.value, load_le(v, 8)) ? DONE : UNSUPPORTED;
+	case ZYDIS_OPERAND_TYPE_MEMORY:
+		if (o->size % 8 || o->size > 256 || !ea_of(t, o, &ea))
+			return UNSUPPORTED;
+		/* mem_rw does not write to buf on a write; the cast is safe. */
+		return mem_rw(t, ea, (uint8_t *)v, o->size / 8, true, 0, 0)
+			? FAULTED : DONE;
+	default:
+		return UNSUPPORTED;
+	}
+}
+
+static enum res get_u64(struct trap *t, const ZydisDecodedOperand *o,
+			uint64_t *x)
+{
+	uint8_t v[32] = { 0 };
+	enum res r = get(t, o, v);
+
+	*x = load_le(v, 8);
+	return r;
+}
+
+static enum res put_u64(struct trap *t, const ZydisDecodedOperand *o,
+			uint64_t x)
+{
+	uint8_t v[8];
+
+	memcpy(v, &x, 8);
+	return put(t, o, v);
+}
+
+static void set_flags(struct trap *t, uint64_t fl)
+{
+	uint64_t old = (uint64_t)t->gr[REG_EFL];
+
+	t->gr[REG_EFL] = (greg_t)((old & ~FLAGS_ARITH) | (fl & FLAGS_ARITH));
+}
+
+/* --- ALU operations, run natively --- */
+
+enum alu_op {
+	A_ADD, A_OR, A_ADC, A_SBB, A_AND, A_SUB, A_XOR, A_CMP, A_TEST,
+	A_INC, A_DEC, A_NEG, A_NOT, A_BT, A_BTS, A_BTR, A_BTC,
+};
+
+/*
+ * The program's arithmetic flags are loaded (popf) before the instruction
+ * and read back (pushf) after it, so carry-in, flags an instruction leaves
+ * alone and flags the manual calls undefined all come out as the CPU makes
+ * them. The stack pointer first steps over the 128-byte red zone, which the
+ * compiler may be using. DF, TF and AC stay clear.
+ */
+#define NATIVE_IN "lea -128(%%rsp), %%rsp\n\tpushq %[fl]\n\tpopfq\n\t"
+#define NATIVE_OUT "\n\tpushfq\n\tpopq %[fl]\n\tlea 128(%%rsp), %%rsp"
+#define BIN(insn, sfx, mod)                                                   \
+	__asm__ volatile(NATIVE_IN insn sfx " %" mod "[s], %" mod "[d]" NATIVE_OUT \
+			 : [d] "+r"(d), [fl] "+r"(fl)                          \
+			 : [s] "r"(s)                                          \
+			 : "cc")
+#define UN(insn, sfx, mod)                                                    \
+	__asm__ volatile(NATIVE_IN insn sfx " %" mod "[d]" NATIVE_OUT           \
+			 : [d] "+r"(d), [fl] "+r"(fl)                          \
+			 :                                                     \
+			 : "cc")
+#define SIZED(M, insn)                         \
+	switch (size) {                        \
+	case 1: M(insn, "b", "b"); break;      \
+	case 2: M(insn, "w", "w"); break;      \
+	case 4: M(insn, "l", "k"); break;      \
+	default: M(insn, "q", "q"); break;     \
+	}
+/* BT* have no byte form. */
+#define SIZED_BT(insn)                         \
+	switch (size) {                        \
+	case 2: BIN(insn, "w", "w"); break;    \
+	case 4: BIN(insn, "l", "k"); break;    \
+	default: BIN(insn, "q", "q"); break;   \
+	}
+
+/* d op= s on size bytes; *flags in and out (only FLAGS_ARITH matter). */
+static uint64_t alu(enum alu_op op, unsigned size, uint64_t d, uint64_t s,
+		    uint64_t *flags)
+{
+	uint64_t fl = (*flags & FLAGS_ARITH) | 0x2;
+
+	switch (op) {
+	case A_ADD: SIZED(BIN, "add") break;
+	case A_OR: SIZED(BIN, "or") break;
+	case A_ADC: SIZED(BIN, "adc") break;
+	case A_SBB: SIZED(BIN, "sbb") break;
+	case A_AND: SIZED(BIN, "and") break;
+	case A_SUB: SIZED(BIN, "sub") break;
+	case A_XOR: SIZED(BIN, "xor") break;
+	case A_CMP: SIZED(BIN, "cmp") break;
+	case A_TEST: SIZED(BIN, "test") break;
+	case A_INC: SIZED(UN, "inc") break;
+	case A_DEC: SIZED(UN, "dec") break;
+	case A_NEG: SIZED(UN, "neg") break;
+	case A_NOT: SIZED(UN, "not") break;
+	case A_BT: SIZED_BT("bt") break;
+	case A_BTS: SIZED_BT("bts") break;
+	case A_BTR: SIZED_BT("btr") break;
+	case A_BTC: SIZED_BT("btc") break;
+	}
+	*flags = fl;
+	return d & mask_of(size);
+}
+
+/* ------------------------------------------------------------------ */
+/* handlers: one per family; arg comes from the table */
+
+static unsigned opsize(const ZydisDecodedOperand *o)
+{
+	return o->size / 8;
+}
+
+/* MOV, MOVNTI, MOVBE (arg 1: byte-swapped). */
+static enum res h_mov(struct trap *t, unsigned swap)
+{
+	uint8_t v[32] = { 0 }, w[32];
+	unsigned n = opsize(&t->op[0]);
+	enum res r = get(t, &t->op[1], v);
+
+	if (r != DONE)
+		return r;
+	if (swap) {
+		for (unsigned i = 0; i < n; i++)
+			w[i] = v[n - 1 - i];
+		memcpy(v, w, n);
+	}
+	return put(t, &t->op[0], v);
+}
+
+/* MOVZX (arg 0), MOVSX and MOVSXD (arg 1). */
+static enum res h_movx(struct trap *t, unsigned sign)
+{
+	unsigned bits = t->op[1].size;
+	uint64_t x;
+	enum res r = get_u64(t, &t->op[1], &x);
+
+	if (r != DONE)
+		return r;
+	x &= mask_of(bits / 8);
+	if (sign && bits < 64 && (x >> (bits - 1)) & 1)
+		x |= ~mask_of(bits / 8);
+	return put_u64(t, &t->op[0], x);
+}
+
+/* XCHG: memory written before the register. */
+static enum res h_xchg(struct trap *t, unsigned arg)
+{
+	int m = t->op[0].type == ZYDIS_OPERAND_TYPE_MEMORY ? 0 : 1;
+	uint64_t mv, rv;
+	enum res r;
+
+	(void)arg;
+	if ((r = get_u64(t, &t->op[m], &mv)) != DONE ||
+	    (r = get_u64(t, &t->op[!m], &rv)) != DONE ||
+	    (r = put_u64(t, &t->op[m], rv)) != DONE)
+		return r;
+	return put_u64(t, &t->op[!m], mv);
+}
+
+/* ADD, OR, ADC, SBB, AND, SUB, XOR, CMP, TEST: either operand in memory. */
+static enum res h_alu(struct trap *t, unsigned op)
+{
+	unsigned size = opsize(&t->op[0]);
+	uint64_t a, b, fl = (uint64_t)t->gr[REG_EFL];
+	enum res r;
+
+	if ((r = get_u64(t, &t->op[0], &a)) != DONE ||
+	    (r = get_u64(t, &t->op[1], &b)) != DONE)
+		return r;
+	a = alu(op, size, a, b, &fl);
+	if (op != A_CMP && op != A_TEST && (r = put_u64(t, &t->op[0], a)) != DONE)
+		return r;
+	set_flags(t, fl);
+	return DONE;
+}
+
+/* INC, DEC, NEG, NOT. */
+static enum res h_unary(struct trap *t, unsigned op)
+{
+	uint64_t a, fl = (uint64_t)t->gr[REG_EFL];
+	enum res r = get_u64(t, &t->op[0], &a);
+
+	if (r != DONE)
+		return r;
+	a = alu(op, opsize(&t->op[0]), a, 0, &fl);
+	if ((r = put_u64(t, &t->op[0], a)) != DONE)
+		return r;
+	set_flags(t, fl);
+	return DONE;
+}
+
+/* XADD: memory gets the sum, the register the old value. */
+static enum res h_xadd(struct trap *t, unsigned arg)
+{
+	uint64_t a, b, fl = (uint64_t)t->gr[REG_EFL], sum;
+	enum res r;
+
+	(void)arg;
+	if ((r = get_u64(t, &t->op[0], &a)) != DONE ||
+	    (r = get_u64(t, &t->op[1], &b)) != DONE)
+		return r;
+	sum = alu(A_ADD, opsize(&t->op[0]), a, b, &fl);
+	if ((r = put_u64(t, &t->op[0], sum)) != DONE ||
+	    (r = put_u64(t, &t->op[1], a)) != DONE)
+		return r;
+	set_flags(t, fl);
+	return DONE;
+}
+
+/*
+ * CMPXCHG: flags of CMP accumulator, memory; equal: memory gets the
+ * source; else the accumulator gets memory. A failed compare writes
+ * nothing to the device (the CPU's locked cycle writes the old value back;
+ * a device must not see that as a store).
+ */
+static enum res h_cmpxchg(struct trap *t, unsigned arg)
+{
+	unsigned size = opsize(&t->op[0]);
+	uint64_t m, src, acc, fl = (uint64_t)t->gr[REG_EFL];
+	enum res r;
+
+	(void)arg;
+	if (t->in.operand_count < 3 ||
+	    t->op[2].type != ZYDIS_OPERAND_TYPE_REGISTER)
+		return UNSUPPORTED;
+	if ((r = get_u64(t, &t->op[0], &m)) != DONE ||
+	    (r = get_u64(t, &t->op[1], &src)) != DONE ||
+	    (r = get_u64(t, &t->op[2], &acc)) != DONE)
+		return r;
+	alu(A_CMP, size, acc, m, &fl);
+	if (fl & FLAG_ZF)
+		r = put_u64(t, &t->op[0], src);
+	else
+		r = put_u64(t, &t->op[2], m);
+	if (r != DONE)
+		return r;
+	set_flags(t, fl);
+	return DONE;
+}
+
+/*
+ * BT, BTS, BTR, BTC on memory. With a register bit offset the operand is
+ * a bit string: the access moves by (offset >> log2(bits)) operands, signed.
+ */
+static enum res h_bt(struct trap *t, unsigned op)
+{
+	unsigned size = opsize(&t->op[0]), bits = size * 8;
+	uint64_t off, v, fl = (uint64_t)t->gr[REG_EFL];
+	uintptr_t ea;
+	uint8_t buf[8] = { 0 };
+
+	if (!ea_of(t, &t->op[0], &ea) || size < 2 || size > 8 ||
+	    get_u64(t, &t->op[1], &off) != DONE)
+		return UNSUPPORTED;
+	if (t->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		int64_t soff = (int64_t)(off << (64 - bits)) >> (64 - bits);
+
+		/* floor(soff / bits) operands away */
+		ea += (uintptr_t)((soff >> __builtin_ctz(bits)) * (int64_t)size);
+	}
+	off &= bits - 1;
+	if (t->fault < ea || t->fault - ea >= size)
+		return MISMATCH;
+	if (mem_rw(t, ea, buf, size, false, 0, 0))
+		return FAULTED;
+	v = alu(op, size, load_le(buf, size), off, &fl);
+	if (op != A_BT) {
+		memcpy(buf, &v, size);
+		if (mem_rw(t, ea, buf, size, true, 0, 0))
+			return FAULTED;
+	}
+	set_flags(t, fl);
+	return DONE;
+}
+
+/*
+ * MOVS, STOS, LODS (arg: kind << 8 | element size), with or without REP.
+ * Going up, elements are moved in blocks through a bounce buffer, trapped
+ * bytes in naturally aligned accesses of up to 8 bytes (so a memcpy is
+ * seen as 8-byte accesses, not byte ones); going down (DF set), or with
+ * 32-bit addresses, one element at a time. Overlapping MOVS keeps element
+ * semantics. Once the rest of a REP touches no trapped range, the registers
+ * are written back and the instruction is run again natively from there.
+ * A fault in ordinary memory stops it with the registers at the first
+ * element not done, as the CPU does.
+ */
+enum { S_MOVS = 1, S_STOS = 2, S_LODS = 3 };
+
+static enum res h_string(struct trap *t, unsigned arg)
+{
+	unsigned kind = arg >> 8, e = arg & 0xff;
+	bool a32 = t->in.address_width == 32;
+	uint64_t amask = a32 ? 0xffffffffull : ~0ull;
+	bool rep = t->in.attributes & (ZYDIS_ATTRIB_HAS_REP |
+				       ZYDIS_ATTRIB_HAS_REPE |
+				       ZYDIS_ATTRIB_HAS_REPNE);
+	bool down = (uint64_t)t->gr[REG_EFL] & FLAG_DF;
+	uint64_t cnt = rep ? (uint64_t)t->gr[REG_RCX] & amask : 1;
+	uint64_t si = (uint64_t)t->gr[REG_RSI] & amask;
+	uint64_t di = (uint64_t)t->gr[REG_RDI] & amask;
+	uint64_t sbase = 0, last = 0, span;
+	uint8_t buf[BOUNCE];
+	bool faulted = false, resume = false, explained = false;
+
+	if (t->in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_FS)
+		sbase = seg_base(ZYDIS_REGISTER_FS);
+	else if (t->in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS)
+		sbase = seg_base(ZYDIS_REGISTER_GS);
+	/* The fault may be ahead of RSI/RDI (fast strings): accept any
+	 * address the remaining elements cover. */
+	span = cnt > (UINT64_C(1) << 56) ? UINT64_C(1) << 59 : cnt * e;
+	if (kind != S_STOS) {
+		uint64_t lo = sbase + (down ? si - span + e : si);
+
+		explained |= t->fault - lo < span;
+	}
+	if (kind != S_LODS) {
+		uint64_t lo = down ? di - span + e : di;
+
+		explained |= t->fault - lo < span;
+	}
+	if (!explained)
+		return MISMATCH;
+
+	for (bool first = true; cnt; first = false) {
+		uint64_t k = 1, step;
+		size_t n;
+
+		if (!down && !a32 && kind != S_LODS) {
+			k = cnt < BOUNCE / e ? cnt : BOUNCE / e;
+			if (kind == S_MOVS && di > si && di - si < k * e)
+				k = (di - si) / e ? (di - si) / e : 1;
+			/* Device to device: keep reads and writes interleaved. */
+			if (kind == S_MOVS && k > 8 / e && hold_at(t, sbase + si) &&
+			    hold_at(t, di))
+				k = 8 / e ? 8 / e : 1;
+		}
+		n = k * e;
+		/* Nothing trapped in the next block: let the CPU go on. */
+		if (!first &&
+		    !(kind != S_STOS && touches_trap(t, sbase + si, n)) &&
+		    !(kind != S_LODS && touches_trap(t, di, n))) {
+			resume = true;
+			break;
+		}
+		if (kind == S_MOVS) {
+			if (mem_rw(t, sbase + si, buf, n, false, e, down ? e : 8) ||
+			    mem_rw(t, di, buf, n, true, e, down ? e : 8)) {
+				faulted = true;
+				break;
+			}
+		} else if (kind == S_STOS) {
+			for (size_t i = 0; i < n; i += e)
+				memcpy(buf + i, &t->gr[REG_RAX], e);
+			if (mem_rw(t, di, buf, n, true, e, down ? e : 8)) {
+				faulted = true;
+				break;
+			}
+		} else {
+			if (mem_rw(t, sbase + si, buf, e, false, e, e)) {
+				faulted = true;
+				break;
+			}
+			last = load_le(buf, e);
+		}
+		step = down ? -(uint64_t)n : n;
+		if (kind != S_STOS)
+			si = (si + step) & amask;
+		if (kind != S_LODS)
+			di = (di + step) & amask;
+		cnt -= k;
+		if (kind == S_LODS) {
+			uint64_t rax = (uint64_t)t->gr[REG_RAX];
+
+			/* AL/AX merge, EAX zero-extends, RAX replaces. */
+			if (e < 4)
+				rax = (rax & ~mask_of(e)) | last;
+			else
+				rax = last;
+			t->gr[REG_RAX] = (greg_t)rax;
+		}
+		if (!rep)
+			break;
+		t->gr[REG_RCX] = (greg_t)cnt;
+		if (kind != S_STOS)
+			t->gr[REG_RSI] = (greg_t)si;
+		if (kind != S_LODS)
+			t->gr[REG_RDI] = (greg_t)di;
+	}
+	if (!rep && !faulted) {
+		if (kind != S_STOS)
+			t->gr[REG_RSI] = (greg_t)si;
+		if (kind != S_LODS)
+			t->gr[REG_RDI] = (greg_t)di;
+	}
+	if (faulted)
+		return FAULTED;
+	return resume ? RESUME : DONE;
+}
+
+/* MOVSD: the string move, or the SSE scalar double move. */
+static enum res h_vmov(struct trap *t, unsigned keep);
+static bool explains_fault(const struct trap *t);
+
+static enum res h_movsd(struct trap *t, unsigned arg)
+{
+	(void)arg;
+	if (t->in.meta.category == ZYDIS_CATEGORY_STRINGOP)
+		return h_string(t, S_MOVS << 8 | 4);
+	if (!explains_fault(t))
+		return MISMATCH;
+	return h_vmov(t, 0);
+}
+
+/*
+ * Vector moves between a register and memory. Stores write the memory
+ * operand's size from the register's low bytes. Loads: VEX zeroes the
+ * register above the loaded bytes; legacy SSE full-width moves (arg 1)
+ * keep bits above 127, legacy scalar moves (MOVD/MOVQ/MOVSS/MOVSD, arg 0)
+ * zero the rest of the XMM register and keep the rest.
+ */
+static enum res h_vmov(struct trap *t, unsigned keep)
+{
+	const ZydisDecodedOperand *d = &t->op[0], *s = &t->op[1];
+	uint8_t v[32] = { 0 };
+	unsigned n;
+	enum res r;
+
+	if (d->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		if ((r = get(t, s, v)) != DONE)
+			return r;
+		return put(t, d, v);
+	}
+	if (s->type != ZYDIS_OPERAND_TYPE_MEMORY || d->type != ZYDIS_OPERAND_TYPE_REGISTER)
+		return UNSUPPORTED;
+	n = opsize(s);
+	if (n > 32)
+		return UNSUPPORTED;
+	if ((r = get(t, s, v)) != DONE)
+		return r;
+	if (ZydisRegisterGetClass(d->reg.value) != ZYDIS_REGCLASS_XMM &&
+	    ZydisRegisterGetClass(d->reg.value) != ZYDIS_REGCLASS_YMM)
+		return put(t, d, v); /* MOVD/MOVQ into a GPR */
+	return vec_set(t, d->reg.value, v, n, is_vex(t) ? 64 : keep ? n : 16);
+}
+
+/*
+ * MOVLPS/MOVLPD (arg 0) and MOVHPS/MOVHPD (arg 8): 8 bytes to or from one
+ * half of an XMM register. The VEX load takes the other half from its
+ * second operand and zeroes the register above 127.
+ */
+static enum res h_vhalf(struct trap *t, unsigned half)
+{
+	uint8_t v[32] = { 0 };
+	const ZydisDecodedOperand *m;
+	enum res r;
+
+	if (t->op[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		if ((r = get(t, &t->op[1], v)) != DONE)
+			return r;
+		return put(t, &t->op[0], v + half);
+	}
+	m = &t->op[is_vex(t) ? 2 : 1];
+	if (m->type != ZYDIS_OPERAND_TYPE_MEMORY || opsize(m) != 8 ||
+	    t->op[is_vex(t) ? 1 : 0].type != ZYDIS_OPERAND_TYPE_REGISTER)
+		return UNSUPPORTED;
+	if ((r = vec_get(t, t->op[is_vex(t) ? 1 : 0].reg.value, v)) != DONE ||
+	    (r = get(t, m, v + half)) != DONE)
+		return r;
+	return vec_set(t, t->op[0].reg.value, v, 16, is_vex(t) ? 64 : 16);
+}
+
+/* CLFLUSH, CLFLUSHOPT, CLWB: the device has no cache; nothing to do. */
+static enum res h_nop(struct trap *t, unsigned arg)
+{
+	(void)t;
+	(void)arg;
+	return DONE;
+}
+
+#define CHECKS_ITSELF 1 /* the handler checks the faulting address */
+
+struct handler {
+	enum res (*fn)(struct trap *t, unsigned arg);
+	unsigned arg;
+	unsigned flags;
+};
+
+static const struct handler handlers[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
+	[ZYDIS_MNEMONIC_MOV] = { h_mov, 0, 0 },
+	[ZYDIS_MNEMONIC_MOVNTI] = { h_mov, 0, 0 },
+	[ZYDIS_MNEMONIC_MOVBE] = { h_mov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVZX] = { h_movx, 0, 0 },
+	[ZYDIS_MNEMONIC_MOVSX] = { h_movx, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVSXD] = { h_movx, 1, 0 },
+	[ZYDIS_MNEMONIC_XCHG] = { h_xchg, 0, 0 },
+	[ZYDIS_MNEMONIC_XADD] = { h_xadd, 0, 0 },
+	[ZYDIS_MNEMONIC_CMPXCHG] = { h_cmpxchg, 0, 0 },
+	[ZYDIS_MNEMONIC_ADD] = { h_alu, A_ADD, 0 },
+	[ZYDIS_MNEMONIC_OR] = { h_alu, A_OR, 0 },
+	[ZYDIS_MNEMONIC_ADC] = { h_alu, A_ADC, 0 },
+	[ZYDIS_MNEMONIC_SBB] = { h_alu, A_SBB, 0 },
+	[ZYDIS_MNEMONIC_AND] = { h_alu, A_AND, 0 },
+	[ZYDIS_MNEMONIC_SUB] = { h_alu, A_SUB, 0 },
+	[ZYDIS_MNEMONIC_XOR] = { h_alu, A_XOR, 0 },
+	[ZYDIS_MNEMONIC_CMP] = { h_alu, A_CMP, 0 },
+	[ZYDIS_MNEMONIC_TEST] = { h_alu, A_TEST, 0 },
+	[ZYDIS_MNEMONIC_INC] = { h_unary, A_INC, 0 },
+	[ZYDIS_MNEMONIC_DEC] = { h_unary, A_DEC, 0 },
+	[ZYDIS_MNEMONIC_NEG] = { h_unary, A_NEG, 0 },
+	[ZYDIS_MNEMONIC_NOT] = { h_unary, A_NOT, 0 },
+	[ZYDIS_MNEMONIC_BT] = { h_bt, A_BT, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_BTS] = { h_bt, A_BTS, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_BTR] = { h_bt, A_BTR, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_BTC] = { h_bt, A_BTC, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_MOVSB] = { h_string, S_MOVS << 8 | 1, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_MOVSW] = { h_string, S_MOVS << 8 | 2, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_MOVSD] = { h_movsd, 0, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_MOVSQ] = { h_string, S_MOVS << 8 | 8, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_STOSB] = { h_string, S_STOS << 8 | 1, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_STOSW] = { h_string, S_STOS << 8 | 2, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_STOSD] = { h_string, S_STOS << 8 | 4, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_STOSQ] = { h_string, S_STOS << 8 | 8, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_LODSB] = { h_string, S_LODS << 8 | 1, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_LODSW] = { h_string, S_LODS << 8 | 2, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_LODSD] = { h_string, S_LODS << 8 | 4, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_LODSQ] = { h_string, S_LODS << 8 | 8, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_CLFLUSH] = { h_nop, 0, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_CLFLUSHOPT] = { h_nop, 0, CHECKS_ITSELF },
+	[ZYDIS_MNEMONIC_CLWB] = { h_nop, 0, CHECKS_ITSELF },
+	/* SSE */
+	[ZYDIS_MNEMONIC_MOVD] = { h_vmov, 0, 0 },
+	[ZYDIS_MNEMONIC_MOVQ] = { h_vmov, 0, 0 },
+	[ZYDIS_MNEMONIC_MOVSS] = { h_vmov, 0, 0 },
+	[ZYDIS_MNEMONIC_MOVDQA] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVDQU] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVAPS] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVUPS] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVAPD] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVUPD] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVNTDQ] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVNTPS] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVNTPD] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVNTDQA] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_LDDQU] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_MOVLPS] = { h_vhalf, 0, 0 },
+	[ZYDIS_MNEMONIC_MOVLPD] = { h_vhalf, 0, 0 },
+	[ZYDIS_MNEMONIC_MOVHPS] = { h_vhalf, 8, 0 },
+	[ZYDIS_MNEMONIC_MOVHPD] = { h_vhalf, 8, 0 },
+	/* AVX (VEX; EVEX forms are refused before the table) */
+	[ZYDIS_MNEMONIC_VMOVD] = { h_vmov, 0, 0 },
+	[ZYDIS_MNEMONIC_VMOVQ] = { h_vmov, 0, 0 },
+	[ZYDIS_MNEMONIC_VMOVSS] = { h_vmov, 0, 0 },
+	[ZYDIS_MNEMONIC_VMOVSD] = { h_vmov, 0, 0 },
+	[ZYDIS_MNEMONIC_VMOVDQA] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVDQU] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVAPS] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVUPS] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVAPD] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVUPD] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVNTDQ] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVNTPS] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVNTPD] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVNTDQA] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VLDDQU] = { h_vmov, 1, 0 },
+	[ZYDIS_MNEMONIC_VMOVLPS] = { h_vhalf, 0, 0 },
+	[ZYDIS_MNEMONIC_VMOVLPD] = { h_vhalf, 0, 0 },
+	[ZYDIS_MNEMONIC_VMOVHPS] = { h_vhalf, 8, 0 },
+	[ZYDIS_MNEMONIC_VMOVHPD] = { h_vhalf, 8, 0 },
+};
+
+/* Whether an explicit memory operand covers the faulting address. */
+static bool explains_fault(const struct trap *t)
+{
+	for (unsigned i = 0; i < t->in.operand_count; i++) {
+		const ZydisDecodedOperand *o = &t->op[i];
+		uintptr_t ea;
+
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && ea_of(t, o, &ea) &&
+		    t->fault - ea < (uintptr_t)(o->size ? o->size / 8 : 1))
+			return true;
+	}
+	return false;
+}
+
+static const char *const why_text[] = {
+	[UNSUPPORTED] = "instruction not served",
+	[FAULTED] = "it also touches memory that faults",
+	[MISMATCH] = "the instruction does not access that address",
+};
+
+/* One line on standard error saying why a fault at a trapped address was
+ * passed on. decoded: t->in is valid. */
+static __attribute__((noinline, cold)) void
+report(const struct trap *t, bool decoded, const uint8_t *code, size_t ncode,
+       const char *why)
+{
+	struct msg m;
+	char text[160];
+
+	msg_start(&m);
+	msg_str(&m, "cannot serve ");
+	if (decoded &&
+	    ZYAN_SUCCESS(ZydisFormatterFormatInstruction(
+		    &formatter, &t->in, t->op, t->in.operand_count_visible,
+		    text, sizeof(text), (uint64_t)t->gr[REG_RIP], NULL))) {
+		msg_str(&m, "'");
+		msg_str(&m, text);
+		msg_str(&m, "'");
+	} else {
+		msg_str(&m, "instruction bytes");
+		for (size_t i = 0; i < ncode; i++) {
+			char hex[4] = { ' ', "0123456789abcdef"[code[i] >> 4],
+					"0123456789abcdef"[code[i] & 15], 0 };
+			msg_str(&m, hex);
+		}
+	}
+	msg_str(&m, " at rip ");
+	msg_hex(&m, (uint64_t)t->gr[REG_RIP]);
+	msg_str(&m, " accessing trapped address ");
+	msg_hex(&m, t->fault);
+	msg_str(&m, ": ");
+	msg_str(&m, why);
+	msg_str(&m, "; passing SIGSEGV on");
+	msg_send(&m);
+}
+
+static bool serve(struct trap *t, ucontext_t *uc)
+{
+	uintptr_t rip = (uintptr_t)t->gr[REG_RIP];
+	uint8_t code[ZYDIS_MAX_INSTRUCTION_LENGTH];
+	size_t ncode = page_size - (rip & (page_size - 1));
+	const struct handler *h;
+	ZyanStatus st;
+	enum res r;
+
+	if (!hold_at(t, t->fault))
+		return false; /* not ours */
+	if (((uint64_t)t->gr[REG_ERR] & PF_INSTR) ||
+	    ((uint64_t)t->gr[REG_CSGSFS] & 0xffff) != USER_CS64) {
+		report(t, false, NULL, 0, (uint64_t)t->gr[REG_ERR] & PF_INSTR
+		       ? "instruction fetch from a trapped range"
+		       : "not 64-bit code");
+		return false;
+	}
+	/* Read only what the code's page holds unless the decoder needs more
+	 * (the next page may not exist). */
+	if (ncode > sizeof(code))
+		ncode = sizeof(code);
+	for (;;) {
+		if (uio_copy_from_user_nofail(code, (const void *)rip, ncode)) {
+			report(t, false, NULL, 0, "code unreadable");
+			return false;
+		}
+		st = ZydisDecoderDecodeFull(&decoder, code, ncode, &t->in, t->op);
+		if (st != ZYDIS_STATUS_NO_MORE_DATA || ncode == sizeof(code))
+			break;
+		ncode = sizeof(code);
+	}
+	if (ZYAN_FAILED(st)) {
+		report(t, false, code, ncode, "undecodable");
+		return false;
+	}
+	t->next_rip = rip + t->in.length;
+	h = &handlers[t->in.mnemonic];
+	if ((t->in.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && !is_vex(t)) ||
+	    !h->fn) {
+		r = UNSUPPORTED;
+	} else if (!(h->flags & CHECKS_ITSELF) && !explains_fault(t)) {
+		r = MISMATCH;
+	} else {
+		/* Vector state: the FXSAVE image, and the XSAVE components
+		 * the frame declares (its software-reserved bytes say so). */
+		t->fx = (uint8_t *)uc->uc_mcontext.fpregs;
+		if (t->fx && load_le(t->fx + 464, 4) == 0x46505853 /* MAGIC1 */) {
+			uint64_t xfeat = load_le(t->fx + 472, 8);
+			uint32_t xsize = (uint32_t)load_le(t->fx + 480, 4);
+
+			t->xbv = (uint64_t *)(t->fx + 512);
+			if ((xfeat & 4) && xoff_ymm_hi && xoff_ymm_hi + 256 <= xsize)
+				t->ymm_hi = t->fx + xoff_ymm_hi;
+			if ((xfeat & 0x40) && xoff_zmm_hi && xoff_zmm_hi + 512 <= xsize)
+				t->zmm_hi = t->fx + xoff_zmm_hi;
+		}
+		r = h->fn(t, h->arg);
+	}
+	switch (r) {
+	case DONE:
+		t->gr[REG_RIP] = (greg_t)t->next_rip;
+		return true;
+	case RESUME:
+		return true;
+	default:
+		report(t, true, code, ncode, why_text[r]);
+		return false;
+	}
+}
+
+bool uio_trap_fault(int sig, siginfo_t *info, void *ucontext)
+{
+	ucontext_t *uc = ucontext;
+	struct trap t;
+	int saved_errno;
+	bool served;
+
+	/* PROT_NONE gives SEGV_ACCERR; an unmapped range is not served. */
+	if (sig != SIGSEGV || !info || !uc || info->si_code != SEGV_ACCERR ||
+	    !atomic_load_explicit(&nlive, memory_order_relaxed))
+		return false;
+	saved_errno = errno;
+	t.gr = uc->uc_mcontext.gregs;
+	t.fx = NULL;
+	t.xbv = NULL;
+	t.ymm_hi = NULL;
+	t.zmm_hi = NULL;
+	t.fault = (uintptr_t)info->si_addr;
+	t.nheld = 0;
+	served = serve(&t, uc);
+	while (t.nheld)
+		slot_put(&t.held[--t.nheld]);
+	errno = saved_errno;
+	return served;
+}
+
+/* ------------------------------------------------------------------ */
+/* the API */
+
+int uio_trap_add(void *addr, size_t len, const struct uio_trap_ops *ops,
+		 void *priv)
+{
+	uintptr_t start = (uintptr_t)addr, end = start + len;
+	int rc;
+
+	pthread_once(&setup_once, setup);
+	if (setup_err)
+		return setup_err;
+	if (!ops || !ops->access || !len || end < start ||
+	    (start | len) & (page_size - 1))
+		return -EINVAL;
+	rc = uio_uaccess_ensure();
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&table_lock);
+	rc = 0;
+	for (unsigned i = 0; i < atomic_load(&hiwater); i++) {
+		struct slot *s = &slots[i];
+
+		if (atomic_load(&s->state) == SLOT_LIVE &&
+		    atomic_load(&s->start) < end && start < atomic_load(&s->end))
+			rc = -EEXIST;
+	}
+	if (!rc) {
+		struct slot *s = slot_alloc();
+
+		if (s)
+			slot_publish(s, start, end, 0, ops, priv);
+		else
+			rc = -ENOMEM;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return rc;
+}
+
+void uio_trap_remove(void *addr, size_t len)
+{
+	struct piece {
+		uintptr_t start, end;
+		uint64_t base;
+		const struct uio_trap_ops *ops;
+		void *priv;
+	} pend[2];
+	unsigned npend = 0;
+	uintptr_t a, b;
+
+	if (!len || !atomic_load(&hiwater))
+		return;
+	a = (uintptr_t)addr & ~(page_size - 1);
+	b = (uintptr_t)addr + len;
+	b = b < (uintptr_t)addr ? UINTPTR_MAX : ((b + page_size - 1) & ~(page_size - 1));
+	if (!b)
+		b = UINTPTR_MAX;
+	pthread_mutex_lock(&table_lock);
+	atomic_fetch_add(&table_gen, 1); /* odd: ranges are moving */
+	for (unsigned i = 0; i < atomic_load(&hiwater); i++) {
+		struct slot *s = &slots[i];
+		struct piece keep[2];
+		unsigned nkeep = 0;
+		uintptr_t start, end;
+		uint64_t base;
+		const struct uio_trap_ops *ops;
+		void *priv;
+
+		if (atomic_load(&s->state) != SLOT_LIVE)
+			continue;
+		start = atomic_load(&s->start);
+		end = atomic_load(&s->end);
+		if (end <= a || start >= b)
+			continue;
+		base = atomic_load(&s->base);
+		ops = atomic_load(&s->ops);
+		priv = atomic_load(&s->priv);
+		if (start < a)
+			keep[nkeep++] = (struct piece){ start, a, base, ops, priv };
+		if (b < end)
+			keep[nkeep++] = (struct piece){ b, end, base + (b - start),
+							ops, priv };
+		for (unsigned k = 0; k < nkeep; k++) {
+			struct slot *n = slot_alloc();
+
+			/* Published before the old slot goes, so a lookup
+			 * never misses the pieces kept. */
+			if (n)
+				slot_publish(n, keep[k].start, keep[k].end,
+					     keep[k].base, keep[k].ops, keep[k].priv);
+			else
+				pend[npend++] = keep[k];
+		}
+		atomic_store(&s->state, SLOT_DEAD);
+		atomic_fetch_sub(&nlive, 1);
+	}
+	/* Table full: the pieces wait for a retired slot, and table_gen
+	 * stays odd until then so lookups of them retry instead of missing. */
+	if (!npend)
+		atomic_fetch_add(&table_gen, 1);
+	for (unsigned i = 0; i < atomic_load(&hiwater); i++)
+		if (atomic_load(&slots[i].state) == SLOT_DEAD)
+			slot_retire(&slots[i]);
+	for (unsigned k = 0; k < npend; k++) {
+		struct slot *n = slot_alloc();
+		struct msg m;
+
+		if (n) {
+			slot_publish(n, pend[k].start, pend[k].end, pend[k].base,
+				     pend[k].ops, pend[k].priv);
+			continue;
+		}
+		/* Only when a split finds all 1024 slots taken. */
+		msg_start(&m);
+		msg_str(&m, "range table full: no longer serving ");
+		msg_hex(&m, pend[k].start);
+		msg_str(&m, "-");
+		msg_hex(&m, pend[k].end);
+		msg_send(&m);
+	}
+	if (npend)
+		atomic_fetch_add(&table_gen, 1);
+	table_shrink();
+	pthread_mutex_unlock(&table_lock);
+}
+
+void uio_trap_set_trace(uio_trap_trace_fn *fn)
+{
+	atomic_store_explicit(&trace_fn, fn, memory_order_release);
+}
