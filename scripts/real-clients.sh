@@ -194,7 +194,7 @@ if [ "$record" = 1 ] && ! command -v strace >/dev/null 2>&1; then
 	exit 2
 fi
 STRACE_SET=openat,open,readlink,readlinkat,stat,newfstatat,statx,access,faccessat,faccessat2,getdents64,ioctl,mmap,pread64,pwrite64,memfd_create
-DEVSPEC=$BDF@$GROUP
+DEVSPEC=$BDF@$GROUP${UIOMMUFD_CLIENTS_MODEL:+,model=$UIOMMUFD_CLIENTS_MODEL}
 
 # timeout puts itself and the client in a process group of its own, whose
 # id is timeout's pid (kept in $OUT/.pgid). A client the launcher leaves
