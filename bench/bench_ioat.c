@@ -75,6 +75,26 @@ int uiommufd_dev_dma(struct uiommufd_dev *d, uint64_t iova, void *buf,
 	return 0;
 }
 
+int uiommufd_dev_dma_copy(struct uiommufd_dev *d, uint64_t dst, uint64_t src,
+			  size_t len, uint64_t *bad)
+{
+	(void)d;
+	if (src < IOVA0 || src - IOVA0 > MEM_SIZE ||
+	    len > MEM_SIZE - (src - IOVA0)) {
+		*bad = src;
+		errno = EFAULT;
+		return -1;
+	}
+	if (dst < IOVA0 || dst - IOVA0 > MEM_SIZE ||
+	    len > MEM_SIZE - (dst - IOVA0)) {
+		*bad = dst;
+		errno = EFAULT;
+		return -1;
+	}
+	memmove(mem + (dst - IOVA0), mem + (src - IOVA0), len);
+	return 0;
+}
+
 int uiommufd_dev_irq(struct uiommufd_dev *d, unsigned int vector)
 {
 	(void)d;

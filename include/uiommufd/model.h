@@ -170,6 +170,19 @@ int uiommufd_dev_dma(struct uiommufd_dev *dev, uint64_t iova, void *buf,
 		     size_t len, unsigned int flags);
 
 /*
+ * A copy engine's transfer: len bytes from IOVA src to IOVA dst, both
+ * through the device's IO page table as uiommufd_dev_dma() reads src and
+ * writes dst, but without a copy through a buffer of the model's. The
+ * ranges should not overlap (as for memcpy). Not atomic: on error a prefix
+ * may have been copied. On error, *bad (when not NULL) is the IOVA whose
+ * translation or access failed: in [src, src + len) when reading failed,
+ * in [dst, dst + len) when writing did.
+ * Returns 0, or -1 with errno as uiommufd_dev_dma().
+ */
+int uiommufd_dev_dma_copy(struct uiommufd_dev *dev, uint64_t dst,
+			  uint64_t src, size_t len, uint64_t *bad);
+
+/*
  * Raise interrupt vector: an MSI-X vector when MSI-X is enabled, an MSI
  * vector when MSI is, else INTx (vector 0). A vector masked in the MSI-X
  * table, or by VFIO_DEVICE_SET_IRQS MASK, is left pending (PBA) and

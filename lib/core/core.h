@@ -416,6 +416,8 @@ void uio_pages_unpin(struct uio_ctx *ctx, struct uio_pages *pages,
 /* Read or write bytes at offset of pages. 0 or -EFAULT. */
 int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
 		 uint64_t offset, void *buf, size_t len, bool write);
+/* A pointer to bytes of pages usable here, *len cut to fit; or NULL. */
+void *uio_pages_direct(struct uio_pages *pages, uint64_t offset, size_t *len);
 /* The pages object owning emulated physical address pa, and pa's offset. */
 struct uio_pages *uio_phys_to_pages(struct uio_ctx *ctx, uint64_t pa,
 				    uint64_t *offset);
@@ -509,6 +511,9 @@ void uio_iopt_table_remove_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 /* device.c: DMA by a device through its IO page table */
 int uio_device_dma(struct uio_ctx *ctx, struct uio_idev *idev, uint64_t iova,
 		   void *buf, size_t len, bool write);
+/* A device's copy from src to dst IOVA; *bad: the IOVA that failed. */
+int uio_device_dma_copy(struct uio_ctx *ctx, struct uio_idev *idev,
+			uint64_t dst, uint64_t src, size_t len, uint64_t *bad);
 
 /* fault.c */
 int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd);

@@ -355,51 +355,139 @@ out_put:
 }
 
 /*
- * DMA through the IO page table idev is attached to, one IO page at a
- * time. A failed translation raises a page request when the hwpt has a
- * fault queue (EAGAIN: retry once it is served); else EFAULT (nothing
- * mapped) or EPERM (no permission). Writes mark the entry dirty while
- * dirty tracking is on, as hardware A/D bits would.
+ * Translate the run of IO pages from iova (at most len bytes) that map
+ * consecutive output addresses with the permission: the pages object, the
+ * offset in it, the run's length. A failed translation raises a page
+ * request when the hwpt has a fault queue (EAGAIN: retry once it is
+ * served); else EFAULT (nothing mapped) or EPERM (no permission).
  */
+static int uio_dma_translate(struct uio_ctx *ctx, struct uio_idev *idev,
+			     uint64_t iova, size_t len, bool write,
+			     struct uio_pages **pages, uint64_t *off,
+			     uint64_t *run)
+{
+	struct uio_hwpt *hwpt = idev->hwpt;
+	struct uio_hwpt *table = hwpt->parent ? hwpt->parent : hwpt;
+	uint64_t need = write ? UIO_PTE_WRITE : UIO_PTE_READ;
+	uint64_t gsize = 1ull << table->pgt.granule_shift;
+	uint64_t oa, flags, oa2, flags2, r = gsize - (iova & (gsize - 1));
+
+	if (!uio_pgt_lookup(&table->pgt, iova, &oa, &flags) || !(flags & need)) {
+		bool mapped = uio_pgt_lookup(&table->pgt, iova, &oa, &flags);
+
+		if (hwpt->fault &&
+		    !uio_fault_report(ctx, idev, 0, idev->next_grpid++,
+				      write ? IOMMU_PGFAULT_PERM_WRITE :
+					      IOMMU_PGFAULT_PERM_READ,
+				      iova & ~(gsize - 1)))
+			return -EAGAIN;
+		return mapped ? -EPERM : -EFAULT;
+	}
+	while (r < len && uio_pgt_lookup(&table->pgt, iova + r, &oa2, &flags2) &&
+	       (flags2 & need) && oa2 == oa + r)
+		r += gsize;
+	if (r > len)
+		r = len;
+	*pages = uio_phys_to_pages(ctx, oa, off);
+	if (!*pages)
+		return -EFAULT;
+	/* A run never crosses from one pages object into another. */
+	if (*off + r > (*pages)->npages * UIO_PAGE_SIZE)
+		r = (*pages)->npages * UIO_PAGE_SIZE - *off;
+	*run = r;
+	return 0;
+}
+
+/* Writes by DMA mark the entries dirty while tracking is on (A/D bits). */
+static void uio_dma_dirty(struct uio_idev *idev, uint64_t iova, uint64_t len)
+{
+	struct uio_hwpt *table = idev->hwpt->parent ? idev->hwpt->parent : idev->hwpt;
+	uint64_t gsize = 1ull << table->pgt.granule_shift;
+
+	if (!table->dirty_tracking)
+		return;
+	for (uint64_t at = iova & ~(gsize - 1); at < iova + len; at += gsize)
+		uio_pgt_touch(&table->pgt, at, true);
+}
+
+/* DMA through the IO page table idev is attached to, a run at a time. */
 int uio_device_dma(struct uio_ctx *ctx, struct uio_idev *idev, uint64_t iova,
 		   void *buf, size_t len, bool write)
 {
-	struct uio_hwpt *hwpt = idev->hwpt, *table;
-	uint64_t need = write ? UIO_PTE_WRITE : UIO_PTE_READ;
 	char *p = buf;
 
-	if (!hwpt)
+	if (!idev->hwpt)
 		return -ENODEV;
-	table = hwpt->parent ? hwpt->parent : hwpt;
 	while (len) {
-		uint64_t gsize = 1ull << table->pgt.granule_shift;
-		uint64_t n = gsize - (iova & (gsize - 1)), oa, flags, off;
 		struct uio_pages *pages;
-		int rc;
+		uint64_t off, run;
+		int rc = uio_dma_translate(ctx, idev, iova, len, write, &pages,
+					   &off, &run);
 
-		if (n > len)
-			n = len;
-		if (!uio_pgt_lookup(&table->pgt, iova, &oa, &flags) ||
-		    !(flags & need)) {
-			bool mapped = uio_pgt_lookup(&table->pgt, iova, &oa, &flags);
-
-			if (hwpt->fault &&
-			    !uio_fault_report(ctx, idev, 0, idev->next_grpid++,
-					      write ? IOMMU_PGFAULT_PERM_WRITE :
-						      IOMMU_PGFAULT_PERM_READ,
-					      iova & ~(gsize - 1)))
-				return -EAGAIN;
-			return mapped ? -EPERM : -EFAULT;
-		}
-		pages = uio_phys_to_pages(ctx, oa, &off);
-		if (!pages)
-			return -EFAULT;
-		rc = uio_pages_rw(ctx, pages, off, p, n, write);
+		if (!rc)
+			rc = uio_pages_rw(ctx, pages, off, p, run, write);
 		if (rc)
 			return rc;
-		uio_pgt_touch(&table->pgt, iova, write && table->dirty_tracking);
-		iova += n;
-		p += n;
+		if (write)
+			uio_dma_dirty(idev, iova, run);
+		iova += run;
+		p += run;
+		len -= run;
+	}
+	return 0;
+}
+
+/*
+ * A copy engine's transfer: read at src, write at dst, through the same
+ * translation as uio_device_dma(), without a bounce where both sides are
+ * memory this process can reach directly. On error *bad is the IOVA whose
+ * access failed; what was copied before stays copied.
+ */
+int uio_device_dma_copy(struct uio_ctx *ctx, struct uio_idev *idev,
+			uint64_t dst, uint64_t src, size_t len, uint64_t *bad)
+{
+	char bounce[4096];
+
+	if (!idev->hwpt)
+		return -ENODEV;
+	while (len) {
+		struct uio_pages *sp, *dp;
+		uint64_t soff, doff, srun, drun;
+		size_t n;
+		void *s, *d;
+		int rc;
+
+		*bad = src;
+		rc = uio_dma_translate(ctx, idev, src, len, false, &sp, &soff, &srun);
+		if (rc)
+			return rc;
+		*bad = dst;
+		rc = uio_dma_translate(ctx, idev, dst, srun, true, &dp, &doff, &drun);
+		if (rc)
+			return rc;
+		n = drun;
+		s = uio_pages_direct(sp, soff, &n);
+		d = s ? uio_pages_direct(dp, doff, &n) : NULL;
+		if (s && d) {
+			/* Both in reach: one copy, fault-safe. */
+			*bad = src;
+			if (uio_copy_to_user_nofail(d, s, n))
+				return -EFAULT;
+		} else {
+			if (n > sizeof(bounce))
+				n = sizeof(bounce);
+			*bad = src;
+			rc = uio_pages_rw(ctx, sp, soff, bounce, n, false);
+			if (rc)
+				return rc;
+			*bad = dst;
+			rc = uio_pages_rw(ctx, dp, doff, bounce, n, true);
+			if (rc)
+				return rc;
+		}
+		uio_dma_dirty(idev, dst, n);
+		src += n;
+		dst += n;
 		len -= n;
 	}
 	return 0;
@@ -499,6 +587,19 @@ int uio_iommufd_device_dma(struct uio_ctx *ctx, uint32_t id, uint64_t iova,
 	uio_ctx_lock(ctx);
 	idev = uio_idev_find(ctx, id);
 	rc = idev ? uio_device_dma(ctx, idev, iova, buf, len, write) : -ENODEV;
+	uio_ctx_unlock(ctx);
+	return rc;
+}
+
+int uio_iommufd_device_dma_copy(struct uio_ctx *ctx, uint32_t id, uint64_t dst,
+				uint64_t src, size_t len, uint64_t *bad)
+{
+	struct uio_idev *idev;
+	int rc;
+
+	uio_ctx_lock(ctx);
+	idev = uio_idev_find(ctx, id);
+	rc = idev ? uio_device_dma_copy(ctx, idev, dst, src, len, bad) : -ENODEV;
 	uio_ctx_unlock(ctx);
 	return rc;
 }

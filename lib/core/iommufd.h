@@ -75,6 +75,14 @@ bool uio_iommufd_device_attached(struct uio_ctx *ctx, uint32_t id);
 int uio_iommufd_device_dma(struct uio_ctx *ctx, uint32_t id, uint64_t iova,
 			   void *buf, size_t len, bool write);
 
+/*
+ * A copy engine's transfer by device id: len bytes from IOVA src to IOVA
+ * dst, without a bounce where it can. Errors as uio_iommufd_device_dma();
+ * *bad is the IOVA whose access failed.
+ */
+int uio_iommufd_device_dma_copy(struct uio_ctx *ctx, uint32_t id, uint64_t dst,
+				uint64_t src, size_t len, uint64_t *bad);
+
 /* iommufd_vfio_compat_ioas_create(): the compat IOAS exists after. */
 int uio_iommufd_vfio_compat_ioas_create(struct uio_ctx *ctx);
 /* iommufd_vfio_compat_ioas_get_id(): -ENODEV if there is none. */

@@ -666,6 +666,38 @@ int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
 	return 0;
 }
 
+/*
+ * A pointer this process can use for bytes [offset, offset + *len) of
+ * pages, *len cut to what stays contiguous: the source's own memory when
+ * the caller is the source (pinned or not), or the arena copy of a saved
+ * run. NULL where only a copy through the kernel reaches it.
+ */
+void *uio_pages_direct(struct uio_pages *pages, uint64_t offset, size_t *len)
+{
+	uint64_t idx = offset / UIO_PAGE_SIZE;
+	struct uio_pseg *seg;
+	size_t n;
+
+	if (idx >= pages->npages)
+		return NULL;
+	seg = uio_pages_seg(pages, idx);
+	if (seg) {
+		n = (seg->node.last + 1) * UIO_PAGE_SIZE - offset;
+		if (n < *len)
+			*len = n;
+		if (seg->saved)
+			return seg->saved + (offset - seg->saved_first * UIO_PAGE_SIZE);
+		if (!uio_mm_is_current(pages->mm))
+			return NULL;
+		return (void *)(seg->va + (offset - seg->node.start * UIO_PAGE_SIZE));
+	}
+	/* Unpinned: only up to the next pinned page is known to be plain. */
+	n = UIO_PAGE_SIZE - offset % UIO_PAGE_SIZE;
+	if (n < *len)
+		*len = n;
+	return uio_mm_is_current(pages->mm) ? (void *)(pages->uptr + offset) : NULL;
+}
+
 struct uio_pages *uio_phys_to_pages(struct uio_ctx *ctx, uint64_t pa,
 				    uint64_t *offset)
 {

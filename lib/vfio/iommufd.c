@@ -113,6 +113,24 @@ int uio_vfio_iommufd_dma(struct uio_vfio_device *d, uint64_t iova, void *buf,
 	return rc;
 }
 
+int uio_vfio_iommufd_dma_copy(struct uio_vfio_device *d, uint64_t dst,
+			      uint64_t src, size_t len, uint64_t *bad)
+{
+	uint64_t id = __atomic_load_n(&d->iommufd, __ATOMIC_ACQUIRE);
+	struct uio_ctx *ctx;
+	int rc;
+
+	*bad = src;
+	if (!id)
+		return -ENODEV;
+	uio_core_enter();
+	ctx = uio_iommufd_ctx_find(id);
+	rc = ctx ? uio_iommufd_device_dma_copy(ctx, d->devid, dst, src, len, bad) :
+		   -ENODEV;
+	uio_core_leave();
+	return rc;
+}
+
 /* VFIO_GROUP_SET_CONTAINER's iommufd part: the context, its compat IOAS. */
 int uio_vfio_iommufd_container(int fd, uint64_t *id)
 {

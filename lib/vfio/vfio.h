@@ -203,6 +203,9 @@ int uio_vfio_iommufd_compat_attach(struct uio_vfio_device *d);
 /* DMA by the device, for the PCI layer's bus. */
 int uio_vfio_iommufd_dma(struct uio_vfio_device *d, uint64_t iova, void *buf,
 			 size_t len, bool write);
+/* A copy engine's transfer, for the PCI layer's bus; *bad: failed IOVA. */
+int uio_vfio_iommufd_dma_copy(struct uio_vfio_device *d, uint64_t dst,
+			      uint64_t src, size_t len, uint64_t *bad);
 /* SET_CONTAINER's part: the context of fd, and its compat IOAS. */
 int uio_vfio_iommufd_container(int fd, uint64_t *id);
 

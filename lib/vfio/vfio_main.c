@@ -556,6 +556,16 @@ static int uio_vfio_bus_dma(struct uio_pci_dev *pdev, uint64_t iova, void *buf,
 	return d ? uio_vfio_iommufd_dma(d, iova, buf, len, write) : -ENODEV;
 }
 
+static int uio_vfio_bus_dma_copy(struct uio_pci_dev *pdev, uint64_t dst,
+				 uint64_t src, size_t len, uint64_t *bad)
+{
+	struct uio_vfio_registry *r = uio_vfio_registry();
+	struct uio_vfio_device *d = r ? uio_vfio_dev_of_pci(r, pdev) : NULL;
+
+	*bad = src;
+	return d ? uio_vfio_iommufd_dma_copy(d, dst, src, len, bad) : -ENODEV;
+}
+
 static void uio_vfio_bus_signal(struct uio_pci_dev *pdev, enum uio_pci_irq kind,
 				unsigned int vector)
 {
@@ -568,6 +578,7 @@ static void uio_vfio_bus_signal(struct uio_pci_dev *pdev, enum uio_pci_irq kind,
 
 static const struct uio_pci_bus_ops uio_vfio_bus = {
 	.dma = uio_vfio_bus_dma,
+	.dma_copy = uio_vfio_bus_dma_copy,
 	.signal = uio_vfio_bus_signal,
 };
 

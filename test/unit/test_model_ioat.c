@@ -104,6 +104,32 @@ int uiommufd_dev_dma(struct uiommufd_dev *d, uint64_t iova, void *buf,
 	return 0;
 }
 
+/* The copy service as the PCI layer's fallback does it: read, then write. */
+int uiommufd_dev_dma_copy(struct uiommufd_dev *d, uint64_t dst, uint64_t src,
+			  size_t len, uint64_t *bad)
+{
+	uint8_t b[PG];
+
+	while (len) {
+		size_t n = len < sizeof(b) ? len : sizeof(b);
+
+		if (uiommufd_dev_dma(d, src, b, n, 0)) {
+			if (bad)
+				*bad = src;
+			return -1;
+		}
+		if (uiommufd_dev_dma(d, dst, b, n, UIOMMUFD_DEV_DMA_WRITE)) {
+			if (bad)
+				*bad = dst;
+			return -1;
+		}
+		src += n;
+		dst += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int uiommufd_dev_irq(struct uiommufd_dev *d, unsigned int vector)
 {
 	assert_ptr_equal(d, &dev);

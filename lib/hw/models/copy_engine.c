@@ -31,7 +31,6 @@ enum {
 
 #define CE_ID_VALUE 0x756d6d6f69756675ull /* "ufuiommu" */
 #define CE_MAX_LEN (1u << 20)
-#define CE_CHUNK 4096u
 
 struct ce_state {
 	uint64_t regs[CE_NREGS];
@@ -50,23 +49,13 @@ static void ce_reset(struct uiommufd_dev *dev, void *state)
 static uint64_t ce_copy(struct uiommufd_dev *dev, uint64_t src, uint64_t dst,
 			uint64_t len)
 {
-	unsigned char buf[CE_CHUNK];
-
 	/* Bus mastering must be on (command register bit 2). */
 	if (!uiommufd_dev_bus_master(dev))
 		return 2 | ((uint64_t)EPERM << 8);
 	if (!len || len > CE_MAX_LEN)
 		return 2 | ((uint64_t)EINVAL << 8);
-	while (len) {
-		size_t n = len < CE_CHUNK ? len : CE_CHUNK;
-
-		if (uiommufd_dev_dma(dev, src, buf, n, 0) ||
-		    uiommufd_dev_dma(dev, dst, buf, n, UIOMMUFD_DEV_DMA_WRITE))
-			return 2 | ((uint64_t)errno << 8);
-		src += n;
-		dst += n;
-		len -= n;
-	}
+	if (uiommufd_dev_dma_copy(dev, dst, src, len, NULL))
+		return 2 | ((uint64_t)errno << 8);
 	return 1;
 }
 

@@ -104,8 +104,9 @@
  * interrupt is raised. Bytes a failing transfer moved before the failure
  * stay moved, as on hardware.
  *
- * Callbacks run in signal context: no allocation, no stdio; copies go
- * through a bounce buffer on the stack, IOAT_BOUNCE bytes at a time.
+ * Callbacks run in signal context: no allocation, no stdio. Copies are
+ * uiommufd_dev_dma_copy() calls, a run of both sides at a time; fills
+ * write a pattern buffer on the stack, IOAT_BOUNCE bytes at a time.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -117,7 +118,7 @@
 #define IOAT_BAR_SIZE 0x4000u
 #define IOAT_MSIX_TABLE 0x2000u
 #define IOAT_MSIX_PBA 0x3000u
-#define IOAT_BOUNCE 16384u
+#define IOAT_BOUNCE 2048u
 
 /* global registers */
 #define R_CHANCNT 0x00
@@ -415,28 +416,36 @@ static uint32_t run_transfer(struct uiommufd_dev *dev, uint32_t ctl,
 	for (uint64_t off = 0; off < size;) {
 		uint64_t n = size - off, run;
 		uint64_t to = xfer_at(&dst, off, &run);
-		uint8_t *p = buf;
 
-		if (n > IOAT_BOUNCE)
-			n = IOAT_BOUNCE;
 		if (n > run)
 			n = run;
-		if (fill) {
-			p = buf + off % 8;
-		} else {
-			uint64_t from = xfer_at(&src, off, &run);
+		if (!fill) {
+			uint64_t from = xfer_at(&src, off, &run), bad;
 
 			if (n > run)
 				n = run;
-			if (n - 1 > UINT64_MAX - from ||
-			    uiommufd_dev_dma(dev, from, buf, n, 0))
+			/* A range that wraps past 2^64 is refused, not wrapped. */
+			if (n - 1 > UINT64_MAX - from)
 				return ERR_SRC_ADDR;
+			if (n - 1 > UINT64_MAX - to)
+				return ERR_DST_ADDR;
+			if (uiommufd_dev_dma_copy(dev, to, from, n, &bad))
+				return bad - from < n ? ERR_SRC_ADDR :
+							ERR_DST_ADDR;
+			off += n;
+			continue;
 		}
-		/* A range that wraps past 2^64 is refused, not wrapped. */
-		if (n - 1 > UINT64_MAX - to ||
-		    uiommufd_dev_dma(dev, to, p, n, UIOMMUFD_DEV_DMA_WRITE))
+		if (n - 1 > UINT64_MAX - to)
 			return ERR_DST_ADDR;
-		off += n;
+		for (uint64_t end = off + n; off < end;) {
+			uint64_t k = end - off < IOAT_BOUNCE ? end - off : IOAT_BOUNCE;
+
+			if (uiommufd_dev_dma(dev, to, buf + off % 8, k,
+					     UIOMMUFD_DEV_DMA_WRITE))
+				return ERR_DST_ADDR;
+			to += k;
+			off += k;
+		}
 	}
 	return 0;
 }

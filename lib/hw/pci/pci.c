@@ -669,6 +669,58 @@ int uiommufd_dev_dma(struct uiommufd_dev *dev, uint64_t iova, void *buf,
 	return 0;
 }
 
+/* Bounced through a stack buffer when the bus has no copy of its own. */
+static int uio_bus_copy_bounced(const struct uio_pci_bus_ops *bus,
+				struct uio_pci_dev *p, uint64_t dst,
+				uint64_t src, size_t len, uint64_t *bad)
+{
+	char buf[1024];
+
+	while (len) {
+		size_t n = len < sizeof(buf) ? len : sizeof(buf);
+		int rc;
+
+		*bad = src;
+		rc = bus->dma(p, src, buf, n, false);
+		if (rc)
+			return rc;
+		*bad = dst;
+		rc = bus->dma(p, dst, buf, n, true);
+		if (rc)
+			return rc;
+		src += n;
+		dst += n;
+		len -= n;
+	}
+	return 0;
+}
+
+__attribute__((visibility("default")))
+int uiommufd_dev_dma_copy(struct uiommufd_dev *dev, uint64_t dst,
+			  uint64_t src, size_t len, uint64_t *bad)
+{
+	struct uio_pci_dev *p = (struct uio_pci_dev *)dev;
+	const struct uio_pci_bus_ops *bus = uio_bus();
+	uint64_t where = src;
+	int rc;
+
+	if (!(uio_pci_command(p) & PCI_COMMAND_MASTER))
+		rc = -EIO;
+	else if (!bus || !bus->dma)
+		rc = -ENODEV;
+	else if (bus->dma_copy)
+		rc = bus->dma_copy(p, dst, src, len, &where);
+	else
+		rc = uio_bus_copy_bounced(bus, p, dst, src, len, &where);
+	if (rc) {
+		if (bad)
+			*bad = where;
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
 __attribute__((visibility("default")))
 int uiommufd_dev_irq(struct uiommufd_dev *dev, unsigned int vector)
 {

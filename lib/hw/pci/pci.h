@@ -91,6 +91,9 @@ struct uio_pci_dev {
 struct uio_pci_bus_ops {
 	int (*dma)(struct uio_pci_dev *pdev, uint64_t iova, void *buf,
 		   size_t len, bool write);
+	/* optional: IOVA to IOVA; *bad is the IOVA that failed */
+	int (*dma_copy)(struct uio_pci_dev *pdev, uint64_t dst, uint64_t src,
+			size_t len, uint64_t *bad);
 	void (*signal)(struct uio_pci_dev *pdev, enum uio_pci_irq kind,
 		       unsigned int vector);
 };
