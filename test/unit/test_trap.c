@@ -65,6 +65,7 @@ struct dev {
 	atomic_flag lock; /* callbacks run in signal context: a spinlock */
 	uint8_t regs[PAGE];
 	_Atomic int fail;           /* callbacks return this */
+	_Atomic int fail_writes;    /* writes return this */
 	_Atomic int bad;            /* a callback saw bad arguments */
 	_Atomic uint32_t nlog;
 	struct logent log[LOGMAX];
@@ -88,6 +89,8 @@ static int dev_access(void *priv, uint64_t off, void *buf, unsigned len,
 	}
 	if (atomic_load(&d->fail))
 		return atomic_load(&d->fail);
+	if (write && atomic_load(&d->fail_writes))
+		return atomic_load(&d->fail_writes);
 	while (atomic_flag_test_and_set_explicit(&d->lock, memory_order_acquire))
 		;
 	if (write)
@@ -119,6 +122,7 @@ static void reset_dev(void)
 	memset(dev->regs, 0, PAGE);
 	atomic_store(&dev->nlog, 0);
 	atomic_store(&dev->fail, 0);
+	atomic_store(&dev->fail_writes, 0);
 	atomic_store(&dev->bad, 0);
 }
 
@@ -998,6 +1002,46 @@ static void test_failing_callback(void **state)
 	assert_int_equal(*(volatile uint32_t *)(mmio + 32), 0x04030201);
 }
 
+/* -EFAULT refuses the access: a store to a "read-only" range faults, with
+ * a message, and the program (here a child without a handler) dies of
+ * SIGSEGV; loads go on being served. */
+static void test_refused_access(void **state)
+{
+	int pfd[2];
+	pid_t pid;
+	int st;
+	char out[512] = "";
+	ssize_t n;
+
+	(void)state;
+	reset_dev();
+	atomic_store(&dev->fail_writes, -EFAULT);
+	memcpy(dev->regs + 0x60, "\x0a\x0b\x0c\x0d", 4);
+	assert_int_equal(*(volatile uint32_t *)(mmio + 0x60), 0x0d0c0b0a);
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		struct rlimit no_core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		uio_uaccess_sigaction(SIGSEGV, &dfl, NULL);
+		dup2(pfd[1], 2);
+		*(volatile uint32_t *)(mmio + 0x60) = 0;
+		_exit(0);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = 0;
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSEGV);
+	assert_non_null(strstr(out, "refused the access"));
+	assert_int_equal(le(dev->regs + 0x60, 4), 0x0d0c0b0a);
+}
+
 static void test_program_order(void **state)
 {
 	static const struct { uint16_t off; uint8_t len; bool write; } want[] = {
@@ -1379,6 +1423,7 @@ int main(void)
 		cmocka_unit_test(test_straddle),
 		cmocka_unit_test(test_straddle_into_unmapped),
 		cmocka_unit_test(test_failing_callback),
+		cmocka_unit_test(test_refused_access),
 		cmocka_unit_test(test_program_order),
 		cmocka_unit_test(test_trace_hook),
 		cmocka_unit_test(test_threads),

@@ -352,6 +352,7 @@ struct trap {
 	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
 	struct hold held[MAX_HOLDS];
 	unsigned nheld;
+	bool refused; /* a callback answered -EFAULT */
 };
 
 static bool is_vex(const struct trap *t)
@@ -604,14 +605,15 @@ static void report_access_error(const struct hold *h, uint64_t off,
 	msg_send(&m);
 }
 
-static void call(const struct hold *h, uintptr_t a, uint8_t *p, unsigned len,
-		 bool write)
+/* One callback. 0, or -EFAULT if the range refused the access. */
+static int call(struct trap *t, const struct hold *h, uintptr_t a, uint8_t *p,
+		unsigned len, bool write)
 {
 	uint64_t off = a - h->start + h->base;
 	int rc = h->ops->access(h->priv, off, p, len, write);
 	uio_trap_trace_fn *trace;
 
-	if (rc) {
+	if (rc && rc != -EFAULT) {
 		/* A dead device on PCI: reads see all ones, writes vanish. */
 		if (!write)
 			memset(p, 0xff, len);
@@ -620,6 +622,12 @@ static void call(const struct hold *h, uintptr_t a, uint8_t *p, unsigned len,
 	trace = atomic_load_explicit(&trace_fn, memory_order_acquire);
 	if (trace)
 		trace(h->priv, off, p, len, write, rc);
+	if (rc == -EFAULT) {
+		/* No access at all (a store to a read-only mapping): fault. */
+		t->refused = true;
+		return -EFAULT;
+	}
+	return 0;
 }
 
 /*
@@ -651,7 +659,8 @@ static unsigned access_len(uintptr_t a, size_t left, unsigned elem,
  * Read or write [ea, ea + n) through buf (n <= BOUNCE). Bytes in trapped
  * ranges go to their callbacks, in address order (see access_len for the
  * widths); other bytes are ordinary memory, copied first, so that if they
- * fault no callback has run. 0 or -EFAULT.
+ * fault no callback has run. 0, or -EFAULT if ordinary memory faulted or a
+ * callback refused (t->refused).
  */
 static int mem_rw(struct trap *t, uintptr_t ea, uint8_t *buf, size_t n,
 		  bool write, unsigned elem, unsigned unit)
@@ -683,7 +692,8 @@ static int mem_rw(struct trap *t, uintptr_t ea, uint8_t *buf, size_t n,
 					unsigned c = access_len(a + done, len - done,
 								elem, unit);
 
-					call(h, a + done, buf + pos + done, c, write);
+					if (call(t, h, a + done, buf + pos + done, c, write))
+						return -EFAULT;
 					done += c;
 				}
 			}
@@ -1432,7 +1442,9 @@ static bool serve(struct trap *t, ucontext_t *uc)
 	case RESUME:
 		return true;
 	default:
-		report(t, true, code, ncode, why_text[r]);
+		report(t, true, code, ncode,
+		       t->refused ? "the range refused the access (EFAULT)"
+				  : why_text[r]);
 		return false;
 	}
 }
@@ -1456,6 +1468,7 @@ bool uio_trap_fault(int sig, siginfo_t *info, void *ucontext)
 	t.zmm_hi = NULL;
 	t.fault = (uintptr_t)info->si_addr;
 	t.nheld = 0;
+	t.refused = false;
 	served = serve(&t, uc);
 	while (t.nheld)
 		slot_put(&t.held[--t.nheld]);

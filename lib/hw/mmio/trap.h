@@ -24,8 +24,11 @@
  * with the instruction and the address, and the fault goes on to the next
  * handler, so the program dies of SIGSEGV as it would on a bad access.
  *
- * A failing callback behaves as a dead device on PCI: its read returns
- * all-ones bytes, its write is dropped; the first failures are logged.
+ * A callback that fails with -EFAULT refuses the access: it faults as one
+ * to unmapped memory would (the instruction stops there, the fault goes
+ * on as SIGSEGV), which is what a store to a read-only mapping must do.
+ * Any other error is a dead device on PCI: the read returns all-ones bytes,
+ * the write is dropped, and the first such failures are logged.
  *
  * An access that runs past a trapped range into ordinary memory (or into
  * another range) is split: ordinary bytes are read or written directly,
@@ -44,8 +47,10 @@ struct uio_trap_ops {
 	/*
 	 * One access at byte offset off from the start of the range as added:
 	 * len is 1, 2, 4, 8, 16 or 32 bytes; buf holds the value to store
-	 * (write) or receives the value loaded (read), little endian. Returns 0,
-	 * or -errno: a read then returns all ones, a write is dropped. Runs in
+	 * (write) or receives the value loaded (read), little endian. Returns 0;
+	 * -EFAULT: no access, the instruction faults (SIGSEGV goes on to the
+	 * program; accesses it already made stand); another -errno: a read
+	 * returns all ones, a write is dropped, as a dead device's. Runs in
 	 * the faulting thread, in signal context (async-signal-safe calls only,
 	 * and no lock the interrupted code may hold).
 	 */
