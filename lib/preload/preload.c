@@ -23,6 +23,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,8 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -44,6 +48,7 @@
 #include "core.h"
 #include "fdtable.h"
 #include "file.h"
+#include "path.h"
 #include "trap.h"
 #include "uaccess.h"
 #include "vfio.h"
@@ -147,30 +152,6 @@ static const struct served_path *served(int dirfd, const char *path)
 	return NULL;
 }
 
-/*
- * The nodes of emulated VFIO devices, /dev/vfio/N and
- * /dev/vfio/devices/vfioX, are files of the launch's run directory: the
- * path is redirected there (an absent node stays absent: ENOENT), and
- * *node tells what an open of it must become (lib/vfio).
- */
-static const char *vfio_redirect(int dirfd, const char *path, char *buf,
-				 size_t len, int *node, uint32_t *index)
-{
-	struct uio_vfio_registry *r;
-	char norm[512];
-
-	*node = UIO_VFIO_NODE_NONE;
-	if (!path || dirfd != AT_FDCWD || path[0] != '/' ||
-	    strncmp(path, "/dev/", 5) || !(r = uio_vfio_registry()) ||
-	    !normalise(path, norm, sizeof(norm)) ||
-	    strncmp(norm, "/dev/vfio", 9) || (norm[9] && norm[9] != '/') ||
-	    !strcmp(norm, "/dev/vfio/vfio") ||
-	    (size_t)snprintf(buf, len, "%s%s", r->rundir, norm) >= len)
-		return path;
-	*node = uio_vfio_node_path(r, buf, index);
-	return buf;
-}
-
 /* The device number a redirected node shows. */
 static bool vfio_node_rdev(int node, uint32_t index, unsigned int *major,
 			   unsigned int *minor)
@@ -187,43 +168,6 @@ static bool vfio_node_rdev(int node, uint32_t index, unsigned int *major,
 		*minor = r->devices[index].index;
 	}
 	return true;
-}
-
-/*
- * Emulated sysfs: paths under /sys/bus/pci/devices/BDF and
- * /sys/kernel/iommu_groups/N of emulated devices live in the tree the
- * launcher built at $UIOMMUFD_SYSFS_ROOT. Returns the path to use.
- */
-static const char *sysfs_redirect(const char *path, char *buf, size_t len)
-{
-	static const char *const roots[] = { "/sys/bus/pci/devices/",
-					     "/sys/kernel/iommu_groups/" };
-	const char *root = getenv("UIOMMUFD_SYSFS_ROOT");
-	char probe[512];
-
-	if (!root || !path || strncmp(path, "/sys/", 5))
-		return path;
-	for (size_t i = 0; i < 2; i++) {
-		size_t n = strlen(roots[i]);
-
-		if (strncmp(path, roots[i], n) || !path[n])
-			continue;
-		/* Only entries the tree has: the rest is the real sysfs. */
-		{
-			const char *end = strchr(path + n, '/');
-			size_t elen = end ? (size_t)(end - (path + n)) : strlen(path + n);
-
-			if ((size_t)snprintf(probe, sizeof(probe), "%s%.*s%.*s", root,
-					     (int)n, roots[i], (int)elen, path + n) >=
-				    sizeof(probe) ||
-			    syscall(SYS_faccessat, AT_FDCWD, probe, F_OK, 0))
-				return path;
-		}
-		if ((size_t)snprintf(buf, len, "%s%s", root, path) >= len)
-			return path;
-		return buf;
-	}
-	return path;
 }
 
 /* ------------------------------------------------------------------ */
@@ -299,7 +243,6 @@ REAL(int, fexecve, int, char *const[], char *const[])
 REAL(int, faccessat, int, const char *, int, int)
 REAL(int, euidaccess, const char *, int)
 REAL(int, eaccess, const char *, int)
-REAL(ssize_t, readlink, const char *, char *, size_t)
 REAL(ssize_t, readlinkat, int, const char *, char *, size_t)
 REAL(DIR *, opendir, const char *)
 REAL(FILE *, fopen, const char *, const char *)
@@ -442,15 +385,21 @@ static int adopt_node(int fd, int node, uint32_t index)
 	return fd;
 }
 
-/* Where an open of path really goes: a VFIO node, sysfs, or itself. */
+/*
+ * Where an open of path really goes (lib/preload/path.c): the run
+ * directory's file or the host's; *node tells what an open of a VFIO node
+ * file must become (lib/vfio).
+ */
 static const char *open_redirect(int dirfd, const char *path, char *buf,
 				 size_t len, int *node, uint32_t *index)
 {
-	const char *p = vfio_redirect(dirfd, path, buf, len, node, index);
+	const char *p = uio_path_redirect(dirfd, path, buf, len);
+	struct uio_vfio_registry *r;
 
-	if (p != path)
-		return p;
-	return dirfd == AT_FDCWD ? sysfs_redirect(path, buf, len) : path;
+	*node = UIO_VFIO_NODE_NONE;
+	if (p != path && uio_path_redirected() && (r = uio_vfio_registry()))
+		*node = uio_vfio_node_path(r, p, index);
+	return p;
 }
 
 /* The same when the caller only needs the path. */
@@ -468,7 +417,7 @@ static const char *path_redirect(int dirfd, const char *path, char *buf,
 	do {                                                                \
 		const struct served_path *sp_ = served(dirfd, path);        \
 		mode_t mode = mode_expr;                                    \
-		char rbuf_[512];                                            \
+		char rbuf_[PATH_MAX];                                       \
 		uint32_t nidx_;                                             \
 		int32_t tid_;                                               \
 		int node_, fd_;                                             \
@@ -480,6 +429,8 @@ static const char *path_redirect(int dirfd, const char *path, char *buf,
 		path = open_redirect(dirfd, path, rbuf_, sizeof(rbuf_),     \
 				     &node_, &nidx_);                       \
 		fd_ = __VA_ARGS__;                                          \
+		if (fd_ >= 0)                                               \
+			uio_path_opened(fd_);                               \
 		return adopt_node(fd_, node_, nidx_);                       \
 	} while (0)
 
@@ -563,6 +514,7 @@ EXPORT int close(int fd)
 	const struct uio_file_ops *ops;
 	uint32_t idx;
 
+	uio_path_closed(fd);
 	/* Contexts, fault queues, accesses, VFIO groups and devices. */
 	ops = file_of(fd, &idx);
 	if (ops && ops->close) {
@@ -600,8 +552,10 @@ EXPORT int dup2(int oldfd, int newfd)
 	if (oldfd != newfd)
 		uio_file_forget(newfd);
 	rc = get_dup2()(oldfd, newfd);
-	if (rc >= 0)
+	if (rc >= 0) {
 		uio_file_forget(newfd);
+		uio_path_dup(oldfd, newfd);
+	}
 	return rc;
 }
 
@@ -613,8 +567,10 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 	if (oldfd != newfd)
 		uio_file_forget(newfd);
 	rc = get_dup3()(oldfd, newfd, flags);
-	if (rc >= 0)
+	if (rc >= 0) {
 		uio_file_forget(newfd);
+		uio_path_dup(oldfd, newfd);
+	}
 	return rc;
 }
 
@@ -746,16 +702,27 @@ static bool path_rdev(int dirfd, const char **path, char *buf, size_t len,
 	return vfio_node_rdev(node, index, major, minor);
 }
 
+/* A stat of a redirected path looks like sysfs's (path.c). */
+static int stat_done(int rc, void *st)
+{
+	if (rc == 0)
+		uio_path_fix_stat(st);
+	return rc;
+}
+
+_Static_assert(sizeof(struct stat) == sizeof(struct stat64),
+	       "struct stat64 is struct stat");
+
 #define STAT_PATH(name, st_t, fill, ...)                                    \
 	do {                                                                \
-		char rbuf_[512];                                            \
+		char rbuf_[PATH_MAX];                                       \
 		unsigned int ma_, mi_;                                      \
 		if (path_rdev(AT_FDCWD, &path, rbuf_, sizeof(rbuf_), &ma_,  \
 			      &mi_)) {                                      \
 			fill(st, ma_, mi_);                                 \
 			return 0;                                           \
 		}                                                           \
-		return get_##name()(__VA_ARGS__);                           \
+		return stat_done(get_##name()(__VA_ARGS__), st);            \
 	} while (0)
 
 /* The device number an fd of ours shows (false if it is not ours). */
@@ -870,58 +837,58 @@ static bool at_rdev(int dirfd, const char **path, char *buf, size_t len,
 EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	unsigned int ma, mi;
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
 	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		fill_stat(st, ma, mi);
 		return 0;
 	}
-	return get_fstatat()(dirfd, path, st, flags);
+	return stat_done(get_fstatat()(dirfd, path, st, flags), st);
 }
 
 EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
 	unsigned int ma, mi;
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
 	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		fill_stat64(st, ma, mi);
 		return 0;
 	}
-	return get_fstatat64()(dirfd, path, st, flags);
+	return stat_done(get_fstatat64()(dirfd, path, st, flags), st);
 }
 
 EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
 		      int flags)
 {
 	unsigned int ma, mi;
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
 	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		fill_stat(st, ma, mi);
 		return 0;
 	}
-	return get___fxstatat()(ver, dirfd, path, st, flags);
+	return stat_done(get___fxstatat()(ver, dirfd, path, st, flags), st);
 }
 
 EXPORT int __fxstatat64(int ver, int dirfd, const char *path,
 			struct stat64 *st, int flags)
 {
 	unsigned int ma, mi;
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
 	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		fill_stat64(st, ma, mi);
 		return 0;
 	}
-	return get___fxstatat64()(ver, dirfd, path, st, flags);
+	return stat_done(get___fxstatat64()(ver, dirfd, path, st, flags), st);
 }
 
 EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		 struct statx *stx)
 {
 	unsigned int ma, mi;
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
 	if (at_rdev(dirfd, &path, rbuf, sizeof(rbuf), flags, &ma, &mi)) {
 		memset(stx, 0, sizeof(*stx));
@@ -934,12 +901,15 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		stx->stx_dev_minor = 5;
 		return 0;
 	}
-	return get_statx()(dirfd, path, flags, mask, stx);
+	if (get_statx()(dirfd, path, flags, mask, stx))
+		return -1;
+	uio_path_fix_statx(stx);
+	return 0;
 }
 
 EXPORT int access(const char *path, int mode)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
 	if (served(AT_FDCWD, path))
 		return 0;
@@ -948,7 +918,7 @@ EXPORT int access(const char *path, int mode)
 
 EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
 	if (served(dirfd, path))
 		return 0;
@@ -958,7 +928,7 @@ EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 
 EXPORT int euidaccess(const char *path, int mode)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
 	if (served(AT_FDCWD, path))
 		return 0;
@@ -967,62 +937,283 @@ EXPORT int euidaccess(const char *path, int mode)
 
 EXPORT int eaccess(const char *path, int mode)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
 	if (served(AT_FDCWD, path))
 		return 0;
 	return get_eaccess()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), mode);
 }
 
-/* The emulated sysfs entries are read with these too. */
+/* ------------------------------------------------------------------ */
+/*
+ * Paths of the emulated tree. uio_path_redirect() (path.c) decides where
+ * each path goes; these wrappers apply it, turn paths under RUNDIR back
+ * into the names the program knows (getcwd, realpath, readlink), and make
+ * directory listings show the host's entry types.
+ */
+
+REAL(DIR *, fdopendir, int)
+REAL(int, dup, int)
+REAL(int, fcntl, int, int, ...)
+REAL(int, fcntl64, int, int, ...)
+REAL(int, closedir, DIR *)
+REAL(struct dirent *, readdir, DIR *)
+REAL(struct dirent64 *, readdir64, DIR *)
+REAL(FILE *, freopen, const char *, const char *, FILE *)
+REAL(FILE *, freopen64, const char *, const char *, FILE *)
+REAL(char *, canonicalize_file_name, const char *)
+REAL(int, chdir, const char *)
+REAL(int, fchdir, int)
+REAL(char *, getcwd, char *, size_t)
+REAL(char *, get_current_dir_name, void)
+REAL(ssize_t, fgetxattr, int, const char *, void *, size_t)
+REAL(ssize_t, flistxattr, int, char *, size_t)
+REAL(int, statfs, const char *, struct statfs *)
+REAL(int, statfs64, const char *, struct statfs64 *)
+REAL(int, statvfs, const char *, struct statvfs *)
+REAL(int, statvfs64, const char *, struct statvfs64 *)
+REAL(int, glob, const char *, int, int (*)(const char *, int), glob_t *)
+REAL(int, glob64, const char *, int, int (*)(const char *, int), glob64_t *)
+REAL(int, scandir, const char *, struct dirent ***,
+     int (*)(const struct dirent *),
+     int (*)(const struct dirent **, const struct dirent **))
+REAL(int, scandir64, const char *, struct dirent64 ***,
+     int (*)(const struct dirent64 *),
+     int (*)(const struct dirent64 **, const struct dirent64 **))
+REAL(int, scandirat, int, const char *, struct dirent ***,
+     int (*)(const struct dirent *),
+     int (*)(const struct dirent **, const struct dirent **))
+REAL(int, scandirat64, int, const char *, struct dirent64 ***,
+     int (*)(const struct dirent64 *),
+     int (*)(const struct dirent64 **, const struct dirent64 **))
+
+/* Copies of a directory fd (fts makes them) are looked up below as it is. */
+EXPORT int dup(int fd)
+{
+	int rc = get_dup()(fd);
+
+	if (rc >= 0)
+		uio_path_dup(fd, rc);
+	return rc;
+}
+
+#define FCNTL_BODY(real)                                                 \
+	do {                                                             \
+		va_list ap_;                                             \
+		void *arg_;                                              \
+		int rc_;                                                 \
+		va_start(ap_, cmd);                                      \
+		arg_ = va_arg(ap_, void *);                              \
+		va_end(ap_);                                             \
+		rc_ = real(fd, cmd, arg_);                               \
+		if (rc_ >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) \
+			uio_path_dup(fd, rc_);                           \
+		return rc_;                                              \
+	} while (0)
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+	FCNTL_BODY(get_fcntl());
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	FCNTL_BODY(get_fcntl64());
+}
+
+_Static_assert(sizeof(struct dirent) == sizeof(struct dirent64),
+	       "struct dirent64 is struct dirent");
+
+static void chk_fail(void);
+
+/* readlink into a bounce buffer, the target's RUNDIR prefix removed. */
+static ssize_t readlink_unmapped(int dirfd, const char *path, char *buf,
+				 size_t len)
+{
+	char tmp[PATH_MAX];
+	ssize_t n;
+
+	if (!len || !uio_path_active())
+		return get_readlinkat()(dirfd, path, buf, len);
+	n = get_readlinkat()(dirfd, path, tmp, sizeof(tmp) - 1);
+	if (n < 0)
+		return n;
+	tmp[n] = 0;
+	uio_path_unmap(tmp);
+	n = (ssize_t)strlen(tmp);
+	if ((size_t)n > len)
+		n = (ssize_t)len;
+	memcpy(buf, tmp, (size_t)n);
+	return n;
+}
+
 EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
-	return get_readlink()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), buf, len);
+	path = uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf));
+	return readlink_unmapped(AT_FDCWD, path, buf, len);
 }
 
 EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t len)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
-	path = path_redirect(dirfd, path, rbuf, sizeof(rbuf));
-	return get_readlinkat()(dirfd, path, buf, len);
+	path = uio_path_redirect(dirfd, path, rbuf, sizeof(rbuf));
+	return readlink_unmapped(dirfd, path, buf, len);
 }
 
 EXPORT DIR *opendir(const char *path)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
+	const char *used = uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf));
+	DIR *d = get_opendir()(used);
 
-	return get_opendir()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)));
+	if (d) {
+		uio_path_opened(dirfd(d));
+		uio_path_dir_opened(d, used);
+	}
+	return d;
+}
+
+EXPORT DIR *fdopendir(int fd)
+{
+	DIR *d = get_fdopendir()(fd);
+
+	if (d)
+		uio_path_fdir_opened(d, fd);
+	return d;
+}
+
+EXPORT int closedir(DIR *d)
+{
+	uio_path_closed(dirfd(d));
+	uio_path_dir_closed(d);
+	return get_closedir()(d);
+}
+
+EXPORT struct dirent *readdir(DIR *d)
+{
+	struct dirent *e = get_readdir()(d);
+
+	if (e)
+		uio_path_dirent(d, e);
+	return e;
+}
+
+EXPORT struct dirent64 *readdir64(DIR *d)
+{
+	struct dirent64 *e = get_readdir64()(d);
+
+	if (e)
+		uio_path_dirent(d, (struct dirent *)(void *)e);
+	return e;
 }
 
 EXPORT FILE *fopen(const char *path, const char *mode)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
-	return get_fopen()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), mode);
+	return get_fopen()(uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)),
+			   mode);
 }
 
 EXPORT FILE *fopen64(const char *path, const char *mode)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
-	return get_fopen64()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), mode);
+	return get_fopen64()(uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)),
+			     mode);
+}
+
+EXPORT FILE *freopen(const char *path, const char *mode, FILE *f)
+{
+	char rbuf[PATH_MAX];
+
+	return get_freopen()(uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)),
+			     mode, f);
+}
+
+EXPORT FILE *freopen64(const char *path, const char *mode, FILE *f)
+{
+	char rbuf[PATH_MAX];
+
+	return get_freopen64()(uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)),
+			       mode, f);
 }
 
 EXPORT char *realpath(const char *path, char *resolved)
 {
-	char rbuf[512];
+	char rbuf[PATH_MAX];
 
-	return get_realpath()(path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), resolved);
+	path = uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf));
+	return uio_path_unmap(get_realpath()(path, resolved));
 }
 
-/* The node has no extended attributes (ls -l asks for security labels). */
+EXPORT char *canonicalize_file_name(const char *path)
+{
+	char rbuf[PATH_MAX];
+
+	path = uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf));
+	return uio_path_unmap(get_canonicalize_file_name()(path));
+}
+
+/* The cwd may be inside RUNDIR: chdir goes there, getcwd names it as known. */
+EXPORT int chdir(const char *path)
+{
+	char rbuf[PATH_MAX];
+	int rc;
+
+	rc = get_chdir()(uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)));
+	if (!rc)
+		uio_path_cwd_changed();
+	return rc;
+}
+
+EXPORT int fchdir(int fd)
+{
+	int rc = get_fchdir()(fd);
+
+	if (!rc)
+		uio_path_cwd_changed();
+	return rc;
+}
+
+EXPORT char *getcwd(char *buf, size_t size)
+{
+	return uio_path_unmap(get_getcwd()(buf, size));
+}
+
+EXPORT char *__getcwd_chk(char *buf, size_t size, size_t buflen)
+{
+	if (size > buflen)
+		chk_fail();
+	return getcwd(buf, size);
+}
+
+EXPORT char *get_current_dir_name(void)
+{
+	return uio_path_unmap(get_get_current_dir_name()());
+}
+
+/*
+ * No extended attributes on the served nodes and the emulated tree (ls -l
+ * asks for security labels and ACLs), as on sysfs.
+ */
+static bool no_xattrs(const char **path, char *rbuf, size_t len)
+{
+	if (served(AT_FDCWD, *path))
+		return true;
+	*path = uio_path_redirect(AT_FDCWD, *path, rbuf, len);
+	return uio_path_redirected();
+}
+
 EXPORT ssize_t getxattr(const char *path, const char *name, void *value,
 			size_t size)
 {
-	if (served(AT_FDCWD, path)) {
+	char rbuf[PATH_MAX];
+
+	if (no_xattrs(&path, rbuf, sizeof(rbuf))) {
 		errno = ENODATA;
 		return -1;
 	}
@@ -1032,7 +1223,9 @@ EXPORT ssize_t getxattr(const char *path, const char *name, void *value,
 EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value,
 			 size_t size)
 {
-	if (served(AT_FDCWD, path)) {
+	char rbuf[PATH_MAX];
+
+	if (no_xattrs(&path, rbuf, sizeof(rbuf))) {
 		errno = ENODATA;
 		return -1;
 	}
@@ -1041,12 +1234,259 @@ EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value,
 
 EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
 {
-	return served(AT_FDCWD, path) ? 0 : get_listxattr()(path, list, size);
+	char rbuf[PATH_MAX];
+
+	return no_xattrs(&path, rbuf, sizeof(rbuf)) ? 0 :
+						     get_listxattr()(path, list, size);
 }
 
 EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
 {
-	return served(AT_FDCWD, path) ? 0 : get_llistxattr()(path, list, size);
+	char rbuf[PATH_MAX];
+
+	return no_xattrs(&path, rbuf, sizeof(rbuf)) ? 0 :
+						     get_llistxattr()(path, list, size);
+}
+
+EXPORT ssize_t fgetxattr(int fd, const char *name, void *value, size_t size)
+{
+	if (uio_path_active() && uio_path_fd_in_rundir(fd)) {
+		errno = ENODATA;
+		return -1;
+	}
+	return get_fgetxattr()(fd, name, value, size);
+}
+
+EXPORT ssize_t flistxattr(int fd, char *list, size_t size)
+{
+	if (uio_path_active() && uio_path_fd_in_rundir(fd))
+		return 0;
+	return get_flistxattr()(fd, list, size);
+}
+
+/* statfs: the tree is sysfs, debugfs or devtmpfs, as its place says. */
+EXPORT int statfs(const char *path, struct statfs *buf)
+{
+	char rbuf[PATH_MAX];
+	int rc;
+
+	rc = get_statfs()(uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), buf);
+	if (!rc && uio_path_fs_magic())
+		buf->f_type = uio_path_fs_magic();
+	return rc;
+}
+
+EXPORT int statfs64(const char *path, struct statfs64 *buf)
+{
+	char rbuf[PATH_MAX];
+	int rc;
+
+	rc = get_statfs64()(uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), buf);
+	if (!rc && uio_path_fs_magic())
+		buf->f_type = uio_path_fs_magic();
+	return rc;
+}
+
+EXPORT int statvfs(const char *path, struct statvfs *buf)
+{
+	char rbuf[PATH_MAX];
+
+	return get_statvfs()(uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)), buf);
+}
+
+EXPORT int statvfs64(const char *path, struct statvfs64 *buf)
+{
+	char rbuf[PATH_MAX];
+
+	return get_statvfs64()(uio_path_redirect(AT_FDCWD, path, rbuf, sizeof(rbuf)),
+			       buf);
+}
+
+/*
+ * glob and scandir reach opendir and readdir inside libc, past the
+ * wrappers: glob is given them as GLOB_ALTDIRFUNC, scandir is done here.
+ */
+static void *glob_opendir(const char *path)
+{
+	return opendir(path);
+}
+
+static struct dirent *glob_readdir(void *d)
+{
+	return readdir(d);
+}
+
+static struct dirent64 *glob_readdir64(void *d)
+{
+	return readdir64(d);
+}
+
+static void glob_closedir(void *d)
+{
+	closedir(d);
+}
+
+static int glob_stat(const char *path, struct stat *st)
+{
+	return stat(path, st);
+}
+
+static int glob_lstat(const char *path, struct stat *st)
+{
+	return lstat(path, st);
+}
+
+static int glob_stat64(const char *path, struct stat64 *st)
+{
+	return stat64(path, st);
+}
+
+static int glob_lstat64(const char *path, struct stat64 *st)
+{
+	return lstat64(path, st);
+}
+
+EXPORT int glob(const char *pattern, int flags, int (*errfunc)(const char *, int),
+		glob_t *g)
+{
+	if (uio_path_active() && !(flags & GLOB_ALTDIRFUNC)) {
+		g->gl_opendir = glob_opendir;
+		g->gl_readdir = glob_readdir;
+		g->gl_closedir = glob_closedir;
+		g->gl_stat = glob_stat;
+		g->gl_lstat = glob_lstat;
+		flags |= GLOB_ALTDIRFUNC;
+	}
+	return get_glob()(pattern, flags, errfunc, g);
+}
+
+EXPORT int glob64(const char *pattern, int flags,
+		  int (*errfunc)(const char *, int), glob64_t *g)
+{
+	if (uio_path_active() && !(flags & GLOB_ALTDIRFUNC)) {
+		g->gl_opendir = glob_opendir;
+		g->gl_readdir = glob_readdir64;
+		g->gl_closedir = glob_closedir;
+		g->gl_stat = glob_stat64;
+		g->gl_lstat = glob_lstat64;
+		flags |= GLOB_ALTDIRFUNC;
+	}
+	return get_glob64()(pattern, flags, errfunc, g);
+}
+
+typedef int (*scan_filter_fn)(const struct dirent *);
+typedef int (*scan_compar_fn)(const struct dirent **, const struct dirent **);
+
+/* scandir's body on an open stream, which it closes. */
+static int scan(DIR *d, struct dirent ***namelist, scan_filter_fn filter,
+		scan_compar_fn compar)
+{
+	struct dirent **list = NULL, *e;
+	size_t n = 0, cap = 0;
+	int saved = errno, err = 0;
+
+	for (;;) {
+		struct dirent *copy, **grown;
+		size_t sz;
+
+		errno = 0;
+		e = readdir(d);
+		if (!e) {
+			err = errno;
+			break;
+		}
+		if (filter && !filter(e))
+			continue;
+		sz = offsetof(struct dirent, d_name) + strlen(e->d_name) + 1;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				err = ENOMEM;
+				break;
+			}
+			list = grown;
+		}
+		copy = malloc(sz);
+		if (!copy) {
+			err = ENOMEM;
+			break;
+		}
+		memcpy(copy, e, sz);
+		copy->d_reclen = (unsigned short)sz;
+		list[n++] = copy;
+	}
+	closedir(d);
+	if (err) {
+		while (n)
+			free(list[--n]);
+		free(list);
+		errno = err;
+		return -1;
+	}
+	if (compar && n > 1)
+		qsort(list, n, sizeof(*list), (int (*)(const void *, const void *))compar);
+	*namelist = list;
+	errno = saved;
+	return (int)n;
+}
+
+static int scan_at(int dirfd, const char *path, struct dirent ***namelist,
+		   scan_filter_fn filter, scan_compar_fn compar)
+{
+	DIR *d;
+
+	if (dirfd == AT_FDCWD) {
+		d = opendir(path);
+	} else {
+		int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		d = fd < 0 ? NULL : fdopendir(fd);
+		if (fd >= 0 && !d) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+		}
+	}
+	return d ? scan(d, namelist, filter, compar) : -1;
+}
+
+EXPORT int scandir(const char *path, struct dirent ***namelist,
+		   scan_filter_fn filter, scan_compar_fn compar)
+{
+	if (!uio_path_active())
+		return get_scandir()(path, namelist, filter, compar);
+	return scan_at(AT_FDCWD, path, namelist, filter, compar);
+}
+
+EXPORT int scandir64(const char *path, struct dirent64 ***namelist,
+		     int (*filter)(const struct dirent64 *),
+		     int (*compar)(const struct dirent64 **, const struct dirent64 **))
+{
+	if (!uio_path_active())
+		return get_scandir64()(path, namelist, filter, compar);
+	return scan_at(AT_FDCWD, path, (struct dirent ***)(void *)namelist,
+		       (scan_filter_fn)(void *)filter, (scan_compar_fn)(void *)compar);
+}
+
+EXPORT int scandirat(int dirfd, const char *path, struct dirent ***namelist,
+		     scan_filter_fn filter, scan_compar_fn compar)
+{
+	if (!uio_path_active())
+		return get_scandirat()(dirfd, path, namelist, filter, compar);
+	return scan_at(dirfd, path, namelist, filter, compar);
+}
+
+EXPORT int scandirat64(int dirfd, const char *path, struct dirent64 ***namelist,
+		       int (*filter)(const struct dirent64 *),
+		       int (*compar)(const struct dirent64 **,
+				     const struct dirent64 **))
+{
+	if (!uio_path_active())
+		return get_scandirat64()(dirfd, path, namelist, filter, compar);
+	return scan_at(dirfd, path, (struct dirent ***)(void *)namelist,
+		       (scan_filter_fn)(void *)filter, (scan_compar_fn)(void *)compar);
 }
 
 /* ------------------------------------------------------------------ */

@@ -56,7 +56,7 @@ extern "C" {
 #define UIO_SYSFS_VFIO_MINOR 196u  /* /dev/vfio/vfio */
 #define UIO_SYSFS_IOMMU_MINOR 123u /* /dev/iommu */
 
-#define UIO_SYSFS_MAX_DEVS 16
+#define UIO_SYSFS_MAX_DEVS 32
 
 struct uio_sysfs_bar {
 	uint64_t start, size; /* size 0: no such BAR */
