@@ -64,7 +64,8 @@ static _Atomic long init_tid;
 
 /* What the last uio_path_redirect of this thread found. */
 static __thread struct {
-	unsigned char redirected, relevant, fs, binattr;
+	unsigned char redirected, relevant, fs, binattr, merged;
+	const char *virt; /* in the caller's buffer: valid until it returns */
 } last;
 
 /* Directory fds that may lead into the tree: bit per fd. */
@@ -262,7 +263,8 @@ static bool has_dotdot(const char *rel)
  * Whether the normalised path v is RUNDIR's; *relevant: whether it is
  * ours or a directory above ours (a lookup below it may lead in).
  */
-static bool classify(const char *v, size_t vlen, bool *relevant)
+static bool classify_merged(const char *v, size_t vlen, bool *relevant,
+			    bool *merged)
 {
 	const struct entry *best = NULL;
 	bool rel = vlen == 1; /* "/" */
@@ -281,7 +283,15 @@ static bool classify(const char *v, size_t vlen, bool *relevant)
 	}
 	ours = best && (best->kind == 'O' || (best->kind == 'M' && best->len == vlen));
 	*relevant = rel || ours;
+	*merged = ours && best->kind == 'M';
 	return ours;
+}
+
+static bool classify(const char *v, size_t vlen, bool *relevant)
+{
+	bool merged;
+
+	return classify_merged(v, vlen, relevant, &merged);
 }
 
 static unsigned char fs_of(const char *v)
@@ -430,10 +440,10 @@ void uio_path_cwd_changed(void)
 const char *uio_path_redirect(int dirfd, const char *path, char *buf, size_t len)
 {
 	char base[PATH_MAX], v[PATH_MAX];
-	bool base_in_rundir = false, rel, ours;
+	bool base_in_rundir = false, rel, ours, merged;
 	size_t vlen;
 
-	last.redirected = last.relevant = 0;
+	last.redirected = last.relevant = last.merged = 0;
 	if (!path || !ready())
 		return path;
 	if (path[0] == '/') {
@@ -464,7 +474,7 @@ const char *uio_path_redirect(int dirfd, const char *path, char *buf, size_t len
 			return path;
 	}
 	vlen = strlen(v);
-	ours = classify(v, vlen, &rel);
+	ours = classify_merged(v, vlen, &rel, &merged);
 	/* "dir/", "dir/." and "dir/..": the kernel follows and wants a directory. */
 	if (vlen > 1 && ends_as_dir(path) && vlen + 1 < sizeof(v)) {
 		v[vlen++] = '/';
@@ -477,6 +487,8 @@ const char *uio_path_redirect(int dirfd, const char *path, char *buf, size_t len
 		memcpy(buf, rundir, rundir_len);
 		memcpy(buf + rundir_len, v, vlen + 1);
 		last.redirected = 1;
+		last.merged = merged;
+		last.virt = buf + rundir_len;
 		last.fs = fs_of(v);
 		last.binattr = is_binattr(v);
 		return buf;
@@ -532,11 +544,30 @@ void uio_path_dup(int oldfd, int newfd)
 		uio_path_closed(newfd);
 }
 
+/*
+ * A merged directory is the host's, listed with our entries: its
+ * attributes are the host directory's, its device and inode RUNDIR's (a
+ * program compares them with an fstat of what it opened).
+ */
+static bool host_dir_stat(struct stat *h)
+{
+	return last.merged && last.virt &&
+	       !UIO_SYS(SYS_newfstatat, AT_FDCWD, last.virt, h, 0) && S_ISDIR(h->st_mode);
+}
+
 /* sysfs and debugfs: root's, sizes as kernfs and debugfs report them. */
 void uio_path_fix_stat(struct stat *st)
 {
+	struct stat h;
+
 	if (!last.redirected || last.fs == FS_NONE)
 		return;
+	if (S_ISDIR(st->st_mode) && host_dir_stat(&h)) {
+		h.st_dev = st->st_dev;
+		h.st_ino = st->st_ino;
+		*st = h;
+		return;
+	}
 	st->st_uid = 0;
 	st->st_gid = 0;
 	if (last.fs == FS_DEVTMPFS)
@@ -550,8 +581,25 @@ void uio_path_fix_stat(struct stat *st)
 
 void uio_path_fix_statx(struct statx *stx)
 {
+	struct stat h;
+
 	if (!last.redirected || last.fs == FS_NONE)
 		return;
+	if (S_ISDIR(stx->stx_mode) && host_dir_stat(&h)) {
+		stx->stx_mode = (uint16_t)h.st_mode;
+		stx->stx_nlink = (uint32_t)h.st_nlink;
+		stx->stx_uid = h.st_uid;
+		stx->stx_gid = h.st_gid;
+		stx->stx_size = (uint64_t)h.st_size;
+		stx->stx_blocks = (uint64_t)h.st_blocks;
+		stx->stx_atime.tv_sec = h.st_atim.tv_sec;
+		stx->stx_atime.tv_nsec = (uint32_t)h.st_atim.tv_nsec;
+		stx->stx_mtime.tv_sec = h.st_mtim.tv_sec;
+		stx->stx_mtime.tv_nsec = (uint32_t)h.st_mtim.tv_nsec;
+		stx->stx_ctime.tv_sec = h.st_ctim.tv_sec;
+		stx->stx_ctime.tv_nsec = (uint32_t)h.st_ctim.tv_nsec;
+		return;
+	}
 	stx->stx_uid = 0;
 	stx->stx_gid = 0;
 	if (last.fs == FS_DEVTMPFS)
