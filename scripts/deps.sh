@@ -10,6 +10,7 @@ command -v python3 >/dev/null 2>&1 || need="$need python3"
 [ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
 [ -f /usr/include/linux/types.h ] || need="$need linux-libc-dev"
 [ -f /usr/include/Zydis/Zydis.h ] || need="$need libzydis-dev"
+command -v tree >/dev/null 2>&1 || need="$need tree"
 if [ -n "$need" ]; then
 	if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 	$SUDO apt-get update -qq >/dev/null
