@@ -16,8 +16,8 @@
  * in the emulated tree ("unmapping" RUNDIR), so that ".." and host
  * entries of merged directories resolve as the program expects. Finding
  * where a directory fd is costs a readlink of /proc/self/fd/N, done only
- * for fds this layer opened on directories that can lead into the tree
- * (a bitmap), and for paths with "..".
+ * for fds this layer opened by name on directories that can lead into the
+ * tree, and their copies (a bitmap); for the cwd, chdir keeps its name.
  *
  * Everything the kernel is asked here is asked with raw system calls: the
  * preload interposes the libc functions.
@@ -57,7 +57,7 @@ static size_t firsts_len[8];
 static unsigned int nfirsts;
 static char rundir[PATH_MAX];
 static size_t rundir_len;
-static bool active;
+static _Atomic bool active;
 
 static _Atomic int init_state; /* 0 not yet, 1 under way, 2 done */
 static _Atomic long init_tid;
@@ -77,6 +77,7 @@ static struct {
 	_Atomic unsigned int seq;
 	atomic_flag lock;
 	_Atomic bool relevant, in_rundir;
+	_Atomic bool stale; /* a refresh could not take the lock: ask the kernel */
 	char virt[PATH_MAX];
 } cwd = { .lock = ATOMIC_FLAG_INIT };
 
@@ -377,14 +378,33 @@ static bool fd_marked(int fd)
 	       (1ull << (fd % 64));
 }
 
+static bool cwd_from_kernel(char *out, size_t outsz, bool *in_rundir)
+{
+	bool rel = false;
+
+	if (UIO_SYS(SYS_getcwd, out, outsz) <= 0 || out[0] != '/')
+		return false;
+	*in_rundir = !strncmp(out, rundir, rundir_len) && out[rundir_len] == '/';
+	uio_path_unmap(out);
+	classify(out, strlen(out), &rel);
+	return rel || *in_rundir;
+}
+
 /* The cwd into out if lookups below it may lead into the tree. */
 static bool cwd_get(char *out, size_t outsz, bool *in_rundir)
 {
+	unsigned int spins = 0;
+
+	if (atomic_load_explicit(&cwd.stale, memory_order_acquire))
+		return cwd_from_kernel(out, outsz, in_rundir);
 	for (;;) {
 		unsigned int s = atomic_load_explicit(&cwd.seq, memory_order_acquire);
 		bool rel;
 
 		if (s & 1) {
+			/* A writer interrupted by us (a signal handler): ask the kernel. */
+			if (++spins > 1000)
+				return cwd_from_kernel(out, outsz, in_rundir);
 			uio_sys_sched_yield();
 			continue;
 		}
@@ -418,8 +438,15 @@ static void cwd_refresh(void)
 	} else {
 		p[0] = 0;
 	}
-	while (atomic_flag_test_and_set_explicit(&cwd.lock, memory_order_acquire))
+	for (unsigned int spins = 0;
+	     atomic_flag_test_and_set_explicit(&cwd.lock, memory_order_acquire); spins++) {
+		if (spins > 1000) {
+			/* Its holder is the thread we interrupted. */
+			atomic_store_explicit(&cwd.stale, true, memory_order_release);
+			return;
+		}
 		uio_sys_sched_yield();
+	}
 	atomic_fetch_add_explicit(&cwd.seq, 1, memory_order_acq_rel);
 	memcpy(cwd.virt, p, strlen(p) + 1);
 	atomic_store_explicit(&cwd.relevant, rel, memory_order_relaxed);
@@ -465,7 +492,11 @@ const char *uio_path_redirect(int dirfd, const char *path, char *buf, size_t len
 				uio_path_unmap(base);
 			}
 		} else {
-			if (!fd_marked(dirfd) && !has_dotdot(path))
+			/*
+			 * Only directories this layer opened by name: one opened
+			 * by its RUNDIR path keeps that path's meaning.
+			 */
+			if (!fd_marked(dirfd))
 				return path;
 			if (!fd_virtual(dirfd, base, sizeof(base), &base_in_rundir))
 				return path;
@@ -486,6 +517,16 @@ const char *uio_path_redirect(int dirfd, const char *path, char *buf, size_t len
 			return path;
 		memcpy(buf, rundir, rundir_len);
 		memcpy(buf + rundir_len, v, vlen + 1);
+		/*
+		 * A process that outlives the launch (a daemon PROG left
+		 * behind) finds RUNDIR gone: the merged directories (/dev
+		 * among them) are the host's again.
+		 */
+		if (merged && UIO_SYS(SYS_faccessat, AT_FDCWD, rundir, F_OK) == -ENOENT) {
+			active = false;
+			last.relevant = 0;
+			return path;
+		}
 		last.redirected = 1;
 		last.merged = merged;
 		last.virt = buf + rundir_len;
