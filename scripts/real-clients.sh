@@ -7,7 +7,10 @@
 #   sh scripts/real-clients.sh [--record] [--only NAME,...] [BUILD_DIR]
 #
 # BUILD_DIR: a uiommufd build directory (default: build/, set up and built
-# when missing). NAMEs: qemu-host, qemu-sysfsdev, dpdk-test, dpdk-testpmd.
+# when missing). NAMEs: qemu-host, qemu-sysfsdev, dpdk-test, dpdk-dmadev,
+# dpdk-testpmd. dpdk-dmadev is dpdk-test running DPDK's own
+# dmadev_autotest (copies, bursts, fills) on the emulated device through
+# its ioat driver.
 # Every run also loads the call logger (scripts/calltrace.c, a preload put
 # in front of uiommufd's) to record the VFIO calls; --record runs each
 # client a second time under strace, to see what reaches the kernel.
@@ -23,6 +26,9 @@
 # UIOMMUFD_CLIENTS_WRAP: a command put in front of each client, inside the
 # launcher (for example a script that sets variables, or gdb --args).
 # DPDK_TEST_CMDS: what dpdk-test reads on its standard input (quit).
+# UIOMMUFD_CLIENTS_MODEL: the device model QEMU's device runs (default: the
+# launcher's default); UIOMMUFD_CLIENTS_DPDK_MODEL: the DPDK clients' (ioat,
+# the model DPDK has a driver for).
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -194,7 +200,10 @@ if [ "$record" = 1 ] && ! command -v strace >/dev/null 2>&1; then
 	exit 2
 fi
 STRACE_SET=openat,open,readlink,readlinkat,stat,newfstatat,statx,access,faccessat,faccessat2,getdents64,ioctl,mmap,pread64,pwrite64,memfd_create
-DEVSPEC=$BDF@$GROUP${UIOMMUFD_CLIENTS_MODEL:+,model=$UIOMMUFD_CLIENTS_MODEL}
+QEMU_DEV=$BDF@$GROUP${UIOMMUFD_CLIENTS_MODEL:+,model=$UIOMMUFD_CLIENTS_MODEL}
+DPDK_MODEL=${UIOMMUFD_CLIENTS_DPDK_MODEL:-ioat}
+DPDK_DEV=$BDF@$GROUP${DPDK_MODEL:+,model=$DPDK_MODEL}
+DEVSPEC=$QEMU_DEV
 
 # timeout puts itself and the client in a process group of its own, whose
 # id is timeout's pid (kept in $OUT/.pgid). A client the launcher leaves
@@ -303,6 +312,24 @@ qemu_stage() {
 	fi
 }
 
+# dmadev_autotest's verdict: its "Test OK", and what it ran.
+dmadev_stage() {
+	l=$OUT/$1.log
+	if grep -q '^Test OK' "$l" && grep -q 'Running copy Tests' "$l"; then
+		# Each test prints running totals; its last one is its count.
+		tests=$(grep -o 'Running [a-z ]* Tests\|Ops completed: [0-9]*' "$l" | awk '
+			/^Running/ { if (t != "") { printf "%s%s %s", sep, t, n; sep = ", " }
+				     t = $2 (NF > 3 ? " " $3 : ""); n = 0; next }
+			{ n = $3 }
+			END { if (t != "") printf "%s%s %s", sep, t, n }')
+		echo "PASS: dmadev_autotest Test OK (descriptors completed: $tests; 0 errors)"
+	elif grep -q 'Test Failed' "$l"; then
+		echo "FAIL: dmadev_autotest: $(grep -iE 'error|fail' "$l" | head -n 2 | tr '\n' ' ')"
+	else
+		echo "FAIL before the test: $(dpdk_stage "$1")"
+	fi
+}
+
 dpdk_stage() {
 	l=$OUT/$1.log c=$OUT/$1.calls
 	listed=0 vfio=0
@@ -352,9 +379,15 @@ if want qemu-sysfsdev; then
 	verdict qemu-sysfsdev "$(qemu_stage qemu-sysfsdev)"
 fi
 # shellcheck disable=SC2086
+DEVSPEC=$DPDK_DEV
 if want dpdk-test; then
 	run dpdk-test "printf '%s\n' '$DPDK_FEED'" -- "$DPDK_TEST" $EAL_ARGS
 	verdict dpdk-test "$(dpdk_stage dpdk-test)"
+fi
+# shellcheck disable=SC2086
+if want dpdk-dmadev; then
+	run dpdk-dmadev "printf '%s\n' dmadev_autotest quit" -- "$DPDK_TEST" $EAL_ARGS
+	verdict dpdk-dmadev "$(dmadev_stage dpdk-dmadev)"
 fi
 # shellcheck disable=SC2086
 if want dpdk-testpmd; then
