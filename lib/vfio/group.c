@@ -20,6 +20,7 @@
 #include "sys.h"
 #include "uaccess.h"
 #include "vfio.h"
+#include "vfio_pci_priv.h"
 
 #define UIO_GRP_IDX(g, gen) ((uint32_t)(g) | ((uint32_t)(gen) & 0xffff) << 8)
 #define UIO_GRP_IDX_G(i) ((i) & 0xff)
@@ -208,10 +209,18 @@ static long uio_group_get_device_fd(struct uio_vfio_registry *r,
 	}
 	if (i == sizeof(name))
 		return -EINVAL;
+	/* vfio_device_get_from_name(): the driver's match, whose error ends
+	 * the search. */
 	for (i = 0; i < r->ndevices; i++) {
 		struct uio_vfio_device *d = &r->devices[i];
+		int m;
 
-		if (d->group == uio_group_index(r, g) && !strcmp(d->bdf, name))
+		if (d->group != uio_group_index(r, g))
+			continue;
+		m = uio_vpci_match(d, name);
+		if (m < 0)
+			return m;
+		if (m)
 			return uio_vfio_device_group_open(r, d, 0);
 	}
 	return -ENODEV;

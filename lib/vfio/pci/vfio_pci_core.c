@@ -146,6 +146,57 @@ void uio_vpci_close_device(struct uio_vfio_registry *r, struct uio_vfio_device *
 }
 
 /* ------------------------------------------------------------------ */
+/* the device's name (vfio_pci_core_match) */
+
+/* uuid_is_valid(): 8-4-4-4-12 hex digits. */
+static bool uio_uuid_valid(const char *s)
+{
+	for (unsigned int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		char c = s[i];
+
+		if (dash ? c != '-' : !((c >= '0' && c <= '9') ||
+					(c >= 'a' && c <= 'f') ||
+					(c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+int uio_vpci_match(struct uio_vfio_device *d, const char *buf)
+{
+	size_t n = strlen(d->bdf);
+	bool vf_token = false;
+
+	if (strncmp(d->bdf, buf, n))
+		return 0;
+	/* Options may follow the name, after whitespace. */
+	if (strlen(buf) > n) {
+		buf += n;
+		if (*buf != ' ')
+			return 0;
+		while (*buf) {
+			if (*buf == ' ') {
+				buf++;
+				continue;
+			}
+			if (vf_token || strncmp(buf, "vf_token=", 9))
+				return -EINVAL;
+			buf += 9;
+			if (strlen(buf) < 36 || !uio_uuid_valid(buf))
+				return -EINVAL;
+			vf_token = true;
+			buf += 36;
+		}
+	}
+	/*
+	 * vfio_pci_validate_vf_token(): the emulated functions are neither
+	 * SR-IOV PFs nor VFs, so a token is provided in error.
+	 */
+	return vf_token ? -EINVAL : 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* capability chains of the info ioctls (vfio_info_add_capability) */
 
 struct uio_caps {

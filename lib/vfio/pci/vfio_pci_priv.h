@@ -71,6 +71,11 @@ void uio_vpci_init(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
 /* The first open of the device, and the last close (registry locked). */
 int uio_vpci_open_device(struct uio_vfio_registry *r, struct uio_vfio_device *d);
 void uio_vpci_close_device(struct uio_vfio_registry *r, struct uio_vfio_device *d);
+/*
+ * VFIO_GROUP_GET_DEVICE_FD's name against d (vfio_pci_core_match): 1 it
+ * names d, 0 it does not, -EINVAL a malformed option after the name.
+ */
+int uio_vpci_match(struct uio_vfio_device *d, const char *buf);
 /* The device ioctls of vfio-pci (registry locked): >= 0 or -errno. */
 long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 		    unsigned long cmd, void *arg);
