@@ -32,50 +32,29 @@ static uint32_t uio_group_index(struct uio_vfio_registry *r,
 	return (uint32_t)(g - r->groups);
 }
 
-/* Whether any device file opened through the group is still open. */
-static bool uio_group_devices_open(struct uio_vfio_registry *r,
-				   struct uio_vfio_group *g)
-{
-	for (uint32_t i = 0; i < r->ndevices; i++) {
-		struct uio_vfio_device *d = &r->devices[i];
-
-		if (d->group != uio_group_index(r, g))
-			continue;
-		for (unsigned int s = 0; s < UIO_VFIO_MAX_FILES; s++)
-			if (d->files[s].state == UIO_VFIO_FILE_GROUP)
-				return true;
-	}
-	return false;
-}
-
 /* vfio_group_fops_release(): the container goes, the node is free. */
 static void uio_group_release(struct uio_vfio_group *g)
 {
 	g->iommufd = 0;
 	g->opened = false;
-	g->held_by_devices = false;
 	g->opened_gen++;
 }
 
 /*
- * The group's open file is gone if nobody holds its lock any more; its
- * device files hold it (the kernel's references) until they go too.
+ * The group's open file is gone if nobody holds its lock any more. Its
+ * device files do not hold it: with an iommufd for container, the kernel
+ * releases the group at the last close of its file even while devices
+ * opened through it stay open (only the legacy container makes device
+ * files hold the group file, and there is none here).
  */
 void uio_vfio_sweep_group(struct uio_vfio_registry *r,
 			  struct uio_vfio_group *g)
 {
 	if (!g->opened)
 		return;
-	if (!g->held_by_devices &&
-	    uio_vfio_slot_alive(r, UIO_VFIO_NODE_GROUP, uio_group_index(r, g), 0))
+	if (uio_vfio_slot_alive(r, UIO_VFIO_NODE_GROUP, uio_group_index(r, g), 0))
 		return;
-	for (uint32_t i = 0; i < r->ndevices; i++)
-		if (r->devices[i].group == uio_group_index(r, g))
-			uio_vfio_sweep_device(r, &r->devices[i]);
-	if (uio_group_devices_open(r, g))
-		g->held_by_devices = true;
-	else
-		uio_group_release(g);
+	uio_group_release(g);
 }
 
 /* open("/dev/vfio/N"): vfio_group_fops_open(). */
@@ -96,7 +75,6 @@ int uio_vfio_group_adopt(struct uio_vfio_registry *r, int fd, uint32_t index)
 	if (!rc) {
 		g->opened = true;
 		g->opened_gen++;
-		g->held_by_devices = false;
 		uio_file_set(fd, UIO_FILE_VAL(UIO_FILE_VFIO_GROUP,
 					      UIO_GRP_IDX(index, g->opened_gen)));
 	}

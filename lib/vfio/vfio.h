@@ -64,8 +64,6 @@ struct uio_vfio_group {
 	/* the one open file of the node (slot 0), while it lives */
 	bool opened;
 	uint32_t opened_gen;
-	/* closed, but group-opened device files still hold it */
-	bool held_by_devices;
 	uint64_t iommufd;              /* SET_CONTAINER's context, or 0 */
 	uint32_t cdev_device_open_cnt;
 };

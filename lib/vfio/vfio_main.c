@@ -97,9 +97,6 @@ void uio_vfio_file_release(struct uio_vfio_registry *r,
 	f->access_granted = false;
 	f->iommufd = 0;
 	f->gen++;
-	/* A group closed while its device files held it goes now. */
-	if (g->held_by_devices)
-		uio_vfio_sweep_group(r, g);
 }
 
 void uio_vfio_sweep_device(struct uio_vfio_registry *r,
