@@ -122,7 +122,28 @@ static int uio_vfio_group_probe(int fd, const struct stat *st, uint32_t *idx)
 /* ------------------------------------------------------------------ */
 /* ioctls */
 
-static long uio_group_get_status(struct uio_vfio_group *g, void *arg)
+/*
+ * iommu_group_dma_owner_claimed(): a device of the group is bound to an
+ * iommufd (iommufd_device_bind claims DMA ownership), here through a
+ * device file opened through the group before its release.
+ */
+static bool uio_group_owner_claimed(struct uio_vfio_registry *r,
+				    struct uio_vfio_group *g)
+{
+	for (uint32_t i = 0; i < r->ndevices; i++) {
+		struct uio_vfio_device *d = &r->devices[i];
+
+		if (d->group != uio_group_index(r, g))
+			continue;
+		uio_vfio_sweep_device(r, d);
+		if (d->iommufd)
+			return true;
+	}
+	return false;
+}
+
+static long uio_group_get_status(struct uio_vfio_registry *r,
+				 struct uio_vfio_group *g, void *arg)
 {
 	const uint32_t minsz = offsetof(struct vfio_group_status, flags) +
 			       sizeof(uint32_t);
@@ -132,9 +153,13 @@ static long uio_group_get_status(struct uio_vfio_group *g, void *arg)
 		return -EFAULT;
 	if (st.argsz < minsz)
 		return -EINVAL;
-	st.flags = VFIO_GROUP_FLAGS_VIABLE;
+	/* vfio_group_ioctl_get_status(): with a container, viable; without
+	 * one, viable unless a device of the group owns its DMA. */
+	st.flags = 0;
 	if (g->iommufd)
-		st.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
+		st.flags = VFIO_GROUP_FLAGS_CONTAINER_SET | VFIO_GROUP_FLAGS_VIABLE;
+	else if (!uio_group_owner_claimed(r, g))
+		st.flags = VFIO_GROUP_FLAGS_VIABLE;
 	return uio_copy_to_user(arg, &st, minsz) ? -EFAULT : 0;
 }
 
@@ -224,7 +249,7 @@ static long uio_vfio_group_ioctl(int fd, uint32_t idx, unsigned long cmd,
 		rc = uio_group_get_device_fd(r, g, arg);
 		break;
 	case VFIO_GROUP_GET_STATUS:
-		rc = uio_group_get_status(g, arg);
+		rc = uio_group_get_status(r, g, arg);
 		break;
 	case VFIO_GROUP_SET_CONTAINER:
 		rc = uio_group_set_container(g, arg);
