@@ -16,10 +16,34 @@
 #include "iommufd.h"
 #include "vfio.h"
 
-int uio_vfio_iommufd_bind(struct uio_vfio_device *d, struct uio_ctx *ctx)
+/*
+ * iommu_device_claim_dma_owner(), as iommufd_device_bind() claims it: the
+ * devices of one IOMMU group are owned by one iommufd at a time (EPERM).
+ */
+static int uio_vfio_claim_dma_owner(struct uio_vfio_registry *r,
+				    struct uio_vfio_device *d, uint64_t id)
+{
+	for (uint32_t i = 0; i < r->ndevices; i++) {
+		struct uio_vfio_device *o = &r->devices[i];
+
+		if (o == d || o->group != d->group)
+			continue;
+		uio_vfio_sweep_device(r, o);
+		if (o->iommufd && o->iommufd != id)
+			return -EPERM;
+	}
+	return 0;
+}
+
+int uio_vfio_iommufd_bind(struct uio_vfio_registry *r, struct uio_vfio_device *d,
+			  struct uio_ctx *ctx)
 {
 	uint32_t id;
-	int rc = uio_iommufd_device_bind(ctx, UIO_IOMMU_INTEL_VTD, &id);
+	int rc = uio_vfio_claim_dma_owner(r, d, uio_iommufd_ctx_id(ctx));
+
+	if (rc)
+		return rc;
+	rc = uio_iommufd_device_bind(ctx, UIO_IOMMU_INTEL_VTD, &id);
 
 	if (rc)
 		return rc;

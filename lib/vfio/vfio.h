@@ -193,7 +193,9 @@ void uio_vfio_bus_init(void);
 
 /* iommufd.c: the only caller of the core's kAPI ------------------------ */
 struct uio_ctx;
-int uio_vfio_iommufd_bind(struct uio_vfio_device *d, struct uio_ctx *ctx);
+/* Registry locked: the group's other devices are looked at. */
+int uio_vfio_iommufd_bind(struct uio_vfio_registry *r, struct uio_vfio_device *d,
+			  struct uio_ctx *ctx);
 void uio_vfio_iommufd_unbind(struct uio_vfio_device *d);
 int uio_vfio_iommufd_attach(struct uio_vfio_device *d, uint32_t *pt_id);
 void uio_vfio_iommufd_detach(struct uio_vfio_device *d);

@@ -44,7 +44,7 @@ static int uio_vfio_df_open(struct uio_vfio_registry *r,
 		return -EINVAL;
 	if (d->open_count++)
 		return 0;
-	rc = ctx ? uio_vfio_iommufd_bind(d, ctx) : 0;
+	rc = ctx ? uio_vfio_iommufd_bind(r, d, ctx) : 0;
 	if (!rc) {
 		rc = uio_vpci_open_device(r, d);
 		if (rc)
