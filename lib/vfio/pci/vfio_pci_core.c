@@ -238,17 +238,25 @@ static void uio_caps_shift(struct uio_caps *c, uint32_t offset)
 /* ------------------------------------------------------------------ */
 /* ioctls */
 
-static long uio_get_info(void *arg)
+static long uio_get_info(struct uio_vfio_pci *v, void *arg)
 {
-	const uint32_t minsz = offsetof(struct vfio_device_info, num_irqs) +
-			       sizeof(uint32_t);
-	struct vfio_device_info info;
+	uint32_t minsz = offsetof(struct vfio_device_info, num_irqs) +
+			 sizeof(uint32_t);
+	struct vfio_device_info info = { 0 };
 
 	if (uio_copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+	/* What the caller has room for, up to the whole struct: cap_offset
+	 * is written too (0 without a chain). */
+	if (info.argsz < sizeof(info))
+		minsz = info.argsz;
+	else
+		minsz = sizeof(info);
+	info.flags = VFIO_DEVICE_FLAGS_PCI;
+	if (v->reset_works)
+		info.flags |= VFIO_DEVICE_FLAGS_RESET;
 	info.num_regions = VFIO_PCI_NUM_REGIONS;
 	info.num_irqs = VFIO_PCI_NUM_IRQS;
 	/* No AtomicOps completer here: no capability chain. */
@@ -553,7 +561,7 @@ long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
-		return uio_get_info(arg);
+		return uio_get_info(v, arg);
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return uio_get_region_info(v, pdev, arg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
