@@ -609,6 +609,9 @@ long uio_vpci_rw(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	unsigned int index = UIO_VPCI_INDEX(pos);
 	uint64_t off = pos & UIO_VPCI_OFFSET_MASK;
 
+	/* vfio_pci_core_read/write(): nothing to do is done at once. */
+	if (!count)
+		return 0;
 	if (index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 	switch (index) {
