@@ -461,7 +461,14 @@ static long uio_config_do_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 	cap = v->map[pos];
 	start = cap == UIO_CAP_INVALID ? pos : uio_cap_start(v, pos);
 	off = pos - start;
-	/* A write to bits nobody may write never reads the user's buffer. */
+	/*
+	 * A write to a capability without a write function (MSI-X and every
+	 * read-only one) is dropped before the user's buffer is read; every
+	 * other write reads it first, writable bits or not.
+	 */
+	if (write && cap != UIO_CAP_INVALID && pos >= UIO_HDR_SIZE &&
+	    cap != PCI_CAP_ID_PM && cap != PCI_CAP_ID_MSI && cap != PCI_CAP_ID_EXP)
+		return len;
 	if (write && uio_copy_from_user(&val, buf, len))
 		return -EFAULT;
 
