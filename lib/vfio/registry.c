@@ -312,7 +312,15 @@ int uio_vfio_lock_slot(int fd, unsigned int slot)
 {
 	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
 			    .l_start = 1 + slot, .l_len = 1 };
+	long fl = uio_sys_fcntl_long(fd, F_GETFL, 0);
 
+	if (fl < 0)
+		return (int)fl;
+	/* A read lock needs a file open for reading: a write-only open
+	 * (a cdev may be opened so) holds its byte with a write lock. Both
+	 * show to the probes, which ask about a write lock. */
+	if ((fl & O_ACCMODE) == O_WRONLY)
+		lk.l_type = F_WRLCK;
 	return uio_sys_fcntl(fd, F_OFD_SETLK, &lk);
 }
 
