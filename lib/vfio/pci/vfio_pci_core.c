@@ -668,11 +668,7 @@ long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	long at;
 	int rc;
 
-	/* What the mmap system call itself refuses first. */
-	if (!len || (off & (UIO_PAGE - 1)))
-		return -EINVAL;
-	if (prot & PROT_EXEC)
-		return -EPERM; /* the file's mount is noexec */
+	/* vfio_pci_core_mmap() (the system call's checks were made). */
 	if (index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 	if (!(flags & MAP_SHARED))
