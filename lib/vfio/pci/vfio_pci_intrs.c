@@ -272,6 +272,9 @@ static int uio_set_intx_unmask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			rc = uio_check_eventfd(fd);
 			if (rc)
 				return rc;
+			/* vfio_virqfd_enable(): one at a time. */
+			if (v->intx_unmask_eventfd)
+				return -EBUSY;
 			v->intx_unmask_eventfd = true;
 		} else {
 			v->intx_unmask_eventfd = false;
