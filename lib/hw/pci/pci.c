@@ -450,11 +450,26 @@ int uio_pci_raise(struct uio_pci_dev *pdev, unsigned int vector)
 	}
 }
 
+/* Every vector the MSI capability can have (msi_multi_mask()). */
+static uint32_t uio_msi_multi_mask(struct uio_pci_dev *p)
+{
+	return p->msi_vectors >= 32 ? 0xffffffffu : (1u << p->msi_vectors) - 1;
+}
+
 void uio_pci_irq_route(struct uio_pci_dev *pdev, enum uio_pci_irq kind,
 		       unsigned int count)
 {
+	bool msi_was = pdev->route_kind == UIO_PCI_IRQ_MSI + 1;
+	bool msi_now = kind == UIO_PCI_IRQ_MSI && count;
 	uint16_t ctl;
 
+	/* msi_capability_init() masks them all; pci_msi_shutdown() unmasks
+	 * them all (pending bits stay with the device). */
+	if (pdev->cap_msi && msi_now && !msi_was)
+		uio_cfg_set(pdev, pdev->cap_msi + PCI_MSI_MASK_64, 4,
+			    uio_msi_multi_mask(pdev));
+	else if (pdev->cap_msi && msi_was && !msi_now)
+		uio_cfg_set(pdev, pdev->cap_msi + PCI_MSI_MASK_64, 4, 0);
 	pdev->route_kind = count ? (uint8_t)(kind + 1) : 0;
 	pdev->route_count = (uint16_t)count;
 	/* The host kernel sets the capability's enable bit as it routes. */
@@ -472,6 +487,21 @@ void uio_pci_irq_route(struct uio_pci_dev *pdev, enum uio_pci_irq kind,
 			      (ctl & ~PCI_MSI_FLAGS_ENABLE);
 		uio_cfg_set(pdev, pdev->cap_msi + PCI_MSI_FLAGS, 2, ctl);
 	}
+}
+
+void uio_pci_msi_mask(struct uio_pci_dev *pdev, unsigned int vector,
+		      bool masked)
+{
+	unsigned int off = pdev->cap_msi + PCI_MSI_MASK_64;
+	uint32_t m;
+
+	if (!pdev->cap_msi || vector >= pdev->msi_vectors)
+		return;
+	m = uio_pci_cfg_read(pdev, off, 4);
+	m = masked ? m | (1u << vector) : m & ~(1u << vector);
+	uio_cfg_set(pdev, off, 4, m);
+	if (!masked)
+		uio_msi_deliver_pending(pdev);
 }
 
 void uio_pci_msix_mask(struct uio_pci_dev *pdev, unsigned int vector,

@@ -162,6 +162,14 @@ void uio_pci_irq_route(struct uio_pci_dev *pdev, enum uio_pci_irq kind,
 		       unsigned int count);
 void uio_pci_msix_mask(struct uio_pci_dev *pdev, unsigned int vector,
 		       bool masked);
+/*
+ * The same for an MSI vector, through the capability's per-vector mask
+ * bits: the host masks every vector the device is capable of when it
+ * enables MSI, unmasks each vector it requests, masks each it frees, and
+ * unmasks them all again when it disables MSI (pci_msi_shutdown).
+ */
+void uio_pci_msi_mask(struct uio_pci_dev *pdev, unsigned int vector,
+		      bool masked);
 /* The model raises vector (uiommufd_dev_irq): 0 or -EINVAL. */
 int uio_pci_raise(struct uio_pci_dev *pdev, unsigned int vector);
 

@@ -346,11 +346,14 @@ static int uio_set_intx_trigger(struct uio_vfio_pci *v,
 /* ------------------------------------------------------------------ */
 /* MSI and MSI-X */
 
+/* request_irq() unmasks the vector, free_irq() masks it (irq_shutdown). */
 static void uio_msi_set_vector(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			       unsigned int vec, bool msix, bool on)
 {
 	if (msix)
 		uio_pci_msix_mask(pdev, vec, !on);
+	else
+		uio_pci_msi_mask(pdev, vec, !on);
 	(void)v;
 }
 
