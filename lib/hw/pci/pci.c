@@ -659,6 +659,26 @@ void uio_pci_reset(struct uio_pci_dev *pdev)
 	uio_pci_unlock(pdev);
 }
 
+int uio_pci_set_power_state_locked(struct uio_pci_dev *pdev, unsigned int state)
+{
+	unsigned int ctrl = pdev->cap_pm + PCI_PM_CTRL;
+	uint16_t pmcsr, now;
+
+	if (!pdev->cap_pm)
+		return 0;
+	if (state == 1 || state == 2 || state > 3)
+		return -EIO;
+	pmcsr = (uint16_t)uio_pci_cfg_read(pdev, ctrl, 2);
+	now = pmcsr & PCI_PM_CTRL_STATE_MASK;
+	if (now == state)
+		return 0;
+	uio_pci_cfg_write(pdev, ctrl, 2,
+			  (pmcsr & ~PCI_PM_CTRL_STATE_MASK) | (uint16_t)state);
+	if (now == 3 && state == 0 && !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET))
+		uio_pci_reset_locked(pdev);
+	return 0;
+}
+
 void uio_pci_set_bar_start(struct uio_pci_dev *pdev, unsigned int bar,
 			   uint64_t start)
 {

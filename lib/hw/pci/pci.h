@@ -146,6 +146,16 @@ int uio_pci_bar_rw(struct uio_pci_dev *pdev, unsigned int bar, uint64_t off,
  */
 void uio_pci_reset(struct uio_pci_dev *pdev);
 void uio_pci_reset_locked(struct uio_pci_dev *pdev);
+/*
+ * The power state the host puts the function in (pci_set_power_state),
+ * under the device lock: 0 (D0) or 3 (D3hot) in the PM capability's
+ * control register; the capability built here has no D1 or D2 (-EIO,
+ * nothing changes), a function without one stays in D0. Back in D0 from
+ * D3hot, a function without No_Soft_Reset has reset itself and the host
+ * restores its config space (pci_restore_state), so what remains of the
+ * trip is the model's reset. 0 or -EIO.
+ */
+int uio_pci_set_power_state_locked(struct uio_pci_dev *pdev, unsigned int state);
 /* Where the host put BAR bar (at launch, as firmware assigns BARs). */
 void uio_pci_set_bar_start(struct uio_pci_dev *pdev, unsigned int bar,
 			   uint64_t start);

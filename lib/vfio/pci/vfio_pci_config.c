@@ -241,9 +241,17 @@ static unsigned int uio_cap_start(const struct uio_vfio_pci *v,
 	return pos;
 }
 
+/* __vfio_pci_memory_enabled(): decoding on, and not in D3hot. */
 bool uio_vpci_memory_enabled(struct uio_vfio_pci *v)
 {
-	return uio_vget(v, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY;
+	return v->power_state < 3 && (uio_vget(v, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY);
+}
+
+void uio_vpci_set_power_state(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
+			      unsigned int state)
+{
+	if (!uio_pci_set_power_state_locked(pdev, state) && pdev->cap_pm)
+		v->power_state = (uint8_t)state;
 }
 
 /* vfio_bar_fixup(): the virtual BARs as sizing leaves them. */
@@ -488,9 +496,14 @@ static long uio_config_do_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			val = uio_default_read(v, pdev, &uio_basic_perm, pos, pos, len);
 		}
 	} else if (cap == PCI_CAP_ID_PM) {
-		if (write)
+		if (write) {
 			uio_default_write(v, pdev, &uio_pm_perm, pos, off, len, val);
-		else
+			/* vfio_pm_config_write(): the state bits are the
+			 * host's to change, on the program's request. */
+			if (off == PCI_PM_CTRL)
+				uio_vpci_set_power_state(v, pdev,
+							 val & PCI_PM_CTRL_STATE_MASK);
+		} else
 			val = uio_default_read(v, pdev, &uio_pm_perm, pos, off, len);
 	} else if (cap == PCI_CAP_ID_MSI) {
 		uio_msi_perm(&msi, (uint16_t)uio_pci_cfg_read(pdev, start + PCI_MSI_FLAGS, 2));

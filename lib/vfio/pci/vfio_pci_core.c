@@ -119,6 +119,7 @@ int uio_vpci_open_device(struct uio_vfio_registry *r, struct uio_vfio_device *d)
 	v->irq_type = UIO_VPCI_IRQ_NONE;
 	v->intx_masked = v->intx_pending = false;
 	v->nvec = 0;
+	v->power_state = 0;
 	uio_pci_unlock(pdev);
 	return 0;
 }
@@ -129,8 +130,9 @@ void uio_vpci_close_device(struct uio_vfio_registry *r, struct uio_vfio_device *
 	struct uio_pci_dev *pdev = uio_p(r, d);
 	uint16_t cmd;
 
-	/* Stop DMA, then every interrupt. */
+	/* Back to D0, stop DMA, then every interrupt. */
 	uio_pci_lock(pdev);
+	uio_vpci_set_power_state(v, pdev, 0);
 	cmd = (uint16_t)uio_pci_cfg_read(pdev, PCI_COMMAND, 2);
 	uio_pci_cfg_write(pdev, PCI_COMMAND, 2, cmd & (uint16_t)~PCI_COMMAND_MASTER);
 	uio_pci_unlock(pdev);
@@ -531,9 +533,18 @@ static long uio_hot_reset(struct uio_vfio_registry *r, struct uio_vfio_device *d
 		if (o->open_count && o->iommufd != d->iommufd)
 			return -EPERM;
 	}
-	for (uint32_t i = 0; i < r->ndevices; i++)
-		if (uio_same_bus(d, &r->devices[i]))
-			uio_pci_reset(uio_vfio_pci(r, &r->devices[i]));
+	for (uint32_t i = 0; i < r->ndevices; i++) {
+		struct uio_pci_dev *p;
+
+		if (!uio_same_bus(d, &r->devices[i]))
+			continue;
+		/* Each device in D0, then the bus reset. */
+		p = uio_vfio_pci(r, &r->devices[i]);
+		uio_pci_lock(p);
+		uio_vpci_set_power_state(uio_vfio_vpci(r, &r->devices[i]), p, 0);
+		uio_pci_reset_locked(p);
+		uio_pci_unlock(p);
+	}
 	return 0;
 }
 
@@ -569,9 +580,13 @@ long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	case VFIO_DEVICE_SET_IRQS:
 		return uio_set_irqs(v, pdev, arg);
 	case VFIO_DEVICE_RESET:
+		/* vfio_pci_ioctl_reset(): in D0 first. */
 		if (!v->reset_works)
 			return -EINVAL;
-		uio_pci_reset(pdev);
+		uio_pci_lock(pdev);
+		uio_vpci_set_power_state(v, pdev, 0);
+		uio_pci_reset_locked(pdev);
+		uio_pci_unlock(pdev);
 		return 0;
 	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
 		return uio_hot_reset_info(r, d, arg);

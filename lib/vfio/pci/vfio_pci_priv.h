@@ -47,6 +47,7 @@ struct uio_vfio_pci {
 	bool bardirty;
 	bool virq_disabled;             /* INTx disable in the virtual command */
 	uint8_t msi_qmax;
+	uint8_t power_state;            /* pci_dev's current_state: 0 D0, 3 D3hot */
 	/* what open_device found (vfio_pci_core_enable) */
 	bool reset_works;
 	uint8_t msix_bar;               /* 0xff: none */
@@ -94,6 +95,9 @@ void uio_vpci_config_init(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
 long uio_vpci_config_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			uint8_t *buf, size_t count, uint64_t pos, bool write);
 bool uio_vpci_memory_enabled(struct uio_vfio_pci *v);
+/* vfio_pci_set_power_state(): 0 (D0) or 3 (D3hot); device lock held. */
+void uio_vpci_set_power_state(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
+			      unsigned int state);
 
 /* vfio_pci_rdwr.c */
 long uio_vpci_bar_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
