@@ -659,6 +659,43 @@ void uio_pci_reset(struct uio_pci_dev *pdev)
 	uio_pci_unlock(pdev);
 }
 
+void uio_pci_save_state(struct uio_pci_dev *pdev, struct uio_pci_saved_state *st)
+{
+	unsigned int e = pdev->cap_exp;
+
+	for (unsigned int i = 0; i < 16; i++)
+		st->hdr[i] = uio_pci_cfg_read(pdev, 4 * i, 4);
+	if (!e)
+		return;
+	st->devctl = (uint16_t)uio_pci_cfg_read(pdev, e + PCI_EXP_DEVCTL, 2);
+	st->lnkctl = (uint16_t)uio_pci_cfg_read(pdev, e + PCI_EXP_LNKCTL, 2);
+	st->devctl2 = (uint16_t)uio_pci_cfg_read(pdev, e + PCI_EXP_DEVCTL2, 2);
+	st->lnkctl2 = (uint16_t)uio_pci_cfg_read(pdev, e + PCI_EXP_LNKCTL2, 2);
+}
+
+void uio_pci_restore_state(struct uio_pci_dev *pdev,
+			   const struct uio_pci_saved_state *st)
+{
+	unsigned int e = pdev->cap_exp;
+
+	/* pci_restore_config_space(): the header's dwords, last first, the
+	 * status register's error bits left alone (they are W1C). */
+	for (int i = 15; i >= 1; i--) {
+		uint32_t v = st->hdr[i];
+
+		if (i == PCI_COMMAND / 4)
+			v &= 0xffff;
+		if (uio_pci_cfg_read(pdev, 4 * (unsigned int)i, 4) != v)
+			uio_pci_cfg_write(pdev, 4 * (unsigned int)i, 4, v);
+	}
+	if (!e)
+		return;
+	uio_pci_cfg_write(pdev, e + PCI_EXP_DEVCTL, 2, st->devctl);
+	uio_pci_cfg_write(pdev, e + PCI_EXP_LNKCTL, 2, st->lnkctl);
+	uio_pci_cfg_write(pdev, e + PCI_EXP_DEVCTL2, 2, st->devctl2);
+	uio_pci_cfg_write(pdev, e + PCI_EXP_LNKCTL2, 2, st->lnkctl2);
+}
+
 int uio_pci_set_power_state_locked(struct uio_pci_dev *pdev, unsigned int state)
 {
 	unsigned int ctrl = pdev->cap_pm + PCI_PM_CTRL;

@@ -156,6 +156,19 @@ void uio_pci_reset_locked(struct uio_pci_dev *pdev);
  * trip is the model's reset. 0 or -EIO.
  */
 int uio_pci_set_power_state_locked(struct uio_pci_dev *pdev, unsigned int state);
+/*
+ * pci_save_state() and pci_restore_state(), for what the host saves of an
+ * endpoint here: the standard header and the PCI Express control
+ * registers. Restoring writes them back as the hardware takes writes.
+ * Under the device lock.
+ */
+struct uio_pci_saved_state {
+	uint32_t hdr[16];
+	uint16_t devctl, lnkctl, devctl2, lnkctl2;
+};
+void uio_pci_save_state(struct uio_pci_dev *pdev, struct uio_pci_saved_state *st);
+void uio_pci_restore_state(struct uio_pci_dev *pdev,
+			   const struct uio_pci_saved_state *st);
 /* Where the host put BAR bar (at launch, as firmware assigns BARs). */
 void uio_pci_set_bar_start(struct uio_pci_dev *pdev, unsigned int bar,
 			   uint64_t start);

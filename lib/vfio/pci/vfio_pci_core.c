@@ -106,6 +106,7 @@ int uio_vpci_open_device(struct uio_vfio_registry *r, struct uio_vfio_device *d)
 		uio_pci_reset(pdev);
 	uio_pci_lock(pdev);
 	uio_vpci_enable_hw(pdev);
+	uio_pci_save_state(pdev, &v->saved);
 	uio_vpci_config_init(v, pdev);
 	if (pdev->cap_msix) {
 		flags = (uint16_t)uio_pci_cfg_read(pdev, pdev->cap_msix + PCI_MSIX_FLAGS, 2);
@@ -142,9 +143,15 @@ void uio_vpci_close_device(struct uio_vfio_registry *r, struct uio_vfio_device *
 				  NULL);
 	uio_vpci_triggers_release(v);
 	v->virq_disabled = false;
-	/* Reset with the config saved at open restored around it. */
+	/* Reset, and the config saved at open put back (whatever the program
+	 * wrote to the device goes), bus mastering off (pci_disable_device). */
+	uio_pci_lock(pdev);
 	if (v->reset_works)
-		uio_pci_reset(pdev);
+		uio_pci_reset_locked(pdev);
+	uio_pci_restore_state(pdev, &v->saved);
+	cmd = (uint16_t)uio_pci_cfg_read(pdev, PCI_COMMAND, 2);
+	uio_pci_cfg_write(pdev, PCI_COMMAND, 2, cmd & (uint16_t)~PCI_COMMAND_MASTER);
+	uio_pci_unlock(pdev);
 }
 
 /* ------------------------------------------------------------------ */

@@ -50,6 +50,7 @@ struct uio_vfio_pci {
 	uint8_t power_state;            /* pci_dev's current_state: 0 D0, 3 D3hot */
 	/* what open_device found (vfio_pci_core_enable) */
 	bool reset_works;
+	struct uio_pci_saved_state saved;  /* pci_saved_state, put back at close */
 	uint8_t msix_bar;               /* 0xff: none */
 	uint32_t msix_offset, msix_size;
 	bool bar_mmap[6];
