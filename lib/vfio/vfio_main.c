@@ -388,18 +388,23 @@ static long uio_vfio_device_ioctl(int fd, uint32_t idx, unsigned long cmd,
 		return -EBADF;
 	}
 	uio_vfio_lock(r);
-	if (cmd == VFIO_DEVICE_BIND_IOMMUFD)
+	if (cmd == VFIO_DEVICE_BIND_IOMMUFD) {
 		rc = uio_vfio_bind_iommufd(r, d, f, arg);
-	else if (!f->access_granted)
+	} else if (!f->access_granted) {
 		rc = -EINVAL;
-	else if (f->state == UIO_VFIO_FILE_CDEV &&
-		 (cmd == VFIO_DEVICE_ATTACH_IOMMUFD_PT ||
-		  cmd == VFIO_DEVICE_DETACH_IOMMUFD_PT))
-		rc = uio_vfio_attach_pt(d, arg, cmd == VFIO_DEVICE_ATTACH_IOMMUFD_PT);
-	else if (cmd == VFIO_DEVICE_FEATURE)
-		rc = uio_vfio_feature(r, d, arg);
-	else
-		rc = uio_vpci_ioctl(r, d, cmd, arg);
+	} else {
+		/* vfio_device_pm_runtime_get() */
+		uio_vpci_runtime_resume(r, d);
+		if (f->state == UIO_VFIO_FILE_CDEV &&
+		    (cmd == VFIO_DEVICE_ATTACH_IOMMUFD_PT ||
+		     cmd == VFIO_DEVICE_DETACH_IOMMUFD_PT))
+			rc = uio_vfio_attach_pt(d, arg,
+						cmd == VFIO_DEVICE_ATTACH_IOMMUFD_PT);
+		else if (cmd == VFIO_DEVICE_FEATURE)
+			rc = uio_vfio_feature(r, d, arg);
+		else
+			rc = uio_vpci_ioctl(r, d, cmd, arg);
+	}
 	uio_vfio_unlock(r);
 	uio_core_leave();
 	return rc;

@@ -64,6 +64,8 @@ void uio_vpci_init(struct uio_vfio_pci *v, struct uio_pci_dev *pdev)
 				 !(pdev->bars[i].start & (UIO_PAGE - 1));
 }
 
+static void uio_vpci_pm_exit(struct uio_vfio_pci *v);
+
 /* ------------------------------------------------------------------ */
 /* open and close (vfio_pci_core_enable, vfio_pci_core_disable) */
 
@@ -131,7 +133,9 @@ void uio_vpci_close_device(struct uio_vfio_registry *r, struct uio_vfio_device *
 	struct uio_pci_dev *pdev = uio_p(r, d);
 	uint16_t cmd;
 
-	/* Back to D0, stop DMA, then every interrupt. */
+	/* Out of low power (no wakeup signalled), back to D0, stop DMA,
+	 * then every interrupt. */
+	uio_vpci_pm_exit(v);
 	uio_pci_lock(pdev);
 	uio_vpci_set_power_state(v, pdev, 0);
 	cmd = (uint16_t)uio_pci_cfg_read(pdev, PCI_COMMAND, 2);
@@ -606,15 +610,101 @@ long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	}
 }
 
+/* vfio_check_feature(): 1 to go on, else what to return. */
+static int uio_check_feature(uint32_t flags, size_t argsz, uint32_t supported,
+			     size_t minsz)
+{
+	if ((flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)) & ~supported)
+		return -EINVAL;
+	if (flags & VFIO_DEVICE_FEATURE_PROBE)
+		return 0;
+	if (!(flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)))
+		return -EINVAL;
+	if (argsz < minsz)
+		return -EINVAL;
+	return 1;
+}
+
+/*
+ * Runtime PM, as vfio_pci_runtime_pm_entry/exit and the runtime suspend
+ * and resume callbacks: engaged, the device suspends once nothing holds
+ * it (here at once: the ioctl that engaged it returns); each later ioctl
+ * or region access resumes it for its duration, and a resume with a
+ * wakeup eventfd signals it and leaves low power. Mapped accesses never
+ * resume it. Registry locked.
+ */
+static int uio_vpci_pm_entry(struct uio_vfio_pci *v, int wake_fd)
+{
+	int rc;
+
+	if (v->pm_engaged)
+		return -EINVAL;
+	if (wake_fd >= 0) {
+		rc = uio_vpci_trigger_set(&v->pm_wake, wake_fd);
+		if (rc)
+			return rc;
+	}
+	v->pm_engaged = true;
+	return 0;
+}
+
+static void uio_vpci_pm_exit(struct uio_vfio_pci *v)
+{
+	if (!v->pm_engaged)
+		return;
+	v->pm_engaged = false;
+	uio_vpci_trigger_clear(&v->pm_wake);
+}
+
+void uio_vpci_runtime_resume(struct uio_vfio_registry *r, struct uio_vfio_device *d)
+{
+	struct uio_vfio_pci *v = uio_v(r, d);
+
+	if (!v->pm_engaged || !atomic_load(&v->pm_wake.word))
+		return;
+	uio_vpci_trigger_signal(&v->pm_wake);
+	uio_vpci_pm_exit(v);
+}
+
 long uio_vpci_feature(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 		      uint32_t flags, void *data, size_t len)
 {
-	(void)r;
-	(void)d;
-	(void)data;
-	(void)len;
-	/* Low-power entry and exit, the VF token: none of them here. */
+	struct uio_vfio_pci *v = uio_v(r, d);
+	struct {
+		int32_t wakeup_eventfd;
+		uint32_t reserved;
+	} entry;
+	int rc;
+
+	/* vfio_pci_core_ioctl_feature(); no VF token (no SR-IOV PF here). */
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+		rc = uio_check_feature(flags, len, VFIO_DEVICE_FEATURE_SET, 0);
+		return rc != 1 ? rc : uio_vpci_pm_entry(v, -1);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+		rc = uio_check_feature(flags, len, VFIO_DEVICE_FEATURE_SET,
+				       sizeof(entry));
+		if (rc != 1)
+			return rc;
+		if (uio_copy_from_user(&entry, data, sizeof(entry)))
+			return -EFAULT;
+		if (entry.wakeup_eventfd < 0)
+			return -EINVAL;
+		if (v->pm_engaged) {
+			/* The eventfd is taken, then found not needed. */
+			struct uio_vpci_trigger t = { 0 };
+
+			rc = uio_vpci_trigger_set(&t, entry.wakeup_eventfd);
+			uio_vpci_trigger_clear(&t);
+			return rc ? rc : -EINVAL;
+		}
+		return uio_vpci_pm_entry(v, entry.wakeup_eventfd);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
+		rc = uio_check_feature(flags, len, VFIO_DEVICE_FEATURE_SET, 0);
+		if (rc != 1)
+			return rc;
+		uio_vpci_pm_exit(v);
+		return 0;
 	default:
 		return -ENOTTY;
 	}
@@ -636,6 +726,13 @@ long uio_vpci_rw(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 		return 0;
 	if (index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
+	/* vfio_pci_rw()'s pm_runtime_resume_and_get(); the registry lock
+	 * only when low power is engaged at all. */
+	if (__atomic_load_n(&v->pm_engaged, __ATOMIC_RELAXED)) {
+		uio_vfio_lock(r);
+		uio_vpci_runtime_resume(r, d);
+		uio_vfio_unlock(r);
+	}
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		return uio_vpci_config_rw(v, pdev, buf, count, off, write);
@@ -669,8 +766,9 @@ static int uio_vpci_map_access(void *priv, uint64_t off, void *buf,
 
 	if (!(m->prot & (write ? PROT_WRITE : PROT_READ)))
 		return -EFAULT;
-	/* Memory decoding off: the kernel's fault handler gives SIGBUS. */
-	if (!uio_vpci_memory_enabled(m->v))
+	/* Low power engaged, or memory decoding off: the kernel's fault
+	 * handler gives SIGBUS (vfio_pci_mmap_huge_fault). */
+	if (m->v->pm_engaged || !uio_vpci_memory_enabled(m->v))
 		return -EIO;
 	return uio_pci_bar_rw(m->pdev, m->bar, m->start + off, buf, len, write);
 }

@@ -165,8 +165,24 @@ static void uio_trig_signal(struct uio_vpci_trigger *t)
 		UIO_SYS(SYS_write, fd, &one, sizeof(one));
 }
 
+int uio_vpci_trigger_set(struct uio_vpci_trigger *t, int fd)
+{
+	return uio_trig_set(t, fd);
+}
+
+void uio_vpci_trigger_clear(struct uio_vpci_trigger *t)
+{
+	uio_trig_clear(t);
+}
+
+void uio_vpci_trigger_signal(struct uio_vpci_trigger *t)
+{
+	uio_trig_signal(t);
+}
+
 void uio_vpci_triggers_release(struct uio_vfio_pci *v)
 {
+	uio_trig_clear(&v->pm_wake);
 	uio_trig_clear(&v->intx);
 	uio_trig_clear(&v->err);
 	uio_trig_clear(&v->req);

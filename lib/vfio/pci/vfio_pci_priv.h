@@ -64,6 +64,11 @@ struct uio_vfio_pci {
 	struct uio_vpci_trigger intx;
 	struct uio_vpci_trigger vec[UIO_PCI_MSIX_MAX];
 	struct uio_vpci_trigger err, req;
+
+	/* runtime PM (the low power features): engaged, and the eventfd to
+	 * signal when the device wakes up */
+	bool pm_engaged;
+	struct uio_vpci_trigger pm_wake;
 };
 
 /* vfio_pci_core.c: what lib/vfio calls */
@@ -118,5 +123,17 @@ void uio_vpci_signal(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 		     enum uio_pci_irq kind, unsigned int vector);
 /* Close every eventfd this process holds for v (device closed). */
 void uio_vpci_triggers_release(struct uio_vfio_pci *v);
+/* eventfd_ctx_fdget() into a trigger (-EBADF, -EINVAL), its put and its
+ * eventfd_signal(), for the other eventfds of vfio-pci. */
+int uio_vpci_trigger_set(struct uio_vpci_trigger *t, int fd);
+void uio_vpci_trigger_clear(struct uio_vpci_trigger *t);
+void uio_vpci_trigger_signal(struct uio_vpci_trigger *t);
+
+/*
+ * vfio_device_pm_runtime_get() before each ioctl and region access: the
+ * device, suspended while low power is engaged, wakes up (and leaves low
+ * power if a wakeup eventfd was given, signalling it).
+ */
+void uio_vpci_runtime_resume(struct uio_vfio_registry *r, struct uio_vfio_device *d);
 
 #endif
