@@ -98,6 +98,18 @@ static struct uio_vfio_group *uio_group_of(uint32_t idx,
 	return g;
 }
 
+int uio_vfio_group_of_fd(int fd)
+{
+	struct uio_vfio_registry *r;
+	uint32_t idx;
+
+	if (!uio_sys_fd_valid(fd))
+		return -EBADF;
+	if (!uio_file_is(fd, UIO_FILE_VFIO_GROUP, &idx) || !uio_group_of(idx, &r))
+		return -EINVAL;
+	return (int)UIO_GRP_IDX_G(idx);
+}
+
 static int uio_vfio_group_probe(int fd, const struct stat *st, uint32_t *idx)
 {
 	struct uio_vfio_registry *r = uio_vfio_registry();

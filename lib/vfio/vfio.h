@@ -186,6 +186,12 @@ void uio_vfio_file_release(struct uio_vfio_registry *r,
  */
 int uio_vfio_device_group_open(struct uio_vfio_registry *r,
 			       struct uio_vfio_device *d, unsigned int flags);
+/*
+ * vfio_file_is_group() and the group of an fd, for PCI_HOT_RESET's group
+ * fds: the index in groups[] of the group fd's open group, -EBADF if fd
+ * is not open, -EINVAL if it is no group file.
+ */
+int uio_vfio_group_of_fd(int fd);
 /* group.c: open("/dev/vfio/N") of this group's node (the new fd). */
 int uio_vfio_group_adopt(struct uio_vfio_registry *r, int fd, uint32_t index);
 /* The PCI devices' bus (DMA, interrupts), set in each process. */

@@ -445,6 +445,36 @@ static void uio_bdf_parse(const char *bdf, uint16_t *seg, uint8_t *bus,
 	*devfn = (uint8_t)(dv << 3 | f);
 }
 
+/*
+ * vfio_iommufd_get_dev_id(o, ictx of d): o's device id if it is bound in
+ * d's iommufd; VFIO_PCI_DEVID_OWNED (0) if not, but a device of its
+ * group is (iommufd_ctx_has_group: that iommufd owns the group); else
+ * VFIO_PCI_DEVID_NOT_OWNED.
+ */
+static int32_t uio_dev_id_in(struct uio_vfio_registry *r, struct uio_vfio_device *o,
+			     uint64_t iommufd)
+{
+	if (!iommufd)
+		return VFIO_PCI_DEVID_NOT_OWNED;
+	if (o->iommufd == iommufd)
+		return (int32_t)o->devid;
+	for (uint32_t i = 0; i < r->ndevices; i++)
+		if (r->devices[i].group == o->group && r->devices[i].iommufd == iommufd)
+			return VFIO_PCI_DEVID_OWNED;
+	return VFIO_PCI_DEVID_NOT_OWNED;
+}
+
+/* vfio_pci_for_each_slot_or_bus(..., vfio_pci_count_devs): the devices a
+ * bus reset of d reaches (every one here is bound to vfio-pci). */
+static uint32_t uio_bus_count(struct uio_vfio_registry *r, struct uio_vfio_device *d)
+{
+	uint32_t count = 0;
+
+	for (uint32_t i = 0; i < r->ndevices; i++)
+		count += uio_same_bus(d, &r->devices[i]);
+	return count;
+}
+
 static long uio_hot_reset_info(struct uio_vfio_registry *r,
 			       struct uio_vfio_device *d, void *arg)
 {
@@ -452,17 +482,17 @@ static long uio_hot_reset_info(struct uio_vfio_registry *r,
 			       sizeof(uint32_t);
 	struct vfio_pci_hot_reset_info hdr;
 	struct vfio_pci_dependent_device dev;
-	uint32_t count = 0, n = 0, flags = 0;
+	uint32_t count, n = 0, flags = 0;
 
 	if (uio_copy_from_user(&hdr, arg, minsz))
 		return -EFAULT;
 	if (hdr.argsz < minsz)
 		return -EINVAL;
 	hdr.flags = 0;
+	/* No slot or bus reset: a root bus has no bridge to reset it. */
 	if (uio_on_root_bus(d))
 		return -ENODEV;
-	for (uint32_t i = 0; i < r->ndevices; i++)
-		count += uio_same_bus(d, &r->devices[i]);
+	count = uio_bus_count(r, d);
 	if (count > (hdr.argsz - sizeof(hdr)) / sizeof(dev)) {
 		hdr.count = count;
 		return uio_copy_to_user(arg, &hdr, minsz) ? -EFAULT : -ENOSPC;
@@ -470,6 +500,7 @@ static long uio_hot_reset_info(struct uio_vfio_registry *r,
 	if (d->cdev_opened)
 		flags = VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
 			VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+	/* vfio_pci_fill_devs() */
 	for (uint32_t i = 0; i < r->ndevices; i++) {
 		struct uio_vfio_device *o = &r->devices[i];
 
@@ -478,11 +509,8 @@ static long uio_hot_reset_info(struct uio_vfio_registry *r,
 		memset(&dev, 0, sizeof(dev));
 		uio_bdf_parse(o->bdf, &dev.segment, &dev.bus, &dev.devfn);
 		if (flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID) {
-			/* The id in the caller's iommufd, if bound there. */
-			if (o->iommufd && o->iommufd == d->iommufd)
-				dev.devid = o->devid;
-			else
-				dev.devid = VFIO_PCI_DEVID_NOT_OWNED;
+			uio_vfio_sweep_device(r, o);
+			dev.devid = (uint32_t)uio_dev_id_in(r, o, d->iommufd);
 			if (dev.devid == (uint32_t)VFIO_PCI_DEVID_NOT_OWNED)
 				flags &= ~(uint32_t)VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
 		} else {
@@ -504,7 +532,7 @@ static long uio_hot_reset(struct uio_vfio_registry *r, struct uio_vfio_device *d
 	const uint32_t minsz = offsetof(struct vfio_pci_hot_reset, count) +
 			       sizeof(uint32_t);
 	struct vfio_pci_hot_reset hdr;
-	uint32_t count = 0;
+	uint32_t groups[UIO_VFIO_MAX_DEVICES];
 
 	if (uio_copy_from_user(&hdr, arg, minsz))
 		return -EFAULT;
@@ -515,41 +543,51 @@ static long uio_hot_reset(struct uio_vfio_registry *r, struct uio_vfio_device *d
 		return -EINVAL;
 	if (uio_on_root_bus(d))
 		return -ENODEV;
-	for (uint32_t i = 0; i < r->ndevices; i++)
-		count += uio_same_bus(d, &r->devices[i]);
-	if (hdr.count > count)
-		return -EINVAL;
-	for (uint32_t i = 0; i < hdr.count; i++) {
-		int32_t fd;
-		uint32_t idx;
-
-		if (uio_copy_from_user(&fd, (char *)arg + minsz + i * sizeof(fd),
-				       sizeof(fd)))
-			return -EFAULT;
-		if (!uio_sys_fd_valid(fd))
-			return -EBADF;
-		if (!uio_file_is(fd, UIO_FILE_VFIO_GROUP, &idx))
+	if (hdr.count) {
+		/* vfio_pci_ioctl_pci_hot_reset_groups(): no more fds than
+		 * devices; each an open group file. */
+		if (hdr.count > uio_bus_count(r, d))
 			return -EINVAL;
+		for (uint32_t i = 0; i < hdr.count; i++) {
+			int32_t fd;
+			int g;
+
+			if (uio_copy_from_user(&fd, (char *)arg + minsz + i * sizeof(fd),
+					       sizeof(fd)))
+				return -EFAULT;
+			g = uio_vfio_group_of_fd(fd);
+			if (g < 0)
+				return g;
+			groups[i] = (uint32_t)g;
+		}
 	}
 	/*
-	 * Every affected device must be open by this user (the kernel's
-	 * dev_set check): else EPERM... here, each device of the bus that is
-	 * open is reset; one not open by anyone needs no more.
+	 * vfio_pci_dev_set_hot_reset(): every device the reset reaches must
+	 * be the caller's: in one of the groups given, or (cdev) bound in
+	 * the caller's iommufd or in a group that iommufd owns. Else EINVAL.
 	 */
 	for (uint32_t i = 0; i < r->ndevices; i++) {
 		struct uio_vfio_device *o = &r->devices[i];
+		bool owned = false;
 
 		if (!uio_same_bus(d, o))
 			continue;
-		if (o->open_count && o->iommufd != d->iommufd)
-			return -EPERM;
+		if (hdr.count) {
+			for (uint32_t k = 0; k < hdr.count && !owned; k++)
+				owned = groups[k] == o->group;
+		} else {
+			uio_vfio_sweep_device(r, o);
+			owned = uio_dev_id_in(r, o, d->iommufd) != VFIO_PCI_DEVID_NOT_OWNED;
+		}
+		if (!owned)
+			return -EINVAL;
 	}
 	for (uint32_t i = 0; i < r->ndevices; i++) {
 		struct uio_pci_dev *p;
 
 		if (!uio_same_bus(d, &r->devices[i]))
 			continue;
-		/* Each device in D0, then the bus reset. */
+		/* Each device in D0, then the bus reset (config restored). */
 		p = uio_vfio_pci(r, &r->devices[i]);
 		uio_pci_lock(p);
 		uio_vpci_set_power_state(uio_vfio_vpci(r, &r->devices[i]), p, 0);
