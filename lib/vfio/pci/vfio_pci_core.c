@@ -597,19 +597,49 @@ static long uio_hot_reset(struct uio_vfio_registry *r, struct uio_vfio_device *d
 	return 0;
 }
 
-static long uio_ioeventfd(void *arg)
+static long uio_ioeventfd(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
+			  void *arg)
 {
 	const uint32_t minsz = offsetof(struct vfio_device_ioeventfd, fd) +
 			       sizeof(int32_t);
 	struct vfio_device_ioeventfd ev;
+	unsigned int bar, count;
+	uint64_t pos;
+	struct uio_vpci_trigger t = { 0 };
+	int rc;
 
+	/* vfio_pci_ioctl_ioeventfd() */
 	if (uio_copy_from_user(&ev, arg, minsz))
 		return -EFAULT;
 	if (ev.argsz < minsz)
 		return -EINVAL;
 	if (ev.flags & ~VFIO_DEVICE_IOEVENTFD_SIZE_MASK)
 		return -EINVAL;
-	/* ioeventfds are KVM's fast path for guest writes; not emulated. */
+	count = ev.flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
+	if (__builtin_popcount(count) != 1 || ev.fd < -1)
+		return -EINVAL;
+	/* vfio_pci_ioeventfd(): BARs only, inside, clear of the MSI-X table. */
+	bar = UIO_VPCI_INDEX(ev.offset);
+	pos = ev.offset & UIO_VPCI_OFFSET_MASK;
+	if (bar > VFIO_PCI_BAR5_REGION_INDEX)
+		return -EINVAL;
+	if (pos + count > pdev->bars[bar].size)
+		return -EINVAL;
+	if (bar == v->msix_bar &&
+	    !(pos + count <= v->msix_offset || pos >= v->msix_offset + v->msix_size))
+		return -EINVAL;
+	/* None is ever registered: removing one finds nothing. */
+	if (ev.fd < 0)
+		return -ENODEV;
+	/* vfio_virqfd_enable()'s look at the fd: EBADF, EINVAL. */
+	rc = uio_vpci_trigger_set(&t, ev.fd);
+	uio_vpci_trigger_clear(&t);
+	if (rc)
+		return rc;
+	/*
+	 * A write to the device when the eventfd is signalled needs someone
+	 * watching the eventfd (the kernel's virqfd): not served here.
+	 */
 	return -ENOTTY;
 }
 
@@ -642,7 +672,7 @@ long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		return uio_hot_reset(r, d, arg);
 	case VFIO_DEVICE_IOEVENTFD:
-		return uio_ioeventfd(arg);
+		return uio_ioeventfd(v, pdev, arg);
 	default:
 		return -ENOTTY;
 	}
