@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -488,6 +489,19 @@ static const struct uio_file_ops *file_of(int fd, uint32_t *idx)
 	return ops;
 }
 
+/* ioctl_fioasync(): no file of ours has fasync: a change is ENOTTY. */
+static long fioasync(int fd, void *arg)
+{
+	long fl = syscall(SYS_fcntl, fd, F_GETFL);
+	int on;
+
+	if (uio_copy_from_user(&on, arg, sizeof(on)))
+		return -EFAULT;
+	if (fl < 0)
+		return -errno;
+	return (!!on != !!(fl & O_ASYNC)) ? -ENOTTY : 0;
+}
+
 EXPORT int ioctl(int fd, unsigned long request, ...)
 {
 	const struct uio_file_ops *ops;
@@ -501,7 +515,20 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 	ops = file_of(fd, &idx);
 	if (!ops)
 		return get_ioctl()(fd, request, arg);
-	/* Every command on a file of ours is ours, as the kernel's fops are. */
+	/*
+	 * do_vfs_ioctl() serves these before the file's own ioctl: they are
+	 * about the fd and the open file, which are real ones here.
+	 */
+	switch (request) {
+	case FIOCLEX:
+	case FIONCLEX:
+	case FIONBIO:
+		return get_ioctl()(fd, request, arg);
+	case FIOASYNC:
+		return (int)FILE_OP(fioasync(fd, arg));
+	}
+	/* Every other command on a file of ours is ours, as the kernel's
+	 * fops are. */
 	return (int)FILE_OP(ops->ioctl ? ops->ioctl(fd, idx, request, arg) :
 					 -ENOTTY);
 }
