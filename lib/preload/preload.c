@@ -234,6 +234,8 @@ REAL(ssize_t, pread, int, void *, size_t, off_t)
 REAL(ssize_t, pwrite, int, const void *, size_t, off_t)
 REAL(ssize_t, pread64, int, void *, size_t, off64_t)
 REAL(ssize_t, pwrite64, int, const void *, size_t, off64_t)
+REAL(off_t, lseek, int, off_t, int)
+REAL(off64_t, lseek64, int, off64_t, int)
 REAL(void, _exit, int)
 REAL(void, _Exit, int)
 REAL(int, execve, const char *, char *const[], char *const[])
@@ -1798,6 +1800,33 @@ EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t off)
 {
 	RW_BODY(fd, pwrite, get_pwrite64()(fd, buf, count, off), buf, count,
 		(uint64_t)off);
+}
+
+/*
+ * lseek: no file of ours has llseek (iommufd, vfio groups and devices,
+ * fault queues), so the VFS answers ESPIPE; read() and write() still use
+ * the file position, which starts at 0.
+ */
+EXPORT off_t lseek(int fd, off_t off, int whence)
+{
+	uint32_t idx;
+
+	if (file_of(fd, &idx)) {
+		errno = ESPIPE;
+		return -1;
+	}
+	return get_lseek()(fd, off, whence);
+}
+
+EXPORT off64_t lseek64(int fd, off64_t off, int whence)
+{
+	uint32_t idx;
+
+	if (file_of(fd, &idx)) {
+		errno = ESPIPE;
+		return -1;
+	}
+	return get_lseek64()(fd, off, whence);
 }
 
 /*
