@@ -818,27 +818,45 @@ long uio_vpci_rw(struct uio_vfio_registry *r, struct uio_vfio_device *d,
  * A mapping of a BAR: PROT_NONE memory whose every load and store traps
  * (lib/hw/mmio/trap.c) into the one BAR entry of the PCI layer. Process-
  * local: made here, inherited by fork, gone at exec as the kernel's.
+ *
+ * What a mapping is (the device, the BAR, the protection, where in the
+ * BAR it starts) is packed into the trap range's priv, not allocated:
+ * a range goes at munmap without a word to us, so nothing may need
+ * freeing then. The start is page aligned, which leaves the low bits.
  */
-struct uio_vpci_map {
-	struct uio_vfio_pci *v;
-	struct uio_pci_dev *pdev;
-	unsigned int bar;
-	uint64_t start;                 /* BAR offset of the mapping's start */
-	int prot;
-};
+#define UIO_MAP_DEV(p) ((unsigned int)((p) & 0x1f))
+#define UIO_MAP_BAR(p) ((unsigned int)(((p) >> 5) & 0x7))
+#define UIO_MAP_PROT(p) ((int)(((p) >> 8) & 0x7))
+#define UIO_MAP_TAG (1u << 11)
+#define UIO_MAP_START(p) ((p) & ~(uint64_t)(UIO_PAGE - 1))
+
+static void *uio_vpci_map_priv(unsigned int dev, unsigned int bar, int prot,
+			       uint64_t start)
+{
+	return (void *)(uintptr_t)(start | dev | bar << 5 |
+				   (uint64_t)(prot & 7) << 8 | UIO_MAP_TAG);
+}
 
 static int uio_vpci_map_access(void *priv, uint64_t off, void *buf,
 			       unsigned int len, bool write)
 {
-	struct uio_vpci_map *m = priv;
+	uint64_t p = (uintptr_t)priv;
+	struct uio_vfio_registry *r = uio_vfio_registry();
+	struct uio_vfio_device *d;
+	struct uio_vfio_pci *v;
 
-	if (!(m->prot & (write ? PROT_WRITE : PROT_READ)))
+	if (!r || UIO_MAP_DEV(p) >= r->ndevices)
+		return -EIO;
+	d = &r->devices[UIO_MAP_DEV(p)];
+	v = uio_v(r, d);
+	if (!(UIO_MAP_PROT(p) & (write ? PROT_WRITE : PROT_READ)))
 		return -EFAULT;
 	/* Low power engaged, or memory decoding off: the kernel's fault
 	 * handler gives SIGBUS (vfio_pci_mmap_huge_fault). */
-	if (m->v->pm_engaged || !uio_vpci_memory_enabled(m->v))
+	if (v->pm_engaged || !uio_vpci_memory_enabled(v))
 		return -EIO;
-	return uio_pci_bar_rw(m->pdev, m->bar, m->start + off, buf, len, write);
+	return uio_pci_bar_rw(uio_p(r, d), UIO_MAP_BAR(p), UIO_MAP_START(p) + off,
+			      buf, len, write);
 }
 
 static const struct uio_trap_ops uio_vpci_map_ops = {
@@ -852,7 +870,6 @@ long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	struct uio_pci_dev *pdev = uio_p(r, d);
 	unsigned int index = UIO_VPCI_INDEX(off);
 	uint64_t start = off & UIO_VPCI_OFFSET_MASK, phys_len;
-	struct uio_vpci_map *m;
 	long at;
 	int rc;
 
@@ -867,24 +884,19 @@ long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	len = (len + UIO_PAGE - 1) & ~(size_t)(UIO_PAGE - 1);
 	if (start + len > phys_len)
 		return -EINVAL;
-	m = malloc(sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	*m = (struct uio_vpci_map){ v, pdev, index, start, prot };
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
 		uio_trap_remove(addr, len);
 	at = uio_sys_mmap(addr, len, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
 				  (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)),
 			  -1, 0);
-	if (at < 0 && at > -4096) {
-		free(m);
+	if (at < 0 && at > -4096)
 		return at;
-	}
-	rc = uio_trap_add((void *)at, len, &uio_vpci_map_ops, m);
+	rc = uio_trap_add((void *)at, len, &uio_vpci_map_ops,
+			  uio_vpci_map_priv((unsigned int)(d - r->devices), index,
+					    prot, start));
 	if (rc) {
 		uio_sys_munmap((void *)at, len);
-		free(m);
 		return rc;
 	}
 	return at;
