@@ -133,7 +133,8 @@ static int uio_node_create(const char *path, uint64_t *dev, uint64_t *ino)
 	rc = uio_mkdirs(path);
 	if (rc)
 		return rc;
-	fd = uio_sys_openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC);
+	/* The user's own, as udev gives a user a node it may use. */
+	fd = (int)UIO_SYS(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fd;
 	rc = uio_sys_fstat(fd, &st);
@@ -187,7 +188,8 @@ int uio_vfio_registry_create(const char *rundir,
 		size += uio_vpci_size() + uio_pci_dev_size(models[i]);
 	}
 	snprintf(path, sizeof(path), "%s/registry", rundir);
-	fd = uio_sys_openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC);
+	fd = (int)UIO_SYS(SYS_openat, AT_FDCWD, path,
+			  O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(msg, msglen, "%s: %s", path, strerror(-fd));
 		return fd;
