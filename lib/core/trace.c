@@ -495,7 +495,7 @@ static void type1_caps_out(struct uio_trace_line *l, const struct uio_trace_call
 					break;
 				}
 				memcpy(&v, buf + at, sizeof(v));
-				uio_tl_printf(l, "%s{start=%#llx, end=%#llx}", i ? ", " : "",
+				uio_tl_printf(l, "%s{start=0x%llx, end=0x%llx}", i ? ", " : "",
 					      (unsigned long long)v.start,
 					      (unsigned long long)v.end);
 			}
@@ -511,7 +511,7 @@ static void type1_caps_out(struct uio_trace_line *l, const struct uio_trace_call
 			struct vfio_iommu_type1_info_cap_migration m;
 
 			memcpy(&m, buf + off, sizeof(m));
-			uio_tl_printf(l, ", flags=%#x, pgsize_bitmap=%#llx, "
+			uio_tl_printf(l, ", flags=0x%x, pgsize_bitmap=0x%llx, "
 				      "max_dirty_bitmap_size=%llu", m.flags,
 				      (unsigned long long)m.pgsize_bitmap,
 				      (unsigned long long)m.max_dirty_bitmap_size);

@@ -687,8 +687,7 @@ static const struct uio_trace_xlat uio_trace_map_flags[] = {
 	UIO_XLAT(MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"), UIO_XLAT_END,
 };
 
-/* mmap's arguments but the offset: "mmap(NULL, 4096, PROT_READ, MAP_SHARED, 5, ". */
-static void uio_tl_mmap_head(struct uio_trace_line *l, const struct uio_trace_call *c)
+void uio_tl_mmap_head(struct uio_trace_line *l, const struct uio_trace_call *c)
 {
 	static const char *const types[] = { "0", "MAP_SHARED", "MAP_PRIVATE",
 					     "MAP_SHARED_VALIDATE" };

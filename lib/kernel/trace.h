@@ -170,6 +170,9 @@ void uio_tl_enum(struct uio_trace_line *l, uint64_t v,
 		 const struct uio_trace_xlat *x);
 const char *uio_trace_xlat_find(const struct uio_trace_xlat *x, uint64_t v);
 
+/* mmap's arguments but the offset: "mmap(NULL, 4096, PROT_READ, MAP_SHARED, 5, ". */
+void uio_tl_mmap_head(struct uio_trace_line *l, const struct uio_trace_call *c);
+
 /* ------------------------------------------------------------------ */
 /* structs as field tables, ioctls as command tables */
 

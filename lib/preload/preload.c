@@ -1637,6 +1637,9 @@ __attribute__((constructor)) static void preload_init(void)
 	uio_uaccess_guarded_by_preload();
 	uio_file_set_kinds(file_kinds, UIO_FILE_NKINDS - 1);
 	uio_file_closes_seen();
+	/* --trace-mmio: trapped BAR loads and stores too. */
+	if (uio_trace_flags() & UIO_TRACE_MMIO)
+		uio_trap_set_trace(uio_vfio_trace_trap);
 	/* Handlers installed before us (other libraries' constructors). */
 	for (int sig = 1; sig <= 64; sig++) {
 		struct sigaction cur;

@@ -30,9 +30,6 @@
 #include "uaccess.h"
 #include "vfio_pci_priv.h"
 
-#define UIO_VPCI_OFFSET_SHIFT 40
-#define UIO_VPCI_INDEX(off) ((unsigned int)((off) >> UIO_VPCI_OFFSET_SHIFT))
-#define UIO_VPCI_OFFSET_MASK ((1ull << UIO_VPCI_OFFSET_SHIFT) - 1)
 #define UIO_PAGE 4096ull
 
 size_t uio_vpci_size(void)
@@ -565,19 +562,6 @@ long uio_vpci_rw(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	}
 }
 
-/*
- * A mapping of a BAR: PROT_NONE memory whose every load and store traps
- * (lib/hw/mmio/trap.c) into the one BAR entry of the PCI layer. Process-
- * local: made here, inherited by fork, gone at exec as the kernel's.
- */
-struct uio_vpci_map {
-	struct uio_vfio_pci *v;
-	struct uio_pci_dev *pdev;
-	unsigned int bar;
-	uint64_t start;                 /* BAR offset of the mapping's start */
-	int prot;
-};
-
 static int uio_vpci_map_access(void *priv, uint64_t off, void *buf,
 			       unsigned int len, bool write)
 {
@@ -624,7 +608,7 @@ long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	m = malloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	*m = (struct uio_vpci_map){ v, pdev, index, start, prot };
+	*m = (struct uio_vpci_map){ v, pdev, index, start, prot, d->bdf };
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
 		uio_trap_remove(addr, len);
 	at = uio_sys_mmap(addr, len, PROT_NONE,

@@ -25,6 +25,11 @@
 #include "pci.h"
 #include "vfio.h"
 
+/* A region's offset in the device fd: its index above bit 40. */
+#define UIO_VPCI_OFFSET_SHIFT 40
+#define UIO_VPCI_INDEX(off) ((unsigned int)((off) >> UIO_VPCI_OFFSET_SHIFT))
+#define UIO_VPCI_OFFSET_MASK ((1ull << UIO_VPCI_OFFSET_SHIFT) - 1)
+
 /* VFIO_PCI_NUM_IRQS: no interrupt type enabled. */
 #define UIO_VPCI_IRQ_NONE 5
 
@@ -62,6 +67,21 @@ struct uio_vfio_pci {
 	struct uio_vpci_trigger intx;
 	struct uio_vpci_trigger vec[UIO_PCI_MSIX_MAX];
 	struct uio_vpci_trigger err, req;
+};
+
+/*
+ * A mapping of a BAR: PROT_NONE memory whose every load and store traps
+ * (lib/hw/mmio/trap.c) into the one BAR entry of the PCI layer. Process-
+ * local: made by uio_vpci_mmap, inherited by fork, gone at exec as the
+ * kernel's. The trap's priv (and what the trace decodes).
+ */
+struct uio_vpci_map {
+	struct uio_vfio_pci *v;
+	struct uio_pci_dev *pdev;
+	unsigned int bar;
+	uint64_t start;                 /* BAR offset of the mapping's start */
+	int prot;
+	const char *bdf;                /* the device's, in the registry */
 };
 
 /* vfio_pci_core.c: what lib/vfio calls */
