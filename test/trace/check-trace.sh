@@ -55,15 +55,19 @@ grep -vE '^\[pid\] (pread64|pwrite64|mmio_read|mmio_write)\(|^\[pid\] (read|writ
 
 # 4. A relative FILE, and a program that changes directory first; a run
 # with no call of ours still leaves its (empty) file.
+# shellcheck disable=SC2016 # $0 is the inner shell's: the demo
 (cd "$dir" && "$run" --trace rel -- sh -c 'cd / && exec "$0"' "$demo" >/dev/null)
 [ "$(wc -l < "$dir/rel")" = 15 ] || fail "relative FILE after cd" "$dir/rel"
 "$run" --trace "$dir/none" -- true
-[ -f "$dir/none" ] && [ ! -s "$dir/none" ] || fail "the file of a run without calls"
+if [ ! -f "$dir/none" ] || [ -s "$dir/none" ]; then
+	fail "the file of a run without calls"
+fi
 
 # 5. Processes writing at once: every line whole, none lost.
 "$run" --trace "$dir/stress" -- "$client" --stress || fail "the stress run failed"
 n=$(grep -cxE '\[[0-9]+\] IOMMU_DESTROY\(3, \{size=8, id=99\}\) = -1 ENOENT \(No such file or directory\)' "$dir/stress" || true)
-[ "$n" = 2000 ] && [ "$(wc -l < "$dir/stress")" = 2000 ] ||
+if [ "$n" != 2000 ] || [ "$(wc -l < "$dir/stress")" != 2000 ]; then
 	fail "2000 whole lines from 4 processes (got $n of $(wc -l < "$dir/stress"))"
+fi
 
 echo "trace ok: $(wc -l < "$dir/all") lines of every decoder"
