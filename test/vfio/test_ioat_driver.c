@@ -296,7 +296,8 @@ static void test_chain_and_wrap(void **state)
 static void test_interrupt(void **state)
 {
 	struct {
-		struct vfio_irq_set s;
+		/* vfio_irq_set's head (its data[] may not sit inside a struct) */
+		struct { __u32 argsz, flags, index, start, count; } s;
 		int32_t fd;
 	} irq = { { .argsz = sizeof(irq), .flags = VFIO_IRQ_SET_DATA_EVENTFD |
 			VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_MSIX_IRQ_INDEX,

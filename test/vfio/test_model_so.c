@@ -107,7 +107,8 @@ static void test_dma_and_msix(void **state)
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 		.vaddr = (uintptr_t)buf, .iova = 0x100000, .size = 4096 };
 	struct {
-		struct vfio_irq_set s;
+		/* vfio_irq_set's head (its data[] may not sit inside a struct) */
+		struct { __u32 argsz, flags, index, start, count; } s;
 		int32_t fd;
 	} irq = { { .argsz = sizeof(irq), .flags = VFIO_IRQ_SET_DATA_EVENTFD |
 			VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_MSIX_IRQ_INDEX,
