@@ -55,10 +55,9 @@ grep -vE '^\[pid\] (pread64|pwrite64|mmio_read|mmio_write)\(|^\[pid\] (read|writ
 
 # 4. A relative FILE, and a program that changes directory first; a run
 # with no call of ours still leaves its (empty) file.
-# shellcheck disable=SC2016 # $0 is the inner shell's: the demo
-(cd "$dir" && "$run" --trace rel -- sh -c 'cd / && exec "$0"' "$demo" >/dev/null)
+(cd "$dir" && "$run" --trace rel -- "$client" --chdir-exec / "$demo" >/dev/null)
 [ "$(wc -l < "$dir/rel")" = 15 ] || fail "relative FILE after cd" "$dir/rel"
-"$run" --trace "$dir/none" -- true
+"$run" --trace "$dir/none" -- "$client" --nothing
 if [ ! -f "$dir/none" ] || [ -s "$dir/none" ]; then
 	fail "the file of a run without calls"
 fi
