@@ -80,8 +80,12 @@ unsigned int uio_trace_flags(void)
 		__atomic_store_n(&uio_trace_state, 2, __ATOMIC_RELEASE);
 		__atomic_store_n(&uio_trace_mask, uio_trace_bits, __ATOMIC_RELEASE);
 	} else {
-		while (__atomic_load_n(&uio_trace_state, __ATOMIC_ACQUIRE) != 2)
+		/* Another thread reads it (bounded: a fork may have left it half read). */
+		for (int i = 0; __atomic_load_n(&uio_trace_state, __ATOMIC_ACQUIRE) != 2; i++) {
+			if (i == 10000)
+				return 0;
 			UIO_SYS(SYS_sched_yield);
+		}
 	}
 	return uio_trace_bits;
 }
