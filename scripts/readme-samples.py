@@ -3,10 +3,13 @@
 # them. This script runs the demo under uiommufd-run to make both, with the
 # parts that change from run to run (pids, user and context addresses)
 # elided, and either checks the README's copies (--check, a meson test) or
-# rewrites them (--update).
+# rewrites them (--update). The README's VFIO trace excerpt (block
+# trace-vfio) is checked too: each of its lines must be a line of
+# test/trace/expected.txt, the trace the suite compares (test/trace).
 #
 #   readme-samples.py UIOMMUFD_RUN DEMO README (--check | --update)
 import json
+import os
 import re
 import subprocess
 import sys
@@ -80,6 +83,16 @@ def main():
         if not pat.search(new):
             sys.exit("README has no %s block" % name)
         new = pat.sub(lambda m: block(name, body), new)
+    excerpt = re.search(r"<!-- trace-vfio: .*?```\n(.*?)```", new, re.S)
+    if not excerpt:
+        sys.exit("README has no trace-vfio block")
+    expected = os.path.join(os.path.dirname(os.path.abspath(readme)),
+                            "test", "trace", "expected.txt")
+    lines = set(open(expected, encoding="utf-8").read().splitlines())
+    stale = [l for l in excerpt.group(1).splitlines() if l not in lines]
+    if stale:
+        sys.exit("README trace-vfio lines not in %s:\n%s" %
+                 (expected, "\n".join(stale)))
     if mode == "--update":
         if new != text:
             open(readme, "w", encoding="utf-8").write(new)

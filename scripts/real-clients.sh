@@ -25,6 +25,8 @@
 # UIOMMUFD_CLIENTS_TIMEOUT: seconds a client may run (60).
 # UIOMMUFD_CLIENTS_WRAP: a command put in front of each client, inside the
 # launcher (for example a script that sets variables, or gdb --args).
+# UIOMMUFD_CLIENTS_TRACE_MMIO=1: uiommufd's trace also shows each region
+# access and each trapped load and store (--trace-mmio).
 # DPDK_TEST_CMDS: what dpdk-test reads on its standard input (quit).
 # UIOMMUFD_CLIENTS_MODEL: the device model QEMU's device runs (default: the
 # launcher's default); UIOMMUFD_CLIENTS_DPDK_MODEL: the DPDK clients' (ioat,
@@ -48,6 +50,8 @@ CACHE=${UIOMMUFD_CLIENTS_CACHE:-/var/cache/uiommufd-clients}
 OUT=${UIOMMUFD_CLIENTS_OUT:-$CACHE/out}
 TMO=${UIOMMUFD_CLIENTS_TIMEOUT:-60}
 WRAP=${UIOMMUFD_CLIENTS_WRAP:-}
+TRACE_MMIO=
+[ "${UIOMMUFD_CLIENTS_TRACE_MMIO:-0}" = 1 ] && TRACE_MMIO=--trace-mmio
 BDF=0000:01:00.0
 GROUP=100
 debs=$CACHE/debs
@@ -229,7 +233,7 @@ run() {
 	rm -f "$OUT/$name".log "$OUT/$name".trace "$OUT/$name".calls "$OUT/$name".strace
 	set +e
 	# shellcheck disable=SC2086 # WRAP is a command with its arguments
-	sh -c "$feed" | pgroup timeout -k 5 "$TMO" "$RUN" --trace "$OUT/$name.trace" \
+	sh -c "$feed" | pgroup timeout -k 5 "$TMO" "$RUN" --trace "$OUT/$name.trace" $TRACE_MMIO \
 		--vfio-device "$DEVSPEC" -- \
 		env LD_PRELOAD="$CT:$LIB" CALLTRACE="$OUT/$name.calls" \
 		LD_LIBRARY_PATH="$libpath" $WRAP "$@" > "$OUT/$name.log" 2>&1

@@ -55,8 +55,13 @@ static void usage(FILE *f)
 		"       uiommufd-run --list [--vfio-device ...]\n"
 		"Run PROG with /dev/iommu and VFIO served by uiommufd.\n\n"
 		"  --preload LIB  use LIB as the preload library\n"
-		"  --trace FILE   write one decoded line per iommufd call to FILE\n"
-		"                 (\"-\": standard error); sets UIOMMUFD_TRACE\n"
+		"  --trace FILE   append one decoded line per call on a file of ours\n"
+		"                 (iommufd, VFIO container, group and device) to FILE\n"
+		"                 (\"-\": standard error), from every process of the\n"
+		"                 launch; sets UIOMMUFD_TRACE\n"
+		"  --trace-mmio   with --trace, also each region read and write of a\n"
+		"                 VFIO device and each load and store to a mapped BAR;\n"
+		"                 sets UIOMMUFD_TRACE_MMIO=1\n"
 		"  --dump FILE    append a JSON dump of each context to FILE at its\n"
 		"                 last close and at exit ('-': standard error)\n"
 		"  --dump-after N also dump after the Nth iommufd command (with --dump)\n"
@@ -455,10 +460,11 @@ static void check_output(const char *opt, const char *file)
 int main(int argc, char **argv)
 {
 	enum { OPT_PRELOAD = 256, OPT_TRACE, OPT_CHECK, OPT_DUMP, OPT_VFIO,
-	       OPT_DUMP_AFTER, OPT_LIST, OPT_VERSION };
+	       OPT_DUMP_AFTER, OPT_LIST, OPT_VERSION, OPT_TRACE_MMIO };
 	static const struct option opts[] = {
 		{ "preload", required_argument, NULL, OPT_PRELOAD },
 		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "trace-mmio", no_argument, NULL, OPT_TRACE_MMIO },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "dump", required_argument, NULL, OPT_DUMP },
 		{ "vfio-device", required_argument, NULL, OPT_VFIO },
@@ -471,7 +477,8 @@ int main(int argc, char **argv)
 	const char *lib_opt = NULL, *lib, *old, *dump_after = NULL;
 	const char *trace = NULL, *dump = NULL;
 	char devspec[UIO_SYSFS_MAX_DEVS * 32] = "";
-	bool list = false, check = false;
+	bool list = false, check = false, trace_mmio = false;
+	char trace_abs[4096];
 	struct uio_sysfs_dev sdevs[UIO_SYSFS_MAX_DEVS];
 	char msg[512] = "";
 	int c, status, rc, janitor_fd;
@@ -486,6 +493,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TRACE:
 			trace = optarg;
+			break;
+		case OPT_TRACE_MMIO:
+			trace_mmio = true;
 			break;
 		case OPT_CHECK:
 			check = true;
@@ -532,8 +542,21 @@ int main(int argc, char **argv)
 			bad("--dump-after %s needs --dump FILE: where to write the dumps",
 			    dump_after);
 	}
-	if (trace)
+	if (trace_mmio && !trace && !getenv("UIOMMUFD_TRACE"))
+		bad("--trace-mmio needs --trace FILE: where to write the lines");
+	if (trace) {
 		check_output("--trace", trace);
+		/* Absolute: a process may change directory before its first line. */
+		if (strcmp(trace, "-") && trace[0] != '/') {
+			char cwd[2048];
+
+			if (!getcwd(cwd, sizeof(cwd)) ||
+			    (size_t)snprintf(trace_abs, sizeof(trace_abs), "%s/%s", cwd,
+					     trace) >= sizeof(trace_abs))
+				bad("--trace %s: path too long", trace);
+			trace = trace_abs;
+		}
+	}
 	if (dump)
 		check_output("--dump", dump);
 	if (list) {
@@ -546,6 +569,7 @@ int main(int argc, char **argv)
 		bad("no program to run: uiommufd-run [options] -- PROG [ARGS...] "
 		    "(see uiommufd-run --help)");
 	if ((trace && setenv("UIOMMUFD_TRACE", trace, 1)) ||
+	    (trace_mmio && setenv("UIOMMUFD_TRACE_MMIO", "1", 1)) ||
 	    (dump && setenv("UIOMMUFD_DUMP", dump, 1)) ||
 	    (dump_after && setenv("UIOMMUFD_DUMP_AFTER", dump_after, 1)) ||
 	    (check && setenv("UIOMMUFD_CHECK", "1", 1)))

@@ -662,6 +662,10 @@ struct uio_file_ops;
 extern const struct uio_file_ops uio_iommufd_fops;
 extern const struct uio_file_ops uio_fault_fops;
 extern const struct uio_file_ops uio_access_fops;
+/* Their decoders for the trace (trace.c). */
+struct uio_trace_ops;
+extern const struct uio_trace_ops uio_iommufd_trace;
+extern const struct uio_trace_ops uio_fault_trace;
 /* What stat shows for /dev/iommu and /dev/vfio/vfio (misc devices). */
 #define UIO_IOMMU_MISC_MAJOR 10
 #define UIO_IOMMU_MISC_MINOR 123

@@ -505,4 +505,5 @@ const struct uio_file_ops uio_fault_fops = {
 	.pread = uio_fault_f_pread,
 	.pwrite = uio_fault_f_pwrite,
 	.close = uio_fault_f_close,
+	.trace = &uio_fault_trace,
 };

@@ -295,34 +295,30 @@ static int uio_ioctl(int fd, unsigned long request, void *arg)
 	return rc;
 }
 
-/* The user's struct as it was before the call, for the trace. */
-static size_t uio_trace_snapshot(const void *arg, uint8_t *snap, size_t max)
+/* An ioctl of a context, untraced: what the preload's file operation calls. */
+static int uio_ioctl_entry(int fd, unsigned long request, void *arg)
 {
-	uint32_t size;
-
-	/* No failure points: tracing must not change what fails. */
-	if (uio_copy_from_user_nofail(&size, arg, sizeof(size)))
-		return 0;
-	if (size > max)
-		size = (uint32_t)max;
-	return uio_copy_from_user_nofail(snap, arg, size) ? 0 : size;
-}
-
-UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
-{
-	uint8_t snap[64];
-	size_t nsnap = 0;
 	int rc = uio_uaccess_ensure();
 
 	if (rc) {
 		errno = -rc;
 		return -1;
 	}
-	if (!uio_trace_enabled())
-		return uio_ioctl(fd, request, arg);
-	nsnap = uio_trace_snapshot(arg, snap, sizeof(snap));
-	rc = uio_ioctl(fd, request, arg);
-	uio_trace_call(fd, request, snap, nsnap, arg, rc < 0 ? -errno : rc);
+	return uio_ioctl(fd, request, arg);
+}
+
+/* Programs that link the library are traced here (lib/kernel/trace.h). */
+UIO_EXPORT int uiommufd_ioctl(int fd, unsigned long request, void *arg)
+{
+	struct uio_trace_call tc;
+	int rc;
+
+	if (!uio_trace_maybe())
+		return uio_ioctl_entry(fd, request, arg);
+	tc = UIO_TRACE_IOCTL_CALL(fd, 0, request, arg);
+	uio_trace_before(&uio_iommufd_trace, &tc);
+	rc = uio_ioctl_entry(fd, request, arg);
+	uio_trace_after(&uio_iommufd_trace, &tc, rc < 0 ? -errno : rc);
 	return rc;
 }
 
@@ -492,7 +488,8 @@ static long uio_iommufd_f_ioctl(int fd, uint32_t idx, unsigned long cmd,
 	int rc;
 
 	(void)idx;
-	rc = uiommufd_ioctl(fd, cmd, arg);
+	/* The preload's dispatch traces it. */
+	rc = uio_ioctl_entry(fd, cmd, arg);
 	return rc < 0 ? -errno : rc;
 }
 
@@ -517,5 +514,6 @@ const struct uio_file_ops uio_iommufd_fops = {
 	.probe = uio_fd_ctx_probe,
 	.ioctl = uio_iommufd_f_ioctl,
 	.rdev = uio_iommufd_f_rdev,
+	.trace = &uio_iommufd_trace,
 	.close = uio_iommufd_f_close,
 };

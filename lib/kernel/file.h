@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+struct uio_trace_ops;
+
 /* Cached values: 0 unknown, UIO_FILE_NOT_OURS, or UIO_FILE_VAL(kind, idx). */
 #define UIO_FILE_UNKNOWN 0u
 #define UIO_FILE_NOT_OURS 0xffffffffu
@@ -69,6 +71,8 @@ struct uio_file_ops {
 		     unsigned int *minor);
 	/* Close fd (the real close happens here) and let go: close's rc. */
 	int (*close)(int fd, uint32_t idx);
+	/* The decoders of its calls for the trace (trace.h); NULL: generic. */
+	const struct uio_trace_ops *trace;
 };
 
 /*

@@ -50,6 +50,7 @@
 #include "fdtable.h"
 #include "file.h"
 #include "path.h"
+#include "trace.h"
 #include "trap.h"
 #include "uaccess.h"
 #include "vfio.h"
@@ -333,6 +334,25 @@ static void restore_signals(const sigset_t *old)
 		r_;                                                  \
 	})
 
+/*
+ * A file operation of ours as the trace sees it (lib/kernel/trace.h): its
+ * decoders before and after, when tracing; one predictable branch if not.
+ * TC describes the call (UIO_TRACE_*_CALL).
+ */
+#define TRACED(ops, TC, expr)                                        \
+	({                                                           \
+		long t_;                                             \
+		if (uio_trace_maybe()) {                             \
+			struct uio_trace_call tc_ = TC;              \
+			uio_trace_before((ops)->trace, &tc_);        \
+			t_ = (expr);                                 \
+			uio_trace_after((ops)->trace, &tc_, t_);     \
+		} else {                                             \
+			t_ = (expr);                                 \
+		}                                                    \
+		t_;                                                  \
+	})
+
 /* ------------------------------------------------------------------ */
 /* open */
 
@@ -531,8 +551,9 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 	}
 	/* Every other command on a file of ours is ours, as the kernel's
 	 * fops are. */
-	return (int)FILE_OP(ops->ioctl ? ops->ioctl(fd, idx, request, arg) :
-					 -ENOTTY);
+	return (int)FILE_OP(TRACED(ops, UIO_TRACE_IOCTL_CALL(fd, idx, request, arg),
+				   ops->ioctl ? ops->ioctl(fd, idx, request, arg) :
+						-ENOTTY));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1566,8 +1587,9 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd,
 	if ((flags & MAP_ANONYMOUS) || fd < 0 || !(ops = file_of(fd, &idx)))
 		return NULL;
 	*ours = true;
-	r = FILE_OP(ops->mmap ? ops->mmap(fd, idx, addr, len, prot, flags, off) :
-				-ENODEV);
+	r = FILE_OP(TRACED(ops, UIO_TRACE_MMAP_CALL(fd, idx, addr, len, prot, flags, off),
+			   ops->mmap ? ops->mmap(fd, idx, addr, len, prot, flags, off) :
+				       -ENODEV));
 	return r == -1 ? MAP_FAILED : (void *)r;
 }
 
@@ -1644,6 +1666,9 @@ __attribute__((constructor)) static void preload_init(void)
 	uio_uaccess_guarded_by_preload();
 	uio_file_set_kinds(file_kinds, UIO_FILE_NKINDS - 1);
 	uio_file_closes_seen();
+	/* --trace-mmio: trapped BAR loads and stores too. */
+	if (uio_trace_flags() & UIO_TRACE_MMIO)
+		uio_trap_set_trace(uio_vfio_trace_trap);
 	/* Handlers installed before us (other libraries' constructors). */
 	for (int sig = 1; sig <= 64; sig++) {
 		struct sigaction cur;
@@ -1751,54 +1776,58 @@ EXPORT int execlp(const char *file, const char *arg, ...)
 /* ------------------------------------------------------------------ */
 /* read and write: fault queues, VFIO device regions, through their file ops */
 
-/* A file of ours without the operation answers as the kernel's does. */
-#define RW_OP(fd, name, dflt, ...)                                        \
+/*
+ * A file of ours without the operation answers as the kernel's does. top
+ * and off: the call for the trace (the wrapper's buf and count are its).
+ */
+#define RW_OP(fd, name, top, off, dflt, ...)                              \
 	({                                                                \
 		uint32_t idx_;                                            \
 		const struct uio_file_ops *ops_ = file_of(fd, &idx_);     \
-		ops_ ? (ssize_t)FILE_OP(ops_->name ?                      \
-					ops_->name(fd, idx_, __VA_ARGS__) : \
-					(dflt)) :                         \
+		ops_ ? (ssize_t)FILE_OP(TRACED(ops_,                      \
+			UIO_TRACE_RW_CALL(top, fd, idx_, buf, count, off), \
+			ops_->name ? ops_->name(fd, idx_, __VA_ARGS__) :  \
+				     (dflt))) :                           \
 		       (ssize_t)-2;                                       \
 	})
 
-#define RW_BODY(fd, name, real, ...)                                      \
+#define RW_BODY(fd, name, top, off, real, ...)                            \
 	do {                                                              \
-		ssize_t r_ = RW_OP(fd, name, -EINVAL, __VA_ARGS__);       \
+		ssize_t r_ = RW_OP(fd, name, top, off, -EINVAL, __VA_ARGS__); \
 		return r_ != -2 ? r_ : real;                              \
 	} while (0)
 
 EXPORT ssize_t read(int fd, void *buf, size_t count)
 {
-	RW_BODY(fd, read, get_read()(fd, buf, count), buf, count);
+	RW_BODY(fd, read, UIO_TRACE_READ, 0, get_read()(fd, buf, count), buf, count);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t count)
 {
-	RW_BODY(fd, write, get_write()(fd, buf, count), buf, count);
+	RW_BODY(fd, write, UIO_TRACE_WRITE, 0, get_write()(fd, buf, count), buf, count);
 }
 
 EXPORT ssize_t pread(int fd, void *buf, size_t count, off_t off)
 {
-	RW_BODY(fd, pread, get_pread()(fd, buf, count, off), buf, count,
+	RW_BODY(fd, pread, UIO_TRACE_PREAD, (uint64_t)off, get_pread()(fd, buf, count, off), buf, count,
 		(uint64_t)off);
 }
 
 EXPORT ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
 {
-	RW_BODY(fd, pwrite, get_pwrite()(fd, buf, count, off), buf, count,
+	RW_BODY(fd, pwrite, UIO_TRACE_PWRITE, (uint64_t)off, get_pwrite()(fd, buf, count, off), buf, count,
 		(uint64_t)off);
 }
 
 EXPORT ssize_t pread64(int fd, void *buf, size_t count, off64_t off)
 {
-	RW_BODY(fd, pread, get_pread64()(fd, buf, count, off), buf, count,
+	RW_BODY(fd, pread, UIO_TRACE_PREAD, (uint64_t)off, get_pread64()(fd, buf, count, off), buf, count,
 		(uint64_t)off);
 }
 
 EXPORT ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t off)
 {
-	RW_BODY(fd, pwrite, get_pwrite64()(fd, buf, count, off), buf, count,
+	RW_BODY(fd, pwrite, UIO_TRACE_PWRITE, (uint64_t)off, get_pwrite64()(fd, buf, count, off), buf, count,
 		(uint64_t)off);
 }
 

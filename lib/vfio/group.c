@@ -315,4 +315,5 @@ const struct uio_file_ops uio_vfio_group_fops = {
 	.ioctl = uio_vfio_group_ioctl,
 	.rdev = uio_vfio_group_rdev,
 	.close = uio_vfio_group_close,
+	.trace = &uio_vfio_group_trace,
 };

@@ -197,6 +197,14 @@ int uio_vfio_group_adopt(struct uio_vfio_registry *r, int fd, uint32_t index);
 /* The PCI devices' bus (DMA, interrupts), set in each process. */
 void uio_vfio_bus_init(void);
 
+/* trace.c: the decoders of the group's and the device's calls, and of
+ * trapped loads and stores to a mapped BAR (for uio_trap_set_trace). */
+struct uio_trace_ops;
+extern const struct uio_trace_ops uio_vfio_group_trace;
+extern const struct uio_trace_ops uio_vfio_device_trace;
+void uio_vfio_trace_trap(void *priv, uint64_t off, const void *buf, unsigned len,
+			 bool write, int rc);
+
 /* iommufd.c: the only caller of the core's kAPI ------------------------ */
 struct uio_ctx;
 /* Registry locked: the group's other devices are looked at. */

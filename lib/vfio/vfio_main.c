@@ -617,6 +617,7 @@ const struct uio_file_ops uio_vfio_device_fops = {
 	.mmap = uio_vfio_device_mmap,
 	.rdev = uio_vfio_device_rdev,
 	.close = uio_vfio_device_close,
+	.trace = &uio_vfio_device_trace,
 };
 
 /* ------------------------------------------------------------------ */

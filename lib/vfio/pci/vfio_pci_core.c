@@ -30,9 +30,6 @@
 #include "uaccess.h"
 #include "vfio_pci_priv.h"
 
-#define UIO_VPCI_OFFSET_SHIFT 40
-#define UIO_VPCI_INDEX(off) ((unsigned int)((off) >> UIO_VPCI_OFFSET_SHIFT))
-#define UIO_VPCI_OFFSET_MASK ((1ull << UIO_VPCI_OFFSET_SHIFT) - 1)
 #define UIO_PAGE 4096ull
 
 size_t uio_vpci_size(void)
@@ -814,22 +811,7 @@ long uio_vpci_rw(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	}
 }
 
-/*
- * A mapping of a BAR: PROT_NONE memory whose every load and store traps
- * (lib/hw/mmio/trap.c) into the one BAR entry of the PCI layer. Process-
- * local: made here, inherited by fork, gone at exec as the kernel's.
- *
- * What a mapping is (the device, the BAR, the protection, where in the
- * BAR it starts) is packed into the trap range's priv, not allocated:
- * a range goes at munmap without a word to us, so nothing may need
- * freeing then. The start is page aligned, which leaves the low bits.
- */
-#define UIO_MAP_DEV(p) ((unsigned int)((p) & 0x1f))
-#define UIO_MAP_BAR(p) ((unsigned int)(((p) >> 5) & 0x7))
-#define UIO_MAP_PROT(p) ((int)(((p) >> 8) & 0x7))
-#define UIO_MAP_TAG (1u << 11)
-#define UIO_MAP_START(p) ((p) & ~(uint64_t)(UIO_PAGE - 1))
-
+/* The trap range's priv of a mapping (vfio_pci_priv.h). */
 static void *uio_vpci_map_priv(unsigned int dev, unsigned int bar, int prot,
 			       uint64_t start)
 {

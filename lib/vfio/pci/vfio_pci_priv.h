@@ -25,6 +25,11 @@
 #include "pci.h"
 #include "vfio.h"
 
+/* A region's offset in the device fd: its index above bit 40. */
+#define UIO_VPCI_OFFSET_SHIFT 40
+#define UIO_VPCI_INDEX(off) ((unsigned int)((off) >> UIO_VPCI_OFFSET_SHIFT))
+#define UIO_VPCI_OFFSET_MASK ((1ull << UIO_VPCI_OFFSET_SHIFT) - 1)
+
 /* VFIO_PCI_NUM_IRQS: no interrupt type enabled. */
 #define UIO_VPCI_IRQ_NONE 5
 
@@ -70,6 +75,24 @@ struct uio_vfio_pci {
 	bool pm_engaged;
 	struct uio_vpci_trigger pm_wake;
 };
+
+/*
+ * A mapping of a BAR: PROT_NONE memory whose every load and store traps
+ * (lib/hw/mmio/trap.c) into the one BAR entry of the PCI layer. Process-
+ * local: made by uio_vpci_mmap, inherited by fork, gone at exec as the
+ * kernel's.
+ *
+ * What a mapping is (the device's index in the registry, the BAR, the
+ * protection, where in the BAR it starts) is packed into the trap range's
+ * priv, not allocated: a range goes at munmap without a word to us, so
+ * nothing may need freeing then. The start is page aligned, which leaves
+ * the low bits. The trace decodes the same word.
+ */
+#define UIO_MAP_DEV(p) ((unsigned int)((p) & 0x1f))
+#define UIO_MAP_BAR(p) ((unsigned int)(((p) >> 5) & 0x7))
+#define UIO_MAP_PROT(p) ((int)(((p) >> 8) & 0x7))
+#define UIO_MAP_TAG (1u << 11)
+#define UIO_MAP_START(p) ((p) & ~(uint64_t)4095)
 
 /* vfio_pci_core.c: what lib/vfio calls */
 size_t uio_vpci_size(void);
