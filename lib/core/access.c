@@ -404,58 +404,36 @@ struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 	struct uio_access *a;
 
 	for (a = ctx->accesses; a; a = a->next)
-		if (a->file_ino == ino && a->file_dev == dev)
+		if (a->has_file && a->file.ino == ino && a->file.dev == dev)
 			return a;
 	return NULL;
 }
 
-static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino);
-
-/*
- * The access behind a selftest access fd, or NULL (EBADFD for the caller).
- * fds this process made are known without a system call.
- */
+/* The access behind a selftest access fd, or NULL (EBADFD for the caller). */
 struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd)
 {
-	uint64_t dev, ino;
 	struct stat st;
 
-	if (uio_access_fd_cached(fd, &dev, &ino))
-		return uio_access_from_ino(ctx, dev, ino);
 	if (uio_sys_fstat(fd, &st))
 		return NULL;
 	return uio_access_from_ino(ctx, st.st_dev, st.st_ino);
 }
 
 /*
- * The file behind a selftest access fd: a memfd holding an OFD read lock,
- * so the last close can be told from the others. Returns the fd or -errno.
+ * The file behind a selftest access fd: an anon_inode.h file, whose last
+ * close anywhere destroys the access. Returns the fd or -errno.
  */
-int uio_access_file_create(struct uio_access *access)
+int uio_access_file_create(struct uio_ctx *ctx, struct uio_access *access)
 {
-	struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
-			    .l_start = 0, .l_len = 1 };
-	struct stat st;
-	int fd, rc;
+	int fd = uio_anon_create("access", ctx->id, access->obj.id,
+				 &access->file);
 
-	fd = uio_sys_memfd_create("[iommufd_test_staccess]", MFD_CLOEXEC);
-	if (fd < 0)
-		return fd;
-	rc = uio_sys_fcntl(fd, F_OFD_SETLK, &lk);
-	if (!rc)
-		rc = uio_sys_fstat(fd, &st);
-	if (rc) {
-		uio_sys_close(fd);
-		return rc;
-	}
-	access->file_dev = st.st_dev;
-	access->file_ino = st.st_ino;
+	if (fd >= 0)
+		access->has_file = true;
 	return fd;
 }
 
-/* ------------------------------------------------------------------ */
-/* process-local: which fd numbers are selftest access files */
-
+/* An fd's answer, cached per process: fd numbers seen to be access files. */
 struct uio_access_fd {
 	int fd;
 	int32_t pid;
@@ -470,117 +448,142 @@ static pthread_mutex_t uio_access_fds_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void uio_access_fd_note(int fd, struct uio_ctx *ctx)
 {
+	int32_t pid = uio_current_pid();
 	struct stat st;
+	unsigned int i;
 
 	if (uio_sys_fstat(fd, &st))
 		return;
 	pthread_mutex_lock(&uio_access_fds_lock);
-	if (uio_naccess_fds < UIO_ACCESS_FDS_MAX)
-		uio_access_fds[uio_naccess_fds++] = (struct uio_access_fd){
-			fd, uio_current_pid(), ctx, st.st_dev, st.st_ino };
-	pthread_mutex_unlock(&uio_access_fds_lock);
-}
-
-static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino)
-{
-	bool found = false;
-
-	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED))
-		return false;
-	pthread_mutex_lock(&uio_access_fds_lock);
-	for (unsigned int i = 0; i < uio_naccess_fds; i++) {
-		if (uio_access_fds[i].fd == fd &&
-		    uio_access_fds[i].pid == uio_current_pid()) {
-			*dev = uio_access_fds[i].dev;
-			*ino = uio_access_fds[i].ino;
-			found = true;
+	for (i = 0; i < uio_naccess_fds; i++)
+		if (uio_access_fds[i].fd == fd && uio_access_fds[i].pid == pid)
 			break;
-		}
+	if (i < UIO_ACCESS_FDS_MAX) {
+		uio_access_fds[i] = (struct uio_access_fd){
+			fd, pid, ctx, st.st_dev, st.st_ino };
+		if (i == uio_naccess_fds)
+			uio_naccess_fds++;
 	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
-	return found;
 }
 
 /*
- * close(fd) of what may be a selftest access file. If it is one and this
- * close drops the file's last reference (no OFD lock left on it, seen
- * through a reopened probe as the context's close does), the access is
- * destroyed. Returns close's result.
+ * The context of access file fd, held for the call, and the file's dev
+ * and ino; NULL if fd is not one this process can serve.
  */
-static int uio_access_fd_close_inside(int fd)
+static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
+					     uint64_t *ino)
 {
-	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-			    .l_start = 0, .l_len = 1 };
+	int32_t pid = uio_current_pid();
 	struct uio_ctx *ctx = NULL;
-	char path[64];
+	struct uio_anon_file file;
+	uint64_t ctx_id;
 	struct stat st;
-	int probe = -1, rc;
+	uint32_t id;
 	unsigned int i;
 
-	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED))
-		return uio_sys_close(fd);
+	if (uio_sys_fstat(fd, &st) || !S_ISFIFO(st.st_mode))
+		return NULL;
 	pthread_mutex_lock(&uio_access_fds_lock);
 	for (i = 0; i < uio_naccess_fds; i++) {
 		const struct uio_access_fd *e = &uio_access_fds[i];
 
-		if (e->fd != fd)
-			continue;
-		/* Inherited over fork: still that file if fd names it. */
-		if (e->pid != uio_current_pid() &&
-		    (uio_sys_fstat(fd, &st) || (uint64_t)st.st_dev != e->dev ||
-		     (uint64_t)st.st_ino != e->ino))
-			continue;
-		ctx = e->ctx;
-		uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
-		break;
+		if (e->fd == fd && e->pid == pid &&
+		    e->dev == (uint64_t)st.st_dev && e->ino == (uint64_t)st.st_ino) {
+			ctx = e->ctx;
+			break;
+		}
 	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
-	/* Held for the call (not under uio_access_fds_lock, which is taken
-	 * under a context's lock); a context already released is left alone. */
-	if (ctx && !uio_registry_has(ctx))
-		ctx = NULL;
-	if (ctx && !uio_sys_fstat(fd, &st)) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		probe = uio_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	}
-	rc = uio_sys_close(fd);
-	if (probe < 0)
-		return rc;
-	if (!rc && !uio_sys_fcntl(probe, F_OFD_GETLK, &lk) &&
-	    lk.l_type == F_UNLCK) {
-		struct uio_access *access;
-
-		uio_ctx_lock(ctx);
-		access = uio_access_from_ino(ctx, st.st_dev, st.st_ino);
-		if (access)
-			uio_access_destroy(ctx, access);
-		uio_ctx_unlock(ctx);
-	}
-	uio_sys_close(probe);
-	uio_ctx_file_closed(ctx);
-	return rc;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	/* Held for the call (not under uio_access_fds_lock: lock order). */
+	if (ctx && uio_registry_has(ctx))
+		return ctx;
+	if (uio_anon_identify(fd, "access", &ctx_id, &id, &file))
+		return NULL;
+	ctx = uio_iommufd_ctx_find(ctx_id);
+	if (ctx)
+		uio_access_fd_note(fd, ctx);
+	return ctx;
 }
 
-bool uio_access_fds_hold(struct uio_ctx *ctx)
+static void uio_access_fd_drop(int fd)
 {
-	bool held = false;
+	int32_t pid = uio_current_pid();
 
 	pthread_mutex_lock(&uio_access_fds_lock);
-	for (unsigned int i = 0; i < uio_naccess_fds && !held; i++)
-		held = uio_access_fds[i].ctx == ctx &&
-		       uio_access_fds[i].pid == uio_current_pid();
+	for (unsigned int i = 0; i < uio_naccess_fds; i++) {
+		if (uio_access_fds[i].fd == fd && uio_access_fds[i].pid == pid) {
+			uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
+			break;
+		}
+	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
-	return held;
 }
 
-int uio_access_fd_close(int fd)
+/*
+ * close(fd) of what may be a selftest access file: 1 with *rc close's
+ * result if it was one (when no open file of it is left anywhere after,
+ * the access is destroyed, as the kernel's release does), else 0 and fd
+ * left open.
+ */
+int uio_access_fd_close(int fd, int *rc)
 {
-	int rc;
+	struct uio_access *access;
+	struct uio_anon_file file;
+	struct uio_ctx *ctx;
+	uint64_t dev, ino;
 
 	uio_core_enter();
-	rc = uio_access_fd_close_inside(fd);
+	ctx = uio_access_fd_resolve(fd, &dev, &ino);
+	if (!ctx) {
+		uio_core_leave();
+		return 0;
+	}
+	uio_access_fd_drop(fd);
+	uio_ctx_lock(ctx);
+	access = ctx->released ? NULL : uio_access_from_ino(ctx, dev, ino);
+	if (access)
+		file = access->file;
+	uio_ctx_unlock(ctx);
+	*rc = uio_sys_close(fd);
+	if (access && !*rc && !uio_anon_alive(&file)) {
+		uio_ctx_lock(ctx);
+		access = ctx->released ? NULL : uio_access_from_ino(ctx, dev, ino);
+		if (access) {
+			uio_anon_unlink(&access->file);
+			uio_access_destroy(ctx, access);
+		}
+		uio_ctx_unlock(ctx);
+	}
+	uio_ctx_file_closed(ctx);
 	uio_core_leave();
-	return rc;
+	return 1;
+}
+
+/*
+ * Under ctx->lock: whether the file of a selftest access of ctx is open
+ * anywhere. Accesses whose holders all died are destroyed here, as the
+ * kernel destroyed them at those exits.
+ */
+bool uio_access_files_alive(struct uio_ctx *ctx)
+{
+	struct uio_access *a = ctx->accesses, *next;
+	bool alive = false;
+
+	for (; a; a = next) {
+		next = a->next;
+		if (!a->has_file)
+			continue;
+		if (uio_anon_alive(&a->file)) {
+			alive = true;
+		} else {
+			uio_anon_unlink(&a->file);
+			uio_access_destroy(ctx, a);
+		}
+	}
+	return alive;
 }
 
 /*
@@ -603,6 +606,7 @@ void uio_access_fds_image_ending(bool cloexec_only)
 	pthread_mutex_unlock(&uio_access_fds_lock);
 	for (unsigned int i = 0; i < n; i++) {
 		struct stat st;
+		int rc;
 
 		if (uio_sys_fstat(snap[i].fd, &st) ||
 		    (uint64_t)st.st_dev != snap[i].dev ||
@@ -611,7 +615,7 @@ void uio_access_fds_image_ending(bool cloexec_only)
 		if (cloexec_only &&
 		    !(uio_sys_fcntl(snap[i].fd, F_GETFD, NULL) & FD_CLOEXEC))
 			continue;
-		uio_access_fd_close(snap[i].fd);
+		uio_access_fd_close(snap[i].fd, &rc);
 	}
 }
 
@@ -628,14 +632,52 @@ void uio_access_fds_forget_ctx(struct uio_ctx *ctx)
 	pthread_mutex_unlock(&uio_access_fds_lock);
 }
 
-/* The fd -> file table's kind UIO_FILE_ACCESS: this process's access files. */
+/* The fd -> file table's kind UIO_FILE_ACCESS. */
 static int uio_access_f_probe(int fd, const struct stat *st, uint32_t *idx)
 {
 	uint64_t dev, ino;
+	bool is;
 
-	(void)st;
 	*idx = 0;
-	return uio_access_fd_cached(fd, &dev, &ino);
+	if (!S_ISFIFO(st->st_mode))
+		return 0;
+	uio_core_enter();
+	is = uio_access_fd_resolve(fd, &dev, &ino) != NULL;
+	uio_core_leave();
+	return is;
+}
+
+/* The selftest's access file has no read or write (vfs_read: EINVAL) ... */
+static long uio_access_f_read(int fd, uint32_t idx, void *buf, size_t n)
+{
+	(void)fd;
+	(void)idx;
+	(void)buf;
+	(void)n;
+	return -EINVAL;
+}
+
+static long uio_access_f_write(int fd, uint32_t idx, const void *buf, size_t n)
+{
+	return uio_access_f_read(fd, idx, (void *)buf, n);
+}
+
+/* ... and, an anon inode's file, no pread or pwrite (ESPIPE). */
+static long uio_access_f_pread(int fd, uint32_t idx, void *buf, size_t n,
+			       uint64_t off)
+{
+	(void)fd;
+	(void)idx;
+	(void)buf;
+	(void)n;
+	(void)off;
+	return -ESPIPE;
+}
+
+static long uio_access_f_pwrite(int fd, uint32_t idx, const void *buf,
+				size_t n, uint64_t off)
+{
+	return uio_access_f_pread(fd, idx, (void *)buf, n, off);
 }
 
 static int uio_access_f_close(int fd, uint32_t idx)
@@ -647,5 +689,9 @@ static int uio_access_f_close(int fd, uint32_t idx)
 const struct uio_file_ops uio_access_fops = {
 	.name = "iommufd-access",
 	.probe = uio_access_f_probe,
+	.read = uio_access_f_read,
+	.write = uio_access_f_write,
+	.pread = uio_access_f_pread,
+	.pwrite = uio_access_f_pwrite,
 	.close = uio_access_f_close,
 };

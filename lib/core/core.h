@@ -31,8 +31,7 @@
  * leaves EOWNERDEAD, which the next locker repairs (ctx.c). The other locks
  * are process-local, and are taken in this order only:
  *
- *   uio_files_lock (main.c: a context held only by fault/access files)
- *   -> the VFIO registry's lock (lib/vfio/registry.c)
+ *   the VFIO registry's lock (lib/vfio/registry.c)
  *   -> a PCI device's lock (lib/hw/pci/pci.c)
  *   -> uio_registry_lock (fdtable.c: contexts mapped here)
  *   -> ctx->lock
@@ -53,6 +52,7 @@
 
 #include <uiommufd/uapi.h>
 
+#include "anon_inode.h"
 #include "arena.h"
 #include "iommufd.h"
 #include "kernel.h"
@@ -251,9 +251,12 @@ struct uio_fault_group {
 
 struct uio_fault {
 	struct uio_obj obj;
+	struct uio_fault *next;        /* ctx->faults */
 	struct uio_fault_group *deliver, *deliver_tail; /* not yet read */
 	struct uio_fault_group *responses;              /* read, unanswered */
-	bool signalled;                /* the file's eventfd counter is set */
+	bool signalled;                /* the file polls readable */
+	bool file_held;                /* the file's reference on obj.users */
+	struct uio_anon_file file;     /* the queue's file (anon_inode.h) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -265,7 +268,8 @@ struct uio_access {
 	struct uio_ioas *ioas;
 	struct uio_access *ioas_next;  /* ioas->accesses */
 	bool needs_pin;
-	uint64_t file_dev, file_ino;   /* the selftest access fd's file */
+	bool has_file;                 /* a selftest access: its fd's file */
+	struct uio_anon_file file;     /* (anon_inode.h) */
 	struct uio_access_item *items; /* ACCESS_PAGES pins */
 	uint32_t next_item_id;
 	bool record_unmaps;            /* C API: queue unmap events */
@@ -361,6 +365,7 @@ struct uio_ctx {
 	struct uio_mm *mms;
 	struct uio_user *users;
 	struct uio_access *accesses;
+	struct uio_fault *faults;      /* every fault queue (fault.c) */
 	struct uio_ioas *vfio_ioas;    /* the VFIO compat's IOAS, or NULL */
 	bool vfio_container;           /* opened as /dev/vfio/vfio */
 	struct uio_itree phys;         /* pinned pages objects by phys range */
@@ -528,10 +533,14 @@ int uio_fault_report(struct uio_ctx *ctx, struct uio_idev *idev,
 /* process-local, for the preload layer */
 bool uio_fault_fd_is(int fd);
 long uio_fault_fd_rw(int fd, void *buf, size_t count, bool write);
-void uio_fault_fd_closed(int fd);
+/* close(fd) if a fault queue file: 1 with *rc close's result, else 0 */
+int uio_fault_fd_close(int fd, int *rc);
 void uio_fault_fds_forget_ctx(struct uio_ctx *ctx);
-/* This process has a fault queue file of ctx open. */
-bool uio_fault_fds_hold(struct uio_ctx *ctx);
+void uio_fault_fds_image_ending(bool cloexec_only);
+/* Under ctx->lock: a queue file of ctx is open anywhere (dead ones go). */
+bool uio_fault_files_alive(struct uio_ctx *ctx);
+/* Under ctx->lock: fault's file goes if no one holds it. */
+void uio_fault_sweep(struct uio_ctx *ctx, struct uio_fault *fault);
 
 /* hw_pagetable.c */
 struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
@@ -593,7 +602,7 @@ int uio_access_rw(struct uio_ctx *ctx, struct uio_access *access,
 struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd);
 struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 				       uint64_t ino);
-int uio_access_file_create(struct uio_access *access);
+int uio_access_file_create(struct uio_ctx *ctx, struct uio_access *access);
 /* ACCESS_PAGES: pin [iova, iova + length); the new item's id in *id. */
 int uio_access_pin_item(struct uio_ctx *ctx, struct uio_access *access,
 			uint64_t iova, uint64_t length, bool write,
@@ -605,15 +614,16 @@ void uio_iopt_notify_unmap(struct uio_ctx *ctx, struct uio_iopt *iopt,
 			   uint64_t iova, uint64_t last);
 /* process-local: fd is a selftest access file of ctx */
 void uio_access_fd_note(int fd, struct uio_ctx *ctx);
-/* close(fd), destroying the access on the file's last close. close's rc. */
-int uio_access_fd_close(int fd);
+/* close(fd) if an access file: 1 with *rc close's result, else 0. The
+ * access is destroyed at its file's last close anywhere. */
+int uio_access_fd_close(int fd, int *rc);
 void uio_access_fds_forget_ctx(struct uio_ctx *ctx);
-/* This process has an access file of ctx open. */
-bool uio_access_fds_hold(struct uio_ctx *ctx);
+/* Under ctx->lock: an access file of ctx is open anywhere (dead ones go). */
+bool uio_access_files_alive(struct uio_ctx *ctx);
 /*
  * main.c: a fault queue or access file of ctx (held, fdtable.h) was
- * closed; if it was the last thing holding a context whose own files are
- * all closed, the context is released now.
+ * closed; if it was the last file, in any process, holding a context
+ * whose own files are all closed, the context is released now.
  */
 void uio_ctx_file_closed(struct uio_ctx *ctx);
 void uio_access_fds_image_ending(bool cloexec_only);

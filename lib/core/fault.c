@@ -11,16 +11,16 @@
  * that leaves the hwpt, or the queue's destruction, completes its pending
  * groups with INVALID, as the kernel does.
  *
- * The file is an eventfd: the program polls, selects or epolls it natively.
- * Its counter is non-zero exactly while groups wait for read(), so it is
- * readable then and always writable, the kernel's poll answer. The preload
- * layer routes read() and write() of it here (uio_fault_fd_read/write), so
- * the eventfd's own read and write semantics are never seen.
+ * The file is a FIFO of anon_inode.h: any process holding it (forked,
+ * exec'd, sent it) is served, a process without it can still make it poll
+ * readable, and its last close anywhere (close, exit, exec, kill) lets go
+ * of the queue, as the kernel's release does. It polls readable exactly
+ * while groups wait for read(), and always writable, the kernel's poll
+ * answer. The preload layer routes read() and write() of it here, so the
+ * FIFO's own bytes are never seen.
  *
- * Limits: the queue is signalled through this process's fd; a fault raised
- * in a process that does not hold the fault fd does not wake pollers in
- * others until the next read. The queue goes with the close of the fd in
- * the process that allocated it (dup and fork copies are not tracked).
+ * A process serves such an fd only where it can reach the context: one it
+ * has mapped (its own, or inherited over fork), or one whose fd it holds.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,12 +37,16 @@
 #include "sys.h"
 #include "uaccess.h"
 
-/* Process-local: which fd numbers are fault queue files. */
+/*
+ * Process-local: fds this process has seen to be fault queue files. A
+ * cache: each use checks the fd still names the file (its inode).
+ */
 struct uio_fault_fd {
 	int fd;
 	int32_t pid;
 	struct uio_ctx *ctx;
-	struct uio_fault *fault;
+	uint32_t id;
+	uint64_t ino;
 };
 
 #define UIO_FAULT_FDS_MAX 64
@@ -50,42 +54,80 @@ static struct uio_fault_fd uio_fault_fds[UIO_FAULT_FDS_MAX];
 static unsigned int uio_nfault_fds;
 static pthread_mutex_t uio_fault_fds_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int uio_fault_local_fd(struct uio_fault *fault)
+static bool uio_fd_has_ino(int fd, uint64_t ino)
 {
+	struct stat st;
+
+	return !uio_sys_fstat(fd, &st) && (uint64_t)st.st_ino == ino;
+}
+
+static void uio_fault_fd_note(int fd, struct uio_ctx *ctx, uint32_t id,
+			      uint64_t ino)
+{
+	int32_t pid = uio_current_pid();
+	unsigned int i;
+
+	pthread_mutex_lock(&uio_fault_fds_lock);
+	for (i = 0; i < uio_nfault_fds; i++)
+		if (uio_fault_fds[i].fd == fd && uio_fault_fds[i].pid == pid)
+			break;
+	if (i < UIO_FAULT_FDS_MAX) {
+		uio_fault_fds[i] = (struct uio_fault_fd){ fd, pid, ctx, id, ino };
+		if (i == uio_nfault_fds)
+			uio_nfault_fds++;
+	}
+	pthread_mutex_unlock(&uio_fault_fds_lock);
+}
+
+static void uio_fault_fd_drop(int fd)
+{
+	int32_t pid = uio_current_pid();
+
+	pthread_mutex_lock(&uio_fault_fds_lock);
+	for (unsigned int i = 0; i < uio_nfault_fds; i++) {
+		if (uio_fault_fds[i].fd == fd && uio_fault_fds[i].pid == pid) {
+			uio_fault_fds[i] = uio_fault_fds[--uio_nfault_fds];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&uio_fault_fds_lock);
+}
+
+/* An fd of this process naming fault's file, or -1. */
+static int uio_fault_local_fd(struct uio_ctx *ctx, struct uio_fault *fault)
+{
+	int32_t pid = uio_current_pid();
 	int fd = -1;
 
 	pthread_mutex_lock(&uio_fault_fds_lock);
-	for (unsigned int i = 0; i < uio_nfault_fds; i++)
-		if (uio_fault_fds[i].fault == fault &&
-		    uio_fault_fds[i].pid == uio_current_pid())
+	for (unsigned int i = 0; i < uio_nfault_fds && fd < 0; i++)
+		if (uio_fault_fds[i].ctx == ctx && uio_fault_fds[i].pid == pid &&
+		    uio_fault_fds[i].id == fault->obj.id &&
+		    uio_fault_fds[i].ino == fault->file.ino)
 			fd = uio_fault_fds[i].fd;
 	pthread_mutex_unlock(&uio_fault_fds_lock);
-	return fd;
+	return fd >= 0 && uio_fd_has_ino(fd, fault->file.ino) ? fd : -1;
 }
 
-/* Make the file's readiness match the deliver list. */
-static void uio_fault_signal(struct uio_fault *fault)
+/* Under ctx->lock: the queue with id whose file is ino, file still held. */
+static struct uio_fault *uio_fault_by_file(struct uio_ctx *ctx, uint32_t id,
+					   uint64_t ino)
+{
+	for (struct uio_fault *f = ctx->faults; f; f = f->next)
+		if (f->obj.id == id && f->file.ino == ino && f->file_held)
+			return f;
+	return NULL;
+}
+
+/* Under ctx->lock: make the file's readiness match the deliver list. */
+static void uio_fault_signal(struct uio_ctx *ctx, struct uio_fault *fault)
 {
 	bool want = fault->deliver != NULL;
-	int fd;
 
-	if (want == fault->signalled)
+	if (want == fault->signalled || !fault->file_held)
 		return;
-	fd = uio_fault_local_fd(fault);
-	if (fd < 0)
-		return;
-	if (want) {
-		uint64_t one = 1;
-
-		if (UIO_SYS(SYS_write, fd, &one, sizeof(one)) == sizeof(one))
-			fault->signalled = true;
-	} else {
-		uint64_t v;
-
-		/* Counter is non-zero: this read does not block. */
-		if (UIO_SYS(SYS_read, fd, &v, sizeof(v)) == sizeof(v))
-			fault->signalled = false;
-	}
+	uio_anon_set_ready(&fault->file, uio_fault_local_fd(ctx, fault), want);
+	fault->signalled = want;
 }
 
 static void uio_group_free(struct uio_ctx *ctx, struct uio_fault_group *g)
@@ -96,45 +138,41 @@ static void uio_group_free(struct uio_ctx *ctx, struct uio_fault_group *g)
 int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd)
 {
 	struct iommu_fault_alloc *cmd = ucmd->cmd;
+	struct uio_ctx *ctx = ucmd->ctx;
 	struct uio_fault *fault;
 	struct uio_obj *obj;
 	int fd, rc;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	obj = uio_obj_alloc(ucmd->ctx, sizeof(*fault), UIO_OBJ_FAULT, &rc);
+	obj = uio_obj_alloc(ctx, sizeof(*fault), UIO_OBJ_FAULT, &rc);
 	if (!obj)
 		return rc;
 	fault = uio_container_of(obj, struct uio_fault, obj);
-	fd = (int)UIO_SYS(SYS_eventfd2, 0, EFD_CLOEXEC);
+	fd = uio_anon_create("fault", ctx->id, obj->id, &fault->file);
 	if (fd < 0) {
 		rc = fd;
 		goto out_abort;
 	}
-	/* The file holds the queue until it is closed. */
-	atomic_fetch_add(&obj->users, 1);
 	cmd->out_fault_id = obj->id;
 	cmd->out_fault_fd = fd;
 	rc = uio_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc)
 		goto out_close;
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	if (uio_nfault_fds == UIO_FAULT_FDS_MAX) {
-		pthread_mutex_unlock(&uio_fault_fds_lock);
-		rc = -EMFILE;
-		goto out_close;
-	}
-	uio_fault_fds[uio_nfault_fds++] = (struct uio_fault_fd){
-		fd, uio_current_pid(), ucmd->ctx, fault };
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-	uio_obj_finalize(ucmd->ctx, obj);
+	/* The file holds the queue until its last close. */
+	atomic_fetch_add(&obj->users, 1);
+	fault->file_held = true;
+	fault->next = ctx->faults;
+	ctx->faults = fault;
+	uio_obj_finalize(ctx, obj);
+	uio_fault_fd_note(fd, ctx, obj->id, fault->file.ino);
 	return 0;
 
 out_close:
-	atomic_fetch_sub(&obj->users, 1);
 	uio_sys_close(fd);
+	uio_anon_unlink(&fault->file);
 out_abort:
-	uio_obj_abort_and_destroy(ucmd->ctx, obj);
+	uio_obj_abort_and_destroy(ctx, obj);
 	return rc;
 }
 
@@ -159,12 +197,22 @@ static void uio_fault_drop(struct uio_ctx *ctx, struct uio_fault *fault,
 	fault->deliver_tail = NULL;
 	for (struct uio_fault_group *g = fault->deliver; g; g = g->next)
 		fault->deliver_tail = g;
-	uio_fault_signal(fault);
+	uio_fault_signal(ctx, fault);
 }
 
 void uio_fault_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 {
-	uio_fault_drop(ctx, uio_container_of(obj, struct uio_fault, obj), NULL);
+	struct uio_fault *fault = uio_container_of(obj, struct uio_fault, obj);
+
+	uio_fault_drop(ctx, fault, NULL);
+	for (struct uio_fault **pp = &ctx->faults; *pp; pp = &(*pp)->next) {
+		if (*pp == fault) {
+			*pp = fault->next;
+			break;
+		}
+	}
+	/* Its file is gone (users reached 0): the name goes if left. */
+	uio_anon_unlink(&fault->file);
 }
 
 void uio_fault_device_leaves(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
@@ -226,7 +274,7 @@ int uio_fault_report(struct uio_ctx *ctx, struct uio_idev *idev,
 	else
 		fault->deliver = g;
 	fault->deliver_tail = g;
-	uio_fault_signal(fault);
+	uio_fault_signal(ctx, fault);
 	return 0;
 }
 
@@ -314,26 +362,66 @@ static long uio_fault_write(struct uio_ctx *ctx, struct uio_fault *fault,
 	return done ? (long)done : rc;
 }
 
-static struct uio_fault_fd *uio_fault_fd_find(int fd)
+/*
+ * The context and queue fd names: 0 with *ctxp held for the call (until
+ * uio_core_leave) and *idp, *inop; -EBADF if fd is not a fault queue file
+ * this process can serve.
+ */
+static int uio_fault_fd_resolve(int fd, struct uio_ctx **ctxp, uint32_t *idp,
+				uint64_t *inop)
 {
-	if (!__atomic_load_n(&uio_nfault_fds, __ATOMIC_RELAXED))
-		return NULL;
-	for (unsigned int i = 0; i < uio_nfault_fds; i++)
-		if (uio_fault_fds[i].fd == fd &&
-		    uio_fault_fds[i].pid == uio_current_pid())
-			return &uio_fault_fds[i];
-	return NULL;
+	int32_t pid = uio_current_pid();
+	struct uio_ctx *ctx = NULL;
+	struct uio_anon_file file;
+	uint64_t ctx_id;
+	uint32_t id = 0;
+	uint64_t ino = 0;
+	bool found;
+
+	pthread_mutex_lock(&uio_fault_fds_lock);
+	for (unsigned int i = 0; i < uio_nfault_fds && !ctx; i++) {
+		if (uio_fault_fds[i].fd == fd && uio_fault_fds[i].pid == pid) {
+			ctx = uio_fault_fds[i].ctx;
+			id = uio_fault_fds[i].id;
+			ino = uio_fault_fds[i].ino;
+		}
+	}
+	pthread_mutex_unlock(&uio_fault_fds_lock);
+	/* Held for the call (not under uio_fault_fds_lock: lock order). */
+	if (ctx && uio_fd_has_ino(fd, ino) && uio_registry_has(ctx)) {
+		*ctxp = ctx;
+		*idp = id;
+		*inop = ino;
+		return 0;
+	}
+	/* First sight here: inherited, received, or the number reused. */
+	if (uio_anon_identify(fd, "fault", &ctx_id, &id, &file))
+		return -EBADF;
+	ctx = uio_iommufd_ctx_find(ctx_id);
+	if (!ctx)
+		return -EBADF;
+	uio_ctx_lock(ctx);
+	found = !ctx->released && uio_fault_by_file(ctx, id, file.ino);
+	uio_ctx_unlock(ctx);
+	if (!found)
+		return -EBADF;
+	uio_fault_fd_note(fd, ctx, id, file.ino);
+	*ctxp = ctx;
+	*idp = id;
+	*inop = file.ino;
+	return 0;
 }
 
 bool uio_fault_fd_is(int fd)
 {
+	struct uio_ctx *ctx;
+	uint64_t ino;
+	uint32_t id;
 	bool is;
 
-	if (!__atomic_load_n(&uio_nfault_fds, __ATOMIC_RELAXED))
-		return false;
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	is = uio_fault_fd_find(fd) != NULL;
-	pthread_mutex_unlock(&uio_fault_fds_lock);
+	uio_core_enter();
+	is = !uio_fault_fd_resolve(fd, &ctx, &id, &ino);
+	uio_core_leave();
 	return is;
 }
 
@@ -341,43 +429,25 @@ bool uio_fault_fd_is(int fd)
 static long uio_fault_fd_rw_inside(int fd, void *buf, size_t count,
 				   bool write)
 {
-	struct uio_fault_fd *f;
-	struct uio_ctx *ctx;
 	struct uio_fault *fault;
+	struct uio_ctx *ctx;
+	uint64_t ino;
+	uint32_t id;
 	long rc;
 
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	f = uio_fault_fd_find(fd);
-	if (!f) {
-		pthread_mutex_unlock(&uio_fault_fds_lock);
-		return -EBADF;
-	}
-	ctx = f->ctx;
-	fault = f->fault;
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-	/*
-	 * Hold the context for the call (not under uio_fault_fds_lock, which
-	 * is taken under a context's lock), then check the file still names
-	 * this queue: a released context forgets its fault files first.
-	 */
-	if (!uio_registry_has(ctx))
-		return -EBADF;
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	f = uio_fault_fd_find(fd);
-	if (!f || f->ctx != ctx || f->fault != fault)
-		ctx = NULL;
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-	if (!ctx)
-		return -EBADF;
+	rc = uio_fault_fd_resolve(fd, &ctx, &id, &ino);
+	if (rc)
+		return rc;
 	uio_ctx_lock(ctx);
-	if (ctx->released) {
+	fault = ctx->released ? NULL : uio_fault_by_file(ctx, id, ino);
+	if (!fault) {
 		/* The queue went with the context. */
 		uio_ctx_unlock(ctx);
 		return -EBADF;
 	}
 	rc = write ? uio_fault_write(ctx, fault, buf, count) :
 		     uio_fault_read(ctx, fault, buf, count);
-	uio_fault_signal(fault);
+	uio_fault_signal(ctx, fault);
 	uio_ctx_unlock(ctx);
 	return rc;
 }
@@ -392,52 +462,78 @@ long uio_fault_fd_rw(int fd, void *buf, size_t count, bool write)
 	return rc;
 }
 
-/* close() of a fault queue file: the file's hold on the queue goes. */
-static void uio_fault_fd_closed_inside(int fd)
+/* Under ctx->lock: the file's last close: its hold on the queue goes. */
+static void uio_fault_file_release(struct uio_fault *fault)
 {
-	struct uio_fault *fault = NULL;
-	struct uio_ctx *ctx = NULL;
-
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	for (unsigned int i = 0; i < uio_nfault_fds; i++) {
-		if (uio_fault_fds[i].fd == fd &&
-		    uio_fault_fds[i].pid == uio_current_pid()) {
-			ctx = uio_fault_fds[i].ctx;
-			fault = uio_fault_fds[i].fault;
-			uio_fault_fds[i] = uio_fault_fds[--uio_nfault_fds];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-	/* Held for the call; a context already released is left alone. */
-	if (!fault || !uio_registry_has(ctx))
-		return;
-	uio_ctx_lock(ctx);
-	if (!ctx->released) {
-		fault->signalled = false;
-		atomic_fetch_sub(&fault->obj.users, 1);
-	}
-	uio_ctx_unlock(ctx);
-	uio_ctx_file_closed(ctx);
+	fault->file_held = false;
+	fault->signalled = false;
+	atomic_fetch_sub(&fault->obj.users, 1);
+	uio_anon_unlink(&fault->file);
 }
 
-bool uio_fault_fds_hold(struct uio_ctx *ctx)
+/*
+ * close() of fd if it is a fault queue file: 1 with *rc close's result,
+ * else 0 (not one; fd left open). If no open file of it is left anywhere
+ * after, the file lets go of the queue.
+ */
+int uio_fault_fd_close(int fd, int *rc)
 {
-	bool held = false;
+	struct uio_fault *fault;
+	struct uio_anon_file file;
+	struct uio_ctx *ctx;
+	uint64_t ino;
+	uint32_t id;
 
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	for (unsigned int i = 0; i < uio_nfault_fds && !held; i++)
-		held = uio_fault_fds[i].ctx == ctx &&
-		       uio_fault_fds[i].pid == uio_current_pid();
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-	return held;
-}
-
-void uio_fault_fd_closed(int fd)
-{
 	uio_core_enter();
-	uio_fault_fd_closed_inside(fd);
+	if (uio_fault_fd_resolve(fd, &ctx, &id, &ino)) {
+		uio_core_leave();
+		return 0;
+	}
+	uio_fault_fd_drop(fd);
+	uio_ctx_lock(ctx);
+	fault = ctx->released ? NULL : uio_fault_by_file(ctx, id, ino);
+	if (fault)
+		file = fault->file;
+	uio_ctx_unlock(ctx);
+	*rc = uio_sys_close(fd);
+	if (fault && !*rc && !uio_anon_alive(&file)) {
+		uio_ctx_lock(ctx);
+		fault = ctx->released ? NULL : uio_fault_by_file(ctx, id, ino);
+		if (fault)
+			uio_fault_file_release(fault);
+		uio_ctx_unlock(ctx);
+	}
+	uio_ctx_file_closed(ctx);
 	uio_core_leave();
+	return 1;
+}
+
+/*
+ * Under ctx->lock: whether a file of a queue of ctx is open anywhere.
+ * Files whose holders all died (their locks went with them) are released
+ * here, as the kernel released them at those exits.
+ */
+bool uio_fault_files_alive(struct uio_ctx *ctx)
+{
+	bool alive = false;
+
+	for (struct uio_fault *f = ctx->faults; f; f = f->next) {
+		if (!f->file_held)
+			continue;
+		if (uio_anon_alive(&f->file))
+			alive = true;
+		else
+			uio_fault_file_release(f);
+	}
+	return alive;
+}
+
+/* Under ctx->lock: release fault's file if no one holds it any more. */
+void uio_fault_sweep(struct uio_ctx *ctx, struct uio_fault *fault)
+{
+	(void)ctx;
+	if (fault->file_held && !uio_anon_alive(&fault->file))
+		uio_fault_file_release(fault);
 }
 
 /* The context is going away in this process: forget its fault files. */
@@ -453,12 +549,40 @@ void uio_fault_fds_forget_ctx(struct uio_ctx *ctx)
 	pthread_mutex_unlock(&uio_fault_fds_lock);
 }
 
-/* The fd -> file table's kind UIO_FILE_FAULT: this process's queue files. */
+/*
+ * This image ends (exit, or exec when cloexec_only): the kernel closes its
+ * fds without a close() the preload layer sees; each fault queue file among
+ * those this process knows gets the last-close check.
+ */
+void uio_fault_fds_image_ending(bool cloexec_only)
+{
+	struct uio_fault_fd snap[UIO_FAULT_FDS_MAX];
+	int32_t pid = uio_current_pid();
+	unsigned int n;
+
+	if (!__atomic_load_n(&uio_nfault_fds, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&uio_fault_fds_lock);
+	n = uio_nfault_fds;
+	memcpy(snap, uio_fault_fds, n * sizeof(snap[0]));
+	pthread_mutex_unlock(&uio_fault_fds_lock);
+	for (unsigned int i = 0; i < n; i++) {
+		int rc;
+
+		if (snap[i].pid != pid || !uio_fd_has_ino(snap[i].fd, snap[i].ino))
+			continue;
+		if (cloexec_only &&
+		    !(uio_sys_fcntl(snap[i].fd, F_GETFD, NULL) & FD_CLOEXEC))
+			continue;
+		uio_fault_fd_close(snap[i].fd, &rc);
+	}
+}
+
+/* The fd -> file table's kind UIO_FILE_FAULT. */
 static int uio_fault_f_probe(int fd, const struct stat *st, uint32_t *idx)
 {
-	(void)st;
 	*idx = 0;
-	return uio_fault_fd_is(fd);
+	return S_ISFIFO(st->st_mode) && uio_fault_fd_is(fd);
 }
 
 static long uio_fault_f_read(int fd, uint32_t idx, void *buf, size_t n)

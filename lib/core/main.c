@@ -340,13 +340,12 @@ UIO_EXPORT int uiommufd_is_context_fd(int fd)
 
 /*
  * The kernel's fault queue and access files each hold their ictx, so a
- * context whose own files are all closed lives on while this process holds
- * one of those; the last of them to close releases it. uio_files_lock
- * orders the two checks.
+ * context whose own files are all closed lives on while such a file is
+ * open in any process (held_by_files); the last of them to close, wherever
+ * it is, releases it. Each decision is made under the context's lock, so
+ * a file closing in one process and the context's last close in another
+ * cannot both miss the release.
  */
-static pthread_mutex_t uio_files_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Under uio_files_lock, ctx held: release it and let go of it here. */
 static void uio_ctx_release_here(struct uio_ctx *ctx)
 {
 	uio_ctx_release(ctx);
@@ -356,32 +355,42 @@ static void uio_ctx_release_here(struct uio_ctx *ctx)
 	uio_access_fds_forget_ctx(ctx);
 }
 
-static bool uio_ctx_files_hold(struct uio_ctx *ctx)
+/* Under ctx->lock: a fault or access file of ctx is open anywhere. */
+static bool uio_ctx_files_alive(struct uio_ctx *ctx)
 {
-	return uio_fault_fds_hold(ctx) || uio_access_fds_hold(ctx);
+	bool faults = uio_fault_files_alive(ctx);
+
+	/* Both: each releases the files whose holders died. */
+	return uio_access_files_alive(ctx) || faults;
 }
 
 /* No open file of ctx's own is left anywhere. */
 static void uio_ctx_last_close(struct uio_ctx *ctx)
 {
-	pthread_mutex_lock(&uio_files_lock);
-	if (uio_ctx_files_hold(ctx))
-		ctx->held_by_files = true;
-	else
+	bool held;
+
+	uio_ctx_lock(ctx);
+	held = !ctx->released && uio_ctx_files_alive(ctx);
+	ctx->held_by_files = held;
+	uio_ctx_unlock(ctx);
+	if (!held)
 		uio_ctx_release_here(ctx);
-	pthread_mutex_unlock(&uio_files_lock);
 }
 
 void uio_ctx_file_closed(struct uio_ctx *ctx)
 {
+	bool release = false;
+
 	if (!ctx)
 		return;
-	pthread_mutex_lock(&uio_files_lock);
-	if (ctx->held_by_files && !uio_ctx_files_hold(ctx)) {
+	uio_ctx_lock(ctx);
+	if (ctx->held_by_files && !ctx->released && !uio_ctx_files_alive(ctx)) {
 		ctx->held_by_files = false;
-		uio_ctx_release_here(ctx);
+		release = true;
 	}
-	pthread_mutex_unlock(&uio_files_lock);
+	uio_ctx_unlock(ctx);
+	if (release)
+		uio_ctx_release_here(ctx);
 }
 
 /*
@@ -423,10 +432,9 @@ UIO_EXPORT int uiommufd_close(int fd)
 	/* Forgotten before the number can be reused. */
 	uio_file_forget(fd);
 	if (!ctx) {
-		/* A selftest access file's last close destroys the access. */
-		rc = uio_access_fd_close(fd);
-		if (!rc)
-			uio_fault_fd_closed(fd);
+		/* A fault queue's or selftest access's file, or another. */
+		if (!uio_fault_fd_close(fd, &rc) && !uio_access_fd_close(fd, &rc))
+			rc = uio_sys_close(fd);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);

@@ -222,6 +222,17 @@ int uio_obj_remove(struct uio_ctx *ctx, uint32_t id)
 
 	if (id >= t->nslots || !(obj = t->slots[id]) || !obj->live)
 		return -ENOENT;
+	/*
+	 * Files whose holders all died were released at those exits in the
+	 * kernel: let them go before answering EBUSY (a fault queue's file
+	 * holds the queue, a selftest access its IOAS).
+	 */
+	if (atomic_load(&obj->users) != 1) {
+		if (obj->type == UIO_OBJ_FAULT)
+			uio_fault_sweep(ctx, uio_container_of(obj, struct uio_fault, obj));
+		else if (obj->type == UIO_OBJ_IOAS)
+			uio_access_files_alive(ctx);
+	}
 	/* Every command holds ctx->lock, so no other ioctl is using it now. */
 	if (atomic_load(&obj->users) != 1 || atomic_load(&obj->shortterm))
 		return -EBUSY;

@@ -288,7 +288,7 @@ static int uio_test_create_access(struct uio_ucmd *ucmd, uint32_t ioas_id,
 	rc = uio_access_attach(ucmd->ctx, access, ioas_id);
 	if (rc)
 		goto out_destroy;
-	fd = uio_access_file_create(access);
+	fd = uio_access_file_create(ucmd->ctx, access);
 	if (fd < 0) {
 		rc = fd;
 		goto out_destroy;
@@ -302,6 +302,7 @@ static int uio_test_create_access(struct uio_ucmd *ucmd, uint32_t ioas_id,
 
 out_close:
 	uio_sys_close(fd);
+	uio_anon_unlink(&access->file);
 out_destroy:
 	uio_access_destroy(ucmd->ctx, access);
 	return rc;

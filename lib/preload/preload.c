@@ -1560,6 +1560,7 @@ static void report_image_ending_as(bool exec)
 
 	block_async_signals(&old);
 	uio_access_fds_image_ending(exec);
+	uio_fault_fds_image_ending(exec);
 	uiommufd_image_ending();
 	restore_signals(&old);
 	errno = e;

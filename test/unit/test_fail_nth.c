@@ -108,11 +108,9 @@ static void fn_teardown(void)
 
 	for (int i = 0; i < FN_MAX_FDS; i++) {
 		if (R.access_fd[i] >= 0)
-			assert_int_equal(uio_access_fd_close(R.access_fd[i]), 0);
-		if (R.fault_fd[i] >= 0) {
-			uio_fault_fd_closed(R.fault_fd[i]);
-			assert_int_equal(close(R.fault_fd[i]), 0);
-		}
+			assert_int_equal(uiommufd_close(R.access_fd[i]), 0);
+		if (R.fault_fd[i] >= 0)
+			assert_int_equal(uiommufd_close(R.fault_fd[i]), 0);
 	}
 	while (progress) {
 		progress = false;
