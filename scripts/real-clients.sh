@@ -371,12 +371,26 @@ qemu_stage() {
 	l=$OUT/$1.log c=$OUT/$1.calls
 	if grep -q 'BAR0: .* at 0x' "$l" && grep -q 'PCI device \(1b36:10f0\|8086:2021\)' "$l"; then
 		bar=$(grep 'BAR0: ' "$l" | grep -v '0xc040\|0x0700' | head -n 1 | sed 's/^ *//')
+		if grep -q 'VFIO_DEVICE_BIND_IOMMUFD.* = 0' "$c"; then
+			ram=""
+			grep -q 'IOMMU_IOAS_MAP(.*length=0x10000000, iova=0x0}) = 0' \
+				"$OUT/$1.trace" && ram=", guest RAM at IOVA 0"
+			att=""
+			grep -q 'VFIO_DEVICE_ATTACH_IOMMUFD_PT.* = 0' "$c" && att=", attached"
+			bar="$bar (cdev bound to /dev/iommu$att$ram)"
+		fi
 		echo "PASS: info pci shows the device, $bar"
 	elif grep -q 'PCI device \(1b36:10f0\|8086:2021\)' "$l"; then
 		echo "PARTIAL: info pci shows the device but no BAR assigned"
 	elif grep -q "qemu-system-x86_64: -device" "$l"; then
 		msg=$(grep -o "qemu-system-x86_64: -device.*" "$l" | tail -n 1 | sed "s/^qemu-system-x86_64: -device [^ ]*: //")
-		if grep -q 'VFIO_DEVICE_GET_INFO.* = 0' "$c"; then at="after GET_DEVICE_FD (device realize)"
+		if grep -q 'VFIO_DEVICE_ATTACH_IOMMUFD_PT.* = 0' "$c"; then
+			if grep -q 'VFIO_DEVICE_GET_INFO.* = 0' "$c"; then at="after ATTACH (device realize)"
+			else at="after ATTACH (guest RAM mapping, IOVA ranges)"; fi
+		elif grep -q 'VFIO_DEVICE_BIND_IOMMUFD.* = 0' "$c"; then at="at HWPT_ALLOC or ATTACH"
+		elif grep -q 'open[a-z0-9]*("/dev/vfio/devices/vfio[0-9]*", [0-7]*) = [0-9]' "$c"; then at="at BIND (the cdev is open)"
+		elif grep -q 'vfio-dev' "$c"; then at="at the cdev (vfio-dev/vfioX, /dev/vfio/devices)"
+		elif grep -q 'VFIO_DEVICE_GET_INFO.* = 0' "$c"; then at="after GET_DEVICE_FD (device realize)"
 		elif grep -q 'VFIO_IOMMU_MAP_DMA.* = 0' "$c"; then at="at GET_DEVICE_FD (container set up, guest RAM mapped)"
 		elif grep -q 'VFIO_GROUP_GET_STATUS.* = 0' "$c"; then at="at the container"
 		elif grep -q 'iommu_group") = "' "$c"; then at="at the group"
