@@ -13,9 +13,9 @@
 # qemu10-iommufd-sysfsdev, qemu10-host, dpdk-test, dpdk-dmadev,
 # dpdk-testpmd. qemu10-iommufd is `-object iommufd,id=iommufd0 -device
 # vfio-pci,host=BDF,iommufd=iommufd0` (the cdev, /dev/iommu);
-# qemu10-host is QEMU 10 with the type1 container. dpdk-dmadev is dpdk-test running DPDK's own
-# dmadev_autotest (copies, bursts, fills) on the emulated device through
-# its ioat driver.
+# qemu10-host is QEMU 10 with the type1 container. dpdk-dmadev is
+# dpdk-test running DPDK's own dmadev_autotest (copies, bursts, fills) on
+# the emulated device through its ioat driver.
 # Every run also loads the call logger (scripts/calltrace.c, a preload put
 # in front of uiommufd's) to record the VFIO calls; --record runs each
 # client a second time under strace, to see what reaches the kernel.
