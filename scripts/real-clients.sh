@@ -1,16 +1,21 @@
 #!/bin/sh
 # Runs the real VFIO clients, unmodified, under uiommufd-run and says how
 # far each gets: Debian bookworm's QEMU 7.2 (vfio-pci, by host= and by
-# sysfsdev=) and DPDK 22.11 (dpdk-test, dpdk-testpmd) against an emulated
-# device at 0000:01:00.0 in IOMMU group 100.
+# sysfsdev=), bookworm-backports' QEMU 10.0 (iommufd backend by host= and
+# by sysfsdev=, and the legacy container) and DPDK 22.11 (dpdk-test,
+# dpdk-testpmd) against an emulated device at 0000:01:00.0 in IOMMU group
+# 100.
 #
 #   sh scripts/real-clients.sh [--record] [--only NAME,...] [BUILD_DIR]
 #
 # BUILD_DIR: a uiommufd build directory (default: build/, set up and built
-# when missing). NAMEs: qemu-host, qemu-sysfsdev, dpdk-test, dpdk-dmadev,
-# dpdk-testpmd. dpdk-dmadev is dpdk-test running DPDK's own
-# dmadev_autotest (copies, bursts, fills) on the emulated device through
-# its ioat driver.
+# when missing). NAMEs: qemu-host, qemu-sysfsdev, qemu10-iommufd,
+# qemu10-iommufd-sysfsdev, qemu10-host, dpdk-test, dpdk-dmadev,
+# dpdk-testpmd. qemu10-iommufd is `-object iommufd,id=iommufd0 -device
+# vfio-pci,host=BDF,iommufd=iommufd0` (the cdev, /dev/iommu);
+# qemu10-host is QEMU 10 with the type1 container. dpdk-dmadev is
+# dpdk-test running DPDK's own dmadev_autotest (copies, bursts, fills) on
+# the emulated device through its ioat driver.
 # Every run also loads the call logger (scripts/calltrace.c, a preload put
 # in front of uiommufd's) to record the VFIO calls; --record runs each
 # client a second time under strace, to see what reaches the kernel.
@@ -20,7 +25,11 @@
 # The clients are Debian's own packages, fetched with apt-get download into
 # $UIOMMUFD_CLIENTS_CACHE (default /var/cache/uiommufd-clients) and unpacked
 # with dpkg -x into a private root there: nothing is installed into the
-# system. A second run reuses the cache. Logs and traces go to
+# system. A second run reuses the cache. QEMU 10 comes from
+# bookworm-backports through a private apt configuration in $CACHE/apt-bpo
+# (its own sources list, lists and archive cache; the system's apt is not
+# touched), preferring backports versions of its dependencies, unpacked
+# into $CACHE/root-bpo; it is fetched only when a qemu10 client runs. Logs and traces go to
 # $UIOMMUFD_CLIENTS_OUT (default $CACHE/out). No network is used beyond apt.
 # UIOMMUFD_CLIENTS_TIMEOUT: seconds a client may run (60).
 # UIOMMUFD_CLIENTS_WRAP: a command put in front of each client, inside the
@@ -81,8 +90,10 @@ installed() {
 	dpkg-query -W -f='${Status}\n' "$@" 2>/dev/null | grep -c "ok installed" || true
 }
 
+# resolve ROOTS [APT-CACHE OPTIONS...]: the packages to fetch.
 resolve() {
-	level=$roots
+	level=$1
+	shift
 	seen=" "
 	while [ -n "$level" ]; do
 		fresh=""
@@ -103,7 +114,7 @@ resolve() {
 		# shellcheck disable=SC2086
 		printf '%s\n' $fresh
 		# shellcheck disable=SC2086
-		level=$(apt-cache depends --no-recommends --no-suggests \
+		level=$(apt-cache "$@" depends --no-recommends --no-suggests \
 			--no-conflicts --no-breaks --no-replaces --no-enhances \
 			$fresh 2>/dev/null |
 			awk '$1 ~ /Depends:$/ && $2 !~ /^</ { print $2 }' | sort -u)
@@ -116,7 +127,7 @@ if ! apt-cache policy qemu-system-x86 2>/dev/null | grep -q 'Candidate: 1:7'; th
 fi
 if [ ! -s "$CACHE/packages.txt" ]; then
 	say "real-clients: resolving packages"
-	resolve | sort -u > "$CACHE/packages.txt.new"
+	resolve "$roots" | sort -u > "$CACHE/packages.txt.new"
 	mv "$CACHE/packages.txt.new" "$CACHE/packages.txt"
 fi
 
@@ -140,16 +151,75 @@ for d in "$debs"/*.deb; do
 	mkdir -p "$root/.unpacked" && : > "$s"
 done
 
-# The library directories of the private root, then the system's.
-libpath=""
-for d in "$root/lib/x86_64-linux-gnu" "$root/usr/lib/x86_64-linux-gnu" \
-	"$root"/usr/lib/x86_64-linux-gnu/*/ ; do
-	[ -d "$d" ] || continue
-	case "$d" in */dpdk/*|*/pmds-*) continue ;; esac
-	ls "$d"/*.so* >/dev/null 2>&1 || continue
-	libpath="$libpath${libpath:+:}${d%/}"
-done
+want() { [ -z "$only" ] || case ",$only," in *",$1,"*) true ;; *) false ;; esac; }
+
+# QEMU 10.0 from bookworm-backports, with its own apt configuration: the
+# bookworm suites and backports, lists and archives under $CACHE/apt-bpo,
+# backports preferred (-t), unpacked into $CACHE/root-bpo.
+bpo=$CACHE/apt-bpo
+root10=$CACHE/root-bpo
+debs10=$CACHE/debs-bpo
+roots10="qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu"
+if want qemu10-iommufd || want qemu10-iommufd-sysfsdev || want qemu10-host; then
+	mkdir -p "$bpo/lists/partial" "$bpo/cache/archives/partial" "$bpo/parts" \
+		"$debs10" "$root10"
+	k=signed-by=/usr/share/keyrings/debian-archive-keyring.gpg
+	cat > "$bpo/sources.list.new" <<-EOF
+	deb [$k] http://deb.debian.org/debian bookworm main
+	deb [$k] http://deb.debian.org/debian bookworm-updates main
+	deb [$k] http://deb.debian.org/debian-security bookworm-security main
+	deb [$k] http://deb.debian.org/debian bookworm-backports main
+	EOF
+	mv "$bpo/sources.list.new" "$bpo/sources.list"
+	set -- -o Dir::Etc::sourcelist="$bpo/sources.list" \
+		-o Dir::Etc::sourceparts="$bpo/parts" \
+		-o Dir::State::Lists="$bpo/lists" -o Dir::Cache="$bpo/cache" \
+		-t bookworm-backports
+	if ! apt-cache "$@" policy qemu-system-x86 2>/dev/null | grep -q 'Candidate: 1:10'; then
+		say "real-clients: apt-get update (bookworm-backports, private lists)"
+		apt-get "$@" update -qq >/dev/null
+	fi
+	if [ ! -s "$CACHE/packages-bpo.txt" ]; then
+		say "real-clients: resolving QEMU 10 packages"
+		resolve "$roots10" "$@" | sort -u > "$CACHE/packages-bpo.txt.new"
+		mv "$CACHE/packages-bpo.txt.new" "$CACHE/packages-bpo.txt"
+	fi
+	get=""
+	while read -r p; do
+		ls "$debs10/${p}"_*.deb >/dev/null 2>&1 || get="$get $p"
+	done < "$CACHE/packages-bpo.txt"
+	if [ -n "$get" ]; then
+		say "real-clients: apt-get download$(echo "$get" | wc -w | sed 's/^/ /') QEMU 10 packages"
+		# shellcheck disable=SC2086
+		(cd "$debs10" && apt-get "$@" download -q \
+			-o APT::Sandbox::User=root $get >/dev/null)
+	fi
+	for d in "$debs10"/*.deb; do
+		s="$root10/.unpacked/$(basename "$d")"
+		[ -e "$s" ] && continue
+		dpkg -x "$d" "$root10"
+		mkdir -p "$root10/.unpacked" && : > "$s"
+	done
+	set --
+fi
+
+# libdirs ROOT: the library directories of a private root, for
+# LD_LIBRARY_PATH (the system's come after them).
+libdirs() {
+	lp=""
+	for d in "$1/lib/x86_64-linux-gnu" "$1/usr/lib/x86_64-linux-gnu" \
+		"$1"/usr/lib/x86_64-linux-gnu/*/ ; do
+		[ -d "$d" ] || continue
+		case "$d" in */dpdk/*|*/pmds-*|*/qemu/) continue ;; esac
+		ls "$d"/*.so* >/dev/null 2>&1 || continue
+		lp="$lp${lp:+:}${d%/}"
+	done
+	echo "$lp"
+}
+libpath=$(libdirs "$root")
+libpath10=$(libdirs "$root10")
 QEMU=$root/usr/bin/qemu-system-x86_64
+QEMU10=$root10/usr/bin/qemu-system-x86_64
 DPDK_TEST=$root/usr/bin/dpdk-test
 TESTPMD=$root/usr/bin/dpdk-testpmd
 # DPDK loads drivers from its plugin directory (-d DIR: every *.so and
@@ -164,6 +234,12 @@ done
 missing=$(for b in "$QEMU" "$DPDK_TEST" "$TESTPMD" "$pmd"/*.so*; do
 	LD_LIBRARY_PATH=$libpath ldd "$b" 2>/dev/null | grep 'not found' || true
 done | sort -u)
+if [ -x "$QEMU10" ]; then
+	missing="$missing$(for b in "$QEMU10" "$root10"/usr/lib/x86_64-linux-gnu/qemu/*.so; do
+		[ -e "$b" ] || continue
+		LD_LIBRARY_PATH=$libpath10 ldd "$b" 2>/dev/null | grep 'not found' || true
+	done | sort -u)"
+fi
 if [ -n "$missing" ]; then
 	say "real-clients: libraries still missing:"
 	say "$missing"
@@ -208,6 +284,7 @@ QEMU_DEV=$BDF@$GROUP${UIOMMUFD_CLIENTS_MODEL:+,model=$UIOMMUFD_CLIENTS_MODEL}
 DPDK_MODEL=${UIOMMUFD_CLIENTS_DPDK_MODEL:-ioat}
 DPDK_DEV=$BDF@$GROUP${DPDK_MODEL:+,model=$DPDK_MODEL}
 DEVSPEC=$QEMU_DEV
+runlib=$libpath
 
 # timeout puts itself and the client in a process group of its own, whose
 # id is timeout's pid (kept in $OUT/.pgid). A client the launcher leaves
@@ -236,7 +313,7 @@ run() {
 	sh -c "$feed" | pgroup timeout -k 5 "$TMO" "$RUN" --trace "$OUT/$name.trace" $TRACE_MMIO \
 		--vfio-device "$DEVSPEC" -- \
 		env LD_PRELOAD="$CT:$LIB" CALLTRACE="$OUT/$name.calls" \
-		LD_LIBRARY_PATH="$libpath" $WRAP "$@" > "$OUT/$name.log" 2>&1
+		LD_LIBRARY_PATH="$runlib" $WRAP "$@" > "$OUT/$name.log" 2>&1
 	echo $? > "$OUT/$name.rc"
 	reap
 	if [ "$record" = 1 ]; then
@@ -244,7 +321,7 @@ run() {
 		sh -c "$feed" | pgroup timeout -k 5 "$TMO" strace -f -qq -o "$OUT/$name.strace" \
 			-e trace="$STRACE_SET" -e signal=none "$RUN" \
 			--vfio-device "$DEVSPEC" -- \
-			env LD_LIBRARY_PATH="$libpath" $WRAP "$@" > "$OUT/$name.strace.log" 2>&1
+			env LD_LIBRARY_PATH="$runlib" $WRAP "$@" > "$OUT/$name.strace.log" 2>&1
 		reap
 	fi
 	set -e
@@ -253,8 +330,6 @@ run() {
 	mv "$OUT/$name.trace.tmp" "$OUT/$name.trace"
 	touch "$OUT/$name.calls"
 }
-
-want() { [ -z "$only" ] || case ",$only," in *",$1,"*) true ;; *) false ;; esac; }
 
 # The last VFIO call the client made, from the call log.
 last_vfio() {
@@ -300,12 +375,26 @@ qemu_stage() {
 	l=$OUT/$1.log c=$OUT/$1.calls
 	if grep -q 'BAR0: .* at 0x' "$l" && grep -q 'PCI device \(1b36:10f0\|8086:2021\)' "$l"; then
 		bar=$(grep 'BAR0: ' "$l" | grep -v '0xc040\|0x0700' | head -n 1 | sed 's/^ *//')
+		if grep -q 'VFIO_DEVICE_BIND_IOMMUFD.* = 0' "$c"; then
+			ram=""
+			grep -q 'IOMMU_IOAS_MAP(.*length=0x10000000, iova=0x0}) = 0' \
+				"$OUT/$1.trace" && ram=", guest RAM at IOVA 0"
+			att=""
+			grep -q 'VFIO_DEVICE_ATTACH_IOMMUFD_PT.* = 0' "$c" && att=", attached"
+			bar="$bar (cdev bound to /dev/iommu$att$ram)"
+		fi
 		echo "PASS: info pci shows the device, $bar"
 	elif grep -q 'PCI device \(1b36:10f0\|8086:2021\)' "$l"; then
 		echo "PARTIAL: info pci shows the device but no BAR assigned"
 	elif grep -q "qemu-system-x86_64: -device" "$l"; then
 		msg=$(grep -o "qemu-system-x86_64: -device.*" "$l" | tail -n 1 | sed "s/^qemu-system-x86_64: -device [^ ]*: //")
-		if grep -q 'VFIO_DEVICE_GET_INFO.* = 0' "$c"; then at="after GET_DEVICE_FD (device realize)"
+		if grep -q 'VFIO_DEVICE_ATTACH_IOMMUFD_PT.* = 0' "$c"; then
+			if grep -q 'VFIO_DEVICE_GET_INFO.* = 0' "$c"; then at="after ATTACH (device realize)"
+			else at="after ATTACH (guest RAM mapping, IOVA ranges)"; fi
+		elif grep -q 'VFIO_DEVICE_BIND_IOMMUFD.* = 0' "$c"; then at="at HWPT_ALLOC or ATTACH"
+		elif grep -q 'open[a-z0-9]*("/dev/vfio/devices/vfio[0-9]*", [0-7]*) = [0-9]' "$c"; then at="at BIND (the cdev is open)"
+		elif grep -q 'vfio-dev' "$c"; then at="at the cdev (vfio-dev/vfioX, /dev/vfio/devices)"
+		elif grep -q 'VFIO_DEVICE_GET_INFO.* = 0' "$c"; then at="after GET_DEVICE_FD (device realize)"
 		elif grep -q 'VFIO_IOMMU_MAP_DMA.* = 0' "$c"; then at="at GET_DEVICE_FD (container set up, guest RAM mapped)"
 		elif grep -q 'VFIO_GROUP_GET_STATUS.* = 0' "$c"; then at="at the container"
 		elif grep -q 'iommu_group") = "' "$c"; then at="at the group"
@@ -382,6 +471,30 @@ if want qemu-sysfsdev; then
 		-device vfio-pci,sysfsdev=/sys/bus/pci/devices/$BDF
 	verdict qemu-sysfsdev "$(qemu_stage qemu-sysfsdev)"
 fi
+QEMU10_ARGS="-accel tcg -machine q35 -m 256 -nodefaults -display none -serial none
+ -L $root10/usr/share/qemu -L $root10/usr/share/seabios -L $root10/usr/lib/ipxe/qemu -monitor stdio"
+runlib=$libpath10
+export QEMU_MODULE_DIR="$root10/usr/lib/x86_64-linux-gnu/qemu"
+# shellcheck disable=SC2086
+if want qemu10-iommufd; then
+	run qemu10-iommufd "$QEMU_FEED" -- "$QEMU10" $QEMU10_ARGS \
+		-object iommufd,id=iommufd0 -device vfio-pci,host=$BDF,iommufd=iommufd0
+	verdict qemu10-iommufd "$(qemu_stage qemu10-iommufd)"
+fi
+# shellcheck disable=SC2086
+if want qemu10-iommufd-sysfsdev; then
+	run qemu10-iommufd-sysfsdev "$QEMU_FEED" -- "$QEMU10" $QEMU10_ARGS \
+		-object iommufd,id=iommufd0 \
+		-device vfio-pci,sysfsdev=/sys/bus/pci/devices/$BDF,iommufd=iommufd0
+	verdict qemu10-iommufd-sysfsdev "$(qemu_stage qemu10-iommufd-sysfsdev)"
+fi
+# shellcheck disable=SC2086
+if want qemu10-host; then
+	run qemu10-host "$QEMU_FEED" -- "$QEMU10" $QEMU10_ARGS -device vfio-pci,host=$BDF
+	verdict qemu10-host "$(qemu_stage qemu10-host)"
+fi
+unset QEMU_MODULE_DIR
+runlib=$libpath
 # shellcheck disable=SC2086
 DEVSPEC=$DPDK_DEV
 if want dpdk-test; then
