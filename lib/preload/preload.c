@@ -1561,7 +1561,7 @@ static void report_image_ending_as(bool exec)
 	block_async_signals(&old);
 	uio_access_fds_image_ending(exec);
 	uio_fault_fds_image_ending(exec);
-	uiommufd_image_ending();
+	uio_image_ending(exec);
 	restore_signals(&old);
 	errno = e;
 }
