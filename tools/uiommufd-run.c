@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "debug.h"
 #include "models.h"
 #include "pci.h"
 #include "sysfs.h"
@@ -582,6 +583,9 @@ int main(int argc, char **argv)
 			bad("--dump-after %s needs --dump FILE: where to write the dumps",
 			    dump_after);
 	}
+	if (uio_debug_parse(getenv("UIOMMUFD_DEBUG"), msg, sizeof(msg)), *msg)
+		bad("UIOMMUFD_DEBUG=%s: unknown category '%s': give a comma-separated list of "
+		    "path, fd, vfio, mmio, irq, or all", getenv("UIOMMUFD_DEBUG"), msg);
 	if (trace_mmio && !trace && !getenv("UIOMMUFD_TRACE"))
 		bad("--trace-mmio needs --trace FILE: where to write the lines");
 	if (trace) {

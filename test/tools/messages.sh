@@ -65,6 +65,8 @@ expect 127 "--preload $tmp/no.so: No such file or directory; give the path of li
 expect 127 "UIOMMUFD_PRELOAD=$tmp/no.so: No such file or directory" \
 	env UIOMMUFD_PRELOAD="$tmp/no.so" "$run" -- true
 expect 127 "uiommufd-run: $tmp/no-such-prog: No such file or directory" "$run" -- "$tmp/no-such-prog"
+expect 2 "UIOMMUFD_DEBUG=fd,bogus: unknown category 'bogus': give a comma-separated list of path, fd, vfio, mmio, irq, or all" \
+	env UIOMMUFD_DEBUG=fd,bogus "$run" -- true
 expect 0 "usage: uiommufd-run" "$run" --help
 expect 0 "uiommufd-run " "$run" --version
 # Good options still run the program.
