@@ -16,8 +16,12 @@ grep -Eq '^uiommufd\[[0-9]+\] fd: fd [0-9]+ is vfio-device \(index [0-9]+\)$' "$
 grep -Eq '^uiommufd\[[0-9]+\] vfio: 1 devices in 1 groups from /.*/registry$' "$out" || fail "vfio: the registry"
 grep -Eq '^uiommufd\[[0-9]+\] vfio: /dev/vfio/99999: no emulated group or device of that name$' "$out" ||
 	fail "vfio: a missing node"
-grep -Eq '^uiommufd\[[0-9]+\] mmio: BAR0 \[0, \+0x1000\) at 0x[0-9a-f]+: (trapped|not trapped)' "$out" ||
+grep -Eq '^uiommufd\[[0-9]+\] mmio: BAR0 \[0, \+0x1000\) at 0x[0-9a-f]+: trapped$' "$out" ||
 	fail "mmio: BAR0 mapped"
+grep -Eq '^uiommufd\[[0-9]+\] mmio: trap \[0x[0-9a-f]+, 0x[0-9a-f]+\) added: served$' "$out" ||
+	fail "mmio: trap added"
+grep -Eq '^uiommufd\[[0-9]+\] mmio: trap \[0x[0-9a-f]+, 0x[0-9a-f]+\) removed, 0 pieces kept$' "$out" ||
+	fail "mmio: trap removed"
 grep -Eq '^uiommufd\[[0-9]+\] irq: INTx 0 raised$' "$out" || fail "irq: raised"
 grep -Eq '^uiommufd\[[0-9]+\] irq: trigger \(fd [0-9]+ of pid [0-9]+\) signalled$' "$out" || fail "irq: signalled"
 echo "debug: $(grep -c '^uiommufd\[' "$out") lines, every category"
