@@ -94,8 +94,9 @@ fi
 expect 0 "Usage: bench_ioas [--quick]" "$B/bench/bench_ioas" --help
 expect 0 "Usage: bench_domain [--quick]" "$B/bench/bench_domain" --help
 expect 0 "Usage: bench_ioat [--quick]" "$B/bench/bench_ioat" --help
-for b in bench_ioas bench_domain bench_ioat; do
-	expect 2 "$b: unknown argument --bogus (try --help)" "$B/bench/$b" --bogus
+expect 0 "usage: bench_ioat_vfio [--quick]" "$B/bench/bench_ioat_vfio" --help
+for b in bench_ioas bench_domain bench_ioat bench_ioat_vfio; do
+	expect 2 "--bogus (try --help)" "$B/bench/$b" --bogus
 done
 
 echo "$((n - bad)) passed, $bad failed"
