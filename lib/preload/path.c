@@ -101,8 +101,10 @@ static void load_index(void)
 
 	while (n > 1 && env[n - 1] == '/')
 		n--;
-	if (!n || env[0] != '/' || n + sizeof("/index") > sizeof(rundir))
+	if (!n || env[0] != '/' || n + sizeof("/index") > sizeof(rundir)) {
+		uio_debug(UIO_DEBUG_VFIO, "no emulated tree: UIOMMUFD_RUNDIR is %s (run under uiommufd-run)", n ? "not an absolute path" : "not set");
 		return;
+	}
 	memcpy(rundir, env, n);
 	rundir[n] = 0;
 	rundir_len = n;
