@@ -47,6 +47,7 @@
 #include <uiommufd/uiommufd.h>
 
 #include "core.h"
+#include "debug.h"
 #include "fdtable.h"
 #include "file.h"
 #include "path.h"
@@ -366,6 +367,7 @@ static int open_served(const struct served_path *sp, int flags)
 	if (fd < 0)
 		saved = errno;
 	restore_signals(&old);
+	uio_debug(UIO_DEBUG_PATH, "%s: served by uiommufd as fd %d", sp->path, fd);
 	errno = saved;
 	return fd;
 }
@@ -422,6 +424,8 @@ static const char *open_redirect(int dirfd, const char *path, char *buf,
 	*node = UIO_VFIO_NODE_NONE;
 	if (p != path && uio_path_redirected() && (r = uio_vfio_registry()))
 		*node = uio_vfio_node_path(r, p, index);
+	if (*node == UIO_VFIO_NODE_NONE && p != path && strstr(p, "/dev/vfio/") && !strstr(p, "/dev/vfio/vfio"))
+		uio_debug(UIO_DEBUG_VFIO, "%s: no emulated group or device of that name", path);
 	return p;
 }
 
@@ -1665,6 +1669,7 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 __attribute__((constructor)) static void preload_init(void)
 {
 	uio_uaccess_guarded_by_preload();
+	uio_debug_check_env();
 	uio_file_set_kinds(file_kinds, UIO_FILE_NKINDS - 1);
 	uio_file_closes_seen();
 	/* --trace-mmio: trapped BAR loads and stores too. */

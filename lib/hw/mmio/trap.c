@@ -25,6 +25,7 @@
  */
 #include "trap.h"
 
+#include "debug.h"
 #include "sys.h"
 #include "uaccess.h"
 
@@ -1512,6 +1513,7 @@ int uio_trap_add(void *addr, size_t len, const struct uio_trap_ops *ops,
 			rc = -ENOMEM;
 	}
 	pthread_mutex_unlock(&table_lock);
+	uio_debug(UIO_DEBUG_MMIO, "trap [%p, %p) added: %s", addr, (void *)end, rc ? strerror(-rc) : "served");
 	return rc;
 }
 
@@ -1571,6 +1573,7 @@ void uio_trap_remove(void *addr, size_t len)
 		}
 		atomic_store(&s->state, SLOT_DEAD);
 		atomic_fetch_sub(&nlive, 1);
+		uio_debug(UIO_DEBUG_MMIO, "trap [%p, %p) removed, %u pieces kept", (void *)start, (void *)end, nkeep);
 	}
 	/* Table full: the pieces wait for a retired slot, and table_gen
 	 * stays odd until then so lookups of them retry instead of missing. */

@@ -24,6 +24,7 @@
 #include <uiommufd/uapi.h>
 
 #include "file.h"
+#include "debug.h"
 #include "kernel.h"
 #include "sys.h"
 #include "trap.h"
@@ -877,6 +878,7 @@ long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	rc = uio_trap_add((void *)at, len, &uio_vpci_map_ops,
 			  uio_vpci_map_priv((unsigned int)(d - r->devices), index,
 					    prot, start));
+	uio_debug(UIO_DEBUG_MMIO, "BAR%u [%#llx, +%#zx) at %p: %s", index, (unsigned long long)start, len, (void *)at, rc ? "not trapped (uio_trap_add failed)" : "trapped");
 	if (rc) {
 		uio_sys_munmap((void *)at, len);
 		return rc;

@@ -27,6 +27,7 @@
 
 #include <uiommufd/uapi.h>
 
+#include "debug.h"
 #include "kernel.h"
 #include "sys.h"
 #include "vfio_pci_priv.h"
@@ -163,6 +164,7 @@ static void uio_trig_signal(struct uio_vpci_trigger *t)
 		fd = uio_trig_remote_fd(w, t->start_time);
 	if (fd >= 0)
 		UIO_SYS(SYS_write, fd, &one, sizeof(one));
+	uio_debug(UIO_DEBUG_IRQ, "trigger (fd %u of pid %d) %s", (unsigned int)w, (int)(w >> 32), fd >= 0 ? "signalled" : "not signalled: that process or fd is gone");
 }
 
 int uio_vpci_trigger_set(struct uio_vpci_trigger *t, int fd)
@@ -198,6 +200,7 @@ void uio_vpci_signal(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 		     enum uio_pci_irq kind, unsigned int vector)
 {
 	(void)pdev;
+	uio_debug(UIO_DEBUG_IRQ, "%s %u raised%s", kind == UIO_PCI_IRQ_INTX ? "INTx" : kind == UIO_PCI_IRQ_MSI ? "MSI vector" : "MSI-X vector", vector, v->irq_type == UIO_VPCI_IRQ_NONE ? ": no interrupt enabled (VFIO_DEVICE_SET_IRQS), dropped" : "");
 	switch (kind) {
 	case UIO_PCI_IRQ_INTX:
 		if (v->irq_type != VFIO_PCI_INTX_IRQ_INDEX)
