@@ -355,7 +355,7 @@ struct uio_ctx {
 	uint64_t id;                   /* random, names the context (iommufd.h) */
 	pthread_mutex_t lock;
 	bool released;
-	bool held_by_files;            /* only fault/access files hold it */
+	bool held_by_files;            /* only files and kAPI holds hold it */
 	uint8_t account_mode;
 	struct uio_arena arena;
 	struct uio_objtable objs;
@@ -375,6 +375,9 @@ struct uio_ctx {
 	/* Processes that have it mapped (atomic; a killed one stays counted,
 	 * which only costs the exit shortcut, hooks.c) */
 	uint32_t nmappers;
+	/* kAPI references (iommufd_ctx_get): VFIO's bound devices and the
+	 * groups set to it hold it, as the kernel's hold the file */
+	uint32_t kholds;
 };
 
 #define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */

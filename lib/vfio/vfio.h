@@ -220,6 +220,8 @@ int uio_vfio_iommufd_dma(struct uio_vfio_device *d, uint64_t iova, void *buf,
 /* A copy engine's transfer, for the PCI layer's bus; *bad: failed IOVA. */
 int uio_vfio_iommufd_dma_copy(struct uio_vfio_device *d, uint64_t dst,
 			      uint64_t src, size_t len, uint64_t *bad);
+/* UNSET_CONTAINER's and the group release's part: the hold goes. */
+void uio_vfio_iommufd_container_put(uint64_t id);
 /* SET_CONTAINER's part: the context of fd, and its compat IOAS. */
 int uio_vfio_iommufd_container(int fd, uint64_t *id);
 
