@@ -1421,9 +1421,11 @@ static bool serve(struct trap *t, ucontext_t *uc)
 		r = MISMATCH;
 	} else {
 		/* Vector state: the FXSAVE image, and the XSAVE components
-		 * the frame declares (its software-reserved bytes say so). */
+		 * the frame declares (its software-reserved bytes say so), in
+		 * the standard format (XCOMP_BV 0) CPUID's offsets are for. */
 		t->fx = (uint8_t *)uc->uc_mcontext.fpregs;
-		if (t->fx && load_le(t->fx + 464, 4) == 0x46505853 /* MAGIC1 */) {
+		if (t->fx && load_le(t->fx + 464, 4) == 0x46505853 /* MAGIC1 */ &&
+		    load_le(t->fx + 520, 8) == 0) {
 			uint64_t xfeat = load_le(t->fx + 472, 8);
 			uint32_t xsize = (uint32_t)load_le(t->fx + 480, 4);
 
