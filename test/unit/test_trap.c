@@ -66,6 +66,7 @@ struct dev {
 	uint8_t regs[PAGE];
 	_Atomic int fail;           /* callbacks return this */
 	_Atomic int fail_writes;    /* writes return this */
+	_Atomic int alrm_blocked;   /* SIGALRM was blocked in the last callback */
 	_Atomic int bad;            /* a callback saw bad arguments */
 	_Atomic uint32_t nlog;
 	struct logent log[LOGMAX];
@@ -91,6 +92,12 @@ static int dev_access(void *priv, uint64_t off, void *buf, unsigned len,
 		return atomic_load(&d->fail);
 	if (write && atomic_load(&d->fail_writes))
 		return atomic_load(&d->fail_writes);
+	{
+		sigset_t cur;
+
+		pthread_sigmask(SIG_BLOCK, NULL, &cur);
+		atomic_store(&d->alrm_blocked, sigismember(&cur, SIGALRM) == 1);
+	}
 	while (atomic_flag_test_and_set_explicit(&d->lock, memory_order_acquire))
 		;
 	if (write)
@@ -1129,6 +1136,23 @@ static void test_program_order(void **state)
 	}
 }
 
+/* Asynchronous signals wait while a callback runs; the mask comes back. */
+static void test_signals_blocked_in_callback(void **state)
+{
+	sigset_t cur;
+
+	(void)state;
+	reset_dev();
+	*(volatile uint32_t *)(mmio + 0x70) = 1;
+	assert_true(atomic_load(&dev->alrm_blocked));
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	assert_int_equal(sigismember(&cur, SIGALRM), 0);
+	(void)*(volatile uint32_t *)(mmio + 0x70);
+	assert_true(atomic_load(&dev->alrm_blocked));
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	assert_int_equal(sigismember(&cur, SIGALRM), 0);
+}
+
 static _Atomic unsigned traced;
 
 static void trace_hook(void *priv, uint64_t off, const void *buf, unsigned len,
@@ -1484,6 +1508,7 @@ int main(void)
 		cmocka_unit_test(test_refused_access),
 		cmocka_unit_test(test_program_order),
 		cmocka_unit_test(test_trace_hook),
+		cmocka_unit_test(test_signals_blocked_in_callback),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_add_remove),

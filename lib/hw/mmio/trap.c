@@ -247,6 +247,8 @@ static uintptr_t page_size;
 static uint32_t xoff_ymm_hi, xoff_zmm_hi;
 static _Atomic(uio_trap_trace_fn *) trace_fn;
 static _Atomic unsigned access_errors;
+/* Blocked while a fault is served: every signal but the synchronous ones. */
+static sigset_t async_signals;
 
 static void setup(void)
 {
@@ -265,6 +267,12 @@ static void setup(void)
 	if (__get_cpuid_count(0xd, 6, &a, &b, &c, &d) && a == 512)
 		xoff_zmm_hi = b;
 	page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+	sigfillset(&async_signals);
+	sigdelset(&async_signals, SIGSEGV);
+	sigdelset(&async_signals, SIGBUS);
+	sigdelset(&async_signals, SIGFPE);
+	sigdelset(&async_signals, SIGILL);
+	sigdelset(&async_signals, SIGTRAP);
 	if (pthread_atfork(table_fork_prepare, table_fork_parent,
 			   table_fork_child))
 		setup_err = -ENOMEM;
@@ -353,6 +361,7 @@ struct trap {
 	struct hold held[MAX_HOLDS];
 	unsigned nheld;
 	bool refused; /* a callback answered -EFAULT */
+	bool blocked; /* asynchronous signals are blocked */
 };
 
 static bool is_vex(const struct trap *t)
@@ -1520,6 +1529,16 @@ static bool serve(struct trap *t, ucontext_t *uc)
 
 	if (!hold_at(t, t->fault))
 		return false; /* not ours */
+	/*
+	 * Ours: asynchronous signals wait until it is served, as around the
+	 * preload layer's commands. The callback takes the device's locks, and
+	 * a program handler that issued a call there, or left by longjmp with
+	 * a slot held, would deadlock. Returning from the handler restores the
+	 * mask of the interrupted code; uio_trap_fault restores it before a
+	 * fault is passed on.
+	 */
+	uio_sys_sigprocmask(SIG_BLOCK, &async_signals, NULL);
+	t->blocked = true;
 	if (((uint64_t)t->gr[REG_ERR] & PF_INSTR) ||
 	    ((uint64_t)t->gr[REG_CSGSFS] & 0xffff) != USER_CS64) {
 		report(t, false, NULL, 0, (uint64_t)t->gr[REG_ERR] & PF_INSTR
@@ -1604,9 +1623,14 @@ bool uio_trap_fault(int sig, siginfo_t *info, void *ucontext)
 	t.fault = (uintptr_t)info->si_addr;
 	t.nheld = 0;
 	t.refused = false;
+	t.blocked = false;
 	served = serve(&t, uc);
 	while (t.nheld)
 		slot_put(&t.held[--t.nheld]);
+	/* The handler was entered with no mask of its own (SA_NODEFER, no
+	 * sa_mask): the interrupted code's mask is the one to pass on with. */
+	if (!served && t.blocked)
+		uio_sys_sigprocmask(SIG_SETMASK, &uc->uc_sigmask, NULL);
 	errno = saved_errno;
 	return served;
 }

@@ -52,8 +52,9 @@ struct uio_trap_ops {
 	 * -EFAULT: no access, the instruction faults (SIGSEGV goes on to the
 	 * program; accesses it already made stand); another -errno: a read
 	 * returns all ones, a write is dropped, as a dead device's. Runs in
-	 * the faulting thread, in signal context (async-signal-safe calls only,
-	 * and no lock the interrupted code may hold).
+	 * the faulting thread, in signal context, with asynchronous signals
+	 * blocked (async-signal-safe calls only, and no lock the interrupted
+	 * code may hold).
 	 */
 	int (*access)(void *priv, uint64_t off, void *buf, unsigned len,
 		      bool write);
