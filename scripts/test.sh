@@ -34,6 +34,7 @@ build-gcc/bench/bench_ioas
 sh bench/run-domain.sh build-gcc
 build-gcc/bench/bench_ioat
 sh bench/run-ioat.sh build-gcc
+build-gcc/bench/bench_trap
 echo "== conformance binaries in the reference kernel"
 # The kernel is built once per machine (about 8 minutes; test/oracle/kernel.sh).
 # UIOMMUFD_SKIP_KERNEL=1 skips this step where no oracle is at hand.
