@@ -53,6 +53,7 @@ ORACLE=$oracle sh bench/run-domain.sh build-gcc
 build-gcc/bench/bench_ioat
 sh bench/run-ioat.sh build-gcc
 sh bench/run-exit.sh build-gcc 128
+build-gcc/bench/bench_trap
 echo "== conformance binaries in the reference kernel"
 if [ "${UIOMMUFD_SKIP_KERNEL:-0}" = 1 ]; then
 	echo "skipped: UIOMMUFD_SKIP_KERNEL=1"

@@ -66,6 +66,7 @@ struct dev {
 	uint8_t regs[PAGE];
 	_Atomic int fail;           /* callbacks return this */
 	_Atomic int fail_writes;    /* writes return this */
+	_Atomic int alrm_blocked;   /* SIGALRM was blocked in the last callback */
 	_Atomic int bad;            /* a callback saw bad arguments */
 	_Atomic uint32_t nlog;
 	struct logent log[LOGMAX];
@@ -91,6 +92,12 @@ static int dev_access(void *priv, uint64_t off, void *buf, unsigned len,
 		return atomic_load(&d->fail);
 	if (write && atomic_load(&d->fail_writes))
 		return atomic_load(&d->fail_writes);
+	{
+		sigset_t cur;
+
+		pthread_sigmask(SIG_BLOCK, NULL, &cur);
+		atomic_store(&d->alrm_blocked, sigismember(&cur, SIGALRM) == 1);
+	}
 	while (atomic_flag_test_and_set_explicit(&d->lock, memory_order_acquire))
 		;
 	if (write)
@@ -235,6 +242,20 @@ typedef void op_fn(uint8_t *p, uint64_t *r, uint64_t *rax, uint64_t *flags);
 		*flags = f;                                                   \
 	}
 
+/* The same with r in RCX, for shift counts in CL. */
+#define OPC(name, insn)                                                       \
+	static void name(uint8_t *p, uint64_t *r, uint64_t *rax, uint64_t *flags) \
+	{                                                                     \
+		uint64_t rr = *r, a = *rax, f = *flags;                       \
+		__asm__ volatile(PRE insn POST                                \
+				 : "+c"(rr), "+a"(a), [f] "+r"(f)             \
+				 : [p] "r"(p)                                 \
+				 : "cc", "memory");                           \
+		*r = rr;                                                      \
+		*rax = a;                                                     \
+		*flags = f;                                                   \
+	}
+
 /* Binary ALU: memory destination, register destination, locked, immediates. */
 #define ALU_FORMS(op)                                                         \
 	OP(op##_mb, #op "b %b[r], (%[p])")                                    \
@@ -277,6 +298,40 @@ LOCK_FORMS(xchg) LOCK_FORMS(cmpxchg)
 UNARY_FORMS(inc) UNARY_FORMS(dec) UNARY_FORMS(neg) UNARY_FORMS(not)
 BT_FORMS(bt) BT_FORMS(bts) BT_FORMS(btr) BT_FORMS(btc)
 
+#define SHIFT_FORMS(op)                                                       \
+	OP(op##_1b, #op "b (%[p])")                                           \
+	OP(op##_1l, #op "l (%[p])")                                           \
+	OP(op##_ib, #op "b $5, (%[p])")                                       \
+	OP(op##_iw, #op "w $17, (%[p])")                                      \
+	OP(op##_il, #op "l $31, (%[p])")                                      \
+	OP(op##_iq, #op "q $33, (%[p])")                                      \
+	OPC(op##_cb, #op "b %%cl, (%[p])")                                    \
+	OPC(op##_cl, #op "l %%cl, (%[p])")                                    \
+	OPC(op##_cq, #op "q %%cl, (%[p])")
+SHIFT_FORMS(shl) SHIFT_FORMS(shr) SHIFT_FORMS(sar) SHIFT_FORMS(rol)
+SHIFT_FORMS(ror) SHIFT_FORMS(rcl) SHIFT_FORMS(rcr)
+OP(imul_rw, "imulw (%[p]), %w[r]")
+OP(imul_rl, "imull (%[p]), %k[r]")
+OP(imul_rq, "imulq (%[p]), %q[r]")
+OP(imul3_w, "imulw $300, (%[p]), %w[r]")
+OP(imul3_l, "imull $-7, (%[p]), %k[r]")
+OP(imul3_q, "imulq $0x12345, (%[p]), %q[r]")
+OP(seto_m, "seto (%[p])")
+OP(setb_m, "setb (%[p])")
+OP(setz_m, "setz (%[p])")
+OP(setnz_m, "setnz (%[p])")
+OP(setbe_m, "setbe (%[p])")
+OP(sets_m, "sets (%[p])")
+OP(setp_m, "setp (%[p])")
+OP(setl_m, "setl (%[p])")
+OP(setle_m, "setle (%[p])")
+OP(setnle_m, "setnle (%[p])")
+OP(cmovz_l, "cmovzl (%[p]), %k[r]")
+OP(cmovnz_q, "cmovnzq (%[p]), %q[r]")
+OP(cmovl_w, "cmovlw (%[p]), %w[r]")
+OP(cmovbe_l, "cmovbel (%[p]), %k[r]")
+OP(cmovo_q, "cmovoq (%[p]), %q[r]")
+OP(cmovnp_l, "cmovnpl (%[p]), %k[r]")
 OP(test_mb, "testb %b[r], (%[p])")
 OP(test_mw, "testw %w[r], (%[p])")
 OP(test_ml, "testl %k[r], (%[p])")
@@ -359,6 +414,14 @@ static const struct form forms[] = {
 	{ "movbe_ldl", movbe_ldl, true }, { "movbe_stq", movbe_stq, true },
 	{ "movbe_stw", movbe_stw, true },
 	F(mov_ah_ld), F(mov_ah_st), F(add_ah), F(movzx_ah),
+#define SHIFT_LIST(op) F(op##_1b), F(op##_1l), F(op##_ib), F(op##_iw),         \
+	F(op##_il), F(op##_iq), F(op##_cb), F(op##_cl), F(op##_cq)
+	SHIFT_LIST(shl), SHIFT_LIST(shr), SHIFT_LIST(sar), SHIFT_LIST(rol),
+	SHIFT_LIST(ror), SHIFT_LIST(rcl), SHIFT_LIST(rcr),
+	F(imul_rw), F(imul_rl), F(imul_rq), F(imul3_w), F(imul3_l),
+	F(imul3_q), F(seto_m), F(setb_m), F(setz_m), F(setnz_m), F(setbe_m),
+	F(sets_m), F(setp_m), F(setl_m), F(setle_m), F(setnle_m), F(cmovz_l),
+	F(cmovnz_q), F(cmovl_w), F(cmovbe_l), F(cmovo_q), F(cmovnp_l),
 };
 
 static bool cpu_has_movbe(void)
@@ -408,7 +471,9 @@ static void test_forms_match_native(void **state)
 	};
 	/* bit offsets for BT* with a register: negative and beyond the operand */
 	static const uint64_t bits[] = { 3, 17, 40, 63, 64, 100, 399, -1ull, -9ull, -200ull };
-	static const uint64_t flag_sets[] = { 0x202, 0x202 | 0x8d5, 0x203, 0xa42 };
+	/* none, all, CF, OF|ZF, SF, PF|SF|OF: every condition both ways */
+	static const uint64_t flag_sets[] = { 0x202, 0x202 | 0x8d5, 0x203, 0xa42,
+					      0x282, 0xa86 };
 	bool movbe = cpu_has_movbe();
 	uint8_t init[128];
 
@@ -429,7 +494,7 @@ static void test_forms_match_native(void **state)
 			     ri += bt ? 1 : 3) {
 				uint64_t r = bt ? bits[ri] : vals[ri];
 
-				for (size_t k = 0; k < 4; k++) {
+				for (size_t k = 0; k < sizeof(flag_sets) / sizeof(flag_sets[0]); k++) {
 					/* rax: equal to memory half the time (CMPXCHG) */
 					uint64_t rax = k & 1 ? vals[mi] : vals[(mi + ri) % 16];
 
@@ -1071,6 +1136,23 @@ static void test_program_order(void **state)
 	}
 }
 
+/* Asynchronous signals wait while a callback runs; the mask comes back. */
+static void test_signals_blocked_in_callback(void **state)
+{
+	sigset_t cur;
+
+	(void)state;
+	reset_dev();
+	*(volatile uint32_t *)(mmio + 0x70) = 1;
+	assert_true(atomic_load(&dev->alrm_blocked));
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	assert_int_equal(sigismember(&cur, SIGALRM), 0);
+	(void)*(volatile uint32_t *)(mmio + 0x70);
+	assert_true(atomic_load(&dev->alrm_blocked));
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	assert_int_equal(sigismember(&cur, SIGALRM), 0);
+}
+
 static _Atomic unsigned traced;
 
 static void trace_hook(void *priv, uint64_t off, const void *buf, unsigned len,
@@ -1385,9 +1467,9 @@ static void touch_fild(uint8_t *p)
 	__asm__ volatile("fildl (%0)\n\tfstp %%st(0)" :: "r"(p) : "memory");
 }
 
-static void touch_rcl(uint8_t *p)
+static void touch_mul(uint8_t *p)
 {
-	__asm__ volatile("rcll $3, (%0)" :: "r"(p) : "memory", "cc");
+	__asm__ volatile("mulq (%0)" :: "r"(p) : "rax", "rdx", "memory", "cc");
 }
 
 static void touch_fetch(uint8_t *p)
@@ -1399,8 +1481,8 @@ static void test_unsupported_dies(void **state)
 {
 	(void)state;
 	reset_dev();
-	unsupported_case(touch_fild, "cannot serve 'fild [");
-	unsupported_case(touch_rcl, "cannot serve 'rcl dword ptr [");
+	unsupported_case(touch_fild, "cannot serve 'fild ");
+	unsupported_case(touch_mul, "cannot serve 'mul ");
 	unsupported_case(touch_fetch, "instruction fetch from a trapped range");
 	assert_int_equal(atomic_load(&dev->nlog), 0);
 }
@@ -1426,6 +1508,7 @@ int main(void)
 		cmocka_unit_test(test_refused_access),
 		cmocka_unit_test(test_program_order),
 		cmocka_unit_test(test_trace_hook),
+		cmocka_unit_test(test_signals_blocked_in_callback),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_add_remove),

@@ -248,6 +248,8 @@ static uintptr_t page_size;
 static uint32_t xoff_ymm_hi, xoff_zmm_hi;
 static _Atomic(uio_trap_trace_fn *) trace_fn;
 static _Atomic unsigned access_errors;
+/* Blocked while a fault is served: every signal but the synchronous ones. */
+static sigset_t async_signals;
 
 static void setup(void)
 {
@@ -266,6 +268,12 @@ static void setup(void)
 	if (__get_cpuid_count(0xd, 6, &a, &b, &c, &d) && a == 512)
 		xoff_zmm_hi = b;
 	page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+	sigfillset(&async_signals);
+	sigdelset(&async_signals, SIGSEGV);
+	sigdelset(&async_signals, SIGBUS);
+	sigdelset(&async_signals, SIGFPE);
+	sigdelset(&async_signals, SIGILL);
+	sigdelset(&async_signals, SIGTRAP);
 	if (pthread_atfork(table_fork_prepare, table_fork_parent,
 			   table_fork_child))
 		setup_err = -ENOMEM;
@@ -354,6 +362,7 @@ struct trap {
 	struct hold held[MAX_HOLDS];
 	unsigned nheld;
 	bool refused; /* a callback answered -EFAULT */
+	bool blocked; /* asynchronous signals are blocked */
 };
 
 static bool is_vex(const struct trap *t)
@@ -788,7 +797,8 @@ static void set_flags(struct trap *t, uint64_t fl)
 
 enum alu_op {
 	A_ADD, A_OR, A_ADC, A_SBB, A_AND, A_SUB, A_XOR, A_CMP, A_TEST,
-	A_INC, A_DEC, A_NEG, A_NOT, A_BT, A_BTS, A_BTR, A_BTC,
+	A_INC, A_DEC, A_NEG, A_NOT, A_BT, A_BTS, A_BTR, A_BTC, A_IMUL,
+	A_SHL, A_SHR, A_SAR, A_ROL, A_ROR, A_RCL, A_RCR,
 };
 
 /*
@@ -817,13 +827,19 @@ enum alu_op {
 	case 4: M(insn, "l", "k"); break;      \
 	default: M(insn, "q", "q"); break;     \
 	}
-/* BT* have no byte form. */
+/* BT* and two-operand IMUL have no byte form. */
 #define SIZED_BT(insn)                         \
 	switch (size) {                        \
 	case 2: BIN(insn, "w", "w"); break;    \
 	case 4: BIN(insn, "l", "k"); break;    \
 	default: BIN(insn, "q", "q"); break;   \
 	}
+/* Shifts and rotates: the count in CL, masked by the CPU as it would be. */
+#define SH(insn, sfx, mod)                                                    \
+	__asm__ volatile(NATIVE_IN insn sfx " %%cl, %" mod "[d]" NATIVE_OUT     \
+			 : [d] "+r"(d), [fl] "+r"(fl)                          \
+			 : "c"(s)                                              \
+			 : "cc")
 
 /* d op= s on size bytes; *flags in and out (only FLAGS_ARITH matter). */
 static uint64_t alu(enum alu_op op, unsigned size, uint64_t d, uint64_t s,
@@ -849,6 +865,14 @@ static uint64_t alu(enum alu_op op, unsigned size, uint64_t d, uint64_t s,
 	case A_BTS: SIZED_BT("bts") break;
 	case A_BTR: SIZED_BT("btr") break;
 	case A_BTC: SIZED_BT("btc") break;
+	case A_IMUL: SIZED_BT("imul") break;
+	case A_SHL: SIZED(SH, "shl") break;
+	case A_SHR: SIZED(SH, "shr") break;
+	case A_SAR: SIZED(SH, "sar") break;
+	case A_ROL: SIZED(SH, "rol") break;
+	case A_ROR: SIZED(SH, "ror") break;
+	case A_RCL: SIZED(SH, "rcl") break;
+	case A_RCR: SIZED(SH, "rcr") break;
 	}
 	*flags = fl;
 	return d & mask_of(size);
@@ -924,6 +948,84 @@ static enum res h_alu(struct trap *t, unsigned op)
 		return r;
 	set_flags(t, fl);
 	return DONE;
+}
+
+/* SHL, SHR, SAR, ROL, ROR, RCL, RCR on memory, by 1, an immediate or CL. */
+static enum res h_shift(struct trap *t, unsigned op)
+{
+	uint64_t a, n, fl = (uint64_t)t->gr[REG_EFL];
+	enum res r;
+
+	if ((r = get_u64(t, &t->op[0], &a)) != DONE ||
+	    (r = get_u64(t, &t->op[1], &n)) != DONE)
+		return r;
+	a = alu(op, opsize(&t->op[0]), a, n & 0xff, &fl);
+	if ((r = put_u64(t, &t->op[0], a)) != DONE)
+		return r;
+	set_flags(t, fl);
+	return DONE;
+}
+
+/* IMUL r, r/m and IMUL r, r/m, imm (the one-operand form, into RDX:RAX,
+ * is not served). The product's flags come from the two-operand form. */
+static enum res h_imul(struct trap *t, unsigned arg)
+{
+	unsigned size = opsize(&t->op[0]);
+	uint64_t a, b, fl = (uint64_t)t->gr[REG_EFL];
+	bool three = t->in.operand_count_visible == 3;
+	enum res r;
+
+	(void)arg;
+	if (t->in.operand_count_visible < 2 || size < 2)
+		return UNSUPPORTED;
+	if ((r = get_u64(t, &t->op[three ? 2 : 0], &a)) != DONE ||
+	    (r = get_u64(t, &t->op[1], &b)) != DONE)
+		return r;
+	a = alu(A_IMUL, size, a, b, &fl);
+	if ((r = put_u64(t, &t->op[0], a)) != DONE)
+		return r;
+	set_flags(t, fl);
+	return DONE;
+}
+
+/* Condition code cc (the low nibble of Jcc/SETcc/CMOVcc) on flags fl. */
+static bool cond(unsigned cc, uint64_t fl)
+{
+	bool cf = fl & 1, pf = fl & 4, zf = fl & 0x40, sf = fl & 0x80,
+	     of = fl & 0x800, v;
+
+	switch (cc >> 1) {
+	case 0: v = of; break;
+	case 1: v = cf; break;
+	case 2: v = zf; break;
+	case 3: v = cf || zf; break;
+	case 4: v = sf; break;
+	case 5: v = pf; break;
+	case 6: v = sf != of; break;
+	default: v = zf || sf != of; break;
+	}
+	return (cc & 1) ? !v : v;
+}
+
+/* SETcc m8. */
+static enum res h_setcc(struct trap *t, unsigned cc)
+{
+	return put_u64(t, &t->op[0], cond(cc, (uint64_t)t->gr[REG_EFL]));
+}
+
+/* CMOVcc r, m: the load happens whatever the condition; a 32-bit
+ * destination is zero-extended even when nothing moves. */
+static enum res h_cmovcc(struct trap *t, unsigned cc)
+{
+	uint64_t v;
+	enum res r = get_u64(t, &t->op[1], &v);
+
+	if (r != DONE)
+		return r;
+	if (!cond(cc, (uint64_t)t->gr[REG_EFL]) &&
+	    (r = get_u64(t, &t->op[0], &v)) != DONE)
+		return r;
+	return put_u64(t, &t->op[0], v);
 }
 
 /* INC, DEC, NEG, NOT. */
@@ -1261,6 +1363,46 @@ static const struct handler handlers[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	[ZYDIS_MNEMONIC_DEC] = { h_unary, A_DEC, 0 },
 	[ZYDIS_MNEMONIC_NEG] = { h_unary, A_NEG, 0 },
 	[ZYDIS_MNEMONIC_NOT] = { h_unary, A_NOT, 0 },
+	[ZYDIS_MNEMONIC_IMUL] = { h_imul, 0, 0 },
+	[ZYDIS_MNEMONIC_SHL] = { h_shift, A_SHL, 0 },
+	[ZYDIS_MNEMONIC_SHR] = { h_shift, A_SHR, 0 },
+	[ZYDIS_MNEMONIC_SAR] = { h_shift, A_SAR, 0 },
+	[ZYDIS_MNEMONIC_ROL] = { h_shift, A_ROL, 0 },
+	[ZYDIS_MNEMONIC_ROR] = { h_shift, A_ROR, 0 },
+	[ZYDIS_MNEMONIC_RCL] = { h_shift, A_RCL, 0 },
+	[ZYDIS_MNEMONIC_RCR] = { h_shift, A_RCR, 0 },
+	[ZYDIS_MNEMONIC_SETO] = { h_setcc, 0, 0 },
+	[ZYDIS_MNEMONIC_SETNO] = { h_setcc, 1, 0 },
+	[ZYDIS_MNEMONIC_SETB] = { h_setcc, 2, 0 },
+	[ZYDIS_MNEMONIC_SETNB] = { h_setcc, 3, 0 },
+	[ZYDIS_MNEMONIC_SETZ] = { h_setcc, 4, 0 },
+	[ZYDIS_MNEMONIC_SETNZ] = { h_setcc, 5, 0 },
+	[ZYDIS_MNEMONIC_SETBE] = { h_setcc, 6, 0 },
+	[ZYDIS_MNEMONIC_SETNBE] = { h_setcc, 7, 0 },
+	[ZYDIS_MNEMONIC_SETS] = { h_setcc, 8, 0 },
+	[ZYDIS_MNEMONIC_SETNS] = { h_setcc, 9, 0 },
+	[ZYDIS_MNEMONIC_SETP] = { h_setcc, 10, 0 },
+	[ZYDIS_MNEMONIC_SETNP] = { h_setcc, 11, 0 },
+	[ZYDIS_MNEMONIC_SETL] = { h_setcc, 12, 0 },
+	[ZYDIS_MNEMONIC_SETNL] = { h_setcc, 13, 0 },
+	[ZYDIS_MNEMONIC_SETLE] = { h_setcc, 14, 0 },
+	[ZYDIS_MNEMONIC_SETNLE] = { h_setcc, 15, 0 },
+	[ZYDIS_MNEMONIC_CMOVO] = { h_cmovcc, 0, 0 },
+	[ZYDIS_MNEMONIC_CMOVNO] = { h_cmovcc, 1, 0 },
+	[ZYDIS_MNEMONIC_CMOVB] = { h_cmovcc, 2, 0 },
+	[ZYDIS_MNEMONIC_CMOVNB] = { h_cmovcc, 3, 0 },
+	[ZYDIS_MNEMONIC_CMOVZ] = { h_cmovcc, 4, 0 },
+	[ZYDIS_MNEMONIC_CMOVNZ] = { h_cmovcc, 5, 0 },
+	[ZYDIS_MNEMONIC_CMOVBE] = { h_cmovcc, 6, 0 },
+	[ZYDIS_MNEMONIC_CMOVNBE] = { h_cmovcc, 7, 0 },
+	[ZYDIS_MNEMONIC_CMOVS] = { h_cmovcc, 8, 0 },
+	[ZYDIS_MNEMONIC_CMOVNS] = { h_cmovcc, 9, 0 },
+	[ZYDIS_MNEMONIC_CMOVP] = { h_cmovcc, 10, 0 },
+	[ZYDIS_MNEMONIC_CMOVNP] = { h_cmovcc, 11, 0 },
+	[ZYDIS_MNEMONIC_CMOVL] = { h_cmovcc, 12, 0 },
+	[ZYDIS_MNEMONIC_CMOVNL] = { h_cmovcc, 13, 0 },
+	[ZYDIS_MNEMONIC_CMOVLE] = { h_cmovcc, 14, 0 },
+	[ZYDIS_MNEMONIC_CMOVNLE] = { h_cmovcc, 15, 0 },
 	[ZYDIS_MNEMONIC_BT] = { h_bt, A_BT, CHECKS_ITSELF },
 	[ZYDIS_MNEMONIC_BTS] = { h_bt, A_BTS, CHECKS_ITSELF },
 	[ZYDIS_MNEMONIC_BTR] = { h_bt, A_BTR, CHECKS_ITSELF },
@@ -1388,6 +1530,16 @@ static bool serve(struct trap *t, ucontext_t *uc)
 
 	if (!hold_at(t, t->fault))
 		return false; /* not ours */
+	/*
+	 * Ours: asynchronous signals wait until it is served, as around the
+	 * preload layer's commands. The callback takes the device's locks, and
+	 * a program handler that issued a call there, or left by longjmp with
+	 * a slot held, would deadlock. Returning from the handler restores the
+	 * mask of the interrupted code; uio_trap_fault restores it before a
+	 * fault is passed on.
+	 */
+	uio_sys_sigprocmask(SIG_BLOCK, &async_signals, NULL);
+	t->blocked = true;
 	if (((uint64_t)t->gr[REG_ERR] & PF_INSTR) ||
 	    ((uint64_t)t->gr[REG_CSGSFS] & 0xffff) != USER_CS64) {
 		report(t, false, NULL, 0, (uint64_t)t->gr[REG_ERR] & PF_INSTR
@@ -1422,9 +1574,11 @@ static bool serve(struct trap *t, ucontext_t *uc)
 		r = MISMATCH;
 	} else {
 		/* Vector state: the FXSAVE image, and the XSAVE components
-		 * the frame declares (its software-reserved bytes say so). */
+		 * the frame declares (its software-reserved bytes say so), in
+		 * the standard format (XCOMP_BV 0) CPUID's offsets are for. */
 		t->fx = (uint8_t *)uc->uc_mcontext.fpregs;
-		if (t->fx && load_le(t->fx + 464, 4) == 0x46505853 /* MAGIC1 */) {
+		if (t->fx && load_le(t->fx + 464, 4) == 0x46505853 /* MAGIC1 */ &&
+		    load_le(t->fx + 520, 8) == 0) {
 			uint64_t xfeat = load_le(t->fx + 472, 8);
 			uint32_t xsize = (uint32_t)load_le(t->fx + 480, 4);
 
@@ -1470,9 +1624,14 @@ bool uio_trap_fault(int sig, siginfo_t *info, void *ucontext)
 	t.fault = (uintptr_t)info->si_addr;
 	t.nheld = 0;
 	t.refused = false;
+	t.blocked = false;
 	served = serve(&t, uc);
 	while (t.nheld)
 		slot_put(&t.held[--t.nheld]);
+	/* The handler was entered with no mask of its own (SA_NODEFER, no
+	 * sa_mask): the interrupted code's mask is the one to pass on with. */
+	if (!served && t.blocked)
+		uio_sys_sigprocmask(SIG_SETMASK, &uc->uc_sigmask, NULL);
 	errno = saved_errno;
 	return served;
 }

@@ -12,14 +12,15 @@
  * device model before the next instruction runs, in the faulting thread.
  *
  * What is served (trap.c has the table): MOV (all forms, moffs, imm),
- * MOVZX/MOVSX/MOVSXD, MOVBE, MOVNTI, XCHG, XADD, CMPXCHG, CMP/TEST, ADD/SUB/
- * AND/OR/XOR/ADC/SBB (either operand in memory), INC/DEC/NEG/NOT,
- * BT/BTS/BTR/BTC, MOVS/STOS/LODS with or without REP, SSE and VEX moves
- * (MOVD/MOVQ/MOVSS/MOVSD, 16- and 32-byte aligned/unaligned/non-temporal
- * moves, LDDQU, MOVLPS/MOVLPD/MOVHPS/MOVHPD), CLFLUSH/CLFLUSHOPT/CLWB
- * (no-ops). LOCK is
- * accepted: a locked read-modify-write is a read access then a write
- * access; making it atomic against other CPUs is the device model's business.
+ * MOVZX/MOVSX/MOVSXD, MOVBE, MOVNTI, XCHG, XADD, CMPXCHG, CMP/TEST,
+ * ADD/SUB/AND/OR/XOR/ADC/SBB (either operand in memory), INC/DEC/NEG/NOT,
+ * IMUL (two and three operands), SHL/SHR/SAR/ROL/ROR/RCL/RCR, SETcc,
+ * CMOVcc, BT/BTS/BTR/BTC, MOVS/STOS/LODS with or without REP, SSE and VEX
+ * moves (MOVD/MOVQ/MOVSS/MOVSD, 16- and 32-byte aligned/unaligned/
+ * non-temporal moves, LDDQU, MOVLPS/MOVLPD/MOVHPS/MOVHPD), and
+ * CLFLUSH/CLFLUSHOPT/CLWB (no-ops). LOCK is accepted: a locked
+ * read-modify-write is a read access then a write access; making it atomic
+ * against other CPUs is the device model's business.
  * Anything else (EVEX, x87, MMX, gathers, ...) is reported on standard error
  * with the instruction and the address, and the fault goes on to the next
  * handler, so the program dies of SIGSEGV as it would on a bad access.
@@ -51,8 +52,9 @@ struct uio_trap_ops {
 	 * -EFAULT: no access, the instruction faults (SIGSEGV goes on to the
 	 * program; accesses it already made stand); another -errno: a read
 	 * returns all ones, a write is dropped, as a dead device's. Runs in
-	 * the faulting thread, in signal context (async-signal-safe calls only,
-	 * and no lock the interrupted code may hold).
+	 * the faulting thread, in signal context, with asynchronous signals
+	 * blocked (async-signal-safe calls only, and no lock the interrupted
+	 * code may hold).
 	 */
 	int (*access)(void *priv, uint64_t off, void *buf, unsigned len,
 		      bool write);
