@@ -542,14 +542,16 @@ int uio_access_fd_close(int fd, int *rc)
 		return 0;
 	}
 	uio_access_fd_drop(fd);
-	uio_ctx_lock(ctx);
-	access = ctx->released ? NULL : uio_access_from_ino(ctx, dev, ino);
-	if (access)
-		file = access->file;
-	uio_ctx_unlock(ctx);
+	access = NULL;
+	if (!uio_ctx_lock(ctx)) {
+		access = ctx->released ? NULL :
+					 uio_access_from_ino(ctx, dev, ino);
+		if (access)
+			file = access->file;
+		uio_ctx_unlock(ctx);
+	}
 	*rc = uio_sys_close(fd);
-	if (access && !*rc && !uio_anon_alive(&file)) {
-		uio_ctx_lock(ctx);
+	if (access && !*rc && !uio_anon_alive(&file) && !uio_ctx_lock(ctx)) {
 		access = ctx->released ? NULL : uio_access_from_ino(ctx, dev, ino);
 		if (access) {
 			uio_anon_unlink(&access->file);

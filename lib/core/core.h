@@ -27,7 +27,10 @@
  * -------
  * One robust, process-shared mutex per context (ctx->lock) serialises every
  * ioctl on it, from any thread of any process; every dispatcher entry takes
- * it and holds it to the end of the command. A process that dies holding it
+ * it and holds it to the end of the command. Taking it first extends this
+ * process's mapping to what the arena uses (it grows in chunks, possibly in
+ * another process: ctx.c), so shared state past the header is read only
+ * under it. A process that dies holding it
  * leaves EOWNERDEAD, which the next locker repairs (ctx.c). The other locks
  * are process-local, and are taken in this order only:
  *
@@ -355,6 +358,7 @@ struct uio_ctx {
 	uint64_t id;                   /* random, names the context (iommufd.h) */
 	pthread_mutex_t lock;
 	bool released;
+	bool recover_pending;          /* a dead owner's repair is still owed */
 	bool held_by_files;            /* only files and kAPI holds hold it */
 	uint8_t account_mode;
 	struct uio_arena arena;
@@ -381,15 +385,22 @@ struct uio_ctx {
 };
 
 #define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */
-#define UIO_CTX_VERSION 1u
+#define UIO_CTX_VERSION 2u
 
 /* ctx.c */
 struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err);
 struct uio_ctx *uio_ctx_map_fd(int fd, int *err);
-void uio_ctx_lock(struct uio_ctx *ctx);
+/*
+ * Lock ctx, after mapping here what its arena uses (another process may
+ * have grown it). 0, or -ENOMEM without the lock if this process cannot
+ * map it.
+ */
+int uio_ctx_lock(struct uio_ctx *ctx) __attribute__((warn_unused_result));
 void uio_ctx_unlock(struct uio_ctx *ctx);
 void uio_ctx_release(struct uio_ctx *ctx);
 void uio_ctx_unmap(struct uio_ctx *ctx);
+/* Only the munmap of uio_ctx_unmap, which takes no lock (after fork). */
+void uio_ctx_munmap(struct uio_ctx *ctx);
 void *uio_zalloc(struct uio_ctx *ctx, size_t n);
 void uio_free(struct uio_ctx *ctx, void *p, size_t n);
 #define uio_new(ctx, type) ((type *)uio_zalloc(ctx, sizeof(type)))

@@ -9,6 +9,19 @@
  * address space that programs, libraries and sanitizers leave empty. Equal
  * addresses mean the shared structs can hold ordinary pointers.
  *
+ * Only the part the arena uses is mapped: a context starts as one chunk
+ * and grows in chunks as its arena does (the arena's limit, in the
+ * header, is that shared high-water mark), up to UIO_CTX_MAP_SIZE, never
+ * shrinking. The process that grows the arena extends its own mapping in
+ * place (mremap, which refuses rather than clobbers), and every other
+ * process extends its own at its next uio_ctx_lock, before it can follow
+ * a pointer into the new part. Nothing outside the used prefix is mapped,
+ * so mlockall() locks and faults in only what is in use (a mapping of the
+ * whole 16 GiB, even PROT_NONE, counts in full in VmLck and against
+ * RLIMIT_MEMLOCK once locked). The rest of the 16 GiB slot is left free
+ * by convention: slots are aligned, one per context, in a window nothing
+ * else uses.
+ *
  * The alternatives were worse: a per-process heap cannot be shared after
  * fork or fd passing, and a server process would cost a round trip on every
  * ioctl. Offsets instead of pointers would make every data structure harder
@@ -53,6 +66,72 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+/* A context's mapping grows by this much at a time (and starts at it). */
+#define UIO_CTX_CHUNK (2ull << 20)
+#define UIO_CTX_SLOTS ((UIO_CTX_ADDR_HI - UIO_CTX_ADDR_LO) / UIO_CTX_MAP_SIZE)
+
+/*
+ * Process-local: how many bytes of each context slot this process maps,
+ * indexed by slot (the context's address). Changed only under the
+ * context's lock, at its mapping (before it is published to the registry)
+ * and at its unmapping (when nothing holds it).
+ */
+static uint64_t uio_ctx_mapped[UIO_CTX_SLOTS];
+
+static uint64_t *uio_ctx_mapped_of(const struct uio_ctx *ctx)
+{
+	return &uio_ctx_mapped[((uintptr_t)ctx - UIO_CTX_ADDR_LO) /
+			       UIO_CTX_MAP_SIZE];
+}
+
+/* Extend this process's mapping of ctx in place to `bytes`. 0 or -errno. */
+static int uio_ctx_map_to(struct uio_ctx *ctx, uint64_t bytes)
+{
+	uint64_t *mapped = uio_ctx_mapped_of(ctx);
+	long p;
+
+	if (bytes <= *mapped)
+		return 0;
+	/* Without MREMAP_MAYMOVE: in place, or ENOMEM if the range is taken. */
+	p = uio_sys_mremap(ctx, *mapped, bytes, 0);
+	if (p < 0 && p > -4096)
+		return (int)p;
+	if ((uintptr_t)p != (uintptr_t)ctx)
+		return -ENOMEM;
+	*mapped = bytes;
+	return 0;
+}
+
+/*
+ * The arena's grow hook: map the chunks covering [limit, to) here, then
+ * publish the new limit, which the other processes map up to at their
+ * next lock (uio_ctx_follow). Under the context's lock.
+ */
+static int uio_ctx_arena_grow(struct uio_arena *a, uintptr_t to)
+{
+	struct uio_ctx *ctx = uio_container_of(a, struct uio_ctx, arena);
+	uintptr_t limit = ((to - 1) | (UIO_CTX_CHUNK - 1)) + 1;
+	int rc;
+
+	if (limit > a->end)
+		limit = a->end;
+	rc = uio_ctx_map_to(ctx, limit - (uintptr_t)ctx);
+	if (rc)
+		return rc;
+	a->limit = limit;
+	return 0;
+}
+
+/* Map what the arena uses, as another process may have grown it. */
+static int uio_ctx_follow(struct uio_ctx *ctx)
+{
+	uint64_t used = ctx->arena.limit - (uintptr_t)ctx;
+
+	if (used > ctx->map_size)
+		return -ENOMEM;
+	return uio_ctx_map_to(ctx, used);
+}
+
 void *uio_zalloc(struct uio_ctx *ctx, size_t n)
 {
 	if (uio_should_fail())
@@ -65,10 +144,23 @@ void uio_free(struct uio_ctx *ctx, void *p, size_t n)
 	uio_arena_free(&ctx->arena, p, n);
 }
 
-void uio_ctx_lock(struct uio_ctx *ctx)
+int uio_ctx_lock(struct uio_ctx *ctx)
 {
 	int rc = pthread_mutex_lock(&ctx->lock);
 
+	/*
+	 * Before anything past the header is read: the arena may have grown
+	 * in another process. If this process cannot map it, the command
+	 * fails; a repair owed to a dead owner is left to the next locker.
+	 */
+	if (uio_ctx_follow(ctx)) {
+		if (rc == EOWNERDEAD) {
+			ctx->recover_pending = true;
+			pthread_mutex_consistent(&ctx->lock);
+		}
+		pthread_mutex_unlock(&ctx->lock);
+		return -ENOMEM;
+	}
 	/*
 	 * The owner died inside a command. Commands publish their changes last
 	 * (reserve, fallible work, finalize), so the tables are consistent at
@@ -78,11 +170,14 @@ void uio_ctx_lock(struct uio_ctx *ctx)
 	 * recomputed so that what it half built and never published does not
 	 * count; its arena memory is lost.
 	 */
-	if (rc == EOWNERDEAD) {
+	if (rc == EOWNERDEAD || ctx->recover_pending) {
 		uio_objtable_drop_shortterm(ctx);
 		uio_ctx_recount(ctx);
-		pthread_mutex_consistent(&ctx->lock);
+		ctx->recover_pending = false;
+		if (rc == EOWNERDEAD)
+			pthread_mutex_consistent(&ctx->lock);
 	}
+	return 0;
 }
 
 void uio_ctx_unlock(struct uio_ctx *ctx)
@@ -120,6 +215,7 @@ static int uio_reopen(int fd)
 	return uio_sys_openat(AT_FDCWD, path, O_RDWR | O_CLOEXEC);
 }
 
+/* Map the first chunk of the context at addr; it grows from there. */
 static void *uio_map_at(int fd, uintptr_t addr)
 {
 	int mapfd = uio_reopen(fd);
@@ -127,7 +223,7 @@ static void *uio_map_at(int fd, uintptr_t addr)
 
 	if (mapfd < 0)
 		return NULL;
-	p = uio_sys_mmap((void *)addr, UIO_CTX_MAP_SIZE, PROT_READ | PROT_WRITE,
+	p = uio_sys_mmap((void *)addr, UIO_CTX_CHUNK, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
 			 mapfd, 0);
 	uio_sys_close(mapfd);
@@ -136,9 +232,11 @@ static void *uio_map_at(int fd, uintptr_t addr)
 		return NULL;
 	if ((uintptr_t)p != addr) {
 		/* A kernel without FIXED_NOREPLACE took it as a hint. */
-		uio_sys_munmap((void *)p, UIO_CTX_MAP_SIZE);
+		uio_sys_munmap((void *)p, UIO_CTX_CHUNK);
 		return NULL;
 	}
+	*uio_ctx_mapped_of((void *)p) = UIO_CTX_CHUNK;
+	uio_arena_set_grow(uio_ctx_arena_grow);
 	return (void *)p;
 }
 
@@ -197,7 +295,8 @@ struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err)
 			  uio_current_start_time();
 	ctx->account_mode = UIO_ACCOUNT_USER;
 	ctx->nmappers = 1;
-	uio_arena_init(&ctx->arena, ctx + 1, (char *)ctx + UIO_CTX_MAP_SIZE);
+	uio_arena_init(&ctx->arena, ctx + 1, (char *)ctx + UIO_CTX_CHUNK);
+	ctx->arena.end = ctx->base + UIO_CTX_MAP_SIZE;
 	uio_objtable_init(&ctx->objs);
 	rc = uio_sys_fcntl(fd, F_OFD_SETLK, &lk);
 	if (!rc) {
@@ -215,7 +314,7 @@ struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err)
 	return ctx;
 
 out_unmap:
-	uio_sys_munmap(ctx, UIO_CTX_MAP_SIZE);
+	uio_ctx_munmap(ctx);
 out_close:
 	uio_sys_close(fd);
 out:
@@ -234,7 +333,8 @@ struct uio_ctx *uio_ctx_map_fd(int fd, int *err)
 	n = uio_sys_pread(fd, &hdr, offsetof(struct uio_ctx, lock), 0);
 	if (n != (long)offsetof(struct uio_ctx, lock) ||
 	    hdr.magic != UIO_CTX_MAGIC || hdr.version != UIO_CTX_VERSION ||
-	    hdr.map_size != UIO_CTX_MAP_SIZE || hdr.base % UIO_CTX_MAP_SIZE)
+	    hdr.map_size != UIO_CTX_MAP_SIZE || hdr.base % UIO_CTX_MAP_SIZE ||
+	    hdr.base < UIO_CTX_ADDR_LO || hdr.base >= UIO_CTX_ADDR_HI)
 		return NULL;
 	if (uio_uaccess_init())
 		return NULL;
@@ -249,18 +349,28 @@ struct uio_ctx *uio_ctx_map_fd(int fd, int *err)
 	return ctx;
 }
 
+void uio_ctx_munmap(struct uio_ctx *ctx)
+{
+	uint64_t *mapped = uio_ctx_mapped_of(ctx);
+
+	uio_sys_munmap(ctx, *mapped);
+	*mapped = 0;
+}
+
 void uio_ctx_unmap(struct uio_ctx *ctx)
 {
 	uio_fault_fds_forget_ctx(ctx);
 	uio_access_fds_forget_ctx(ctx);
 	__atomic_sub_fetch(&ctx->nmappers, 1, __ATOMIC_RELAXED);
-	uio_sys_munmap(ctx, UIO_CTX_MAP_SIZE);
+	uio_ctx_munmap(ctx);
 }
 
 /* The last close: tear everything down, as the kernel's release does. */
 void uio_ctx_release(struct uio_ctx *ctx)
 {
-	uio_ctx_lock(ctx);
+	/* Unable to map it here: its objects stay, and go with the memfd. */
+	if (uio_ctx_lock(ctx))
+		return;
 	if (!ctx->released) {
 		uio_dump_event(ctx, "last-close");
 		ctx->released = true;

@@ -2,7 +2,8 @@
 /*
  * Unit tests of the core through the public C API, in process (no preload):
  * object ids, the arena's accounting, invariants after many maps, EFAULT for
- * bad command pointers, and release on the last close.
+ * bad command pointers, release on the last close, and a context's mapping
+ * growing with its arena in every process that uses it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -217,6 +219,94 @@ static void test_checker_detects_corruption(void **state)
 	uio_core_leave();
 }
 
+/* Bytes of this process's mapping that starts at addr (/proc/self/maps). */
+static uint64_t mapped_at(const void *addr)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi;
+	uint64_t n = 0;
+	char line[512];
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+		    lo == (uintptr_t)addr)
+			n = hi - lo;
+	fclose(f);
+	return n;
+}
+
+static int map_pages(int fd, uint32_t ioas, void *page, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct iommu_ioas_map m = {
+			.size = sizeof(m), .ioas_id = ioas,
+			.flags = IOMMU_IOAS_MAP_READABLE,
+			.user_va = (uintptr_t)page, .length = 4096 };
+
+		if (uiommufd_ioctl(fd, IOMMU_IOAS_MAP, &m))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Only what the arena uses is mapped, in chunks; a process follows growth
+ * made by another one at its next command.
+ */
+static void test_ctx_mapping_grows(void **state)
+{
+	static char page[4096] __attribute__((aligned(4096)));
+	const uint32_t n = 30000;
+	int fd = uiommufd_open(O_RDWR), st;
+	struct iommu_ioas_unmap u = { .size = sizeof(u), .length = UINT64_MAX };
+	struct uio_ctx *ctx;
+	uint32_t ioas, ioas2;
+	uint64_t first;
+	pid_t pid;
+
+	(void)state;
+	uio_core_enter(); /* hold the context until it is closed */
+	ctx = uio_fd_lookup(fd);
+	assert_non_null(ctx);
+	first = mapped_at(ctx);
+	assert_true(first > 0 && first <= (2u << 20));
+	assert_int_equal(first, ctx->arena.limit - (uintptr_t)ctx);
+	assert_true(ctx->arena.end - (uintptr_t)ctx == ctx->map_size);
+
+	/* Growth in this process. */
+	ioas = ioas_alloc(fd);
+	assert_int_equal(map_pages(fd, ioas, page, n), 0);
+	assert_true(mapped_at(ctx) > first);
+	assert_int_equal(mapped_at(ctx), ctx->arena.limit - (uintptr_t)ctx);
+	first = mapped_at(ctx);
+
+	/* Growth in another: followed at the next command here. */
+	ioas2 = ioas_alloc(fd);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(map_pages(fd, ioas2, page, n) ? 1 : 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(mapped_at(ctx), first);
+	assert_true(ctx->arena.limit - (uintptr_t)ctx > first);
+	u.ioas_id = ioas2;
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(u.length, (uint64_t)n * 4096);
+	assert_int_equal(mapped_at(ctx), ctx->arena.limit - (uintptr_t)ctx);
+	assert_int_equal(uiommufd_check(fd), 0);
+
+	/* Never shrinks: what was freed is reused. */
+	first = mapped_at(ctx);
+	u.ioas_id = ioas;
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(map_pages(fd, ioas, page, n), 0);
+	assert_int_equal(mapped_at(ctx), first);
+	assert_int_equal(uiommufd_close(fd), 0);
+	uio_core_leave();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_release_on_last_close),
 		cmocka_unit_test(test_arena_classes),
 		cmocka_unit_test(test_checker_detects_corruption),
+		cmocka_unit_test(test_ctx_mapping_grows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
