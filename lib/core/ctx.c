@@ -13,9 +13,11 @@
  * and grows in chunks as its arena does (the arena's limit, in the
  * header, is that shared high-water mark), up to UIO_CTX_MAP_SIZE, never
  * shrinking. The process that grows the arena extends its own mapping in
- * place (mremap, which refuses rather than clobbers), and every other
- * process extends its own at its next uio_ctx_lock, before it can follow
- * a pointer into the new part. Nothing outside the used prefix is mapped,
+ * place (mremap, which refuses rather than clobbers; valgrind refuses
+ * always, and then the next part is mapped from an fd of the context the
+ * process holds), and every other process extends its own at its next
+ * uio_ctx_lock, before it can follow a pointer into the new part.
+ * Nothing outside the used prefix is mapped,
  * so mlockall() locks and faults in only what is in use (a mapping of the
  * whole 16 GiB, even PROT_NONE, counts in full in VmLck and against
  * RLIMIT_MEMLOCK once locked). The rest of the 16 GiB slot is left free
@@ -38,6 +40,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core.h"
 #include "sys.h"
@@ -71,34 +74,97 @@
 #define UIO_CTX_SLOTS ((UIO_CTX_ADDR_HI - UIO_CTX_ADDR_LO) / UIO_CTX_MAP_SIZE)
 
 /*
- * Process-local: how many bytes of each context slot this process maps,
- * indexed by slot (the context's address). Changed only under the
- * context's lock, at its mapping (before it is published to the registry)
- * and at its unmapping (when nothing holds it).
+ * Process-local, per context slot (indexed by the context's address): how
+ * many bytes of it this process maps, and the memfd's inode. Changed only
+ * under the context's lock, at its mapping (before it is published to the
+ * registry) and at its unmapping (when nothing holds it).
  */
-static uint64_t uio_ctx_mapped[UIO_CTX_SLOTS];
+static struct uio_ctx_map {
+	uint64_t mapped;
+	uint64_t dev, ino;
+} uio_ctx_maps[UIO_CTX_SLOTS];
 
-static uint64_t *uio_ctx_mapped_of(const struct uio_ctx *ctx)
+static struct uio_ctx_map *uio_ctx_map_of(const struct uio_ctx *ctx)
 {
-	return &uio_ctx_mapped[((uintptr_t)ctx - UIO_CTX_ADDR_LO) /
-			       UIO_CTX_MAP_SIZE];
+	return &uio_ctx_maps[((uintptr_t)ctx - UIO_CTX_ADDR_LO) /
+			     UIO_CTX_MAP_SIZE];
 }
 
-/* Extend this process's mapping of ctx in place to `bytes`. 0 or -errno. */
+static int uio_reopen(int fd);
+
+/*
+ * Map [mapped, bytes) of the context from an fd of it that this process
+ * holds, for when the mapping cannot be extended in place (valgrind
+ * refuses to grow a file mapping). 0 or -ENOMEM.
+ */
+static int uio_ctx_map_by_fd(struct uio_ctx *ctx, struct uio_ctx_map *m,
+			     uint64_t bytes)
+{
+	char buf[2048];
+	int dir, rc = -ENOMEM;
+	long n;
+
+	dir = uio_sys_openat(AT_FDCWD, "/proc/self/fd",
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -ENOMEM;
+	while (rc && (n = UIO_SYS(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n && rc;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			struct stat st;
+			long fd = 0, p;
+			int mapfd;
+
+			off += d->reclen;
+			for (const char *c = d->name; *c >= '0' && *c <= '9'; c++)
+				fd = fd * 10 + (*c - '0');
+			if (fd == dir || uio_sys_fstat((int)fd, &st) ||
+			    (uint64_t)st.st_dev != m->dev ||
+			    (uint64_t)st.st_ino != m->ino)
+				continue;
+			mapfd = uio_reopen((int)fd);
+			if (mapfd < 0)
+				continue;
+			p = uio_sys_mmap((char *)ctx + m->mapped, bytes - m->mapped,
+					 PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_FIXED_NOREPLACE |
+					 MAP_NORESERVE, mapfd, m->mapped);
+			uio_sys_close(mapfd);
+			if (p == (long)((uintptr_t)ctx + m->mapped))
+				rc = 0;
+			else if (p >= 0 || p <= -4096)
+				uio_sys_munmap((void *)p, bytes - m->mapped);
+			else
+				break; /* the range is taken */
+		}
+	}
+	uio_sys_close(dir);
+	return rc;
+}
+
+/* Extend this process's mapping of ctx to `bytes`. 0 or -errno. */
 static int uio_ctx_map_to(struct uio_ctx *ctx, uint64_t bytes)
 {
-	uint64_t *mapped = uio_ctx_mapped_of(ctx);
+	struct uio_ctx_map *m = uio_ctx_map_of(ctx);
 	long p;
 
-	if (bytes <= *mapped)
+	if (bytes <= m->mapped)
 		return 0;
 	/* Without MREMAP_MAYMOVE: in place, or ENOMEM if the range is taken. */
-	p = uio_sys_mremap(ctx, *mapped, bytes, 0);
-	if (p < 0 && p > -4096)
-		return (int)p;
-	if ((uintptr_t)p != (uintptr_t)ctx)
-		return -ENOMEM;
-	*mapped = bytes;
+	p = uio_sys_mremap(ctx, m->mapped, bytes, 0);
+	if (p != (long)(uintptr_t)ctx) {
+		if (p >= 0 || p <= -4096)
+			return -ENOMEM; /* cannot happen without MAYMOVE */
+		if (uio_ctx_map_by_fd(ctx, m, bytes))
+			return (int)p;
+	}
+	m->mapped = bytes;
 	return 0;
 }
 
@@ -219,10 +285,16 @@ static int uio_reopen(int fd)
 static void *uio_map_at(int fd, uintptr_t addr)
 {
 	int mapfd = uio_reopen(fd);
+	struct uio_ctx_map *m;
+	struct stat st;
 	long p;
 
 	if (mapfd < 0)
 		return NULL;
+	if (uio_sys_fstat(mapfd, &st)) {
+		uio_sys_close(mapfd);
+		return NULL;
+	}
 	p = uio_sys_mmap((void *)addr, UIO_CTX_CHUNK, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
 			 mapfd, 0);
@@ -235,7 +307,10 @@ static void *uio_map_at(int fd, uintptr_t addr)
 		uio_sys_munmap((void *)p, UIO_CTX_CHUNK);
 		return NULL;
 	}
-	*uio_ctx_mapped_of((void *)p) = UIO_CTX_CHUNK;
+	m = uio_ctx_map_of((void *)p);
+	m->mapped = UIO_CTX_CHUNK;
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
 	uio_arena_set_grow(uio_ctx_arena_grow);
 	return (void *)p;
 }
@@ -351,10 +426,10 @@ struct uio_ctx *uio_ctx_map_fd(int fd, int *err)
 
 void uio_ctx_munmap(struct uio_ctx *ctx)
 {
-	uint64_t *mapped = uio_ctx_mapped_of(ctx);
+	struct uio_ctx_map *m = uio_ctx_map_of(ctx);
 
-	uio_sys_munmap(ctx, *mapped);
-	*mapped = 0;
+	uio_sys_munmap(ctx, m->mapped);
+	m->mapped = 0;
 }
 
 void uio_ctx_unmap(struct uio_ctx *ctx)

@@ -219,21 +219,22 @@ static void test_checker_detects_corruption(void **state)
 	uio_core_leave();
 }
 
-/* Bytes of this process's mapping that starts at addr (/proc/self/maps). */
+/*
+ * Bytes mapped from addr on without a gap (/proc/self/maps; one mapping,
+ * or several where the growth could not extend it in place: valgrind).
+ */
 static uint64_t mapped_at(const void *addr)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
-	unsigned long lo, hi;
-	uint64_t n = 0;
+	unsigned long lo, hi, end = (uintptr_t)addr;
 	char line[512];
 
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
-		    lo == (uintptr_t)addr)
-			n = hi - lo;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo == end)
+			end = hi;
 	fclose(f);
-	return n;
+	return end - (uintptr_t)addr;
 }
 
 static int map_pages(int fd, uint32_t ioas, void *page, uint32_t n)
