@@ -6,6 +6,9 @@
  *
  *   sub_start  the smallest start (the leftmost node's),
  *   sub_last   the largest last,
+ *   lreach     the largest last of the node and its left subtree (what
+ *              the walk back up after a change reads, without the left
+ *              child's cache line),
  *   sub_kinds  the OR of the kinds,
  *   sub_gap    the largest hole between the subtree's own nodes: walking
  *              them in order, the hole before node m is the run from one
@@ -34,7 +37,7 @@
 
 typedef struct uio_itree_node node_t;
 
-static int32_t h(const node_t *n)
+static int16_t h(const node_t *n)
 {
 	return n ? n->height : 0;
 }
@@ -92,7 +95,7 @@ static void update(node_t *n)
 	const node_t *l = n->left, *r = n->right;
 	uint64_t gap = 0, reach = n->last;
 
-	n->height = 1 + UIO_MAX(h(l), h(r));
+	n->height = (int16_t)(1 + UIO_MAX(h(l), h(r)));
 	n->sub_start = l ? l->sub_start : n->start;
 	n->sub_kinds = n->kind;
 	if (l) {
@@ -100,6 +103,7 @@ static void update(node_t *n)
 		reach = UIO_MAX(reach, l->sub_last);
 		n->sub_kinds |= l->sub_kinds;
 	}
+	n->lreach = reach;
 	n->sub_rgap = gap_after(r, reach);
 	if (r) {
 		reach = UIO_MAX(reach, r->sub_last);
@@ -155,22 +159,68 @@ static node_t *rotate_right(struct uio_itree *t, node_t *x)
 	return y;
 }
 
-/* Recompute and rebalance from n up to the root. */
-static void fixup(struct uio_itree *t, node_t *n)
+/*
+ * Recompute and rebalance from n up to the root. `fresh` is a node whose
+ * parent has not seen it where it is now (a new leaf; a successor moved
+ * into a removed node's place): its update is never skipped below.
+ *
+ * Every level is visited, but most cheaply: when the child c we came up
+ * from changed in sub_last or sub_kinds only (its height, sub_start,
+ * sub_gap and sub_rgap are as its parent last saw them), c is the right
+ * child, and the parent's reach (itself and its left subtree) ends before
+ * c's subtree starts, then the parent's height, sub_start and gaps are as
+ * they were (gap_after() stops at c, reading sub_start and sub_gap only),
+ * and only its sub_last and sub_kinds are recomputed; it then changed in
+ * those only too. Appending past the last node, or removing the last,
+ * changes sub_last all the way up the right spine: this keeps that walk
+ * to a few loads per level.
+ */
+static void fixup(struct uio_itree *t, node_t *n, const node_t *fresh)
 {
-	while (n) {
-		int32_t bal;
+	const node_t *c = NULL; /* changed in sub_last, sub_kinds only */
+	bool kinds = true;      /* ... and sub_kinds may have changed */
 
+	while (n) {
+		const node_t *l, *r = n->right;
+		uint64_t sub_start, gap, rgap;
+		uint16_t sub_kinds;
+		int16_t height;
+		int bal;
+
+		if (c && c == r && n->lreach < r->sub_start) {
+			n->sub_last = UIO_MAX(n->lreach, r->sub_last);
+			if (kinds) {
+				l = n->left;
+				sub_kinds = n->kind | r->sub_kinds |
+					    (l ? l->sub_kinds : 0);
+				kinds = sub_kinds != n->sub_kinds;
+				n->sub_kinds = sub_kinds;
+			}
+			c = n;
+			n = n->parent;
+			continue;
+		}
+		height = n->height;
+		sub_start = n->sub_start;
+		sub_kinds = n->sub_kinds;
+		gap = n->sub_gap;
+		rgap = n->sub_rgap;
 		update(n);
+		kinds = n->sub_kinds != sub_kinds;
+		c = n != fresh && n->height == height &&
+		    n->sub_start == sub_start && n->sub_gap == gap &&
+		    n->sub_rgap == rgap ? n : NULL;
 		bal = h(n->left) - h(n->right);
 		if (bal > 1) {
 			if (h(n->left->left) < h(n->left->right))
 				rotate_left(t, n->left);
 			n = rotate_right(t, n);
+			c = NULL;
 		} else if (bal < -1) {
 			if (h(n->right->right) < h(n->right->left))
 				rotate_right(t, n->right);
 			n = rotate_left(t, n);
+			c = NULL;
 		}
 		n = n->parent;
 	}
@@ -195,12 +245,12 @@ void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n)
 	n->parent = parent;
 	*link = n;
 	t->count++;
-	fixup(t, n);
+	fixup(t, n, n);
 }
 
 void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 {
-	node_t *from;
+	node_t *from, *fresh = NULL;
 
 	if (n->left && n->right) {
 		/* Move the in-order successor s into n's place. */
@@ -219,13 +269,14 @@ void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 		s->left = n->left;
 		s->left->parent = s;
 		replace_child(t, n->parent, n, s);
+		fresh = s;
 	} else {
 		from = n->parent;
 		replace_child(t, n->parent, n, n->left ? n->left : n->right);
 	}
 	n->left = n->right = n->parent = NULL;
 	t->count--;
-	fixup(t, from);
+	fixup(t, from, fresh);
 }
 
 struct uio_itree_node *uio_itree_first(const struct uio_itree *t)
@@ -455,6 +506,15 @@ static const node_t *first_gap_after(const node_t *x, uint64_t t, bool has_m,
 		bool has_pm = has_m || l;
 		uint64_t pm = has_m ? UIO_MAX(m, lreach) : lreach;
 
+		/*
+		 * No hole in here can fit: sub_gap bounds the holes between the
+		 * subtree's nodes (a prefix cutting into it only shrinks them),
+		 * and the hole in front of it counts only after a prefix.
+		 */
+		if (x->sub_gap < q->min_size &&
+		    !(has_m && m < x->sub_start &&
+		      gap_between(m, x->sub_start) >= q->min_size))
+			return NULL;
 		if (x->start <= t) {
 			own = UIO_MAX(pm, x->last);
 			m = has_pm ? own : x->last;
@@ -507,9 +567,7 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 	/* Step 1: the hole containing lo, if lo is uncovered. */
 	for (x = t->root; x;) {
 		if (x->start <= lo) {
-			reach = has_reach ? UIO_MAX(reach, x->last) : x->last;
-			if (x->left)
-				reach = UIO_MAX(reach, x->left->sub_last);
+			reach = has_reach ? UIO_MAX(reach, x->lreach) : x->lreach;
 			has_reach = true;
 			x = x->right;
 		} else {
@@ -660,6 +718,7 @@ static int check_node(const node_t *n, const node_t *parent,
 		reach = UIO_MAX(reach, l.sub_last);
 	o->sub_last = n->right ? UIO_MAX(reach, r.sub_last) : reach;
 	if (n->height != o->height || n->sub_last != o->sub_last ||
+	    n->lreach != reach ||
 	    n->sub_kinds != o->kinds ||
 	    n->sub_start != leftmost(n)->start)
 		return -1;

@@ -8,8 +8,8 @@
  * node      Embedded in the caller's struct (container_of). The caller sets
  *           start, last and kind before insert and must not change them while
  *           the node is in a tree. Nodes may overlap each other.
- * kind      One bit chosen by the caller (e.g. AREA, RESERVED). Queries take
- *           a mask and see only nodes whose kind is in it.
+ * kind      One bit of 16 chosen by the caller (e.g. AREA, RESERVED). Queries
+ *           take a mask and see only nodes whose kind is in it.
  * hole      A maximal run of addresses covered by no node of the tree (of any
  *           kind). hole search is O(log n) per candidate returned when nodes
  *           do not overlap (O(log^2 n) worst case with heavy overlap).
@@ -37,16 +37,21 @@
 struct uio_itree_node {
 	uint64_t start;
 	uint64_t last;
-	uint32_t kind;
-	/* private to itree.c */
-	uint32_t sub_kinds;
-	int32_t height;
-	uint32_t pad_;
+	/*
+	 * private to itree.c. What descents and the walk back up after a
+	 * change read comes first: one cache line when the node is 64-byte
+	 * aligned.
+	 */
 	uint64_t sub_start;
 	uint64_t sub_last;
+	uint64_t lreach;   /* max last of the node and its left subtree */
+	struct uio_itree_node *left, *right, *parent;
+	uint16_t kind;     /* the caller's, one bit */
+	uint16_t sub_kinds;
+	int16_t height;
+	uint16_t pad_;
 	uint64_t sub_gap;  /* largest hole strictly between nodes of the subtree; 0 if none */
 	uint64_t sub_rgap; /* largest hole the right subtree adds after left+self; 0 if none */
-	struct uio_itree_node *left, *right, *parent;
 };
 
 struct uio_itree {
