@@ -222,6 +222,8 @@ struct uio_iopt {
 	struct uio_hwpt *domains;      /* paging hwpts attached, hwpt->iopt_next */
 	uint32_t ndomains;
 	struct uio_itree used;
+	struct uio_itree_hc used_hc;   /* used's hole cache (first fit) */
+	struct uio_area *last_area;    /* the area inserted last, or NULL */
 	struct uio_itree reserved;
 	struct uio_itree allowed;
 	uint64_t iova_alignment;

@@ -37,6 +37,9 @@
 
 typedef struct uio_itree_node node_t;
 
+static void hc_insert(struct uio_itree_hc *hc, node_t *n);
+static void hc_remove(struct uio_itree_hc *hc, const node_t *n);
+
 static int16_t h(const node_t *n)
 {
 	return n ? n->height : 0;
@@ -233,24 +236,55 @@ static bool before(const node_t *a, const node_t *b)
 	return (uintptr_t)a < (uintptr_t)b;
 }
 
+/*
+ * Where n goes when it starts in the cached hole: right of the node before
+ * the hole, or else left of the node after it (one of them has that link
+ * free: they are neighbours in order). NULL if unknown.
+ */
+static node_t **hc_link(struct uio_itree *t, const node_t *n, node_t **parent)
+{
+	struct uio_itree_hc *hc = t->hc;
+
+	if (!hc || !hc->valid || !hc->links || n->start < hc->start ||
+	    n->start > hc->last)
+		return NULL;
+	if (!hc->prev && !hc->next)
+		return t->root ? NULL : &t->root;
+	if (hc->prev && !hc->prev->right) {
+		*parent = hc->prev;
+		return &hc->prev->right;
+	}
+	if (hc->next && !hc->next->left) {
+		*parent = hc->next;
+		return &hc->next->left;
+	}
+	return NULL;
+}
+
 void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n)
 {
-	node_t *parent = NULL, **link = &t->root;
+	node_t *parent = NULL, **link = hc_link(t, n, &parent);
 
-	while (*link) {
-		parent = *link;
-		link = before(n, parent) ? &parent->left : &parent->right;
+	if (!link) {
+		for (link = &t->root; *link;) {
+			parent = *link;
+			link = before(n, parent) ? &parent->left :
+						   &parent->right;
+		}
 	}
 	n->left = n->right = NULL;
 	n->parent = parent;
 	*link = n;
 	t->count++;
 	fixup(t, n, n);
+	hc_insert(t->hc, n);
 }
 
 void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 {
 	node_t *from, *fresh = NULL;
+
+	hc_remove(t->hc, n);
 
 	if (n->left && n->right) {
 		/* Move the in-order successor s into n's place. */
@@ -286,6 +320,19 @@ struct uio_itree_node *uio_itree_first(const struct uio_itree *t)
 	while (n && n->left)
 		n = n->left;
 	return n;
+}
+
+static node_t *prev_node(const node_t *n)
+{
+	if (n->left) {
+		n = n->left;
+		while (n->right)
+			n = n->right;
+		return (node_t *)n;
+	}
+	while (n->parent && n->parent->left == n)
+		n = n->parent;
+	return n->parent;
 }
 
 struct uio_itree_node *uio_itree_next(const struct uio_itree_node *n)
@@ -548,17 +595,22 @@ static const node_t *first_gap_after(const node_t *x, uint64_t t, bool has_m,
 	return NULL;
 }
 
-bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
-			 uint64_t min_size, uint64_t *hole_start,
-			 uint64_t *hole_last)
+/* What a search learnt of the first hole at or after its lo, any size. */
+struct hole_fill {
+	bool ok, links;
+	uint64_t start, last;
+	node_t *prev, *next;
+};
+
+static bool find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
+		      uint64_t min_size, uint64_t *hole_start,
+		      uint64_t *hole_last, struct hole_fill *fill)
 {
 	struct hole_query q;
-	const node_t *x, *found;
+	const node_t *x, *found, *before_lo = NULL, *after_lo = NULL;
 	uint64_t need, amax, reach = 0, next = 0, thr, a;
 	bool has_reach = false, has_next = false;
 
-	if (!min_size)
-		min_size = 1;
 	if (lo > hi || hi - lo < min_size - 1)
 		return false;
 	need = lo + (min_size - 1);
@@ -569,16 +621,22 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 		if (x->start <= lo) {
 			reach = has_reach ? UIO_MAX(reach, x->lreach) : x->lreach;
 			has_reach = true;
+			before_lo = x;
 			x = x->right;
 		} else {
 			next = x->start;
 			has_next = true;
+			after_lo = x;
 			x = x->left;
 		}
 	}
 	if (!has_reach || reach < lo) {
 		uint64_t b = has_next ? next - 1 : UINT64_MAX;
 
+		/* The neighbours in order of lo are those of its hole. */
+		*fill = (struct hole_fill){ true, true, lo, b,
+					    (node_t *)before_lo,
+					    (node_t *)after_lo };
 		if (b >= need) {
 			*hole_start = lo;
 			*hole_last = b < hi ? b : hi;
@@ -598,6 +656,11 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 	found = first_gap_after(t->root, thr, false, 0, &q);
 	if (found) {
 		a = q.prefix + 1;
+		if (min_size == 1 && !fill->ok)
+			*fill = (struct hole_fill){ true, true, a,
+						    found->start - 1,
+						    prev_node(found),
+						    (node_t *)found };
 		if (a > amax)
 			return false;
 		*hole_start = a;
@@ -605,12 +668,121 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 		return true;
 	}
 
-	/* The hole after everything. */
+	/* The hole after everything (the first one if none fits before). */
+	if (t->root->sub_last == UINT64_MAX)
+		return false;
+	if (min_size == 1 && hi == UINT64_MAX && !fill->ok) {
+		for (x = t->root; x->right;)
+			x = x->right;
+		*fill = (struct hole_fill){ true, true, t->root->sub_last + 1,
+					    UINT64_MAX, (node_t *)x, NULL };
+	}
 	if (t->root->sub_last >= amax)
 		return false;
 	*hole_start = t->root->sub_last + 1;
 	*hole_last = hi;
 	return true;
+}
+
+/*
+ * The hole cache (itree.h) holds the first hole at or after its lo. A
+ * search from lo in [hc->lo, hc->last] starts at the cached hole: if it
+ * fits, it is the answer; if it starts past hi, there is none; else the
+ * search runs. A search from at or after hc->lo that finds the cache
+ * empty first fills it, with one search from hc->lo.
+ */
+bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
+			 uint64_t min_size, uint64_t *hole_start,
+			 uint64_t *hole_last)
+{
+	struct uio_itree_hc *hc = t->hc;
+	struct hole_fill fill = { 0 };
+	uint64_t s, l;
+
+	if (!min_size)
+		min_size = 1;
+	if (hc && !hc->valid && lo >= hc->lo &&
+	    find_hole(t, hc->lo, UINT64_MAX, 1, &s, &l, &fill) && fill.ok) {
+		hc->valid = true;
+		hc->start = fill.start;
+		hc->last = fill.last;
+		hc->node = NULL;
+		hc->links = fill.links;
+		hc->prev = fill.prev;
+		hc->next = fill.next;
+	}
+	if (hc && hc->valid && hc->lo <= lo && lo <= hc->last && lo <= hi) {
+		s = UIO_MAX(lo, hc->start);
+		l = hc->last < hi ? hc->last : hi;
+		if (s > hi)
+			return false;
+		if (l - s >= min_size - 1) {
+			*hole_start = s;
+			*hole_last = l;
+			return true;
+		}
+	}
+	return find_hole(t, lo, hi, min_size, hole_start, hole_last, &fill);
+}
+
+/* n was just linked in: keep the cached hole, or forget it. */
+static void hc_insert(struct uio_itree_hc *hc, node_t *n)
+{
+	if (!hc || !hc->valid)
+		return;
+	if (n->last < hc->start || n->start > hc->last) {
+		/* The hole is untouched; n may overlap hc->node now. */
+		if (hc->node && n->start <= hc->node->last &&
+		    n->last >= hc->node->start)
+			hc->node = NULL;
+		/* A new neighbour of the hole? */
+		if (!hc->links) {
+		} else if (n->start < hc->start) {
+			if (!hc->prev || before(hc->prev, n))
+				hc->prev = n;
+		} else if (!hc->next || before(n, hc->next)) {
+			hc->next = n;
+		}
+	} else if (n->start > hc->start) {
+		hc->last = n->start - 1;
+		hc->next = n;
+	} else if (n->last < hc->last) {
+		/*
+		 * The hole's bottom is covered up to n->last now; no node
+		 * starts in between, so n or the old prev is the last before.
+		 */
+		hc->node = n->start == hc->start ? n : NULL;
+		hc->start = n->last + 1;
+		if (hc->links && (!hc->prev || before(hc->prev, n)))
+			hc->prev = n;
+	} else {
+		hc->valid = false;
+	}
+}
+
+/* n is about to be unlinked: keep the cached hole, or forget it. */
+static void hc_remove(struct uio_itree_hc *hc, const node_t *n)
+{
+	if (!hc || !hc->valid)
+		return;
+	if (n == hc->node) {
+		/*
+		 * n overlaps nothing and ends right below the hole, and
+		 * [lo, start) is covered: the hole grows down over n.
+		 */
+		hc->start = UIO_MAX(n->start, hc->lo);
+		hc->node = NULL;
+	} else if (n->last >= hc->lo &&
+		   (hc->last == UINT64_MAX || n->start <= hc->last + 1)) {
+		hc->valid = false;
+		return;
+	}
+	/*
+	 * The last node before the hole (n == node is that one). The first
+	 * after it starts at last + 1: taking it out forgot the hole above.
+	 */
+	if (hc->links && n == hc->prev)
+		hc->prev = prev_node(n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -729,6 +901,41 @@ static int check_node(const node_t *n, const node_t *parent,
 	return 0;
 }
 
+/* The hole cache says what a full search from its lo finds. */
+static int check_hc(const struct uio_itree *t)
+{
+	const struct uio_itree_hc *hc = t->hc;
+	struct hole_fill fill = { 0 };
+	const node_t *x;
+	uint64_t s, l;
+
+	if (!hc || !hc->valid)
+		return 0;
+	if (!find_hole(t, hc->lo, UINT64_MAX, 1, &s, &l, &fill) ||
+	    !fill.ok || fill.start != hc->start || fill.last != hc->last ||
+	    hc->start < hc->lo)
+		return -1;
+	/* prev and next: neighbours in order, before and after the hole. */
+	if (hc->links) {
+		x = hc->prev ? uio_itree_next(hc->prev) : uio_itree_first(t);
+		if (x != hc->next || (hc->prev && hc->prev->start >= hc->start) ||
+		    (hc->next && hc->next->start <= hc->last))
+			return -1;
+	}
+	if (!hc->node)
+		return 0;
+	/* In the tree, right below the hole, overlapping nothing. */
+	if (hc->node->last == UINT64_MAX || hc->node->last + 1 != hc->start)
+		return -1;
+	x = uio_itree_iter_first(t, hc->node->start, hc->node->last,
+				 UIO_ITREE_ALL_KINDS);
+	if (x != hc->node ||
+	    uio_itree_iter_next(x, hc->node->start, hc->node->last,
+				UIO_ITREE_ALL_KINDS))
+		return -1;
+	return 0;
+}
+
 int uio_itree_check(const struct uio_itree *t)
 {
 	struct check_out o = { 0 };
@@ -745,5 +952,7 @@ int uio_itree_check(const struct uio_itree *t)
 		if (++seen > t->count)
 			return -1;
 	}
-	return seen == t->count ? 0 : -1;
+	if (seen != t->count)
+		return -1;
+	return check_hc(t);
 }

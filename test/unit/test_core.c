@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -308,6 +309,112 @@ static void test_ctx_mapping_grows(void **state)
 	uio_core_leave();
 }
 
+/* ------------------------------------------------------------------ */
+/* automatic IOVA against a first-fit model */
+
+#define FF_MAX 256
+
+static struct { uint64_t iova, len; } ff_areas[FF_MAX];
+static int ff_n;
+
+/* The kernel's choice: the lowest hole in [4096, ~0 - 4096] that fits. */
+static uint64_t ff_model(uint64_t len, uint64_t uptr)
+{
+	const uint64_t lo = 4096, hi = UINT64_MAX - 4096;
+	uint64_t align = 1, start = lo;
+
+	while (align < len)
+		align <<= 1;
+	if (uptr && (uptr & -uptr) < align)
+		align = uptr & -uptr;
+	if (align > (2u << 20))
+		align = 2u << 20;
+	/* ff_areas is sorted by iova; a hole ends before each area. */
+	for (int i = 0; i <= ff_n; i++) {
+		uint64_t last = i < ff_n ? ff_areas[i].iova - 1 : hi;
+		uint64_t a = (start + align - 1) & ~(align - 1);
+
+		if (i < ff_n && ff_areas[i].iova <= start) {
+			start = ff_areas[i].iova + ff_areas[i].len;
+			continue;
+		}
+		if (a < last && last - a >= len - 1)
+			return a;
+		if (i < ff_n)
+			start = ff_areas[i].iova + ff_areas[i].len;
+	}
+	return 0;
+}
+
+static void ff_add(uint64_t iova, uint64_t len)
+{
+	int i = ff_n++;
+
+	while (i && ff_areas[i - 1].iova > iova) {
+		ff_areas[i] = ff_areas[i - 1];
+		i--;
+	}
+	ff_areas[i].iova = iova;
+	ff_areas[i].len = len;
+}
+
+/*
+ * Random automatic maps (sizes and source alignments that change the
+ * IOVA alignment) and unmaps (mostly of the last map, as the hole cache
+ * likes, else anywhere): each IOVA is the model's first fit.
+ */
+static void test_auto_iova_first_fit(void **state)
+{
+	uint64_t rng = 0x2545f4914f6cdd1dull, last = 0;
+	int fd = uiommufd_open(O_RDWR);
+	uint32_t ioas = ioas_alloc(fd);
+	char *buf = mmap(NULL, 8u << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t base = ((uintptr_t)buf + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+
+	(void)state;
+	ff_n = 0;
+	for (int step = 0; step < 4000; step++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		if (ff_n < FF_MAX && (ff_n < 8 || rng % 3)) {
+			uint64_t len = 4096 * (1 + (rng >> 8) % 40);
+			uint64_t uptr = base + 4096 * ((rng >> 16) % 64);
+			struct iommu_ioas_map m = {
+				.size = sizeof(m), .ioas_id = ioas,
+				.flags = IOMMU_IOAS_MAP_READABLE,
+				.user_va = uptr, .length = len };
+			uint64_t want = ff_model(len, uptr);
+
+			assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_MAP, &m), 0);
+			assert_int_equal(m.iova, want);
+			ff_add(m.iova, len);
+			last = m.iova;
+		} else {
+			int i = (int)((rng >> 20) % ff_n);
+			struct iommu_ioas_unmap u = {
+				.size = sizeof(u), .ioas_id = ioas };
+
+			/* Mostly what was mapped last. */
+			for (int k = 0; k < ff_n && rng % 4; k++)
+				if (ff_areas[k].iova == last)
+					i = k;
+			u.iova = ff_areas[i].iova;
+			u.length = ff_areas[i].len;
+			assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), 0);
+			memmove(&ff_areas[i], &ff_areas[i + 1],
+				(size_t)(ff_n - i - 1) * sizeof(ff_areas[0]));
+			ff_n--;
+		}
+		if (step % 64 == 0)
+			assert_int_equal(uiommufd_check(fd), 0);
+	}
+	assert_int_equal(uiommufd_check(fd), 0);
+	assert_int_equal(uiommufd_close(fd), 0);
+	munmap(buf, 8u << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_arena_classes),
 		cmocka_unit_test(test_checker_detects_corruption),
 		cmocka_unit_test(test_ctx_mapping_grows),
+		cmocka_unit_test(test_auto_iova_first_fit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
