@@ -75,13 +75,12 @@
 
 /*
  * Process-local, per context slot (indexed by the context's address): how
- * many bytes of it this process maps, and the memfd's inode. Changed only
- * under the context's lock, at its mapping (before it is published to the
- * registry) and at its unmapping (when nothing holds it).
+ * many bytes of it this process maps. Changed only under the context's
+ * lock, at its mapping (before it is published to the registry) and at its
+ * unmapping (when nothing holds it).
  */
 static struct uio_ctx_map {
 	uint64_t mapped;
-	uint64_t dev, ino;
 } uio_ctx_maps[UIO_CTX_SLOTS];
 
 static struct uio_ctx_map *uio_ctx_map_of(const struct uio_ctx *ctx)
@@ -125,8 +124,8 @@ static int uio_ctx_map_by_fd(struct uio_ctx *ctx, struct uio_ctx_map *m,
 			for (const char *c = d->name; *c >= '0' && *c <= '9'; c++)
 				fd = fd * 10 + (*c - '0');
 			if (fd == dir || uio_sys_fstat((int)fd, &st) ||
-			    (uint64_t)st.st_dev != m->dev ||
-			    (uint64_t)st.st_ino != m->ino)
+			    (uint64_t)st.st_dev != ctx->file_dev ||
+			    (uint64_t)st.st_ino != ctx->file_ino)
 				continue;
 			mapfd = uio_reopen((int)fd);
 			if (mapfd < 0)
@@ -285,16 +284,10 @@ static int uio_reopen(int fd)
 static void *uio_map_at(int fd, uintptr_t addr)
 {
 	int mapfd = uio_reopen(fd);
-	struct uio_ctx_map *m;
-	struct stat st;
 	long p;
 
 	if (mapfd < 0)
 		return NULL;
-	if (uio_sys_fstat(mapfd, &st)) {
-		uio_sys_close(mapfd);
-		return NULL;
-	}
 	p = uio_sys_mmap((void *)addr, UIO_CTX_CHUNK, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
 			 mapfd, 0);
@@ -307,10 +300,7 @@ static void *uio_map_at(int fd, uintptr_t addr)
 		uio_sys_munmap((void *)p, UIO_CTX_CHUNK);
 		return NULL;
 	}
-	m = uio_ctx_map_of((void *)p);
-	m->mapped = UIO_CTX_CHUNK;
-	m->dev = st.st_dev;
-	m->ino = st.st_ino;
+	uio_ctx_map_of((void *)p)->mapped = UIO_CTX_CHUNK;
 	uio_arena_set_grow(uio_ctx_arena_grow);
 	return (void *)p;
 }
