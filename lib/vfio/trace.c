@@ -18,6 +18,7 @@
 
 #include "sys.h"
 #include "trace.h"
+#include "trap.h"
 #include "vfio.h"
 #include "vfio_pci_priv.h"
 
@@ -594,7 +595,10 @@ void uio_vfio_trace_trap(void *priv, uint64_t off, const void *buf, unsigned len
 		access_value(&l, buf, len);
 	}
 	uio_tl_puts(&l, ")");
-	uio_tl_result(&l, rc);
+	if (rc == UIO_TRAP_SIGBUS)
+		uio_tl_puts(&l, " = ? SIGBUS (BUS_ADRERR)");
+	else
+		uio_tl_result(&l, rc);
 	if (!write && !rc) {
 		uio_tl_puts(&l, " => ");
 		access_value(&l, buf, len);

@@ -353,6 +353,9 @@ struct trap {
 	struct hold held[MAX_HOLDS];
 	unsigned nheld;
 	bool refused; /* a callback answered -EFAULT */
+	bool bus_error; /* a callback answered UIO_TRAP_SIGBUS */
+	uintptr_t bus_addr; /* where */
+	uintptr_t fail_addr; /* start of the access a callback refused, or 0 */
 };
 
 static bool is_vex(const struct trap *t)
@@ -605,7 +608,8 @@ static void report_access_error(const struct hold *h, uint64_t off,
 	msg_send(&m);
 }
 
-/* One callback. 0, or -EFAULT if the range refused the access. */
+/* One callback. 0, or -EFAULT if the range refused the access (SIGSEGV,
+ * or t->bus_error for SIGBUS). */
 static int call(struct trap *t, const struct hold *h, uintptr_t a, uint8_t *p,
 		unsigned len, bool write)
 {
@@ -613,6 +617,17 @@ static int call(struct trap *t, const struct hold *h, uintptr_t a, uint8_t *p,
 	int rc = h->ops->access(h->priv, off, p, len, write);
 	uio_trap_trace_fn *trace;
 
+	if (rc == UIO_TRAP_SIGBUS) {
+		/* A bus error: nothing accessed; the fault is at the byte the
+		 * CPU faulted on if this access holds it, else its first. */
+		trace = atomic_load_explicit(&trace_fn, memory_order_acquire);
+		if (trace)
+			trace(h->priv, off, p, len, write, rc);
+		t->bus_error = true;
+		t->bus_addr = t->fault - a < len ? t->fault : a;
+		t->fail_addr = a;
+		return -EFAULT;
+	}
 	if (rc && rc != -EFAULT) {
 		/* A dead device on PCI: reads see all ones, writes vanish. */
 		if (!write)
@@ -623,8 +638,12 @@ static int call(struct trap *t, const struct hold *h, uintptr_t a, uint8_t *p,
 	if (trace)
 		trace(h->priv, off, p, len, write, rc);
 	if (rc == -EFAULT) {
-		/* No access at all (a store to a read-only mapping): fault. */
+		/* No access at all (a store to a read-only mapping): fault.
+		 * The last refusal is the signal (MOVS's writes of the
+		 * elements before a refused read are earlier ones). */
 		t->refused = true;
+		t->bus_error = false;
+		t->fail_addr = a;
 		return -EFAULT;
 	}
 	return 0;
@@ -1032,10 +1051,22 @@ static enum res h_bt(struct trap *t, unsigned op)
  * 32-bit addresses, one element at a time. Overlapping MOVS keeps element
  * semantics. Once the rest of a REP touches no trapped range, the registers
  * are written back and the instruction is run again natively from there.
- * A fault in ordinary memory stops it with the registers at the first
- * element not done, as the CPU does.
+ * A fault stops it with the registers at the first element not done, as
+ * the CPU does: a callback's refusal at the element it refused (the
+ * elements of the block before it done); a fault in ordinary memory at the
+ * start of its block (its ordinary bytes are copied before any callback).
  */
 enum { S_MOVS = 1, S_STOS = 2, S_LODS = 3 };
+
+/* Whole elements of [base, base + n) before the access a callback refused
+ * (0 if the fault was elsewhere: ordinary memory, or before base). */
+static uint64_t elems_before(const struct trap *t, uintptr_t base, size_t n,
+			     unsigned e)
+{
+	uintptr_t f = t->fail_addr;
+
+	return f && f - base < n ? (f - base) / e : 0;
+}
 
 static enum res h_string(struct trap *t, unsigned arg)
 {
@@ -1095,17 +1126,23 @@ static enum res h_string(struct trap *t, unsigned arg)
 			break;
 		}
 		if (kind == S_MOVS) {
-			if (mem_rw(t, sbase + si, buf, n, false, e, down ? e : 8) ||
-			    mem_rw(t, di, buf, n, true, e, down ? e : 8)) {
+			if (mem_rw(t, sbase + si, buf, n, false, e, down ? e : 8)) {
+				/* The elements read before the refused one are
+				 * copied, as the CPU would have. */
+				k = elems_before(t, sbase + si, n, e);
+				if (k && mem_rw(t, di, buf, k * e, true, e, 8))
+					k = elems_before(t, di, k * e, e);
 				faulted = true;
-				break;
+			} else if (mem_rw(t, di, buf, n, true, e, down ? e : 8)) {
+				k = elems_before(t, di, n, e);
+				faulted = true;
 			}
 		} else if (kind == S_STOS) {
 			for (size_t i = 0; i < n; i += e)
 				memcpy(buf + i, &t->gr[REG_RAX], e);
 			if (mem_rw(t, di, buf, n, true, e, down ? e : 8)) {
+				k = elems_before(t, di, n, e);
 				faulted = true;
-				break;
 			}
 		} else {
 			if (mem_rw(t, sbase + si, buf, e, false, e, e)) {
@@ -1113,6 +1150,13 @@ static enum res h_string(struct trap *t, unsigned arg)
 				break;
 			}
 			last = load_le(buf, e);
+		}
+		if (faulted) {
+			/* A callback refused an element inside the block:
+			 * the registers stop at it (k elements done). */
+			if (!rep || !k)
+				break;
+			n = k * e;
 		}
 		step = down ? -(uint64_t)n : n;
 		if (kind != S_STOS)
@@ -1137,6 +1181,8 @@ static enum res h_string(struct trap *t, unsigned arg)
 			t->gr[REG_RSI] = (greg_t)si;
 		if (kind != S_LODS)
 			t->gr[REG_RDI] = (greg_t)di;
+		if (faulted)
+			break;
 	}
 	if (!rep && !faulted) {
 		if (kind != S_STOS)
@@ -1376,7 +1422,7 @@ report(const struct trap *t, bool decoded, const uint8_t *code, size_t ncode,
 	msg_send(&m);
 }
 
-static bool serve(struct trap *t, ucontext_t *uc)
+static enum uio_trap_verdict serve(struct trap *t, ucontext_t *uc)
 {
 	uintptr_t rip = (uintptr_t)t->gr[REG_RIP];
 	uint8_t code[ZYDIS_MAX_INSTRUCTION_LENGTH];
@@ -1386,13 +1432,13 @@ static bool serve(struct trap *t, ucontext_t *uc)
 	enum res r;
 
 	if (!hold_at(t, t->fault))
-		return false; /* not ours */
+		return UIO_TRAP_PASS; /* not ours */
 	if (((uint64_t)t->gr[REG_ERR] & PF_INSTR) ||
 	    ((uint64_t)t->gr[REG_CSGSFS] & 0xffff) != USER_CS64) {
 		report(t, false, NULL, 0, (uint64_t)t->gr[REG_ERR] & PF_INSTR
 		       ? "instruction fetch from a trapped range"
 		       : "not 64-bit code");
-		return false;
+		return UIO_TRAP_PASS;
 	}
 	/* Read only what the code's page holds unless the decoder needs more
 	 * (the next page may not exist). */
@@ -1401,7 +1447,7 @@ static bool serve(struct trap *t, ucontext_t *uc)
 	for (;;) {
 		if (uio_copy_from_user_nofail(code, (const void *)rip, ncode)) {
 			report(t, false, NULL, 0, "code unreadable");
-			return false;
+			return UIO_TRAP_PASS;
 		}
 		st = ZydisDecoderDecodeFull(&decoder, code, ncode, &t->in, t->op);
 		if (st != ZYDIS_STATUS_NO_MORE_DATA || ncode == sizeof(code))
@@ -1410,7 +1456,7 @@ static bool serve(struct trap *t, ucontext_t *uc)
 	}
 	if (ZYAN_FAILED(st)) {
 		report(t, false, code, ncode, "undecodable");
-		return false;
+		return UIO_TRAP_PASS;
 	}
 	t->next_rip = rip + t->in.length;
 	h = &handlers[t->in.mnemonic];
@@ -1438,28 +1484,32 @@ static bool serve(struct trap *t, ucontext_t *uc)
 	switch (r) {
 	case DONE:
 		t->gr[REG_RIP] = (greg_t)t->next_rip;
-		return true;
+		return UIO_TRAP_SERVED;
 	case RESUME:
-		return true;
+		return UIO_TRAP_SERVED;
 	default:
+		/* A bus error is the device's answer, not ours to report. */
+		if (r == FAULTED && t->bus_error)
+			return UIO_TRAP_BUS_ERROR;
 		report(t, true, code, ncode,
 		       t->refused ? "the range refused the access (EFAULT)"
 				  : why_text[r]);
-		return false;
+		return UIO_TRAP_PASS;
 	}
 }
 
-bool uio_trap_fault(int sig, siginfo_t *info, void *ucontext)
+enum uio_trap_verdict uio_trap_fault(int sig, siginfo_t *info, void *ucontext,
+				     siginfo_t *bus)
 {
 	ucontext_t *uc = ucontext;
 	struct trap t;
 	int saved_errno;
-	bool served;
+	enum uio_trap_verdict v;
 
 	/* PROT_NONE gives SEGV_ACCERR; an unmapped range is not served. */
 	if (sig != SIGSEGV || !info || !uc || info->si_code != SEGV_ACCERR ||
 	    !atomic_load_explicit(&nlive, memory_order_relaxed))
-		return false;
+		return UIO_TRAP_PASS;
 	saved_errno = errno;
 	t.gr = uc->uc_mcontext.gregs;
 	t.fx = NULL;
@@ -1469,11 +1519,21 @@ bool uio_trap_fault(int sig, siginfo_t *info, void *ucontext)
 	t.fault = (uintptr_t)info->si_addr;
 	t.nheld = 0;
 	t.refused = false;
-	served = serve(&t, uc);
+	t.bus_error = false;
+	t.bus_addr = 0;
+	t.fail_addr = 0;
+	v = serve(&t, uc);
 	while (t.nheld)
 		slot_put(&t.held[--t.nheld]);
+	if (v == UIO_TRAP_BUS_ERROR) {
+		/* What the kernel's fault path gives for VM_FAULT_SIGBUS. */
+		memset(bus, 0, sizeof(*bus));
+		bus->si_signo = SIGBUS;
+		bus->si_code = BUS_ADRERR;
+		bus->si_addr = (void *)t.bus_addr;
+	}
 	errno = saved_errno;
-	return served;
+	return v;
 }
 
 /* ------------------------------------------------------------------ */

@@ -833,10 +833,10 @@ static int uio_vpci_map_access(void *priv, uint64_t off, void *buf,
 	v = uio_v(r, d);
 	if (!(UIO_MAP_PROT(p) & (write ? PROT_WRITE : PROT_READ)))
 		return -EFAULT;
-	/* Low power engaged, or memory decoding off: the kernel's fault
-	 * handler gives SIGBUS (vfio_pci_mmap_huge_fault). */
+	/* Low power engaged, or memory decoding off (or D3hot): the kernel's
+	 * fault handler answers VM_FAULT_SIGBUS (vfio_pci_mmap_huge_fault). */
 	if (v->pm_engaged || !uio_vpci_memory_enabled(v))
-		return -EIO;
+		return UIO_TRAP_SIGBUS;
 	return uio_pci_bar_rw(uio_p(r, d), UIO_MAP_BAR(p), UIO_MAP_START(p) + off,
 			      buf, len, write);
 }
