@@ -159,6 +159,9 @@ int uio_vfio_slot_alive(struct uio_vfio_registry *r, int node, uint32_t index,
 /* Which slot the open file of fd holds, among those in use; -1 if none. */
 int uio_vfio_slot_of_fd(struct uio_vfio_registry *r, int fd, int node,
 			uint32_t index);
+/* Whether fd is an open file of the node that holds slot's lock. */
+bool uio_vfio_fd_holds_slot(struct uio_vfio_registry *r, int fd, int node,
+			    uint32_t index, unsigned int slot);
 
 /* group.c, vfio_main.c: file kinds for the fd -> file table ------------ */
 struct uio_file_ops;
@@ -177,6 +180,13 @@ void uio_vfio_sweep_device(struct uio_vfio_registry *r,
 void uio_vfio_sweep_group(struct uio_vfio_registry *r,
 			  struct uio_vfio_group *g);
 
+/*
+ * vfio_main.c: a private duplicate of a device fd (a BAR mapping's hold
+ * on its file) goes: closed as close() closes, so that the last reference
+ * anywhere releases the file. file is the open file's index from the
+ * fd -> file table. Nothing is closed if fd is no longer that open file.
+ */
+void uio_vfio_device_file_put(int fd, uint32_t file);
 /* vfio_main.c: a device file's last close anywhere (registry locked). */
 void uio_vfio_file_release(struct uio_vfio_registry *r,
 			   struct uio_vfio_device *d, unsigned int slot);

@@ -1395,6 +1395,149 @@ static void test_add_remove(void **state)
 	munmap(big, 4 * PAGE);
 }
 
+/* Ranges with a release callback: it counts, in MAP_SHARED memory. */
+static _Atomic int *released;
+
+static void dev_release(void *priv)
+{
+	/* priv is dev + n: range n's release. */
+	atomic_fetch_add(&released[(uint8_t *)priv - (uint8_t *)dev], 1);
+}
+
+static int rdev_access(void *priv, uint64_t off, void *buf, unsigned len,
+		       bool write)
+{
+	(void)priv;
+	return dev_access(dev, off, buf, len, write);
+}
+
+static const struct uio_trap_ops rdev_ops = { .access = rdev_access,
+					      .release = dev_release };
+
+/*
+ * The release callback runs once, when the last piece of a range as added
+ * goes: not for a split or a trim, once for two pieces removed together;
+ * in a forked child for the child's copy only.
+ */
+static void test_release(void **state)
+{
+	uint8_t *big = mmap(NULL, 8 * PAGE, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *r1 = (uint8_t *)dev + 1, *r2 = (uint8_t *)dev + 2;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	reset_dev();
+	assert_true(big != MAP_FAILED);
+	released = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(released != MAP_FAILED);
+	/* Range 1: pages 0-3; range 2: pages 4-7. */
+	assert_int_equal(uio_trap_add(big, 4 * PAGE, &rdev_ops, r1), 0);
+	assert_int_equal(uio_trap_add(big + 4 * PAGE, 4 * PAGE, &rdev_ops, r2), 0);
+	uio_trap_remove(big + PAGE, PAGE);          /* split */
+	uio_trap_remove(big + 3 * PAGE, PAGE);      /* trim */
+	assert_int_equal(atomic_load(&released[1]), 0);
+	*(volatile uint8_t *)(big + 2 * PAGE + 3) = 1;
+	assert_int_equal(dev->log[0].off, 2 * PAGE + 3);
+	/* A child's copy: its removal releases its copy only. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uio_trap_remove(big, 8 * PAGE);
+		_exit(atomic_load(&released[1]) == 1 && atomic_load(&released[2]) == 1
+		      ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	atomic_store(&released[1], 0);
+	atomic_store(&released[2], 0);
+	/* Both pieces left of range 1 at once, and range 2's head. */
+	uio_trap_remove(big, 5 * PAGE);
+	assert_int_equal(atomic_load(&released[1]), 1);
+	assert_int_equal(atomic_load(&released[2]), 0);
+	uio_trap_remove(big + 5 * PAGE, 3 * PAGE);
+	assert_int_equal(atomic_load(&released[2]), 1);
+	/* Nothing is left to release twice. */
+	uio_trap_remove(big, 8 * PAGE);
+	assert_int_equal(atomic_load(&released[1]), 1);
+	assert_int_equal(atomic_load(&released[2]), 1);
+	munmap(big, 8 * PAGE);
+	munmap((void *)released, PAGE);
+}
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+/*
+ * uio_trap_mremap: a trapped range is a PFN map: growth EFAULT,
+ * MREMAP_DONTUNMAP EINVAL, a move serves the same offsets at the new
+ * place, a shrink trims; memory that touches no range is not handled.
+ */
+static void test_trap_mremap(void **state)
+{
+	uint8_t *a = mmap(NULL, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *b = mmap(NULL, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *r1 = (uint8_t *)dev + 1;
+	bool handled;
+	long rc;
+
+	(void)state;
+	reset_dev();
+	released = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(a != MAP_FAILED && b != MAP_FAILED && released != MAP_FAILED);
+	assert_int_equal(uio_trap_add(a, 2 * PAGE, &rdev_ops, r1), 0);
+	/* Not ours. */
+	uio_trap_mremap(b, PAGE, 2 * PAGE, MREMAP_MAYMOVE, NULL, &handled);
+	assert_false(handled);
+	rc = uio_trap_mremap(a, 2 * PAGE, 3 * PAGE, MREMAP_MAYMOVE, NULL, &handled);
+	assert_true(handled);
+	assert_int_equal(rc, -EFAULT);
+	rc = uio_trap_mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP,
+			     NULL, &handled);
+	assert_int_equal(rc, -EINVAL);
+	rc = uio_trap_mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_FIXED, b, &handled);
+	assert_int_equal(rc, -EINVAL);
+	/* Across the range's end: EFAULT for a move. */
+	rc = uio_trap_mremap(a + PAGE, 2 * PAGE, 2 * PAGE,
+			     MREMAP_MAYMOVE | MREMAP_FIXED, b, &handled);
+	assert_int_equal(rc, -EFAULT);
+	b = mmap(b, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	assert_true(b != MAP_FAILED);
+	/* The move: page 1 of the range (offset PAGE) at b + PAGE. */
+	rc = uio_trap_mremap(a + PAGE, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			     b + PAGE, &handled);
+	assert_int_equal(rc, (long)(uintptr_t)(b + PAGE));
+	*(volatile uint8_t *)(b + PAGE + 7) = 1;
+	assert_int_equal(dev->log[0].off, PAGE + 7);
+	*(volatile uint8_t *)(a + 8) = 2;
+	assert_int_equal(dev->log[1].off, 8);
+	assert_int_equal(atomic_load(&released[1]), 0);
+	/* A shrink of the head piece to nothing left of it is a removal. */
+	uio_trap_remove(a, PAGE);
+	assert_int_equal(atomic_load(&released[1]), 0);
+	uio_trap_remove(b, 4 * PAGE);
+	assert_int_equal(atomic_load(&released[1]), 1);
+	/* A shrink trims the tail. */
+	atomic_store(&released[1], 0);
+	assert_int_equal(uio_trap_add(b, 3 * PAGE, &rdev_ops, r1), 0);
+	rc = uio_trap_mremap(b, 3 * PAGE, PAGE, 0, NULL, &handled);
+	assert_int_equal(rc, (long)(uintptr_t)b);
+	assert_int_equal(uio_trap_covers(b, PAGE), 1);
+	assert_int_equal(uio_trap_covers(b + PAGE, PAGE), 0);
+	assert_int_equal(uio_trap_covers(b, 2 * PAGE), -1);
+	assert_int_equal(atomic_load(&released[1]), 0);
+	uio_trap_remove(b, PAGE);
+	assert_int_equal(atomic_load(&released[1]), 1);
+	munmap(a, 4 * PAGE);
+	munmap(b, 4 * PAGE);
+	munmap((void *)released, PAGE);
+}
+
 static void test_table_full(void **state)
 {
 	const unsigned n = 1100;
@@ -1603,6 +1746,8 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_add_remove),
+		cmocka_unit_test(test_release),
+		cmocka_unit_test(test_trap_mremap),
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_concurrent_add_remove),
 		cmocka_unit_test(test_own_handler_chained),

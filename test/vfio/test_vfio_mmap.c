@@ -467,40 +467,294 @@ static void test_mmap_munmap(void **state)
 		munmap(p + 2 * VT_PAGE, ri.size - 2 * VT_PAGE);
 }
 
-/* A mapping holds its file: the device stays open past close(). */
+/* Whether the cdev opens and binds now: the cdev path opens a device
+ * only if it is not open at all (vfio_df_open: EINVAL otherwise). */
+static bool cdev_binds(int iommufd)
+{
+	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b), .iommufd = iommufd };
+	int c = open(vt_dev()->cdev_path, O_RDWR | O_CLOEXEC);
+	long rc;
+
+	assert_true(c >= 0);
+	rc = vt_ioctl(c, VFIO_DEVICE_BIND_IOMMUFD, &b);
+	close(c);
+	if (rc)
+		assert_int_equal(rc, -EINVAL);
+	return !rc;
+}
+
+/* The group node opens (EBUSY while a cdev is bound). */
+static bool group_opens(void)
+{
+	int g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+
+	if (g < 0) {
+		assert_int_equal(errno, EBUSY);
+		return false;
+	}
+	close(g);
+	return true;
+}
+
+/* The BAR to map for the file tests: the model's, or the first mappable
+ * one; its length rounded up to pages. -1 if none. */
+static int holds_bar(int d, const struct vt_model *m, size_t *len)
+{
+	struct vfio_region_info ri;
+	int bar = m ? (int)m->bar : mappable_bar(d, &ri);
+
+	if (bar < 0 || vt_region_info(d, (uint32_t)bar, &ri) ||
+	    !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return -1;
+	*len = (ri.size + VT_PAGE - 1) & ~(size_t)(VT_PAGE - 1);
+	return bar;
+}
+
+/*
+ * A mapping holds its file (the VMA's reference): after close() the
+ * device stays open (bound: the group stays shut, the cdev cannot be
+ * bound again), is not reset, and the mapping reaches it; a partial
+ * munmap keeps it; the last munmap releases it.
+ */
 static void test_mmap_holds_file(void **state)
 {
 	const struct vt_model *m = vt_model(gd.device);
-	struct vfio_region_info ri;
 	struct vt_cdev c;
-	int g;
-	void *p;
+	size_t len;
+	char *p;
+	int bar;
 
 	(void)state;
 	vt_gdev_close(&gd);
 	if (!vt_cdev_open(vt_dev(), &c, true))
 		skip();
-	if (mappable_bar(c.device, &ri) < 0)
+	bar = holds_bar(c.device, m, &len);
+	if (bar < 0)
 		skip();
-	p = map_bar(c.device, mappable_bar(c.device, &ri), VT_PAGE);
-	if (VT_KNOWN_DIFF("a BAR mapping does not hold its device file open")) {
-		munmap(p, VT_PAGE);
-		vt_cdev_close(&c);
-		return;
-	}
+	p = map_bar(c.device, bar, len);
+	if (m)
+		*scratch_at(p, m) = 0x2c0;
 	close(c.device);
 	c.device = -1;
-	/* Still bound: the group stays shut. */
-	g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
-	assert_int_equal(g, -1);
-	assert_int_equal(errno, EBUSY);
-	if (m && !m->bar)
-		assert_int_equal(touch(scratch_at(p, m), false), 0);
-	munmap(p, VT_PAGE);
-	g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
-	assert_true(g >= 0);
-	close(g);
+	assert_false(group_opens());
+	assert_false(cdev_binds(c.iommufd));
+	if (m)
+		assert_int_equal(*scratch_at(p, m), 0x2c0);
+	if (len >= 2 * VT_PAGE) {
+		assert_int_equal(munmap(p + VT_PAGE, len - VT_PAGE), 0);
+		assert_false(cdev_binds(c.iommufd));
+		len = VT_PAGE;
+	}
+	if (m)
+		*scratch_at(p, m) = 0;
+	assert_int_equal(munmap(p, len), 0);
+	/* The last mapping gone: released, unbound. */
+	assert_true(group_opens());
+	assert_true(cdev_binds(c.iommufd));
 	vt_cdev_close(&c);
+}
+
+/*
+ * The same through the group: the device fd and the group fd closed,
+ * the group opens again but is not viable (the open device owns its DMA)
+ * until the mapping goes; a legacy container keeps the group file too.
+ */
+static void test_mmap_holds_group_file(void **state)
+{
+	const struct vt_model *m = vt_model(gd.device);
+	size_t len;
+	bool iommufd = vt_is_iommufd(gd.container);
+	int bar = holds_bar(gd.device, m, &len), g;
+	char *p;
+
+	(void)state;
+	if (bar < 0)
+		skip();
+	p = map_bar(gd.device, bar, len);
+	if (m)
+		*scratch_at(p, m) = 0x2c0;
+	close(gd.device);
+	close(gd.group);
+	gd.device = gd.group = -1;
+	g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+	if (iommufd) {
+		struct vfio_group_status st = { .argsz = sizeof(st) };
+
+		assert_true(g >= 0);
+		assert_int_equal(vt_ioctl(g, VFIO_GROUP_GET_STATUS, &st), 0);
+		assert_int_equal(st.flags, 0);
+		close(g);
+	} else {
+		assert_int_equal(g, -1);
+		assert_int_equal(errno, EBUSY);
+	}
+	if (m) {
+		assert_int_equal(*scratch_at(p, m), 0x2c0);
+		*scratch_at(p, m) = 0;
+	}
+	assert_int_equal(munmap(p, len), 0);
+	gd.group = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+	assert_true(gd.group >= 0);
+	{
+		struct vfio_group_status st = { .argsz = sizeof(st) };
+
+		assert_int_equal(vt_ioctl(gd.group, VFIO_GROUP_GET_STATUS, &st), 0);
+		assert_int_equal(st.flags, VFIO_GROUP_FLAGS_VIABLE);
+	}
+}
+
+/* A child's byte through a pipe, or -1. */
+static int pipe_get(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1 ? c : -1;
+}
+
+static void pipe_put(int fd, char c)
+{
+	assert_int_equal(write(fd, &c, 1), 1);
+}
+
+/*
+ * Across fork the child's copy of the mapping holds the file too: the
+ * parent's close and munmap leave the device open until the child
+ * unmaps, or exits.
+ */
+static void test_mmap_holds_file_fork(void **state)
+{
+	const struct vt_model *m = vt_model(gd.device);
+	struct vt_cdev c;
+	size_t len;
+	int bar;
+
+	(void)state;
+	vt_gdev_close(&gd);
+	if (!vt_cdev_open(vt_dev(), &c, true))
+		skip();
+	bar = holds_bar(c.device, m, &len);
+	if (bar < 0)
+		skip();
+	for (int how = 0; how < 2; how++) {
+		int to_child[2], to_parent[2];
+		char *p = map_bar(c.device, bar, len);
+		pid_t pid;
+
+		if (m)
+			*scratch_at(p, m) = 0x4c0;
+		assert_int_equal(pipe(to_child), 0);
+		assert_int_equal(pipe(to_parent), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			close(c.device);
+			if (pipe_get(to_child[0]) != 'a')
+				_exit(2);
+			if (m && *scratch_at(p, m) != 0x4c0)
+				_exit(3);
+			/* how 0: unmap, then wait; how 1: exit with it. */
+			if (how == 0) {
+				munmap(p, len);
+				pipe_put(to_parent[1], 'u');
+				pipe_get(to_child[0]);
+			}
+			_exit(0);
+		}
+		close(c.device);
+		c.device = -1;
+		assert_int_equal(munmap(p, len), 0);
+		/* The child's mapping holds the device open. */
+		assert_false(cdev_binds(c.iommufd));
+		assert_false(group_opens());
+		pipe_put(to_child[1], 'a');
+		if (how == 0)
+			assert_int_equal(pipe_get(to_parent[0]), 'u');
+		else
+			assert_int_equal(vt_wait(pid), 0);
+		/* Released by the child's munmap, or with its exit. */
+		assert_true(cdev_binds(c.iommufd));
+		if (how == 0) {
+			pipe_put(to_child[1], 'x');
+			assert_int_equal(vt_wait(pid), 0);
+		}
+		close(to_child[0]);
+		close(to_child[1]);
+		close(to_parent[0]);
+		close(to_parent[1]);
+		if (how == 0) {
+			struct vfio_device_bind_iommufd b = { .argsz = sizeof(b),
+							      .iommufd = c.iommufd };
+
+			c.device = open(vt_dev()->cdev_path, O_RDWR | O_CLOEXEC);
+			assert_true(c.device >= 0);
+			assert_int_equal(vt_ioctl(c.device, VFIO_DEVICE_BIND_IOMMUFD, &b), 0);
+		}
+	}
+	vt_cdev_close(&c);
+}
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+/*
+ * mremap of a BAR mapping (VM_PFNMAP | VM_DONTEXPAND): no growth (EFAULT),
+ * no MREMAP_DONTUNMAP (EINVAL); a move serves the same registers at the
+ * new place (and still holds the file); a shrink unmaps the tail.
+ */
+static void test_mmap_mremap(void **state)
+{
+	const struct vt_model *m = vt_model(gd.device);
+	size_t len;
+	int bar = holds_bar(gd.device, m, &len), g;
+	char *p, *q, *r;
+	uint64_t v;
+
+	(void)state;
+	if (bar < 0 || !m)
+		skip();
+	p = map_bar(gd.device, bar, len);
+	errno = 0;
+	assert_true(mremap(p, len, len + VT_PAGE, MREMAP_MAYMOVE) == MAP_FAILED);
+	assert_int_equal(errno, EFAULT);
+	assert_true(mremap(p, len, len + VT_PAGE, 0) == MAP_FAILED);
+	assert_int_equal(errno, EFAULT);
+	assert_true(mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	assert_true(mremap(p, len, len, 0) == p);
+	/* A move, to a place reserved for it. */
+	q = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(q != MAP_FAILED);
+	r = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	assert_true(r == q);
+	*scratch_at(q, m) = 0x3c0;
+	assert_int_equal(vt_pread(gd.device, &v, 8, VT_REGION(bar) + (off_t)m->scratch), 8);
+	assert_int_equal(v, 0x3c0);
+	assert_int_equal(touch(scratch_at(p, m), false), SIGSEGV);
+	/* The moved mapping holds the file. */
+	close(gd.device);
+	close(gd.group);
+	gd.device = gd.group = -1;
+	assert_int_equal(*scratch_at(q, m), 0x3c0);
+	if (vt_is_iommufd(gd.container)) {
+		struct vfio_group_status st = { .argsz = sizeof(st) };
+
+		g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+		assert_true(g >= 0);
+		assert_int_equal(vt_ioctl(g, VFIO_GROUP_GET_STATUS, &st), 0);
+		assert_int_equal(st.flags, 0);
+		close(g);
+	}
+	/* A shrink: the tail goes, the head stays. */
+	if (len >= 2 * VT_PAGE && m->scratch < VT_PAGE) {
+		assert_true(mremap(q, len, VT_PAGE, 0) == q);
+		assert_int_equal(touch((volatile uint64_t *)(q + VT_PAGE), false), SIGSEGV);
+		len = VT_PAGE;
+	}
+	*scratch_at(q, m) = 0;
+	assert_int_equal(munmap(q, len), 0);
+	gd.group = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+	assert_true(gd.group >= 0);
 }
 
 /*
@@ -550,6 +804,9 @@ static const struct CMUnitTest tests[] = {
 	DEV_TEST(test_mmap_memory_disabled),
 	DEV_TEST(test_mmap_munmap),
 	DEV_TEST(test_mmap_holds_file),
+	DEV_TEST(test_mmap_holds_group_file),
+	DEV_TEST(test_mmap_holds_file_fork),
+	DEV_TEST(test_mmap_mremap),
 	DEV_TEST(test_mmap_subpage),
 };
 

@@ -65,6 +65,15 @@ struct uio_trap_ops {
 	 */
 	int (*access)(void *priv, uint64_t off, void *buf, unsigned len,
 		      bool write);
+	/*
+	 * Optional: the range as added is gone, its last piece removed
+	 * (uio_trap_remove, a shrinking or overwriting mremap), so nothing
+	 * will call access with priv again: free it, let go of what it holds.
+	 * Called once, in the thread that removed the last piece, outside the
+	 * table's lock, not in signal context. Not called when the process
+	 * ends (exit, exec): what the range held goes with the process.
+	 */
+	void (*release)(void *priv);
 };
 
 /*
@@ -81,11 +90,31 @@ int uio_trap_add(void *addr, size_t len, const struct uio_trap_ops *ops,
  * Stop serving [addr, addr + len), rounded out to pages (before munmap or a
  * MAP_FIXED over it): ranges inside go, partial overlaps are trimmed or
  * split (the pieces kept serve the same offsets as before). Returns once no
- * callback for the removed part runs any more, so priv may then be freed.
+ * callback for the removed part runs any more, and once the release
+ * callback of each range whose last piece went has run.
  * Must not be called from a callback of a range it removes, nor while
- * holding a lock such a callback takes: it waits for those callbacks.
+ * holding a lock such a callback or a release takes: it waits for those
+ * callbacks, and runs the releases.
  */
 void uio_trap_remove(void *addr, size_t len);
+
+/* Whether [addr, addr + len) (rounded out to pages) touches a trapped
+ * range: 0 no, 1 it lies inside one, -1 it touches some otherwise. */
+int uio_trap_covers(const void *addr, size_t len);
+
+/*
+ * mremap() of memory that touches a trapped range, as the kernel's treats
+ * a mapping that is VM_PFNMAP | VM_DONTEXPAND (a device BAR's), with its
+ * checks in its order: a shrink unmaps the tail (the pieces go as with
+ * uio_trap_remove); a growth is EFAULT, MREMAP_DONTUNMAP EINVAL (after
+ * MREMAP_FIXED's target and the tail are unmapped, as there); a move
+ * (MREMAP_FIXED) moves the memory and serves the same offsets at the new
+ * address. *handled is false when no trapped range is involved (the
+ * caller then does the real call); else the result: the address, or
+ * -errno.
+ */
+long uio_trap_mremap(void *old_addr, size_t old_len, size_t new_len,
+		     int flags, void *new_addr, bool *handled);
 
 /* What became of a fault. */
 enum uio_trap_verdict {

@@ -811,47 +811,51 @@ long uio_vpci_rw(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	}
 }
 
-/* The trap range's priv of a mapping (vfio_pci_priv.h). */
-static void *uio_vpci_map_priv(unsigned int dev, unsigned int bar, int prot,
-			       uint64_t start)
-{
-	return (void *)(uintptr_t)(start | dev | bar << 5 |
-				   (uint64_t)(prot & 7) << 8 | UIO_MAP_TAG);
-}
-
 static int uio_vpci_map_access(void *priv, uint64_t off, void *buf,
 			       unsigned int len, bool write)
 {
-	uint64_t p = (uintptr_t)priv;
+	const struct uio_vpci_map *m = priv;
 	struct uio_vfio_registry *r = uio_vfio_registry();
 	struct uio_vfio_device *d;
 	struct uio_vfio_pci *v;
 
-	if (!r || UIO_MAP_DEV(p) >= r->ndevices)
+	if (!r || m->dev >= r->ndevices)
 		return -EIO;
-	d = &r->devices[UIO_MAP_DEV(p)];
+	d = &r->devices[m->dev];
 	v = uio_v(r, d);
-	if (!(UIO_MAP_PROT(p) & (write ? PROT_WRITE : PROT_READ)))
+	if (!(m->prot & (write ? PROT_WRITE : PROT_READ)))
 		return -EFAULT;
 	/* Low power engaged, or memory decoding off (or D3hot): the kernel's
 	 * fault handler answers VM_FAULT_SIGBUS (vfio_pci_mmap_huge_fault). */
 	if (v->pm_engaged || !uio_vpci_memory_enabled(v))
 		return UIO_TRAP_SIGBUS;
-	return uio_pci_bar_rw(uio_p(r, d), UIO_MAP_BAR(p), UIO_MAP_START(p) + off,
-			      buf, len, write);
+	return uio_pci_bar_rw(uio_p(r, d), m->bar, m->start + off, buf, len,
+			      write);
+}
+
+/* The mapping's last piece is gone: its hold on the device file too. */
+static void uio_vpci_map_release(void *priv)
+{
+	struct uio_vpci_map *m = priv;
+
+	uio_vfio_device_file_put(m->fd, m->file);
+	free(m);
 }
 
 static const struct uio_trap_ops uio_vpci_map_ops = {
 	.access = uio_vpci_map_access,
+	.release = uio_vpci_map_release,
 };
 
 long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
-		   void *addr, size_t len, int prot, int flags, uint64_t off)
+		   int fd, uint32_t file, void *addr, size_t len, int prot,
+		   int flags, uint64_t off)
 {
 	struct uio_vfio_pci *v = uio_v(r, d);
 	struct uio_pci_dev *pdev = uio_p(r, d);
 	unsigned int index = UIO_VPCI_INDEX(off);
 	uint64_t start = off & UIO_VPCI_OFFSET_MASK, phys_len;
+	struct uio_vpci_map *m;
 	long at;
 	int rc;
 
@@ -866,20 +870,38 @@ long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	len = (len + UIO_PAGE - 1) & ~(size_t)(UIO_PAGE - 1);
 	if (start + len > phys_len)
 		return -EINVAL;
+	/* The mapping's state and its hold on the file (get_file()). */
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	*m = (struct uio_vpci_map){ .dev = (uint32_t)(d - r->devices),
+				    .bar = index, .prot = prot, .start = start,
+				    .file = file };
+	m->fd = uio_vpci_dup_private(fd);
+	if (m->fd < 0) {
+		free(m);
+		return -ENOMEM;
+	}
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
 		uio_trap_remove(addr, len);
 	at = uio_sys_mmap(addr, len, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
 				  (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)),
 			  -1, 0);
-	if (at < 0 && at > -4096)
-		return at;
-	rc = uio_trap_add((void *)at, len, &uio_vpci_map_ops,
-			  uio_vpci_map_priv((unsigned int)(d - r->devices), index,
-					    prot, start));
+	if (at < 0 && at > -4096) {
+		rc = (int)at;
+		goto err;
+	}
+	rc = uio_trap_add((void *)at, len, &uio_vpci_map_ops, m);
 	if (rc) {
 		uio_sys_munmap((void *)at, len);
-		return rc;
+		goto err;
 	}
 	return at;
+
+err:
+	/* The program's fd holds the file still: a plain close. */
+	uio_sys_close(m->fd);
+	free(m);
+	return rc;
 }

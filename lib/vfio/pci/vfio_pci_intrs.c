@@ -55,8 +55,7 @@ static int uio_check_eventfd(int fd)
 	return strcmp(link, "anon_inode:[eventfd]") ? -EINVAL : 0;
 }
 
-/* A private duplicate of fd, high above the program's own fds. */
-static int uio_trig_dup(int fd)
+int uio_vpci_dup_private(int fd)
 {
 	struct rlimit rl;
 	long base = 3, nfd;
@@ -86,7 +85,7 @@ static int uio_trig_set(struct uio_vpci_trigger *t, int fd)
 
 	if (rc)
 		return rc;
-	nfd = uio_trig_dup(fd);
+	nfd = uio_vpci_dup_private(fd);
 	if (nfd < 0)
 		return nfd;
 	uio_trig_clear(t);
