@@ -22,7 +22,7 @@
 #include "vfio_pci_priv.h"
 
 #define UIO_VFIO_MAGIC 0x7266766f69756675ull /* "ufuiovfr" */
-#define UIO_VFIO_VERSION 1u
+#define UIO_VFIO_VERSION 2u
 
 static struct uio_vfio_registry *uio_vreg;
 static pthread_once_t uio_vreg_once = PTHREAD_ONCE_INIT;

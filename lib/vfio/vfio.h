@@ -47,6 +47,7 @@
 #define UIO_VFIO_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -214,6 +215,36 @@ extern const struct uio_trace_ops uio_vfio_group_trace;
 extern const struct uio_trace_ops uio_vfio_device_trace;
 void uio_vfio_trace_trap(void *priv, uint64_t off, const void *buf, unsigned len,
 			 bool write, int rc);
+
+/* virqfd.c: eventfds that make VFIO act when signalled ---------------- */
+/*
+ * A virqfd (the kernel's struct virqfd), in shared memory: who watches
+ * the eventfd (the process that enabled it: pid << 32 | its private
+ * duplicate, 0 if none), the pid's start time, and a generation bumped by
+ * every enable and disable. See virqfd.c.
+ */
+struct uio_virqfd {
+	_Atomic uint64_t word;
+	uint64_t start_time;
+	uint32_t gen;
+};
+/* What a signal does: called in the watching process's service thread,
+ * the registry locked, with the dev and arg given to enable. */
+typedef void uio_virqfd_fn(struct uio_vfio_registry *r, uint32_t dev,
+			   uint32_t arg);
+/*
+ * vfio_virqfd_enable() (registry locked): watch eventfd fd; each signal
+ * consumes its count and runs fn. 0, -EBADF (no fd), -EINVAL (not an
+ * eventfd), -EBUSY (v already enabled), -ENOMEM.
+ */
+int uio_virqfd_enable(struct uio_virqfd *v, int fd, uio_virqfd_fn *fn,
+		      uint32_t dev, uint32_t arg);
+/* vfio_virqfd_disable() (registry locked): no fn runs for v once this
+ * returns. */
+void uio_virqfd_disable(struct uio_virqfd *v);
+bool uio_virqfd_enabled(struct uio_virqfd *v);
+/* eventfd_ctx_fdget()'s checks of fd: 0, -EBADF or -EINVAL. */
+int uio_virqfd_check_eventfd(int fd);
 
 /* iommufd.c: the only caller of the core's kAPI ------------------------ */
 struct uio_ctx;

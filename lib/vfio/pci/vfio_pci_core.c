@@ -4,9 +4,10 @@
  * vfio_pci_core.c: GET_INFO, GET_REGION_INFO (with the capability chain:
  * MSI-X mappable on the MSI-X BAR), GET_IRQ_INFO, SET_IRQS (validated as
  * vfio_set_irqs_validate_and_prepare), RESET, GET_PCI_HOT_RESET_INFO and
- * PCI_HOT_RESET, IOEVENTFD's checks, and the open and close of the device
- * (vfio_pci_core_enable/disable): bus mastering off, a function-level
- * reset, memory decoding on, config virtualization set up.
+ * PCI_HOT_RESET, IOEVENTFD's checks (the rest in vfio_pci_rdwr.c), and
+ * the open and close of the device (vfio_pci_core_enable/disable): bus
+ * mastering off, a function-level reset, memory decoding on, config
+ * virtualization set up.
  *
  * The emulated host: every device sits on its own bus behind a root port
  * unless the launch put several on one bus (bus 0 has no upstream bridge:
@@ -139,9 +140,11 @@ void uio_vpci_close_device(struct uio_vfio_registry *r, struct uio_vfio_device *
 	uio_pci_cfg_write(pdev, PCI_COMMAND, 2, cmd & (uint16_t)~PCI_COMMAND_MASTER);
 	uio_pci_unlock(pdev);
 	if (v->irq_type != UIO_VPCI_IRQ_NONE)
-		uio_vpci_set_irqs(v, pdev, VFIO_IRQ_SET_DATA_NONE |
+		uio_vpci_set_irqs(v, pdev, (uint32_t)(d - r->devices),
+				  VFIO_IRQ_SET_DATA_NONE |
 				  VFIO_IRQ_SET_ACTION_TRIGGER, v->irq_type, 0, 0,
 				  NULL);
+	uio_vpci_ioeventfds_release(v);
 	uio_vpci_triggers_release(v);
 	v->virq_disabled = false;
 	/* Reset, and the config saved at open put back (whatever the program
@@ -362,7 +365,7 @@ static long uio_get_irq_info(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 }
 
 static long uio_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-			 void *arg)
+			 uint32_t dev, void *arg)
 {
 	const uint32_t minsz = offsetof(struct vfio_irq_set, count) +
 			       sizeof(uint32_t);
@@ -411,7 +414,7 @@ static long uio_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			goto out;
 		}
 	}
-	rc = uio_vpci_set_irqs(v, pdev, hdr.flags, hdr.index, hdr.start,
+	rc = uio_vpci_set_irqs(v, pdev, dev, hdr.flags, hdr.index, hdr.start,
 			       hdr.count, data);
 out:
 	if (data != stackbuf)
@@ -595,15 +598,12 @@ static long uio_hot_reset(struct uio_vfio_registry *r, struct uio_vfio_device *d
 }
 
 static long uio_ioeventfd(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-			  void *arg)
+			  uint32_t dev, void *arg)
 {
 	const uint32_t minsz = offsetof(struct vfio_device_ioeventfd, fd) +
 			       sizeof(int32_t);
 	struct vfio_device_ioeventfd ev;
-	unsigned int bar, count;
-	uint64_t pos;
-	struct uio_vpci_trigger t = { 0 };
-	int rc;
+	unsigned int count;
 
 	/* vfio_pci_ioctl_ioeventfd() */
 	if (uio_copy_from_user(&ev, arg, minsz))
@@ -615,29 +615,7 @@ static long uio_ioeventfd(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 	count = ev.flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
 	if (__builtin_popcount(count) != 1 || ev.fd < -1)
 		return -EINVAL;
-	/* vfio_pci_ioeventfd(): BARs only, inside, clear of the MSI-X table. */
-	bar = UIO_VPCI_INDEX(ev.offset);
-	pos = ev.offset & UIO_VPCI_OFFSET_MASK;
-	if (bar > VFIO_PCI_BAR5_REGION_INDEX)
-		return -EINVAL;
-	if (pos + count > pdev->bars[bar].size)
-		return -EINVAL;
-	if (bar == v->msix_bar &&
-	    !(pos + count <= v->msix_offset || pos >= v->msix_offset + v->msix_size))
-		return -EINVAL;
-	/* None is ever registered: removing one finds nothing. */
-	if (ev.fd < 0)
-		return -ENODEV;
-	/* vfio_virqfd_enable()'s look at the fd: EBADF, EINVAL. */
-	rc = uio_vpci_trigger_set(&t, ev.fd);
-	uio_vpci_trigger_clear(&t);
-	if (rc)
-		return rc;
-	/*
-	 * A write to the device when the eventfd is signalled needs someone
-	 * watching the eventfd (the kernel's virqfd): not served here.
-	 */
-	return -ENOTTY;
+	return uio_vpci_ioeventfd(v, pdev, dev, ev.offset, ev.data, count, ev.fd);
 }
 
 long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
@@ -654,7 +632,7 @@ long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return uio_get_irq_info(v, pdev, arg);
 	case VFIO_DEVICE_SET_IRQS:
-		return uio_set_irqs(v, pdev, arg);
+		return uio_set_irqs(v, pdev, (uint32_t)(d - r->devices), arg);
 	case VFIO_DEVICE_RESET:
 		/* vfio_pci_ioctl_reset(): in D0 first. */
 		if (!v->reset_works)
@@ -669,7 +647,7 @@ long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		return uio_hot_reset(r, d, arg);
 	case VFIO_DEVICE_IOEVENTFD:
-		return uio_ioeventfd(v, pdev, arg);
+		return uio_ioeventfd(v, pdev, (uint32_t)(d - r->devices), arg);
 	default:
 		return -ENOTTY;
 	}

@@ -45,6 +45,19 @@ struct uio_vpci_trigger {
 	uint64_t start_time;            /* the pid's, against reuse */
 };
 
+/* VFIO_PCI_IOEVENTFD_MAX */
+#define UIO_VPCI_IOEVENTFD_MAX 1000
+
+/* An ioeventfd: a write of data (count bytes) at pos of a BAR each time
+ * its eventfd is signalled (struct vfio_pci_ioeventfd). */
+struct uio_vpci_ioeventfd {
+	bool used;
+	bool test_mem;                  /* a memory BAR: only while it decodes */
+	uint8_t bar, count;
+	uint64_t pos, data;
+	struct uio_virqfd virqfd;
+};
+
 struct uio_vfio_pci {
 	/* config virtualization (vfio_pci_config.c) */
 	uint8_t vconfig[UIO_PCI_CFG_SIZE];
@@ -64,7 +77,7 @@ struct uio_vfio_pci {
 	uint8_t irq_type;               /* VFIO_PCI_*_IRQ_INDEX, or NONE */
 	bool intx_masked;
 	bool intx_pending;              /* raised while masked */
-	bool intx_unmask_eventfd;       /* an unmask irqfd is set */
+	struct uio_virqfd intx_unmask;  /* ACTION_UNMASK's eventfd */
 	uint32_t nvec;                  /* MSI/MSI-X vectors enabled */
 	struct uio_vpci_trigger intx;
 	struct uio_vpci_trigger vec[UIO_PCI_MSIX_MAX];
@@ -74,6 +87,11 @@ struct uio_vfio_pci {
 	 * signal when the device wakes up */
 	bool pm_engaged;
 	struct uio_vpci_trigger pm_wake;
+
+	/* VFIO_DEVICE_IOEVENTFD (vfio_pci_rdwr.c): ioeventfds_nr in use,
+	 * none at or past ioeventfds_hi */
+	uint32_t ioeventfds_nr, ioeventfds_hi;
+	struct uio_vpci_ioeventfd ioeventfds[UIO_VPCI_IOEVENTFD_MAX];
 };
 
 /*
@@ -141,13 +159,21 @@ void uio_vpci_set_power_state(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 long uio_vpci_bar_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 		     unsigned int bar, uint8_t *buf, size_t count, uint64_t pos,
 		     bool write);
+/* vfio_pci_ioeventfd() (registry locked): add (fd >= 0) or remove (-1)
+ * an ioeventfd of device dev. 0 or -errno. */
+int uio_vpci_ioeventfd(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
+		       uint32_t dev, uint64_t offset, uint64_t data,
+		       unsigned int count, int fd);
+/* Every ioeventfd goes (the device's close; registry locked). */
+void uio_vpci_ioeventfds_release(struct uio_vfio_pci *v);
 
 /* vfio_pci_intrs.c */
 unsigned int uio_vpci_irq_count(struct uio_vfio_pci *v,
 				struct uio_pci_dev *pdev, unsigned int index);
+/* SET_IRQS for device dev (its index in the registry; registry locked). */
 int uio_vpci_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-		      uint32_t flags, unsigned int index, unsigned int start,
-		      unsigned int count, void *data);
+		      uint32_t dev, uint32_t flags, unsigned int index,
+		      unsigned int start, unsigned int count, void *data);
 void uio_vpci_intx_mask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
 void uio_vpci_intx_unmask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
 /* The PCI layer's bus signal: deliver an interrupt of pdev. */
