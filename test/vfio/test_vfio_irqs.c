@@ -776,6 +776,15 @@ static void test_ce_intx_unmask_eventfd(void **state)
 		assert_int_equal(vt_wait(pid), 0);
 	}
 	assert_true(efd_becomes(efd, 1));
+	/* Set while already signalled: it unmasks at once. */
+	assert_int_equal(set1(d, EVFD | UNMASK, 0, -1), 0);
+	assert_int_equal(vt_set_irqs(d, NONE | UNMASK, 0, 0, 1, NULL), 0);
+	ring(d);
+	assert_int_equal(vt_efd_read(efd), 1);
+	ring(d);
+	efd_signal(ufd);
+	assert_int_equal(set1(d, EVFD | UNMASK, 0, ufd), 0);
+	assert_true(efd_becomes(efd, 1));
 	/* INTx disabled: its unmask eventfd goes with it. */
 	assert_int_equal(vt_set_irqs(d, NONE | TRIG, 0, 0, 0, NULL), 0);
 	efd_signal(ufd);
