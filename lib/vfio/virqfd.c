@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
@@ -171,24 +172,40 @@ static void uio_watch_drop(unsigned int i, uint32_t seq)
 /* ------------------------------------------------------------------ */
 /* the service thread */
 
+/*
+ * Read the eventfd's count without waiting (the duplicate shares the
+ * program's open file, blocking or not): 0, or -EAGAIN if there is none.
+ * A kernel whose eventfds refuse RWF_NOWAIT: a poll first (a program
+ * reading its eventfd meanwhile could then make the read wait).
+ */
+static int uio_eventfd_consume(int fd)
+{
+	uint64_t cnt;
+	struct iovec iov = { .iov_base = &cnt, .iov_len = sizeof(cnt) };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	long n = UIO_SYS(SYS_preadv2, fd, &iov, 1, -1L, -1L, RWF_NOWAIT);
+
+	if (n == -EOPNOTSUPP || n == -EINVAL) {
+		if (UIO_SYS(SYS_poll, &p, 1, 0) != 1 || !(p.revents & POLLIN))
+			return -EAGAIN;
+		n = uio_sys_read(fd, &cnt, sizeof(cnt));
+	}
+	return n == sizeof(cnt) ? 0 : -EAGAIN;
+}
+
 /* Entry i fired: consume the count, then act if it is still current. */
 static void uio_watch_fire(unsigned int i, uint32_t seq)
 {
 	struct uio_virqfd_watch w;
 	struct uio_vfio_registry *r;
-	struct iovec iov;
-	uint64_t cnt;
 	bool current;
 
 	/* eventfd_ctx_do_read(); nothing there (already read): no event.
 	 * Read under the lock that drops take: the duplicate cannot be
 	 * closed (and its number reused) meanwhile. */
-	iov.iov_base = &cnt;
-	iov.iov_len = sizeof(cnt);
 	pthread_mutex_lock(&uio_svc.lock);
 	if (i >= uio_svc.n || uio_svc.w[i].fd < 0 || uio_svc.w[i].seq != seq ||
-	    UIO_SYS(SYS_preadv2, uio_svc.w[i].fd, &iov, 1, -1L, -1L,
-		    RWF_NOWAIT) != sizeof(cnt)) {
+	    uio_eventfd_consume(uio_svc.w[i].fd)) {
 		pthread_mutex_unlock(&uio_svc.lock);
 		return;
 	}
@@ -388,6 +405,12 @@ int uio_virqfd_enable(struct uio_virqfd *v, int fd, uio_virqfd_fn *fn,
 		uio_watch_drop_locked((unsigned int)(w - uio_svc.w));
 	}
 out:
+	/* A thread started for nothing: it stops. */
+	if (rc && !uio_svc.live && uio_svc.stopfd >= 0) {
+		uint64_t one = 1;
+
+		uio_sys_write(uio_svc.stopfd, &one, sizeof(one));
+	}
 	pthread_mutex_unlock(&uio_svc.lock);
 	return rc;
 }
