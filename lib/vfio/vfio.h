@@ -39,7 +39,8 @@
  * finds the context itself.
  *
  * Lock order: registry lock, then a device lock (lib/hw/pci), then a
- * context's lock (through iommufd.h).
+ * context's lock (through iommufd.h). The virqfd service's lock
+ * (virqfd.c) is a leaf.
  *
  * Prefix: uio_vfio_.
  */
