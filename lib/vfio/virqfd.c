@@ -193,35 +193,38 @@ static int uio_eventfd_consume(int fd)
 	return n == sizeof(cnt) ? 0 : -EAGAIN;
 }
 
-/* Entry i fired: consume the count, then act if it is still current. */
+/*
+ * Entry i fired: consume the count, then act if it is still current. Both
+ * under the registry lock, so that once the count is seen consumed the
+ * action is done, or under way and holding the lock.
+ */
 static void uio_watch_fire(unsigned int i, uint32_t seq)
 {
+	struct uio_vfio_registry *r = uio_vfio_registry();
 	struct uio_virqfd_watch w;
-	struct uio_vfio_registry *r;
-	bool current;
+	bool fired = false, current = false;
 
-	/* eventfd_ctx_do_read(); nothing there (already read): no event.
-	 * Read under the lock that drops take: the duplicate cannot be
-	 * closed (and its number reused) meanwhile. */
-	pthread_mutex_lock(&uio_svc.lock);
-	if (i >= uio_svc.n || uio_svc.w[i].fd < 0 || uio_svc.w[i].seq != seq ||
-	    uio_eventfd_consume(uio_svc.w[i].fd)) {
-		pthread_mutex_unlock(&uio_svc.lock);
-		return;
-	}
-	w = uio_svc.w[i];
-	pthread_mutex_unlock(&uio_svc.lock);
-	r = uio_vfio_registry();
 	if (!r)
 		return;
 	uio_core_enter();
 	uio_vfio_lock(r);
-	current = uio_watch_current(&w);
-	if (current)
-		w.fn(r, w.dev, w.arg);
+	/* Read under the lock drops take: the duplicate cannot be closed
+	 * (and its number reused) meanwhile. */
+	pthread_mutex_lock(&uio_svc.lock);
+	if (i < uio_svc.n && uio_svc.w[i].fd >= 0 && uio_svc.w[i].seq == seq &&
+	    !uio_eventfd_consume(uio_svc.w[i].fd)) {
+		fired = true;
+		w = uio_svc.w[i];
+	}
+	pthread_mutex_unlock(&uio_svc.lock);
+	if (fired) {
+		current = uio_watch_current(&w);
+		if (current)
+			w.fn(r, w.dev, w.arg);
+	}
 	uio_vfio_unlock(r);
 	uio_core_leave();
-	if (!current)
+	if (fired && !current)
 		uio_watch_drop(i, seq);
 }
 
