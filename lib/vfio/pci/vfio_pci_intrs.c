@@ -7,8 +7,9 @@
  *
  * INTx is automasked, as vfio-pci does it with a device that supports
  * INTx disable: an interrupt masks the line and signals the trigger; the
- * program unmasks it (VFIO UNMASK, or the INTx disable bit of the virtual
- * command register); an interrupt that came while masked is signalled at
+ * program unmasks it (VFIO UNMASK, its unmask eventfd (a virqfd, see
+ * lib/vfio/virqfd.c), or the INTx disable bit of the virtual command
+ * register); an interrupt that came while masked is signalled at
  * the unmask, and the line stays masked for it. MSI and MSI-X vectors are
  * routed by the host (lib/hw/pci) as pci_alloc_irq_vectors() and
  * request_irq() would: a vector with a trigger is unmasked in the MSI-X
@@ -43,28 +44,20 @@ static uint64_t uio_trig_word(int32_t pid, int fd)
 /* Whether fd is an eventfd of this process: 0, -EBADF or -EINVAL. */
 static int uio_check_eventfd(int fd)
 {
-	char path[32], link[32];
-	long n;
-
-	if (fd < 0 || !uio_sys_fd_valid(fd))
-		return -EBADF;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = UIO_SYS(SYS_readlinkat, AT_FDCWD, path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -EBADF;
-	link[n] = 0;
-	return strcmp(link, "anon_inode:[eventfd]") ? -EINVAL : 0;
+	return uio_virqfd_check_eventfd(fd);
 }
 
 /* A private duplicate of fd, high above the program's own fds. */
-static int uio_trig_dup(int fd)
+int uio_vpci_dup_private(int fd)
 {
 	struct rlimit rl;
 	long base = 3, nfd;
 
+	/* The top quarter of the fd space, at most 4096 fds of it. */
 	if (!UIO_SYS(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) &&
 	    rl.rlim_cur > 512 && rl.rlim_cur != RLIM_INFINITY)
-		base = (long)rl.rlim_cur - 256;
+		base = (long)rl.rlim_cur -
+		       (rl.rlim_cur / 4 < 4096 ? (long)rl.rlim_cur / 4 : 4096);
 	nfd = uio_sys_fcntl_long(fd, F_DUPFD_CLOEXEC, base);
 	if (nfd < 0 && base > 3)
 		nfd = uio_sys_fcntl_long(fd, F_DUPFD_CLOEXEC, 3);
@@ -87,7 +80,7 @@ static int uio_trig_set(struct uio_vpci_trigger *t, int fd)
 
 	if (rc)
 		return rc;
-	nfd = uio_trig_dup(fd);
+	nfd = uio_vpci_dup_private(fd);
 	if (nfd < 0)
 		return nfd;
 	uio_trig_clear(t);
@@ -261,15 +254,37 @@ static int uio_intx_enable(struct uio_vfio_pci *v, struct uio_pci_dev *pdev)
 
 static void uio_intx_disable(struct uio_vfio_pci *v, struct uio_pci_dev *pdev)
 {
+	uio_virqfd_disable(&v->intx_unmask);
 	uio_pci_irq_route(pdev, UIO_PCI_IRQ_INTX, 0);
 	uio_trig_clear(&v->intx);
-	v->intx_unmask_eventfd = false;
 	v->irq_type = UIO_VPCI_IRQ_NONE;
 }
 
+/*
+ * The unmask eventfd was signalled (vfio_pci_intx_unmask_handler, then
+ * vfio_send_intx_eventfd if the line is still asserted): the same unmask
+ * as the UNMASK ioctl's. In the watching process's service thread, the
+ * registry locked.
+ */
+static void uio_intx_unmask_fn(struct uio_vfio_registry *r, uint32_t dev,
+			       uint32_t arg)
+{
+	struct uio_vfio_device *d;
+	struct uio_pci_dev *pdev;
+
+	(void)arg;
+	if (dev >= r->ndevices)
+		return;
+	d = &r->devices[dev];
+	pdev = uio_vfio_pci(r, d);
+	uio_pci_lock(pdev);
+	uio_vpci_intx_unmask(uio_vfio_vpci(r, d), pdev);
+	uio_pci_unlock(pdev);
+}
+
 static int uio_set_intx_unmask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-			       unsigned int start, unsigned int count,
-			       uint32_t flags, void *data)
+			       uint32_t dev, unsigned int start,
+			       unsigned int count, uint32_t flags, void *data)
 {
 	if (v->irq_type != VFIO_PCI_INTX_IRQ_INDEX || start != 0 || count != 1)
 		return -EINVAL;
@@ -280,24 +295,13 @@ static int uio_set_intx_unmask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			uio_vpci_intx_unmask(v, pdev);
 	} else if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
 		int32_t fd = *(int32_t *)data;
-		int rc;
 
-		/*
-		 * An irqfd that unmasks when signalled: the program writes it
-		 * only from KVM's resampler, which uiommufd has no part in; it
-		 * is checked and accepted, and unmasking stays explicit.
-		 */
-		if (fd >= 0) {
-			rc = uio_check_eventfd(fd);
-			if (rc)
-				return rc;
-			/* vfio_virqfd_enable(): one at a time. */
-			if (v->intx_unmask_eventfd)
-				return -EBUSY;
-			v->intx_unmask_eventfd = true;
-		} else {
-			v->intx_unmask_eventfd = false;
-		}
+		/* An eventfd that unmasks when signalled (KVM's resampler
+		 * writes it): a virqfd; a negative fd disables it. */
+		if (fd >= 0)
+			return uio_virqfd_enable(&v->intx_unmask, fd,
+						 uio_intx_unmask_fn, dev, 0);
+		uio_virqfd_disable(&v->intx_unmask);
 	}
 	return 0;
 }
@@ -536,8 +540,8 @@ unsigned int uio_vpci_irq_count(struct uio_vfio_pci *v,
 }
 
 int uio_vpci_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-		      uint32_t flags, unsigned int index, unsigned int start,
-		      unsigned int count, void *data)
+		      uint32_t dev, uint32_t flags, unsigned int index,
+		      unsigned int start, unsigned int count, void *data)
 {
 	uint32_t action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 	int rc = -ENOTTY;
@@ -548,7 +552,8 @@ int uio_vpci_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 		if (action == VFIO_IRQ_SET_ACTION_MASK)
 			rc = uio_set_intx_mask(v, pdev, start, count, flags, data);
 		else if (action == VFIO_IRQ_SET_ACTION_UNMASK)
-			rc = uio_set_intx_unmask(v, pdev, start, count, flags, data);
+			rc = uio_set_intx_unmask(v, pdev, dev, start, count, flags,
+						 data);
 		else if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
 			rc = uio_set_intx_trigger(v, pdev, start, count, flags, data);
 		break;
