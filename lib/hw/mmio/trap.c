@@ -1874,7 +1874,7 @@ static int change(uintptr_t a, uintptr_t b, bool move, uintptr_t to,
 		}
 		atomic_store(&s->state, SLOT_DEAD);
 		atomic_fetch_sub(&nlive, 1);
-		uio_debug(UIO_DEBUG_MMIO, "trap [%p, %p) removed, %u pieces kept", (void *)start, (void *)end, nkeep);
+		uio_debug(UIO_DEBUG_MMIO, "trap [%p, %p) %s, %u pieces kept", (void *)p.start, (void *)p.end, move ? "moved" : "removed", nkeep);
 		if (move)
 			break;
 	}

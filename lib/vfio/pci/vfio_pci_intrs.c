@@ -64,12 +64,20 @@ int uio_vpci_dup_private(int fd)
 	return (int)nfd;
 }
 
-/* Drop the trigger; its private fd too if this process holds it. */
+/* Whether this program image set the trigger (its fd is one of ours). */
+static bool uio_trig_mine(const struct uio_vpci_trigger *t, uint64_t w)
+{
+	return (int32_t)(w >> 32) == uio_current_pid() &&
+	       t->start_time == uio_current_start_time() &&
+	       !memcmp(&t->exec_id, uio_current_exec_id(), sizeof(t->exec_id));
+}
+
+/* Drop the trigger; its private fd too if this image holds it. */
 static void uio_trig_clear(struct uio_vpci_trigger *t)
 {
 	uint64_t w = atomic_exchange(&t->word, 0);
 
-	if (w && (int32_t)(w >> 32) == uio_current_pid())
+	if (w && uio_trig_mine(t, w))
 		uio_sys_close((int)(uint32_t)w);
 }
 
@@ -85,6 +93,7 @@ static int uio_trig_set(struct uio_vpci_trigger *t, int fd)
 		return nfd;
 	uio_trig_clear(t);
 	t->start_time = uio_current_start_time();
+	t->exec_id = *uio_current_exec_id();
 	atomic_store(&t->word, uio_trig_word(uio_current_pid(), nfd));
 	return 0;
 }
@@ -106,7 +115,8 @@ static struct {
 } uio_trig_cache[UIO_TRIG_CACHE];
 static pthread_mutex_t uio_trig_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int uio_trig_remote_fd(uint64_t w, uint64_t start_time)
+static int uio_trig_remote_fd(uint64_t w, uint64_t start_time,
+			      const struct uio_exec_id *exec_id)
 {
 	int32_t pid = (int32_t)(w >> 32);
 	int fd = -1, pidfd, slot = -1;
@@ -124,7 +134,13 @@ static int uio_trig_remote_fd(uint64_t w, uint64_t start_time)
 	pidfd = (int)UIO_SYS(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		goto out;
-	fd = (int)UIO_SYS(SYS_pidfd_getfd, pidfd, (int)(uint32_t)w, 0);
+	/*
+	 * Only from the image that set it (checked with the pidfd held: the
+	 * pid cannot be reused under it): after an exec the number may be
+	 * another file of the new program.
+	 */
+	if (uio_exec_id_alive(pid, exec_id))
+		fd = (int)UIO_SYS(SYS_pidfd_getfd, pidfd, (int)(uint32_t)w, 0);
 	uio_sys_close(pidfd);
 	if (fd < 0)
 		goto out;
@@ -151,10 +167,12 @@ static void uio_trig_signal(struct uio_vpci_trigger *t)
 
 	if (!w)
 		return;
-	if ((int32_t)(w >> 32) == uio_current_pid())
+	if (uio_trig_mine(t, w))
 		fd = (int)(uint32_t)w;
+	else if ((int32_t)(w >> 32) == uio_current_pid())
+		fd = -1; /* set by this process's image before an exec: gone */
 	else
-		fd = uio_trig_remote_fd(w, t->start_time);
+		fd = uio_trig_remote_fd(w, t->start_time, &t->exec_id);
 	if (fd >= 0)
 		UIO_SYS(SYS_write, fd, &one, sizeof(one));
 	uio_debug(UIO_DEBUG_IRQ, "trigger (fd %u of pid %d) %s", (unsigned int)w, (int)(w >> 32), fd >= 0 ? "signalled" : "not signalled: that process or fd is gone");

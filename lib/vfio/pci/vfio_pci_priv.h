@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel.h"
 #include "pci.h"
 #include "vfio.h"
 
@@ -43,6 +44,7 @@
 struct uio_vpci_trigger {
 	_Atomic uint64_t word;          /* pid << 32 | fd, or 0 */
 	uint64_t start_time;            /* the pid's, against reuse */
+	struct uio_exec_id exec_id;     /* its image: fd numbers are per image */
 };
 
 /* VFIO_PCI_IOEVENTFD_MAX */
