@@ -1570,10 +1570,28 @@ static void report_image_ending_as(bool exec)
 	errno = e;
 }
 
+/*
+ * Trapped ranges (mapped BARs) in [addr, addr + len) go: a mapping whose
+ * last piece goes lets go of its device file (which may release the
+ * device), so asynchronous signals are blocked as around a file operation.
+ */
+static void trap_remove(void *addr, size_t len)
+{
+	sigset_t old;
+	int e = errno;
+
+	if (!uio_trap_covers(addr, len))
+		return;
+	block_async_signals(&old);
+	uio_trap_remove(addr, len);
+	restore_signals(&old);
+	errno = e;
+}
+
 EXPORT int munmap(void *addr, size_t len)
 {
 	report_released(addr, len);
-	uio_trap_remove(addr, len);
+	trap_remove(addr, len);
 	return get_munmap()(addr, len);
 }
 
@@ -1606,7 +1624,7 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE)) {
 		report_released(addr, len);
-		uio_trap_remove(addr, len);
+		trap_remove(addr, len);
 	}
 	p = mmap_file(addr, len, prot, flags, fd, (uint64_t)off, &ours);
 	return ours ? p : get_mmap()(addr, len, prot, flags, fd, off);
@@ -1620,7 +1638,7 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE)) {
 		report_released(addr, len);
-		uio_trap_remove(addr, len);
+		trap_remove(addr, len);
 	}
 	p = mmap_file(addr, len, prot, flags, fd, (uint64_t)off, &ours);
 	return ours ? p : get_mmap64()(addr, len, prot, flags, fd, off);
@@ -1632,6 +1650,11 @@ EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len,
 	void *new_addr = NULL, *rc;
 	va_list ap;
 
+	bool trapped;
+	long r;
+	sigset_t mask;
+	int e = errno;
+
 	if (flags & MREMAP_FIXED) {
 		va_start(ap, flags);
 		new_addr = va_arg(ap, void *);
@@ -1642,7 +1665,22 @@ EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len,
 	/* A shrink gives up the tail. */
 	if (new_len < old_len)
 		report_released((char *)old_addr + new_len, old_len - new_len);
-	rc = get_mremap()(old_addr, old_len, new_len, flags, new_addr);
+	/* A mapped BAR is remapped as the kernel remaps a device's PFN map. */
+	block_async_signals(&mask);
+	r = uio_trap_mremap(old_addr, old_len, new_len, flags, new_addr, &trapped);
+	restore_signals(&mask);
+	if (trapped) {
+		if (r < 0 && r > -4096) {
+			errno = (int)-r;
+			return MAP_FAILED;
+		}
+		errno = e;
+		rc = (void *)r;
+	} else {
+		if (flags & MREMAP_FIXED)
+			trap_remove(new_addr, new_len);
+		rc = get_mremap()(old_addr, old_len, new_len, flags, new_addr);
+	}
 	if (rc != MAP_FAILED && rc != old_addr) {
 		sigset_t old;
 		int e = errno;

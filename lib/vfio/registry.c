@@ -23,7 +23,7 @@
 #include "vfio_pci_priv.h"
 
 #define UIO_VFIO_MAGIC 0x7266766f69756675ull /* "ufuiovfr" */
-#define UIO_VFIO_VERSION 1u
+#define UIO_VFIO_VERSION 2u
 
 static struct uio_vfio_registry *uio_vreg;
 static pthread_once_t uio_vreg_once = PTHREAD_ONCE_INIT;
@@ -364,6 +364,22 @@ int uio_vfio_slot_alive(struct uio_vfio_registry *r, int node, uint32_t index,
 	rc = uio_slot_locked(probe, slot);
 	uio_sys_close(probe);
 	return rc;
+}
+
+bool uio_vfio_fd_holds_slot(struct uio_vfio_registry *r, int fd, int node,
+			    uint32_t index, unsigned int slot)
+{
+	int probe;
+	bool held;
+
+	/* Someone holds the lock (a fresh open sees it) and it is fd's own
+	 * (it does not conflict with fd's open file). */
+	probe = uio_node_open(r, node, index);
+	if (probe < 0)
+		return false;
+	held = uio_slot_locked(probe, slot) > 0 && uio_slot_locked(fd, slot) == 0;
+	uio_sys_close(probe);
+	return held;
 }
 
 int uio_vfio_slot_of_fd(struct uio_vfio_registry *r, int fd, int node,

@@ -563,7 +563,7 @@ static long uio_vfio_device_mmap(int fd, uint32_t idx, void *addr, size_t len,
 	else if (!f->access_granted)
 		rc = -EINVAL;
 	else
-		rc = uio_vpci_mmap(r, d, addr, len, prot, (int)rc, off);
+		rc = uio_vpci_mmap(r, d, fd, idx, addr, len, prot, (int)rc, off);
 	uio_core_leave();
 	return rc;
 }
@@ -604,6 +604,26 @@ static int uio_vfio_device_close(int fd, uint32_t idx)
 	}
 	uio_core_leave();
 	return 0;
+}
+
+void uio_vfio_device_file_put(int fd, uint32_t file)
+{
+	struct uio_vfio_registry *r;
+	struct uio_vfio_device *d;
+	struct uio_vfio_file *f;
+	struct stat st;
+	bool ours;
+
+	uio_core_enter();
+	d = uio_vfio_dev_of(file, &r, &f);
+	ours = d && !uio_sys_fstat(fd, &st) && st.st_ino == d->node_ino &&
+	       st.st_dev == d->node_dev &&
+	       uio_vfio_fd_holds_slot(r, fd, UIO_VFIO_NODE_DEVICE,
+				      (uint32_t)(d - r->devices),
+				      UIO_DEV_IDX_SLOT(file));
+	uio_core_leave();
+	if (ours)
+		uio_vfio_device_close(fd, file);
 }
 
 const struct uio_file_ops uio_vfio_device_fops = {
