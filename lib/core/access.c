@@ -409,11 +409,16 @@ struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 	return NULL;
 }
 
+static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino);
+
 /* The access behind a selftest access fd, or NULL (EBADFD for the caller). */
 struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd)
 {
+	uint64_t dev, ino;
 	struct stat st;
 
+	if (uio_access_fd_cached(fd, &dev, &ino))
+		return uio_access_from_ino(ctx, dev, ino);
 	if (uio_sys_fstat(fd, &st))
 		return NULL;
 	return uio_access_from_ino(ctx, st.st_dev, st.st_ino);
@@ -433,7 +438,11 @@ int uio_access_file_create(struct uio_ctx *ctx, struct uio_access *access)
 	return fd;
 }
 
-/* An fd's answer, cached per process: fd numbers seen to be access files. */
+/*
+ * An fd's answer, cached per process: fd numbers seen to be access files.
+ * The fd -> file table caches such a number as kind UIO_FILE_ACCESS with
+ * its entry's index + 1 (0: none), a hint checked against the entry.
+ */
 struct uio_access_fd {
 	int fd;
 	int32_t pid;
@@ -446,14 +455,17 @@ static struct uio_access_fd uio_access_fds[UIO_ACCESS_FDS_MAX];
 static unsigned int uio_naccess_fds;
 static pthread_mutex_t uio_access_fds_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void uio_access_fd_note(int fd, struct uio_ctx *ctx)
+/* Record fd as an access file of ctx; its entry's index + 1, or 0. */
+static uint32_t uio_access_fd_add(int fd, struct uio_ctx *ctx)
 {
+	unsigned long gen = uio_file_forget_gen();
 	int32_t pid = uio_current_pid();
+	uint32_t idx = 0;
 	struct stat st;
 	unsigned int i;
 
 	if (uio_sys_fstat(fd, &st))
-		return;
+		return 0;
 	pthread_mutex_lock(&uio_access_fds_lock);
 	for (i = 0; i < uio_naccess_fds; i++)
 		if (uio_access_fds[i].fd == fd && uio_access_fds[i].pid == pid)
@@ -463,8 +475,46 @@ void uio_access_fd_note(int fd, struct uio_ctx *ctx)
 			fd, pid, ctx, st.st_dev, st.st_ino };
 		if (i == uio_naccess_fds)
 			uio_naccess_fds++;
+		idx = i + 1;
 	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
+	/* Unless fd was closed or replaced since the fstat. */
+	if (idx) {
+		uio_file_forget(fd);
+		uio_file_set_unless_forgotten(fd, UIO_FILE_VAL(UIO_FILE_ACCESS, idx),
+					      gen + 1);
+	}
+	return idx;
+}
+
+void uio_access_fd_note(int fd, struct uio_ctx *ctx)
+{
+	uio_access_fd_add(fd, ctx);
+}
+
+/*
+ * The dev and ino of access file fd without a system call: where the
+ * preload sees every close and dup over an fd number, a number the fd ->
+ * file table still caches as this process's entry names the file that
+ * entry's fstat saw. false: ask fstat.
+ */
+static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino)
+{
+	uint32_t v = uio_file_peek(fd), i = UIO_FILE_IDX(v);
+	bool found = false;
+
+	if (UIO_FILE_KIND(v) != UIO_FILE_ACCESS || v == UIO_FILE_NOT_OURS ||
+	    !i || !uio_file_closes_are_seen())
+		return false;
+	pthread_mutex_lock(&uio_access_fds_lock);
+	if (i <= uio_naccess_fds && uio_access_fds[i - 1].fd == fd &&
+	    uio_access_fds[i - 1].pid == uio_current_pid()) {
+		*dev = uio_access_fds[i - 1].dev;
+		*ino = uio_access_fds[i - 1].ino;
+		found = true;
+	}
+	pthread_mutex_unlock(&uio_access_fds_lock);
+	return found;
 }
 
 /*
@@ -472,7 +522,7 @@ void uio_access_fd_note(int fd, struct uio_ctx *ctx)
  * and ino; NULL if fd is not one this process can serve.
  */
 static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
-					     uint64_t *ino)
+					     uint64_t *ino, uint32_t *idx)
 {
 	int32_t pid = uio_current_pid();
 	struct uio_ctx *ctx = NULL;
@@ -482,6 +532,7 @@ static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
 	uint32_t id;
 	unsigned int i;
 
+	*idx = 0;
 	if (uio_sys_fstat(fd, &st) || !S_ISFIFO(st.st_mode))
 		return NULL;
 	pthread_mutex_lock(&uio_access_fds_lock);
@@ -491,6 +542,7 @@ static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
 		if (e->fd == fd && e->pid == pid &&
 		    e->dev == (uint64_t)st.st_dev && e->ino == (uint64_t)st.st_ino) {
 			ctx = e->ctx;
+			*idx = i + 1;
 			break;
 		}
 	}
@@ -504,7 +556,7 @@ static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
 		return NULL;
 	ctx = uio_iommufd_ctx_find(ctx_id);
 	if (ctx)
-		uio_access_fd_note(fd, ctx);
+		*idx = uio_access_fd_add(fd, ctx);
 	return ctx;
 }
 
@@ -534,9 +586,10 @@ int uio_access_fd_close(int fd, int *rc)
 	struct uio_anon_file file;
 	struct uio_ctx *ctx;
 	uint64_t dev, ino;
+	uint32_t idx;
 
 	uio_core_enter();
-	ctx = uio_access_fd_resolve(fd, &dev, &ino);
+	ctx = uio_access_fd_resolve(fd, &dev, &ino, &idx);
 	if (!ctx) {
 		uio_core_leave();
 		return 0;
@@ -644,7 +697,7 @@ static int uio_access_f_probe(int fd, const struct stat *st, uint32_t *idx)
 	if (!S_ISFIFO(st->st_mode))
 		return 0;
 	uio_core_enter();
-	is = uio_access_fd_resolve(fd, &dev, &ino) != NULL;
+	is = uio_access_fd_resolve(fd, &dev, &ino, idx) != NULL;
 	uio_core_leave();
 	return is;
 }
