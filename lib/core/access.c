@@ -398,6 +398,53 @@ int uio_access_rw(struct uio_ctx *ctx, struct uio_access *access,
 	return -ENOENT;
 }
 
+/*
+ * IOMMU_TEST_OP_ACCESS_RW between the caller's buffer at uptr and the IOAS,
+ * with one copy where the selftest otherwise copies twice (through its
+ * bounce buffer, as the kernel's does), where the outcome cannot differ:
+ * one area covers the range, its memory is this process's (the direct path
+ * of uio_pages_rw_access), the two ranges do not overlap, and the source
+ * is readable, probed before the destination is written, so a source that
+ * faults leaves the destination as it was. The failure points are the
+ * bounce path's: its allocation (-ENOMEM), then its user copy (-EFAULT).
+ * 1: not such a case, nothing done.
+ */
+int uio_access_rw_user(struct uio_ctx *ctx, struct uio_access *access,
+		       uint64_t iova, uintptr_t uptr, size_t len,
+		       unsigned int flags)
+{
+	bool write = flags & MOCK_ACCESS_RW_WRITE;
+	struct uio_itree_node *n;
+	struct uio_area *area;
+	uintptr_t va, src, dst;
+	uint64_t last;
+
+	(void)ctx;
+	if (!len || (flags & MOCK_ACCESS_RW_SLOW_PATH) || !access->ioas ||
+	    __builtin_add_overflow(iova, len - 1, &last))
+		return 1;
+	n = uio_itree_iter_first(&access->ioas->iopt.used, iova, last,
+				 UIO_KIND_AREA);
+	if (!n || n->start > iova || n->last < last)
+		return 1;
+	area = uio_container_of(n, struct uio_area, node);
+	if (!area->pages || (write && !area->pages->writable) ||
+	    !(area->prot & (write ? UIO_PROT_WRITE : UIO_PROT_READ)) ||
+	    !uio_mm_is_current(area->pages->mm))
+		return 1;
+	va = area->pages->uptr + area->start_byte + (iova - n->start);
+	if (va + len < va || uptr + len < uptr ||
+	    (uptr < va + len && va < uptr + len))
+		return 1;
+	src = write ? uptr : va;
+	dst = write ? va : uptr;
+	if (uio_should_fail())
+		return -ENOMEM;
+	if (uio_should_fail())
+		return -EFAULT;
+	return uio_copy_user_checked((void *)dst, (const void *)src, len);
+}
+
 struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 				       uint64_t ino)
 {

@@ -620,6 +620,10 @@ void uio_access_destroy(struct uio_ctx *ctx, struct uio_access *access);
 void uio_access_obj_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
 void uio_access_notify_unmap(struct uio_ctx *ctx, struct uio_access *access,
 			     uint64_t iova, uint64_t last);
+/* ACCESS_RW straight between uptr and the IOAS; 1 if it cannot be. */
+int uio_access_rw_user(struct uio_ctx *ctx, struct uio_access *access,
+		       uint64_t iova, uintptr_t uptr, size_t len,
+		       unsigned int flags);
 int uio_access_rw(struct uio_ctx *ctx, struct uio_access *access,
 		  uint64_t iova, void *data, size_t len, unsigned int flags);
 struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd);

@@ -336,6 +336,20 @@ int uio_user_probe(const void *uptr, size_t n, size_t step, bool write)
 	return 0;
 }
 
+int uio_copy_user_checked(void *udst, const void *usrc, size_t n)
+{
+	uintptr_t page = (uintptr_t)usrc & ~(uintptr_t)4095;
+
+	if (!n)
+		return 0;
+	if ((uintptr_t)usrc + n < (uintptr_t)usrc ||
+	    (uintptr_t)udst + n < (uintptr_t)udst)
+		return -EFAULT;
+	UIO_GUARDED(uio_raw_probe(page, (uintptr_t)usrc + n - page, 4096, false);
+		    uio_raw_copy(udst, usrc, n));
+	return 0;
+}
+
 int uio_user_is_zero(const void *uptr, size_t n)
 {
 	int zero = 1;
