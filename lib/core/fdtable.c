@@ -57,11 +57,12 @@ static struct uio_registry_entry uio_registry[UIO_REGISTRY_MAX];
 static unsigned int uio_nslots;  /* slots in use or once used */
 static _Atomic unsigned int uio_nlive;
 
-/* The entries this thread holds in its current call (fdtable.h). */
+/* The entries this thread holds in its current call (fdtable.h);
+ * initial-exec as uaccess.c's uio_recover, for every call uses it. */
 static _Thread_local struct {
 	unsigned int depth, n;
 	unsigned short idx[UIO_HELD_MAX];
-} uio_held;
+} uio_held __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t uio_registry_once = PTHREAD_ONCE_INIT;
 

@@ -15,8 +15,13 @@
 #include <string.h>
 #include <ucontext.h>
 
-/* volatile: the stores must happen even though no callee appears to read it. */
-static __thread sigjmp_buf *volatile uio_recover;
+/*
+ * volatile: the stores must happen even though no callee appears to read it.
+ * Initial-exec: every user copy reads and writes it, and the library is
+ * loaded at start-up (preloaded or linked), never dlopen'ed late.
+ */
+static __thread sigjmp_buf *volatile uio_recover
+	__attribute__((tls_model("initial-exec")));
 static struct sigaction uio_old_segv, uio_old_bus;
 static pthread_once_t uio_uaccess_once = PTHREAD_ONCE_INIT;
 static int uio_uaccess_err;
@@ -211,11 +216,10 @@ uio_raw_copy(volatile unsigned char *dst, const volatile unsigned char *src,
 		return;
 	}
 #endif
-	while (n >= 8 && !(((uintptr_t)dst | (uintptr_t)src) & 7)) {
-		*(volatile uint64_t *)dst = *(const volatile uint64_t *)src;
-		dst += 8;
-		src += 8;
-		n -= 8;
+	/* Aligned alike: words, then the tail (both stay aligned). */
+	if (!(((uintptr_t)dst | (uintptr_t)src) & 7)) {
+		for (; n >= 8; n -= 8, dst += 8, src += 8)
+			*(volatile uint64_t *)dst = *(const volatile uint64_t *)src;
 	}
 	while (n--)
 		*dst++ = *src++;
