@@ -620,7 +620,8 @@ void uio_access_fds_image_ending(bool cloexec_only)
 	struct uio_access_fd snap[UIO_ACCESS_FDS_MAX];
 	unsigned int n;
 
-	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED))
+	/* Reentered (a sanitizer's report inside a command): hooks.c. */
+	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED) || uio_core_entered())
 		return;
 	pthread_mutex_lock(&uio_access_fds_lock);
 	n = uio_naccess_fds;

@@ -623,7 +623,8 @@ void uio_fault_fds_image_ending(bool cloexec_only)
 	int32_t pid = uio_current_pid();
 	unsigned int n;
 
-	if (!__atomic_load_n(&uio_nfault_fds, __ATOMIC_RELAXED))
+	/* Reentered (a sanitizer's report inside a command): hooks.c. */
+	if (!__atomic_load_n(&uio_nfault_fds, __ATOMIC_RELAXED) || uio_core_entered())
 		return;
 	pthread_mutex_lock(&uio_fault_fds_lock);
 	n = uio_nfault_fds;
