@@ -11,6 +11,7 @@
  * Contexts larger than 8 MiB of arena are not checked. Process-local.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,11 +79,46 @@ static void uio_jv_free_block(void *arg, uintptr_t p, size_t size, size_t head)
 	memcpy((char *)p + head, uio_jv_snap + (p - base) + head, size - head);
 }
 
+/* The journal itself compares equal. */
 static void uio_jv_same(struct uio_ctx *ctx, const void *field, size_t n)
 {
 	size_t off = (uintptr_t)field - (uintptr_t)ctx;
 
 	memcpy((char *)field, uio_jv_snap + off, n);
+}
+
+/*
+ * Bytes never written here, nor compared: the lock's (processes waiting
+ * for it set bits in its word meanwhile, FUTEX_WAITERS) and nmappers
+ * (changed atomically outside the lock by processes mapping or leaving the
+ * context; never journaled). In offset order.
+ */
+static const struct {
+	size_t off, len;
+} uio_jv_skips[] = {
+	{ offsetof(struct uio_ctx, lock), sizeof(pthread_mutex_t) },
+	{ offsetof(struct uio_ctx, nmappers), sizeof(uint32_t) },
+};
+
+#define UIO_JV_NSKIPS (sizeof(uio_jv_skips) / sizeof(uio_jv_skips[0]))
+
+static bool uio_jv_skipped(size_t i)
+{
+	for (size_t k = 0; k < UIO_JV_NSKIPS; k++)
+		if (i - uio_jv_skips[k].off < uio_jv_skips[k].len)
+			return true;
+	return false;
+}
+
+static void uio_jv_copy_back(struct uio_ctx *ctx, const char *cur, size_t n)
+{
+	size_t from = 0;
+
+	for (size_t k = 0; k < UIO_JV_NSKIPS; k++) {
+		memcpy((char *)ctx + from, cur + from, uio_jv_skips[k].off - from);
+		from = uio_jv_skips[k].off + uio_jv_skips[k].len;
+	}
+	memcpy((char *)ctx + from, cur + from, n - from);
 }
 
 void uio_jverify_end(struct uio_ctx *ctx)
@@ -107,15 +143,15 @@ void uio_jverify_end(struct uio_ctx *ctx)
 				"overflowed or broken\n", uio_jv_cmd);
 		abort();
 	}
-	uio_jv_same(ctx, &ctx->lock, sizeof(ctx->lock));
 	uio_jv_same(ctx, &ctx->journal, sizeof(ctx->journal));
 	uio_arena_for_each_free(&ctx->arena, uio_jv_free_block, &fix);
 	for (size_t i = 0; i < uio_jv_len; i++) {
 		size_t j;
 
-		if (((char *)ctx)[i] == uio_jv_snap[i])
+		if (uio_jv_skipped(i) || ((char *)ctx)[i] == uio_jv_snap[i])
 			continue;
-		for (j = i; j < uio_jv_len && ((char *)ctx)[j] != uio_jv_snap[j]; j++)
+		for (j = i; j < uio_jv_len && ((char *)ctx)[j] != uio_jv_snap[j] &&
+			    !uio_jv_skipped(j); j++)
 			;
 		if (bad++ < 16) {
 			uint64_t was = 0, is = 0;
@@ -130,7 +166,7 @@ void uio_jverify_end(struct uio_ctx *ctx)
 		}
 		i = j;
 	}
-	memcpy(ctx, cur, now);
+	uio_jv_copy_back(ctx, cur, now);
 	free(cur);
 	if (bad)
 		abort();
