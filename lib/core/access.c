@@ -53,7 +53,7 @@ struct uio_access *uio_access_create(struct uio_ctx *ctx, bool needs_pin,
 	atomic_fetch_add(&obj->users, 1);
 	uio_obj_finalize(ctx, obj);
 	access->next = ctx->accesses;
-	UIO_J(&ctx->accesses);
+	uio_ctx_j(ctx);
 	ctx->accesses = access;
 	return access;
 }

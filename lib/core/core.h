@@ -378,18 +378,32 @@ struct uio_ctx {
 	/*
 	 * The undo journal of the command under way (journal.h; DESIGN.md,
 	 * "Crash safety"); its records sit at the end of the mapping. Never
-	 * journaled itself.
+	 * journaled itself. uio_ctx_j() saves the fields above it, from
+	 * nareas, as one block.
 	 */
 	struct uio_journal journal;
 	/*
-	 * After the journal: never journaled, never restored by an undo.
-	 * Set once at creation: */
+	 * After the journal, out of uio_ctx_j()'s block: never journaled,
+	 * never restored by an undo. Set once at creation: */
 	uint64_t file_dev, file_ino;   /* the context's memfd */
 	/* Processes that have it mapped (atomic, changed outside the lock, so
 	 * an undo must not bring an old count back; a killed one stays counted,
 	 * which only costs the exit shortcut, hooks.c) */
 	uint32_t nmappers;
 };
+
+/*
+ * The context's fields that commands change (counters, lists, the compat
+ * IOAS, the next physical address, kAPI holds), journaled as one block:
+ * one record per command whichever of them it changes. It ends at the
+ * journal's header, so file_dev, file_ino and nmappers (after it) are
+ * never saved nor restored.
+ */
+static inline void uio_ctx_j(struct uio_ctx *ctx)
+{
+	uio_j_save(&ctx->nareas, offsetof(struct uio_ctx, journal) -
+				 offsetof(struct uio_ctx, nareas));
+}
 
 #define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */
 #define UIO_CTX_VERSION 2u

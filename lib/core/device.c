@@ -527,7 +527,7 @@ int uio_iommufd_device_bind(struct uio_ctx *ctx, enum uio_iommu_driver iommu,
 	if (idev) {
 		*id = idev->obj.id;
 		/* A real device holds the context (a mock one does not). */
-		UIO_J(&ctx->kholds);
+		uio_ctx_j(ctx);
 		ctx->kholds++;
 	} else if (!rc) {
 		rc = -ENODEV;

@@ -205,7 +205,7 @@ int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd)
 	fault->file_held = true;
 	UIO_J(&fault->next);
 	fault->next = ctx->faults;
-	UIO_J(&ctx->faults);
+	uio_ctx_j(ctx);
 	ctx->faults = fault;
 	uio_obj_finalize(ctx, obj);
 	uio_fault_fd_note(fd, ctx, obj->id, fault->file.ino);

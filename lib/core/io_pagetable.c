@@ -283,7 +283,7 @@ static void uio_area_free(struct uio_ctx *ctx, struct uio_iopt *iopt,
 {
 	if (inserted) {
 		uio_itree_remove(&iopt->used, &area->node);
-		UIO_J(&ctx->nareas);
+		uio_ctx_j(ctx);
 		ctx->nareas--;
 	}
 	uio_delete(ctx, area);
@@ -363,7 +363,7 @@ int uio_iopt_map_pages(struct uio_ctx *ctx, struct uio_iopt *iopt,
 					  e->start_byte, e->length, prot);
 		if (rc)
 			goto out_free_areas;
-		UIO_J(&ctx->nareas);
+		uio_ctx_j(ctx);
 		ctx->nareas++;
 		inserted++;
 		cur += e->length;
@@ -707,7 +707,7 @@ static int uio_area_split(struct uio_ctx *ctx, struct uio_iopt *iopt,
 	lhs->pages = pages;
 	rhs->pages = pages;
 	uio_pages_get(pages);
-	UIO_J(&ctx->nareas);
+	uio_ctx_j(ctx);
 	ctx->nareas++;
 	uio_delete(ctx, area);
 	return 0;

@@ -33,7 +33,7 @@ void uio_ioas_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 	struct uio_ioas *ioas = uio_container_of(obj, struct uio_ioas, obj);
 
 	if (ctx->vfio_ioas == ioas) {
-		UIO_J(&ctx->vfio_ioas);
+		uio_ctx_j(ctx);
 		ctx->vfio_ioas = NULL;
 	}
 	uio_iopt_unmap_all(ctx, &ioas->iopt, NULL);

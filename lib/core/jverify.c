@@ -22,6 +22,8 @@
 
 static pthread_once_t uio_jverify_once = PTHREAD_ONCE_INIT;
 static bool uio_jverify_on;
+/* 0 not known yet, 1 off, 2 on: the commands' fast path is one load. */
+static int uio_jverify_state;
 
 static __thread char *uio_jv_snap;
 static __thread size_t uio_jv_len;
@@ -32,26 +34,34 @@ static void uio_jverify_init(void)
 	const char *v = getenv("UIOMMUFD_JOURNAL_VERIFY");
 
 	uio_jverify_on = v && *v && strcmp(v, "0");
+	__atomic_store_n(&uio_jverify_state, uio_jverify_on ? 2 : 1,
+			 __ATOMIC_RELEASE);
 }
 
 static bool uio_jverify_enabled(void)
 {
-	pthread_once(&uio_jverify_once, uio_jverify_init);
+	int st = __atomic_load_n(&uio_jverify_state, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(st == 1, 1))
+		return false;
+	if (!st)
+		pthread_once(&uio_jverify_once, uio_jverify_init);
 	return uio_jverify_on;
 }
 
 void uio_jverify_note(unsigned long cmd)
 {
-	uio_jv_cmd = cmd;
+	if (uio_jverify_enabled())
+		uio_jv_cmd = cmd;
 }
 
 void uio_jverify_begin(struct uio_ctx *ctx)
 {
 	size_t len;
 
-	uio_jv_len = 0;
 	if (!uio_jverify_enabled())
 		return;
+	uio_jv_len = 0;
 	len = ctx->arena.brk - (uintptr_t)ctx;
 	if (len > UIO_JVERIFY_MAX)
 		return;
@@ -128,7 +138,7 @@ void uio_jverify_end(struct uio_ctx *ctx)
 	char *cur;
 	int rc;
 
-	if (!uio_jv_len)
+	if (!uio_jverify_enabled() || !uio_jv_len)
 		return;
 	now = ctx->arena.brk - (uintptr_t)ctx;
 	if (now < uio_jv_len)
@@ -138,6 +148,17 @@ void uio_jverify_end(struct uio_ctx *ctx)
 		return;
 	memcpy(cur, ctx, now);
 	rc = uio_j_replay(&ctx->journal);
+	/*
+	 * Short-term references are not journaled (the recovery zeroes them):
+	 * they compare as they were when the command began.
+	 */
+	for (uint32_t id = 1; rc >= 0 && id < ctx->objs.next_id &&
+			      id < ctx->objs.nslots; id++) {
+		struct uio_obj *obj = ctx->objs.slots[id];
+
+		if (obj && (uintptr_t)obj - (uintptr_t)ctx < uio_jv_len)
+			uio_jv_same(ctx, &obj->shortterm, sizeof(obj->shortterm));
+	}
 	if (rc < 0) {
 		fprintf(stderr, "uiommufd journal verify: cmd 0x%lx: journal "
 				"overflowed or broken\n", uio_jv_cmd);

@@ -256,7 +256,7 @@ int uio_open_vfio_container(int flags)
 	ctx = uio_fd_lookup(fd);
 	uio_ctx_lock(ctx);
 	UIO_J(&ctx->account_mode);
-	UIO_J(&ctx->vfio_container);
+	uio_ctx_j(ctx);
 	ctx->account_mode = UIO_ACCOUNT_MM;
 	ctx->vfio_container = true;
 	uio_ctx_unlock(ctx);
@@ -402,7 +402,7 @@ void uio_ctx_file_closed(struct uio_ctx *ctx)
 void uio_iommufd_ctx_get(struct uio_ctx *ctx)
 {
 	uio_ctx_lock(ctx);
-	UIO_J(&ctx->kholds);
+	uio_ctx_j(ctx);
 	ctx->kholds++;
 	uio_ctx_unlock(ctx);
 }
@@ -410,7 +410,7 @@ void uio_iommufd_ctx_get(struct uio_ctx *ctx)
 void uio_iommufd_ctx_put(struct uio_ctx *ctx)
 {
 	uio_ctx_lock(ctx);
-	UIO_J(&ctx->kholds);
+	uio_ctx_j(ctx);
 	if (ctx->kholds)
 		ctx->kholds--;
 	uio_ctx_unlock(ctx);

@@ -78,7 +78,7 @@ struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err)
 	mm->refs = 1;
 	uio_itree_init(&mm->live);
 	mm->next = ctx->mms;
-	UIO_J(&ctx->mms);
+	uio_ctx_j(ctx);
 	ctx->mms = mm;
 	return mm;
 }

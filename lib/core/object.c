@@ -220,7 +220,10 @@ struct uio_obj *uio_obj_get(struct uio_ctx *ctx, uint32_t id,
 	obj = t->slots[id];
 	if (!obj || !obj->live || (type != UIO_OBJ_ANY && obj->type != type))
 		return NULL;
-	UIO_J(obj);
+	/*
+	 * Not journaled: short-term references are 0 between commands (the
+	 * checker says so), and the recovery zeroes them after an undo.
+	 */
 	atomic_fetch_add(&obj->shortterm, 1);
 	return obj;
 }
@@ -228,7 +231,6 @@ struct uio_obj *uio_obj_get(struct uio_ctx *ctx, uint32_t id,
 void uio_obj_put(struct uio_ctx *ctx, struct uio_obj *obj)
 {
 	(void)ctx;
-	UIO_J(obj);
 	atomic_fetch_sub(&obj->shortterm, 1);
 }
 

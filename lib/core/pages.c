@@ -84,7 +84,7 @@ struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 	pages->source_uid = uio_current_uid();
 	uio_itree_init(&pages->pin_users);
 	uio_itree_init(&pages->segs);
-	UIO_J(&ctx->next_phys);
+	uio_ctx_j(ctx);
 	if (!ctx->next_phys)
 		ctx->next_phys = UIO_PHYS_BASE;
 	/*
@@ -109,7 +109,7 @@ struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 	pages->account_mode = ctx->account_mode == UIO_ACCOUNT_MM ?
 				      UIO_ACCOUNT_MM_UNDECIDED :
 				      UIO_ACCOUNT_UNDECIDED;
-	UIO_J(&ctx->npages_objs);
+	uio_ctx_j(ctx);
 	ctx->npages_objs++;
 	return pages;
 }
@@ -125,7 +125,7 @@ void uio_pages_put(struct uio_ctx *ctx, struct uio_pages *pages)
 	UIO_J(&pages->refs);
 	if (--pages->refs)
 		return;
-	UIO_J(&ctx->npages_objs);
+	uio_ctx_j(ctx);
 	ctx->npages_objs--;
 	uio_mm_put(ctx, pages->mm);
 	uio_delete(ctx, pages);
@@ -246,7 +246,7 @@ static struct uio_user *uio_user_get(struct uio_ctx *ctx, uint32_t uid,
 		return NULL;
 	u->uid = uid;
 	u->next = ctx->users;
-	UIO_J(&ctx->users);
+	uio_ctx_j(ctx);
 	ctx->users = u;
 	return u;
 }
@@ -297,7 +297,7 @@ static int uio_pages_charge(struct uio_ctx *ctx, struct uio_pages *pages,
 		break;
 	}
 	UIO_J(&pages->mm->pinned_vm);
-	UIO_J(&ctx->npinned);
+	uio_ctx_j(ctx);
 	pages->mm->pinned_vm += npages;
 	pages->npinned += npages;
 	ctx->npinned += npages;
@@ -326,7 +326,7 @@ static void uio_pages_uncharge(struct uio_ctx *ctx, struct uio_pages *pages,
 	}
 	UIO_J(&pages->mm->pinned_vm);
 	UIO_J(&pages->npinned);
-	UIO_J(&ctx->npinned);
+	uio_ctx_j(ctx);
 	pages->mm->pinned_vm -= npages;
 	pages->npinned -= npages;
 	ctx->npinned -= npages;

@@ -451,7 +451,7 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 		/* The kernel refuses a limit below one batch element. */
 		if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(uint32_t))
 			return -EINVAL;
-		UIO_J(&ucmd->ctx->temp_memory_limit);
+		uio_ctx_j(ucmd->ctx);
 		ucmd->ctx->temp_memory_limit = cmd->memory_limit.limit;
 		return 0;
 	default:

@@ -32,7 +32,6 @@ static struct uio_ioas *uio_compat_ioas(struct uio_ctx *ctx)
 {
 	if (!ctx->vfio_ioas || !ctx->vfio_ioas->obj.live)
 		return NULL;
-	UIO_J(&ctx->vfio_ioas->obj);
 	atomic_fetch_add(&ctx->vfio_ioas->obj.shortterm, 1);
 	return ctx->vfio_ioas;
 }
@@ -57,12 +56,12 @@ int uio_vfio_ioas(struct uio_ucmd *ucmd)
 		ioas = uio_ioas_get(ucmd->ctx, cmd->ioas_id);
 		if (!ioas)
 			return -ENOENT;
-		UIO_J(&ucmd->ctx->vfio_ioas);
+		uio_ctx_j(ucmd->ctx);
 		ucmd->ctx->vfio_ioas = ioas;
 		uio_obj_put(ucmd->ctx, &ioas->obj);
 		return 0;
 	case IOMMU_VFIO_IOAS_CLEAR:
-		UIO_J(&ucmd->ctx->vfio_ioas);
+		uio_ctx_j(ucmd->ctx);
 		ucmd->ctx->vfio_ioas = NULL;
 		return 0;
 	default:
@@ -364,7 +363,7 @@ int uio_iommufd_vfio_compat_ioas_create(struct uio_ctx *ctx)
 		ioas = uio_ioas_alloc(ctx, &rc);
 		if (ioas) {
 			uio_obj_finalize(ctx, &ioas->obj);
-			UIO_J(&ctx->vfio_ioas);
+			uio_ctx_j(ctx);
 			ctx->vfio_ioas = ioas;
 		}
 	}

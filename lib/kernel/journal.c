@@ -42,40 +42,47 @@ void uio_j_save_slow(struct uio_journal *j, const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p, off = a - j->lo;
 	/* By offset: the same command saves the same way in any context. */
-	struct uio_jslot *s = &j->slots[((off >> 3) ^ (off >> 12)) &
+	struct uio_jslot *s = &j->slots[((off >> 4) ^ (off >> 10)) &
 					(UIO_J_SLOTS - 1)];
-	uint64_t used = j->used, len, pad, sz;
-	char *r;
+	uint64_t used = j->used, len, words, sz;
+	uint64_t *r;
 
-	if (!n)
-		return;
 	/* The part above the break is new memory. */
 	if (n > j->fresh - a)
 		n = j->fresh - a;
 	if (s->addr == a && s->gen == j->gen && s->len >= n)
 		return;
 	len = n;
-	pad = (len + 7) & ~7ull;
-	sz = UIO_J_HDR + pad + UIO_J_TRAILER;
-	if (j->overflowed || sz > j->cap - used) {
+	words = (len + 7) / 8;
+	sz = UIO_J_HDR + words * 8 + UIO_J_TRAILER;
+	if (__builtin_expect(j->overflowed || sz > j->cap - used, 0)) {
 		j->overflowed = 1;
 		return;
 	}
-	r = j->rec + used;
-	memcpy(r, &a, 8);
-	memcpy(r + 8, &len, 8);
-	memcpy(r + UIO_J_HDR, p, len);
-	memcpy(r + UIO_J_HDR + pad, &sz, 8);
+	r = (uint64_t *)(j->rec + used);
+	r[0] = a;
+	r[1] = len;
+	/*
+	 * Whole words, the last one maybe past the saved bytes (still inside
+	 * the region: p + n <= fresh, below the arena's end); undo writes back
+	 * len bytes only.
+	 */
+	if (words <= 32) {
+		const char *src = p;
+
+		for (uint64_t k = 0; k < words; k++)
+			__builtin_memcpy(r + 2 + k, src + 8 * k, 8);
+	} else {
+		memcpy(r + 2, p, len);
+	}
+	r[words + 2] = sz;
 	/* The record is whole before it counts, and counts before the store. */
 	atomic_signal_fence(memory_order_seq_cst);
 	j->used = used + sz;
 	atomic_signal_fence(memory_order_seq_cst);
-	if (used + sz > j->high)
-		j->high = used + sz;
 	s->addr = a;
 	s->gen = j->gen;
 	s->len = len;
-	j->nrecords++;
 	uio_kill_point();
 }
 
@@ -84,13 +91,14 @@ void uio_j_begin(struct uio_journal *j)
 	j->prev = uio_j_cur;
 	j->gen++;
 	j->overflowed = 0;
-	j->nrecords = 0;
 	j->fresh = *j->brk;
 	uio_j_cur = j;
 }
 
 void uio_j_commit(struct uio_journal *j)
 {
+	uint64_t used = j->used;
+
 	/* Every store made, none committed. */
 	uio_kill_point();
 	atomic_signal_fence(memory_order_seq_cst);
@@ -98,6 +106,8 @@ void uio_j_commit(struct uio_journal *j)
 	atomic_signal_fence(memory_order_seq_cst);
 	/* Committed, the lock still held. */
 	uio_kill_point();
+	if (used > j->high)
+		j->high = used;
 	if (j->high > UIO_J_KEEP) {
 		/* A big command: give the record pages back to the system. */
 		uio_sys_madvise(j->rec + UIO_J_KEEP, j->high - UIO_J_KEEP,

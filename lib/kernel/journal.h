@@ -15,7 +15,7 @@
  *           Saves outside the region (stacks, the heap, new memory) and
  *           saves with no command under way are free and do nothing.
  *           A save already made in this command (same address, at least
- *           as long) is not repeated.
+ *           as long) is mostly not repeated.
  * commit    `used = 0`, one aligned store, at the end of the command (just
  *           before its unlock). A process that dies before it leaves the
  *           records; the next locker undoes them, newest first, restoring
@@ -37,9 +37,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UIO_J_SLOTS 256
+/*
+ * Saves made in this command, to skip repeating them: one probe of a
+ * small table indexed by the offset (an entry of an older command does
+ * not count: gen).
+ */
+#define UIO_J_SLOTS 64
 
-/* A recent save, to skip repeating it within the same command. */
 struct uio_jslot {
 	uintptr_t addr;
 	uint64_t gen;
@@ -55,10 +59,9 @@ struct uio_journal {
 	const uintptr_t *brk;      /* the arena's break */
 	char *rec;                 /* the record area, cap bytes */
 	uint64_t cap;
-	uint64_t high;             /* record bytes touched since the last trim */
+	uint64_t high;             /* most record bytes a command used since the last trim */
 	uint32_t overflowed;       /* a command outgrew rec: it cannot be undone */
 	uint32_t pad_;
-	uint64_t nrecords;         /* records of this command */
 	struct uio_journal *prev;  /* process-local: the locker's previous one */
 	struct uio_jslot slots[UIO_J_SLOTS];
 };
