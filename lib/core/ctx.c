@@ -90,9 +90,11 @@ static void uio_ctx_recover(struct uio_ctx *ctx)
 	int rc = uio_j_undo(&ctx->journal);
 
 	if (rc >= 0) {
-		/* Short-term references are not journaled: none is held now. */
-		if (rc > 0)
-			uio_objtable_drop_shortterm(ctx);
+		/*
+		 * Short-term references are not journaled: none is held now,
+		 * whether or not the dead command had stored anything yet.
+		 */
+		uio_objtable_drop_shortterm(ctx);
 		uio_ctx_resync(ctx);
 		return;
 	}

@@ -225,6 +225,8 @@ struct uio_obj *uio_obj_get(struct uio_ctx *ctx, uint32_t id,
 	 * checker says so), and the recovery zeroes them after an undo.
 	 */
 	atomic_fetch_add(&obj->shortterm, 1);
+	/* A command killed here has stored nothing else (the crash sweep). */
+	uio_kill_point();
 	return obj;
 }
 
