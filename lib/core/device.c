@@ -559,10 +559,18 @@ void uio_iommufd_device_unbind(struct uio_ctx *ctx, uint32_t id)
 	if (idev) {
 		uio_device_detach(ctx, idev);
 		uio_device_unbind(ctx, idev);
+		/*
+		 * Its hold on the context goes in the same command (a process
+		 * killed in between would leave a hold no device has).
+		 */
+		uio_ctx_j(ctx);
+		if (ctx->kholds)
+			ctx->kholds--;
 	}
 	uio_ctx_unlock(ctx);
+	/* The last hold of a context whose files are all closed. */
 	if (idev)
-		uio_iommufd_ctx_put(ctx);
+		uio_ctx_file_closed(ctx);
 }
 
 int uio_iommufd_device_attach(struct uio_ctx *ctx, uint32_t id,
