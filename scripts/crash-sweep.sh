@@ -1,13 +1,19 @@
 #!/bin/sh
-# The long kill sweep (test/unit/test_crash.c --long): every kill point of
-# each command, the command run once and twice in a row, and at every other
-# point a second kill at each point of the next locker's undo. About a
-# minute and a half in a plain build; prints the counts per command.
+# The kill sweep (test/unit/test_crash.c): every kill point of each
+# command; prints the counts per command. --long also runs each command
+# twice in a row, and at every other point kills the next locker at each
+# point of its undo (several minutes in a plain build).
 #
-#   sh scripts/crash-sweep.sh [BUILDDIR]
+#   sh scripts/crash-sweep.sh [--long] [BUILDDIR]
 set -eu
 cd "$(dirname "$0")/.."
+long=
+if [ "${1:-}" = --long ]; then
+	long=--long
+	shift
+fi
 B=${1:-build}
 [ -d "$B" ] || meson setup "$B" >/dev/null
 ninja -C "$B" test/test_crash >/dev/null
-"$B/test/test_crash" --long
+# shellcheck disable=SC2086
+"$B/test/test_crash" $long

@@ -16,6 +16,10 @@
  *     the command or the one after it, compared as the context's JSON dump
  *     (pids and context addresses made relative) plus the allocator's and
  *     the object table's own fields (free lists by offset, the id heap);
+ *   - each held fault queue's FIFO holds one byte exactly while groups wait
+ *     for read() (the recovery resyncs what the dead command did to it),
+ *     and after the file sweeps (files no one holds released) every file
+ *     left held is open somewhere;
  *   - the survivor's next 100 commands (maps and unmaps through a domain)
  *     succeed, and the checker passes again.
  * The reference states come from the same setup with the command run to
@@ -38,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,7 +86,24 @@ struct ids {
 	uint32_t hwpt_paging;   /* on ioas1, for idev1 */
 	uint64_t iova_a, iova_b, iova_c; /* areas of ioas1 */
 	int afd;                /* access on ioas1 */
+	/* Fault queues (FIFO files, anon_inode.c) and IO page faults */
+	uint32_t ioas6, stdev4, idev4, stdev5, idev5, nest_parent;
+	uint32_t iopf_hwpt1, iopf_hwpt2;
+	uint32_t fault1;        /* on iopf_hwpt1 (stdev4): 1 pending, 2 read */
+	int ffd1;
+	uint32_t fault5;        /* on iopf_hwpt2 (stdev5): empty */
+	int ffd5;
+	uint32_t fault2;        /* its file closed: only the id holds it */
+	uint32_t fault3;        /* made by a process that exited: no holder */
+	uint32_t fault4;        /* closed by the parent at the fork */
+	int ffd4;
+	int afd2;               /* a second access on ioas1, ditto */
+	/* the kAPI (VFIO): a VT-d device bound, one bound and attached */
+	uint32_t ioas7, kdev1, kdev2;
 };
+
+/* Files the parent closed at the fork (the child's close is the last). */
+static bool parent_closed_ffd4, parent_closed_afd2;
 
 static int cx(int fd, unsigned long req, void *arg)
 {
@@ -210,6 +232,87 @@ static int access_pages(int fd, int afd, uint64_t iova, uint64_t len)
 	return cx(fd, IOMMU_TEST_CMD, &c);
 }
 
+static int fault_alloc(int fd, uint32_t *id, int *ffd)
+{
+	struct iommu_fault_alloc c = { .size = sizeof(c) };
+	int rc = cx(fd, IOMMU_FAULT_QUEUE_ALLOC, &c);
+
+	if (!rc) {
+		if (id)
+			*id = c.out_fault_id;
+		if (ffd)
+			*ffd = (int)c.out_fault_fd;
+	}
+	return rc;
+}
+
+static int nested_alloc(int fd, uint32_t dev, uint32_t parent,
+			uint32_t fault, uint32_t *out)
+{
+	static const struct iommu_hwpt_selftest cfg = {
+		.iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc c = {
+		.size = sizeof(c), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = dev, .pt_id = parent, .fault_id = fault,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST, .data_len = sizeof(cfg),
+		.data_uptr = (uintptr_t)&cfg };
+	int rc = cx(fd, IOMMU_HWPT_ALLOC, &c);
+
+	if (!rc)
+		*out = c.out_hwpt_id;
+	return rc;
+}
+
+static int trigger_iopf(int fd, uint32_t dev, uint32_t grpid)
+{
+	struct iommu_test_cmd c = {
+		.size = sizeof(c), .op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = { .dev_id = dev, .grpid = grpid,
+				  .perm = IOMMU_PGFAULT_PERM_READ,
+				  .addr = 0x1000ull * grpid } };
+
+	return cx(fd, IOMMU_TEST_CMD, &c);
+}
+
+/* A fault queue file's read or write, as the preload routes it. */
+static long fault_rw(int ffd, void *b, size_t n, bool write)
+{
+	long rc;
+
+	uio_core_enter();
+	rc = uio_fault_fd_rw(ffd, b, n, write);
+	uio_core_leave();
+	return rc;
+}
+
+/* The kAPI VFIO's cdev calls: BIND_IOMMUFD, ATTACH_IOMMUFD_PT, unbind. */
+static int kapi_bind(int fd, uint32_t *dev)
+{
+	int rc;
+
+	uio_core_enter();
+	rc = uio_iommufd_device_bind(uio_fd_lookup(fd), UIO_IOMMU_INTEL_VTD, dev);
+	uio_core_leave();
+	return rc;
+}
+
+static int kapi_attach(int fd, uint32_t dev, uint32_t pt)
+{
+	int rc;
+
+	uio_core_enter();
+	rc = uio_iommufd_device_attach(uio_fd_lookup(fd), dev, &pt, false);
+	uio_core_leave();
+	return rc;
+}
+
+static void kapi_unbind(int fd, uint32_t dev)
+{
+	uio_core_enter();
+	uio_iommufd_device_unbind(uio_fd_lookup(fd), dev);
+	uio_core_leave();
+}
+
 static long vfio_set_ioas(int fd, uint32_t ioas)
 {
 	struct iommu_vfio_ioas v = { .size = sizeof(v), .ioas_id = ioas,
@@ -275,6 +378,70 @@ static void setup(int fd, struct ids *id)
 	assert_int_equal(vx(fd, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), 0);
 	assert_int_equal(mock_domain(fd, id->ioas5, NULL, NULL, NULL), 0);
 	assert_int_equal(vmap(fd, 120 * PAGE, MOCK_APERTURE_START, 16 * PAGE), 0);
+	/*
+	 * Fault queues: fault1 on a nested hwpt of stdev4 with three page
+	 * requests, two of them read (awaiting responses, cookies 1 and 2)
+	 * and one pending (its FIFO holds the byte); fault5 on stdev5's,
+	 * empty.
+	 */
+	id->ioas6 = ioas_alloc(fd);
+	assert_int_equal(mock_domain(fd, id->ioas6, &id->stdev4, NULL,
+				     &id->idev4), 0);
+	assert_int_equal(mock_domain(fd, id->ioas6, &id->stdev5, NULL,
+				     &id->idev5), 0);
+	{
+		struct iommu_hwpt_alloc np = {
+			.size = sizeof(np), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+			.dev_id = id->idev4, .pt_id = id->ioas6 };
+		struct iommu_hwpt_pgfault rec[2];
+
+		assert_int_equal(cx(fd, IOMMU_HWPT_ALLOC, &np), 0);
+		id->nest_parent = np.out_hwpt_id;
+		assert_int_equal(fault_alloc(fd, &id->fault1, &id->ffd1), 0);
+		assert_int_equal(fault_alloc(fd, &id->fault5, &id->ffd5), 0);
+		assert_int_equal(nested_alloc(fd, id->idev4, id->nest_parent,
+					      id->fault1, &id->iopf_hwpt1), 0);
+		assert_int_equal(nested_alloc(fd, id->idev5, id->nest_parent,
+					      id->fault5, &id->iopf_hwpt2), 0);
+		assert_int_equal(replace(fd, id->stdev4, id->iopf_hwpt1), 0);
+		assert_int_equal(replace(fd, id->stdev5, id->iopf_hwpt2), 0);
+		for (uint32_t g = 1; g <= 3; g++)
+			assert_int_equal(trigger_iopf(fd, id->idev4, g), 0);
+		assert_int_equal(fault_rw(id->ffd1, rec, sizeof(rec), false),
+				 sizeof(rec));
+	}
+	/* fault2: its file's last close already happened */
+	assert_int_equal(fault_alloc(fd, &id->fault2, &id->ffd4), 0);
+	assert_int_equal(uiommufd_close(id->ffd4), 0);
+	/* fault3: made by a process that exited holding its only fd */
+	{
+		int pfd[2], status;
+		pid_t pid;
+
+		assert_int_equal(pipe(pfd), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			uint32_t f = 0;
+
+			fault_alloc(fd, &f, NULL);
+			_exit(write(pfd[1], &f, sizeof(f)) == sizeof(f) && f ? 0 : 1);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && !WEXITSTATUS(status));
+		assert_int_equal(read(pfd[0], &id->fault3, sizeof(id->fault3)),
+				 sizeof(id->fault3));
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	assert_int_equal(fault_alloc(fd, &id->fault4, &id->ffd4), 0);
+	assert_int_equal(create_access(fd, id->ioas1, &id->afd2), 0);
+	/* the kAPI: kdev1 bound, kdev2 bound and attached to ioas7 */
+	id->ioas7 = ioas_alloc(fd);
+	assert_int_equal(map(fd, id->ioas7, 160 * PAGE, 8 * PAGE, NULL, false), 0);
+	assert_int_equal(kapi_bind(fd, &id->kdev1), 0);
+	assert_int_equal(kapi_bind(fd, &id->kdev2), 0);
+	assert_int_equal(kapi_attach(fd, id->kdev2, id->ioas7), 0);
 	/* Churn, so the arena has free blocks the command may reuse. */
 	for (int i = 0; i < 4; i++) {
 		uint64_t iova = 0;
@@ -292,6 +459,10 @@ static void setup(int fd, struct ids *id)
 struct scenario {
 	const char *name;
 	int (*cmd)(int fd, const struct ids *id);
+	/* In the parent, at the fork, before the child runs cmd. */
+	void (*at_fork)(int fd, const struct ids *id);
+	/* In the survivor, after the state was found to be after k commands. */
+	void (*post)(int fd, const struct ids *id, int k);
 };
 
 static int sc_map(int fd, const struct ids *id)
@@ -370,20 +541,148 @@ static int sc_vfio_unmap(int fd, const struct ids *id)
 	return vunmap(fd, MOCK_APERTURE_START + 4 * PAGE, 4 * PAGE) == 0 ? 0 : -1;
 }
 
+static int sc_fault_alloc(int fd, const struct ids *id)
+{
+	(void)id;
+	return fault_alloc(fd, NULL, NULL);
+}
+
+static int sc_fault_read(int fd, const struct ids *id)
+{
+	struct iommu_hwpt_pgfault rec[2];
+
+	(void)fd;
+	/* The pending one: the queue empties, its FIFO's byte goes. */
+	return fault_rw(id->ffd1, rec, sizeof(rec), false) ==
+	       (long)sizeof(rec[0]) ? 0 : -1;
+}
+
+static int sc_fault_write(int fd, const struct ids *id)
+{
+	struct iommu_hwpt_page_response r[2] = {
+		{ .cookie = 2, .code = IOMMUFD_PAGE_RESP_SUCCESS },
+		{ .cookie = 1, .code = IOMMUFD_PAGE_RESP_INVALID } };
+
+	(void)fd;
+	return fault_rw(id->ffd1, r, sizeof(r), true) == (long)sizeof(r) ? 0 : -1;
+}
+
+static int sc_trigger_iopf(int fd, const struct ids *id)
+{
+	/* An empty queue gets a group: its FIFO gets the byte. */
+	return trigger_iopf(fd, id->idev5, 9);
+}
+
+static int sc_destroy_iopf_dev(int fd, const struct ids *id)
+{
+	/* Its groups (pending and read) are completed and freed. */
+	return destroy(fd, id->stdev4);
+}
+
+static int sc_fault_last_close(int fd, const struct ids *id)
+{
+	(void)fd;
+	/* The parent closed its copy at the fork: the file's release. */
+	return uiommufd_close(id->ffd4) ? errno : 0;
+}
+
+static void close_ffd4(int fd, const struct ids *id)
+{
+	(void)fd;
+	assert_int_equal(uiommufd_close(id->ffd4), 0);
+	parent_closed_ffd4 = true;
+}
+
+static int sc_destroy_fault(int fd, const struct ids *id)
+{
+	return destroy(fd, id->fault2);
+}
+
+static int sc_destroy_fault_dead(int fd, const struct ids *id)
+{
+	/* EBUSY first: the file's holders died; it is released, then gone. */
+	return destroy(fd, id->fault3);
+}
+
+/*
+ * After a kill that left the state before the command, the queue is
+ * still held by a file no one holds (maybe with its name unlinked by the
+ * dead command): the survivor's DESTROY must release it and succeed.
+ */
+static void post_destroy_fault_dead(int fd, const struct ids *id, int k)
+{
+	assert_int_equal(destroy(fd, id->fault3), k ? ENOENT : 0);
+}
+
+static int sc_create_access(int fd, const struct ids *id)
+{
+	int afd;
+
+	return create_access(fd, id->ioas2, &afd);
+}
+
+static int sc_access_last_close(int fd, const struct ids *id)
+{
+	(void)fd;
+	return uiommufd_close(id->afd2) ? errno : 0;
+}
+
+static void close_afd2(int fd, const struct ids *id)
+{
+	(void)fd;
+	assert_int_equal(uiommufd_close(id->afd2), 0);
+	parent_closed_afd2 = true;
+}
+
+static int sc_kapi_bind(int fd, const struct ids *id)
+{
+	uint32_t dev;
+
+	(void)id;
+	return kapi_bind(fd, &dev);
+}
+
+static int sc_kapi_attach(int fd, const struct ids *id)
+{
+	/* A VT-d domain made for ioas7 and its area mapped and pinned. */
+	return kapi_attach(fd, id->kdev1, id->ioas7);
+}
+
+static int sc_kapi_unbind(int fd, const struct ids *id)
+{
+	/* Detached (its domain goes), unbound, the context's hold put. */
+	kapi_unbind(fd, id->kdev2);
+	return 0;
+}
+
 static const struct scenario scenarios[] = {
-	{ "IOAS_MAP", sc_map },
-	{ "IOAS_MAP fixed", sc_map_fixed },
-	{ "IOAS_UNMAP", sc_unmap },
-	{ "IOAS_UNMAP all", sc_unmap_all },
-	{ "IOAS_COPY", sc_copy },
-	{ "HWPT_ALLOC", sc_hwpt_alloc },
-	{ "MOCK_DOMAIN", sc_mock_domain },
-	{ "MOCK_DOMAIN_REPLACE hwpt", sc_replace },
-	{ "MOCK_DOMAIN_REPLACE ioas", sc_replace_ioas },
-	{ "ACCESS_PAGES", sc_access_pages },
-	{ "DESTROY mock device", sc_destroy },
-	{ "VFIO MAP_DMA", sc_vfio_map },
-	{ "VFIO UNMAP_DMA", sc_vfio_unmap },
+	{ "IOAS_MAP", sc_map, NULL, NULL },
+	{ "IOAS_MAP fixed", sc_map_fixed, NULL, NULL },
+	{ "IOAS_UNMAP", sc_unmap, NULL, NULL },
+	{ "IOAS_UNMAP all", sc_unmap_all, NULL, NULL },
+	{ "IOAS_COPY", sc_copy, NULL, NULL },
+	{ "HWPT_ALLOC", sc_hwpt_alloc, NULL, NULL },
+	{ "MOCK_DOMAIN", sc_mock_domain, NULL, NULL },
+	{ "MOCK_DOMAIN_REPLACE hwpt", sc_replace, NULL, NULL },
+	{ "MOCK_DOMAIN_REPLACE ioas", sc_replace_ioas, NULL, NULL },
+	{ "ACCESS_PAGES", sc_access_pages, NULL, NULL },
+	{ "DESTROY mock device", sc_destroy, NULL, NULL },
+	{ "VFIO MAP_DMA", sc_vfio_map, NULL, NULL },
+	{ "VFIO UNMAP_DMA", sc_vfio_unmap, NULL, NULL },
+	{ "FAULT_QUEUE_ALLOC", sc_fault_alloc, NULL, NULL },
+	{ "fault read", sc_fault_read, NULL, NULL },
+	{ "fault write (responses)", sc_fault_write, NULL, NULL },
+	{ "TRIGGER_IOPF", sc_trigger_iopf, NULL, NULL },
+	{ "DESTROY iopf device", sc_destroy_iopf_dev, NULL, NULL },
+	{ "fault file last close", sc_fault_last_close, close_ffd4, NULL },
+	{ "DESTROY fault queue", sc_destroy_fault, NULL, NULL },
+	{ "DESTROY fault, holder died", sc_destroy_fault_dead, NULL,
+	  post_destroy_fault_dead },
+	{ "CREATE_ACCESS", sc_create_access, NULL, NULL },
+	{ "access file last close", sc_access_last_close, close_afd2, NULL },
+	{ "kAPI bind", sc_kapi_bind, NULL, NULL },
+	{ "kAPI attach", sc_kapi_attach, NULL, NULL },
+	{ "kAPI unbind", sc_kapi_unbind, NULL, NULL },
 };
 
 /* ------------------------------------------------------------------ */
@@ -495,22 +794,114 @@ static char *digest(int fd)
 	       (unsigned long long)ctx->npinned,
 	       (unsigned long long)ctx->next_phys,
 	       (unsigned long long)ctx->journal.used);
+	sb_put(&b, "released %d held_by_files %d kholds %u\nfaults:",
+	       ctx->released, ctx->held_by_files, ctx->kholds);
+	/* The queues' own fields, in list order (not the FIFOs' names). */
+	for (struct uio_fault *f = ctx->faults; f; f = f->next) {
+		sb_put(&b, " %u{users %u held %d sig %d deliver", f->obj.id,
+		       (unsigned int)atomic_load(&f->obj.users), f->file_held,
+		       f->signalled);
+		for (struct uio_fault_group *g = f->deliver; g; g = g->next)
+			sb_put(&b, " %u", g->rec.grpid);
+		sb_put(&b, " tail %u responses",
+		       f->deliver_tail ? f->deliver_tail->rec.grpid : 0);
+		for (struct uio_fault_group *g = f->responses; g; g = g->next)
+			sb_put(&b, " %u/%u", g->rec.grpid, g->cookie);
+		sb_put(&b, "}");
+	}
+	sb_put(&b, "\naccesses:");
+	for (struct uio_access *a = ctx->accesses; a; a = a->next)
+		sb_put(&b, " %u{file %d users %u}", a->obj.id, a->has_file,
+		       (unsigned int)atomic_load(&a->obj.users));
+	sb_put(&b, "\n");
 	return b.s;
 }
 
 /* ------------------------------------------------------------------ */
 /* the sweep */
 
-/* The access file and the context go: the context is released. */
+/*
+ * The files and the kAPI's devices go, then the context: it is released
+ * (no hold is left: every VT-d device, however many a scenario bound, is
+ * unbound first).
+ */
 static void done(int fd, const struct ids *id)
 {
+	struct uio_ctx *ctx = ctx_of(fd);
+
 	assert_int_equal(uiommufd_close(id->afd), 0);
+	assert_int_equal(uiommufd_close(id->ffd1), 0);
+	assert_int_equal(uiommufd_close(id->ffd5), 0);
+	if (!parent_closed_ffd4)
+		assert_int_equal(uiommufd_close(id->ffd4), 0);
+	if (!parent_closed_afd2)
+		assert_int_equal(uiommufd_close(id->afd2), 0);
+	for (uint32_t i = 1; i < ctx->objs.next_id; i++) {
+		struct uio_obj *obj = ctx->objs.slots[i];
+
+		if (obj && obj->live && obj->type == UIO_OBJ_DEVICE &&
+		    uio_container_of(obj, struct uio_idev, obj)->driver ==
+			    UIO_IOMMU_INTEL_VTD)
+			kapi_unbind(fd, i);
+	}
+	assert_int_equal(ctx->kholds, 0);
 	assert_int_equal(uiommufd_close(fd), 0);
+}
+
+/*
+ * Each held fault queue's FIFO polls readable exactly while groups wait
+ * for read(), and `signalled` says so: the recovery resynced what the dead
+ * command did to the FIFO (outside shared memory). A name unlinked by the
+ * dead command (its file released, then the release undone) is skipped:
+ * no one holds that file, and the next sweep releases it again.
+ */
+static void check_fifos(int fd, const char *name, unsigned long long n)
+{
+	struct uio_ctx *ctx = ctx_of(fd);
+
+	for (struct uio_fault *f = ctx->faults; f; f = f->next) {
+		int q, bytes = -1;
+
+		if (!f->file_held)
+			continue;
+		q = open(f->file.path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (q < 0)
+			continue;
+		assert_int_equal(ioctl(q, FIONREAD, &bytes), 0);
+		close(q);
+		if (bytes != (f->deliver ? 1 : 0) ||
+		    f->signalled != (f->deliver != NULL))
+			fail_msg("%s: kill at %llu: fault queue %u's FIFO holds %d "
+				 "bytes, signalled %d, %s pending", name, n,
+				 f->obj.id, bytes, f->signalled,
+				 f->deliver ? "groups" : "nothing");
+	}
+}
+
+/*
+ * The sweeps main runs before EBUSY and at last closes: files no one
+ * holds are released; then every file left held is open somewhere.
+ */
+static void sweep_files(int fd)
+{
+	struct uio_ctx *ctx = uio_fd_ctx_lock(fd);
+
+	assert_non_null(ctx);
+	uio_fault_files_alive(ctx);
+	uio_access_files_alive(ctx);
+	for (struct uio_fault *f = ctx->faults; f; f = f->next)
+		assert_true(!f->file_held || uio_anon_alive(&f->file));
+	for (struct uio_access *a = ctx->accesses; a; a = a->next)
+		assert_true(!a->has_file || uio_anon_alive(&a->file));
+	uio_fd_ctx_unlock(ctx);
+	assert_int_equal(uiommufd_check(fd), 0);
 }
 
 static int fresh(struct ids *id)
 {
 	int fd = uiommufd_open(O_RDWR | O_CLOEXEC);
+
+	parent_closed_ffd4 = parent_closed_afd2 = false;
 
 	if (fd < 0)
 		fail_msg("uiommufd_open: %s", strerror(errno));
@@ -526,10 +917,12 @@ static int run_child(int fd, const struct ids *id, const struct scenario *sc,
 		     int reps, unsigned long long kill_nth,
 		     unsigned long long *points)
 {
-	int pfd[2], status;
+	int pfd[2], go[2], status;
 	pid_t pid;
+	char c = 0;
 
 	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(pipe(go), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -537,6 +930,10 @@ static int run_child(int fd, const struct ids *id, const struct scenario *sc,
 		int rc = 0;
 
 		close(pfd[0]);
+		close(go[1]);
+		/* The parent's part of the scenario first. */
+		if (read(go[0], &c, 1) != 1)
+			_exit(4);
 		uiommufd_kill_nth(kill_nth);
 		/* A repeat may fail (the range is mapped): the sweep is of
 		 * what it changes, not of whether it succeeds. */
@@ -553,6 +950,11 @@ static int run_child(int fd, const struct ids *id, const struct scenario *sc,
 		_exit(0);
 	}
 	close(pfd[1]);
+	close(go[0]);
+	if (sc->at_fork)
+		sc->at_fork(fd, id);
+	assert_int_equal(write(go[1], &c, 1), 1);
+	close(go[1]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	if (WIFSIGNALED(status)) {
 		assert_int_equal(WTERMSIG(status), SIGKILL);
@@ -665,6 +1067,10 @@ static void sweep(const struct scenario *sc, int reps, struct tally *t)
 		else
 			t->after++;
 		free(now);
+		check_fifos(fd, sc->name, n);
+		if (sc->post)
+			sc->post(fd, &id, k);
+		sweep_files(fd);
 		next_100(fd, &id);
 		done(fd, &id);
 	}
