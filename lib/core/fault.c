@@ -163,6 +163,8 @@ void uio_fault_resync(struct uio_ctx *ctx, struct uio_fault *fault)
 	fd = uio_fault_local_fd(ctx, fault);
 	/* Emptied first: exactly one byte while it should be readable. */
 	uio_anon_set_ready(&fault->file, fd, false);
+	/* The recovering process may die here too (test_crash --long). */
+	uio_kill_point();
 	if (want)
 		uio_anon_set_ready(&fault->file, fd, true);
 	fault->signalled = want;
