@@ -95,6 +95,12 @@ static inline uint64_t uio_j_gen(void)
  */
 void uio_j_init(struct uio_journal *j, uintptr_t lo, const uintptr_t *brk,
 		void *rec, uint64_t cap);
+/*
+ * Benchmarks only (bench_journal): while set, the commands this process
+ * begins run without a journal, as before crash safety; a process killed
+ * in one leaves torn state. Change it only between commands.
+ */
+extern bool uio_j_off;
 /* A command begins on j (its lock is held): j becomes this thread's. */
 void uio_j_begin(struct uio_journal *j);
 /* The command is complete: nothing to undo; the previous journal returns. */
