@@ -17,6 +17,10 @@
  * always, and then the next part is mapped from an fd of the context the
  * process holds), and every other process extends its own at its next
  * uio_ctx_lock, before it can follow a pointer into the new part.
+ * The undo journal's records (journal.h) live at the slot's end, mapped
+ * apart the same way: a first chunk with the context, more in place as a
+ * command's records need, given back after a big command; a process that
+ * recovers a dead command maps what its records span.
  * Nothing outside the used prefix is mapped,
  * so mlockall() locks and faults in only what is in use (a mapping of the
  * whole 16 GiB, even PROT_NONE, counts in full in VmLck and against
@@ -64,6 +68,14 @@
 #define UIO_CTX_ADDR_LO 0x200000000000ull
 #define UIO_CTX_ADDR_HI 0x600000000000ull
 #endif
+/*
+ * The journal's records take the last eighth of the slot (its offset in
+ * the memfd too), a mapping of their own, mapped from its start as far as
+ * commands have needed, a chunk of its own at a time.
+ */
+#define UIO_CTX_JOURNAL_SIZE (UIO_CTX_MAP_SIZE / 8)
+#define UIO_CTX_JOURNAL_OFF (UIO_CTX_MAP_SIZE - UIO_CTX_JOURNAL_SIZE)
+#define UIO_CTX_JCHUNK (256ull << 10)
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -75,12 +87,14 @@
 
 /*
  * Process-local, per context slot (indexed by the context's address): how
- * many bytes of it this process maps. Changed only under the context's
- * lock, at its mapping (before it is published to the registry) and at its
- * unmapping (when nothing holds it).
+ * many bytes of it this process maps, from its start (the header and the
+ * arena) and from UIO_CTX_JOURNAL_OFF (the journal's records). Changed
+ * only under the context's lock, at its mapping (before it is published
+ * to the registry) and at its unmapping (when nothing holds it).
  */
 static struct uio_ctx_map {
 	uint64_t mapped;
+	uint64_t jmapped;
 } uio_ctx_maps[UIO_CTX_SLOTS];
 
 static struct uio_ctx_map *uio_ctx_map_of(const struct uio_ctx *ctx)
@@ -92,12 +106,11 @@ static struct uio_ctx_map *uio_ctx_map_of(const struct uio_ctx *ctx)
 static int uio_reopen(int fd);
 
 /*
- * Map [mapped, bytes) of the context from an fd of it that this process
- * holds, for when the mapping cannot be extended in place (valgrind
- * refuses to grow a file mapping). 0 or -ENOMEM.
+ * Map [off, off + len) of the context, at ctx + off, from an fd of it that
+ * this process holds, for when a mapping cannot be extended in place
+ * (valgrind refuses to grow a file mapping). 0 or -ENOMEM.
  */
-static int uio_ctx_map_by_fd(struct uio_ctx *ctx, struct uio_ctx_map *m,
-			     uint64_t bytes)
+static int uio_ctx_map_by_fd(struct uio_ctx *ctx, uint64_t off, uint64_t len)
 {
 	char buf[2048];
 	int dir, rc = -ENOMEM;
@@ -108,19 +121,19 @@ static int uio_ctx_map_by_fd(struct uio_ctx *ctx, struct uio_ctx_map *m,
 	if (dir < 0)
 		return -ENOMEM;
 	while (rc && (n = UIO_SYS(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < n && rc;) {
+		for (long pos = 0; pos < n && rc;) {
 			struct {
 				uint64_t ino;
 				int64_t off;
 				unsigned short reclen;
 				unsigned char type;
 				char name[];
-			} *d = (void *)(buf + off);
+			} *d = (void *)(buf + pos);
 			struct stat st;
 			long fd = 0, p;
 			int mapfd;
 
-			off += d->reclen;
+			pos += d->reclen;
 			for (const char *c = d->name; *c >= '0' && *c <= '9'; c++)
 				fd = fd * 10 + (*c - '0');
 			if (fd == dir || uio_sys_fstat((int)fd, &st) ||
@@ -130,15 +143,15 @@ static int uio_ctx_map_by_fd(struct uio_ctx *ctx, struct uio_ctx_map *m,
 			mapfd = uio_reopen((int)fd);
 			if (mapfd < 0)
 				continue;
-			p = uio_sys_mmap((char *)ctx + m->mapped, bytes - m->mapped,
+			p = uio_sys_mmap((char *)ctx + off, len,
 					 PROT_READ | PROT_WRITE,
 					 MAP_SHARED | MAP_FIXED_NOREPLACE |
-					 MAP_NORESERVE, mapfd, m->mapped);
+					 MAP_NORESERVE, mapfd, (long)off);
 			uio_sys_close(mapfd);
-			if (p == (long)((uintptr_t)ctx + m->mapped))
+			if (p == (long)((uintptr_t)ctx + off))
 				rc = 0;
 			else if (p >= 0 || p <= -4096)
-				uio_sys_munmap((void *)p, bytes - m->mapped);
+				uio_sys_munmap((void *)p, len);
 			else
 				break; /* the range is taken */
 		}
@@ -147,30 +160,43 @@ static int uio_ctx_map_by_fd(struct uio_ctx *ctx, struct uio_ctx_map *m,
 	return rc;
 }
 
+/*
+ * Extend this process's mapping of the part of ctx at offset off, *mapped
+ * bytes long (at least one page), to `bytes`. 0 or -errno.
+ */
+static int uio_ctx_extend(struct uio_ctx *ctx, uint64_t off, uint64_t *mapped,
+			  uint64_t bytes)
+{
+	char *at = (char *)ctx + off;
+	long p;
+
+	if (bytes <= *mapped)
+		return 0;
+	/* Without MREMAP_MAYMOVE: in place, or ENOMEM if the range is taken. */
+	p = uio_sys_mremap(at, *mapped, bytes, 0);
+	if (p != (long)(uintptr_t)at) {
+		if (p >= 0 || p <= -4096)
+			return -ENOMEM; /* cannot happen without MAYMOVE */
+		if (uio_ctx_map_by_fd(ctx, off + *mapped, bytes - *mapped))
+			return (int)p;
+	}
+	*mapped = bytes;
+	return 0;
+}
+
 /* Extend this process's mapping of ctx to `bytes`. 0 or -errno. */
 static int uio_ctx_map_to(struct uio_ctx *ctx, uint64_t bytes)
 {
-	struct uio_ctx_map *m = uio_ctx_map_of(ctx);
-	long p;
-
-	if (bytes <= m->mapped)
-		return 0;
-	/* Without MREMAP_MAYMOVE: in place, or ENOMEM if the range is taken. */
-	p = uio_sys_mremap(ctx, m->mapped, bytes, 0);
-	if (p != (long)(uintptr_t)ctx) {
-		if (p >= 0 || p <= -4096)
-			return -ENOMEM; /* cannot happen without MAYMOVE */
-		if (uio_ctx_map_by_fd(ctx, m, bytes))
-			return (int)p;
-	}
-	m->mapped = bytes;
-	return 0;
+	return uio_ctx_extend(ctx, 0, &uio_ctx_map_of(ctx)->mapped, bytes);
 }
 
 /*
  * The arena's grow hook: map the chunks covering [limit, to) here, then
  * publish the new limit, which the other processes map up to at their
- * next lock (uio_ctx_follow). Under the context's lock.
+ * next lock (uio_ctx_follow). Under the context's lock, inside a command:
+ * the limit is journaled with the arena (an undo lowers it again, the
+ * chunks staying mapped where they were, unused until the arena grows
+ * into them again; the memfd already spans the whole slot).
  */
 static int uio_ctx_arena_grow(struct uio_arena *a, uintptr_t to)
 {
@@ -183,6 +209,7 @@ static int uio_ctx_arena_grow(struct uio_arena *a, uintptr_t to)
 	rc = uio_ctx_map_to(ctx, limit - (uintptr_t)ctx);
 	if (rc)
 		return rc;
+	UIO_J(a);
 	a->limit = limit;
 	return 0;
 }
@@ -192,9 +219,73 @@ static int uio_ctx_follow(struct uio_ctx *ctx)
 {
 	uint64_t used = ctx->arena.limit - (uintptr_t)ctx;
 
-	if (used > ctx->map_size)
+	if (used > UIO_CTX_JOURNAL_OFF)
 		return -ENOMEM;
 	return uio_ctx_map_to(ctx, used);
+}
+
+/*
+ * The journal's record memory (journal.h, uio_j_mem): grown here in place
+ * as a command's records need it (geometrically), given back past `keep`
+ * after a command that needed much (unlocked first: a locked range, as
+ * under mlockall(MCL_FUTURE), cannot be discarded). Another process that
+ * recovers a dead command maps what its records span (uio_ctx_jfollow).
+ */
+static int64_t uio_ctx_jroom(struct uio_journal *j, uint64_t bytes)
+{
+	struct uio_ctx *ctx = uio_container_of(j, struct uio_ctx, journal);
+	struct uio_ctx_map *m = uio_ctx_map_of(ctx);
+	uint64_t want = bytes;
+	int rc;
+
+	if (bytes > m->jmapped) {
+		if (want < 2 * m->jmapped)
+			want = 2 * m->jmapped;
+		want = ((want - 1) | (UIO_CTX_JCHUNK - 1)) + 1;
+		if (want > UIO_CTX_JOURNAL_SIZE)
+			want = UIO_CTX_JOURNAL_SIZE;
+		if (bytes > want)
+			return -ENOMEM;
+		rc = uio_ctx_extend(ctx, UIO_CTX_JOURNAL_OFF, &m->jmapped, want);
+		if (rc)
+			return rc;
+	}
+	return (int64_t)m->jmapped;
+}
+
+static int64_t uio_ctx_jtrim(struct uio_journal *j, uint64_t keep)
+{
+	struct uio_ctx *ctx = uio_container_of(j, struct uio_ctx, journal);
+	struct uio_ctx_map *m = uio_ctx_map_of(ctx);
+	char *at = (char *)ctx + UIO_CTX_JOURNAL_OFF;
+
+	keep = ((keep - 1) | (UIO_CTX_JCHUNK - 1)) + 1;
+	if (m->jmapped > keep) {
+		UIO_SYS(SYS_munlock, at + keep, m->jmapped - keep);
+		uio_sys_madvise(at + keep, m->jmapped - keep, MADV_REMOVE);
+		uio_sys_munmap(at + keep, m->jmapped - keep);
+		m->jmapped = keep;
+	}
+	return (int64_t)m->jmapped;
+}
+
+static const struct uio_j_mem uio_ctx_jmem = {
+	.room = uio_ctx_jroom,
+	.trim = uio_ctx_jtrim,
+};
+
+/* Map the records a dead command left, for their undo. 0 or -errno. */
+static int uio_ctx_jfollow(struct uio_ctx *ctx)
+{
+	uint64_t used = ctx->journal.used;
+	int64_t r;
+
+	if (!used)
+		return 0;
+	if (used > UIO_CTX_JOURNAL_SIZE)
+		return 0; /* broken: uio_j_undo refuses it */
+	r = uio_ctx_jroom(&ctx->journal, used);
+	return r < 0 ? (int)r : 0;
 }
 
 void *uio_zalloc(struct uio_ctx *ctx, size_t n)
@@ -209,16 +300,61 @@ void uio_free(struct uio_ctx *ctx, void *p, size_t n)
 	uio_arena_free(&ctx->arena, p, n);
 }
 
+/*
+ * What undo cannot restore outside the context: fault queue files'
+ * readiness (their FIFOs' bytes). After every recovery, whether or not
+ * something was undone: a recovering process killed here has nothing left
+ * to undo, and the next one must still resync.
+ */
+static void uio_ctx_resync(struct uio_ctx *ctx)
+{
+	for (struct uio_fault *f = ctx->faults; f; f = f->next)
+		uio_fault_resync(ctx, f);
+}
+
+/*
+ * The owner died inside a command (or its records are still there): undo
+ * what the command stored, newest first, so the context is exactly as it
+ * was before the command (DESIGN.md, "Crash safety"). Killed in here, the
+ * next locker replays the same records again.
+ */
+static void uio_ctx_recover(struct uio_ctx *ctx)
+{
+	int rc = uio_j_undo(&ctx->journal);
+
+	if (rc >= 0) {
+		/*
+		 * Short-term references are not journaled: none is held now,
+		 * whether or not the dead command had stored anything yet.
+		 */
+		uio_objtable_drop_shortterm(ctx);
+		uio_ctx_resync(ctx);
+		return;
+	}
+	/*
+	 * The command outgrew the journal: its records are incomplete and
+	 * none is replayed. The old best effort: no command is in flight, and
+	 * the counters are recomputed from the structures.
+	 */
+	fprintf(stderr, "uiommufd: a process died inside a command too large "
+			"to undo; the context may be inconsistent\n");
+	uio_objtable_drop_shortterm(ctx);
+	uio_ctx_recount(ctx);
+	ctx->journal.used = 0;
+	uio_ctx_resync(ctx);
+}
+
 int uio_ctx_lock(struct uio_ctx *ctx)
 {
 	int rc = pthread_mutex_lock(&ctx->lock);
 
 	/*
 	 * Before anything past the header is read: the arena may have grown
-	 * in another process. If this process cannot map it, the command
-	 * fails; a repair owed to a dead owner is left to the next locker.
+	 * in another process, and a dead command's records are to be read.
+	 * If this process cannot map them, the command fails; a recovery owed
+	 * to a dead owner is left to the next locker.
 	 */
-	if (uio_ctx_follow(ctx)) {
+	if (uio_ctx_follow(ctx) || uio_ctx_jfollow(ctx)) {
 		if (rc == EOWNERDEAD) {
 			ctx->recover_pending = true;
 			pthread_mutex_consistent(&ctx->lock);
@@ -226,27 +362,22 @@ int uio_ctx_lock(struct uio_ctx *ctx)
 		pthread_mutex_unlock(&ctx->lock);
 		return -ENOMEM;
 	}
-	/*
-	 * The owner died inside a command. Commands publish their changes last
-	 * (reserve, fallible work, finalize), so the tables are consistent at
-	 * every point a process can die except mid-pointer-update; carry on.
-	 * The dead command's short-term references die with it: every command
-	 * runs under this lock, so none can be in flight now. The counters are
-	 * recomputed so that what it half built and never published does not
-	 * count; its arena memory is lost.
-	 */
-	if (rc == EOWNERDEAD || ctx->recover_pending) {
-		uio_objtable_drop_shortterm(ctx);
-		uio_ctx_recount(ctx);
+	if (rc == EOWNERDEAD || ctx->recover_pending || ctx->journal.used) {
+		uio_ctx_recover(ctx);
 		ctx->recover_pending = false;
 		if (rc == EOWNERDEAD)
 			pthread_mutex_consistent(&ctx->lock);
 	}
+	uio_j_begin(&ctx->journal);
+	uio_jverify_begin(ctx);
 	return 0;
 }
 
+/* The commit point of the command: nothing of it is undone after this. */
 void uio_ctx_unlock(struct uio_ctx *ctx)
 {
+	uio_jverify_end(ctx);
+	uio_j_commit(&ctx->journal);
 	pthread_mutex_unlock(&ctx->lock);
 }
 
@@ -291,6 +422,21 @@ static void *uio_map_at(int fd, uintptr_t addr)
 	p = uio_sys_mmap((void *)addr, UIO_CTX_CHUNK, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
 			 mapfd, 0);
+	if ((uintptr_t)p == addr) {
+		/* The journal's first chunk: it grows in place from there. */
+		long j = uio_sys_mmap((void *)(addr + UIO_CTX_JOURNAL_OFF),
+				      UIO_CTX_JCHUNK, PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_FIXED_NOREPLACE |
+				      MAP_NORESERVE, mapfd,
+				      (long)UIO_CTX_JOURNAL_OFF);
+
+		if (j != (long)(addr + UIO_CTX_JOURNAL_OFF)) {
+			if (j >= 0 || j <= -4096)
+				uio_sys_munmap((void *)j, UIO_CTX_JCHUNK);
+			uio_sys_munmap((void *)p, UIO_CTX_CHUNK);
+			p = -ENOMEM;
+		}
+	}
 	uio_sys_close(mapfd);
 
 	if (p < 0 && p > -4096)
@@ -301,7 +447,9 @@ static void *uio_map_at(int fd, uintptr_t addr)
 		return NULL;
 	}
 	uio_ctx_map_of((void *)p)->mapped = UIO_CTX_CHUNK;
+	uio_ctx_map_of((void *)p)->jmapped = UIO_CTX_JCHUNK;
 	uio_arena_set_grow(uio_ctx_arena_grow);
+	uio_j_set_mem(&uio_ctx_jmem);
 	return (void *)p;
 }
 
@@ -361,8 +509,10 @@ struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err)
 	ctx->account_mode = UIO_ACCOUNT_USER;
 	ctx->nmappers = 1;
 	uio_arena_init(&ctx->arena, ctx + 1, (char *)ctx + UIO_CTX_CHUNK);
-	ctx->arena.end = ctx->base + UIO_CTX_MAP_SIZE;
+	ctx->arena.end = ctx->base + UIO_CTX_JOURNAL_OFF;
 	uio_objtable_init(&ctx->objs);
+	uio_j_init(&ctx->journal, (uintptr_t)ctx, &ctx->arena.brk,
+		   (char *)ctx + UIO_CTX_JOURNAL_OFF, UIO_CTX_JOURNAL_SIZE);
 	rc = uio_sys_fcntl(fd, F_OFD_SETLK, &lk);
 	if (!rc) {
 		struct stat st;
@@ -419,7 +569,9 @@ void uio_ctx_munmap(struct uio_ctx *ctx)
 	struct uio_ctx_map *m = uio_ctx_map_of(ctx);
 
 	uio_sys_munmap(ctx, m->mapped);
+	uio_sys_munmap((char *)ctx + UIO_CTX_JOURNAL_OFF, m->jmapped);
 	m->mapped = 0;
+	m->jmapped = 0;
 }
 
 void uio_ctx_unmap(struct uio_ctx *ctx)
@@ -438,6 +590,7 @@ void uio_ctx_release(struct uio_ctx *ctx)
 		return;
 	if (!ctx->released) {
 		uio_dump_event(ctx, "last-close");
+		UIO_J(&ctx->released);
 		ctx->released = true;
 		/* Their drivers go with the file: drop the drivers' holds. */
 		while (ctx->accesses)

@@ -48,8 +48,10 @@ static struct uio_area *uio_area_first(struct uio_iopt *iopt, uint64_t start,
 /* Take area out of the tree (and out of the lookup hint). */
 static void uio_area_unlink(struct uio_iopt *iopt, struct uio_area *area)
 {
-	if (iopt->last_area == area)
+	if (iopt->last_area == area) {
+		UIO_J(&iopt->last_area);
 		iopt->last_area = NULL;
+	}
 	uio_itree_remove(&iopt->used, &area->node);
 }
 
@@ -224,6 +226,7 @@ static int uio_iopt_insert_area(struct uio_iopt *iopt, struct uio_area *area,
 	area->start_byte = start_byte;
 	area->node.kind = UIO_KIND_AREA;
 	uio_itree_insert(&iopt->used, &area->node);
+	UIO_J(&iopt->last_area);
 	iopt->last_area = area;
 	return 0;
 }
@@ -241,8 +244,10 @@ static int uio_area_pin(struct uio_ctx *ctx, struct uio_area *area,
 	rc = uio_pages_pin(ctx, pages, &area->pin,
 			   area->start_byte / UIO_PAGE_SIZE,
 			   (area->start_byte + len - 1) / UIO_PAGE_SIZE);
-	if (!rc)
+	if (!rc) {
+		UIO_J(&area->pinned);
 		area->pinned = true;
+	}
 	return rc;
 }
 
@@ -252,6 +257,7 @@ static void uio_area_unpin(struct uio_ctx *ctx, struct uio_area *area,
 	if (!area->pinned)
 		return;
 	uio_pages_unpin(ctx, pages, &area->pin);
+	UIO_J(&area->pinned);
 	area->pinned = false;
 }
 
@@ -299,6 +305,7 @@ static void uio_area_free(struct uio_ctx *ctx, struct uio_iopt *iopt,
 {
 	if (inserted) {
 		uio_area_unlink(iopt, area);
+		uio_ctx_j(ctx);
 		ctx->nareas--;
 	}
 	uio_delete(ctx, area);
@@ -378,6 +385,7 @@ int uio_iopt_map_pages(struct uio_ctx *ctx, struct uio_iopt *iopt,
 					  e->start_byte, e->length, prot);
 		if (rc)
 			goto out_free_areas;
+		uio_ctx_j(ctx);
 		ctx->nareas++;
 		inserted++;
 		cur += e->length;
@@ -468,6 +476,7 @@ err_free:
 	while (list->n) {
 		struct uio_pages_elm *e = &list->elm[--list->n];
 
+		UIO_J(&e->pages->refs);
 		e->pages->refs--; /* still referenced by its area */
 	}
 	return rc;
@@ -552,6 +561,7 @@ int uio_iopt_set_allow_iova(struct uio_iopt *iopt, struct uio_itree *allowed)
 					 UIO_ITREE_ALL_KINDS))
 			return -EADDRINUSE;
 	struct uio_itree old = iopt->allowed;
+	UIO_J(&iopt->allowed);
 	iopt->allowed = *allowed;
 	*allowed = old;
 	return 0;
@@ -636,6 +646,7 @@ static int uio_iopt_calculate_iova_alignment(struct uio_iopt *iopt)
 		if (rc)
 			return rc;
 	}
+	UIO_J(&iopt->iova_alignment);
 	iopt->iova_alignment = align;
 	return 0;
 }
@@ -649,6 +660,7 @@ int uio_iopt_disable_large_pages(struct uio_iopt *iopt)
 	/* Not once domains hold mappings. */
 	if (iopt->ndomains && uio_area_first(iopt, 0, UIO_ULONG_MAX))
 		return -EINVAL;
+	UIO_J(&iopt->disable_large_pages);
 	iopt->disable_large_pages = true;
 	rc = uio_iopt_calculate_iova_alignment(iopt);
 	if (rc)
@@ -658,6 +670,7 @@ int uio_iopt_disable_large_pages(struct uio_iopt *iopt)
 
 void uio_iopt_enable_large_pages(struct uio_iopt *iopt)
 {
+	UIO_J(&iopt->disable_large_pages);
 	iopt->disable_large_pages = false;
 	uio_iopt_calculate_iova_alignment(iopt);
 }
@@ -716,6 +729,7 @@ static int uio_area_split(struct uio_ctx *ctx, struct uio_iopt *iopt,
 	lhs->pages = pages;
 	rhs->pages = pages;
 	uio_pages_get(pages);
+	uio_ctx_j(ctx);
 	ctx->nareas++;
 	uio_delete(ctx, area);
 	return 0;
@@ -798,6 +812,8 @@ int uio_iopt_table_add_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 		}
 	}
 
+	UIO_J(iopt);
+	UIO_J(&hwpt->iopt_next);
 	iopt->iova_alignment = align;
 	hwpt->iopt_next = iopt->domains;
 	iopt->domains = hwpt;
@@ -826,6 +842,9 @@ void uio_iopt_table_remove_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 		;
 	if (!*pp)
 		return;
+	UIO_J(pp);
+	UIO_J(&hwpt->iopt_next);
+	UIO_J(iopt);
 	*pp = hwpt->iopt_next;
 	hwpt->iopt_next = NULL;
 	iopt->ndomains--;
@@ -848,14 +867,17 @@ int uio_iopt_add_pin_access(struct uio_iopt *iopt)
 		rc = uio_iopt_check_iova_alignment(iopt, UIO_PAGE_SIZE);
 		if (rc)
 			return rc;
-		iopt->iova_alignment = UIO_PAGE_SIZE;
 	}
+	UIO_J(iopt);
+	if (iopt->iova_alignment < UIO_PAGE_SIZE)
+		iopt->iova_alignment = UIO_PAGE_SIZE;
 	iopt->npin_accesses++;
 	return 0;
 }
 
 void uio_iopt_remove_pin_access(struct uio_iopt *iopt)
 {
+	UIO_J(&iopt->npin_accesses);
 	iopt->npin_accesses--;
 	uio_iopt_calculate_iova_alignment(iopt);
 }

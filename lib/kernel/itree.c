@@ -33,6 +33,8 @@
  */
 #include "itree.h"
 
+#include "journal.h"
+
 #define UIO_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 typedef struct uio_itree_node node_t;
@@ -92,28 +94,65 @@ static uint64_t gap_after(const node_t *x, uint64_t p)
 	return best;
 }
 
-/* Recompute n's augmented fields from its children, which must be current. */
+/*
+ * Every node and tree is journaled (journal.h) before its first store in a
+ * command, whole: a node is 88 bytes and a command usually stores several
+ * of its fields. Kill points between the stores of a rotation or an unlink
+ * let the crash sweep stop a command with the tree half changed.
+ */
+static void touch(const node_t *n)
+{
+	uio_j_save(n, sizeof(*n));
+}
+
+static void touch_tree(const struct uio_itree *t)
+{
+	uio_j_save(t, sizeof(*t));
+}
+
+/* The hole cache too: an undo restores it with the nodes it names. */
+static void touch_hc(const struct uio_itree_hc *hc)
+{
+	uio_j_save(hc, sizeof(*hc));
+}
+
+/*
+ * Recompute n's augmented fields from its children, which must be current.
+ * Unchanged fields are not stored (nor journaled): the walk to the root
+ * after an insert mostly finds nothing to change.
+ */
 static void update(node_t *n)
 {
 	const node_t *l = n->left, *r = n->right;
-	uint64_t gap = 0, reach = n->last;
+	uint64_t gap = 0, reach = n->last, rgap, sub_start, lreach;
+	uint16_t kinds = n->kind;
+	int16_t height = (int16_t)(1 + UIO_MAX(h(l), h(r)));
 
-	n->height = (int16_t)(1 + UIO_MAX(h(l), h(r)));
-	n->sub_start = l ? l->sub_start : n->start;
-	n->sub_kinds = n->kind;
+	sub_start = l ? l->sub_start : n->start;
 	if (l) {
 		gap = UIO_MAX(l->sub_gap, gap_between(l->sub_last, n->start));
 		reach = UIO_MAX(reach, l->sub_last);
-		n->sub_kinds |= l->sub_kinds;
+		kinds |= l->sub_kinds;
 	}
-	n->lreach = reach;
-	n->sub_rgap = gap_after(r, reach);
+	lreach = reach;
+	rgap = gap_after(r, reach);
 	if (r) {
 		reach = UIO_MAX(reach, r->sub_last);
-		n->sub_kinds |= r->sub_kinds;
+		kinds |= r->sub_kinds;
 	}
+	gap = UIO_MAX(gap, rgap);
+	if (n->height == height && n->sub_start == sub_start &&
+	    n->sub_kinds == kinds && n->sub_rgap == rgap &&
+	    n->sub_last == reach && n->sub_gap == gap && n->lreach == lreach)
+		return;
+	touch(n);
+	n->height = height;
+	n->sub_start = sub_start;
+	n->sub_kinds = kinds;
+	n->lreach = lreach;
+	n->sub_rgap = rgap;
 	n->sub_last = reach;
-	n->sub_gap = UIO_MAX(gap, n->sub_rgap);
+	n->sub_gap = gap;
 }
 
 /* ------------------------------------------------------------------ */
@@ -122,25 +161,38 @@ static void update(node_t *n)
 static void replace_child(struct uio_itree *t, node_t *parent, node_t *old,
 			  node_t *new)
 {
-	if (!parent)
+	if (!parent) {
+		touch_tree(t);
 		t->root = new;
-	else if (parent->left == old)
-		parent->left = new;
-	else
-		parent->right = new;
-	if (new)
+	} else {
+		touch(parent);
+		if (parent->left == old)
+			parent->left = new;
+		else
+			parent->right = new;
+	}
+	uio_kill_point();
+	if (new) {
+		touch(new);
 		new->parent = parent;
+	}
 }
 
 static node_t *rotate_left(struct uio_itree *t, node_t *x)
 {
 	node_t *y = x->right;
 
+	touch(x);
+	touch(y);
 	x->right = y->left;
-	if (y->left)
+	uio_kill_point();
+	if (y->left) {
+		touch(y->left);
 		y->left->parent = x;
+	}
 	replace_child(t, x->parent, x, y);
 	y->left = x;
+	uio_kill_point();
 	x->parent = y;
 	update(x);
 	update(y);
@@ -151,11 +203,17 @@ static node_t *rotate_right(struct uio_itree *t, node_t *x)
 {
 	node_t *y = x->left;
 
+	touch(x);
+	touch(y);
 	x->left = y->right;
-	if (y->right)
+	uio_kill_point();
+	if (y->right) {
+		touch(y->right);
 		y->right->parent = x;
+	}
 	replace_child(t, x->parent, x, y);
 	y->right = x;
+	uio_kill_point();
 	x->parent = y;
 	update(x);
 	update(y);
@@ -191,12 +249,19 @@ static void fixup(struct uio_itree *t, node_t *n, const node_t *fresh)
 		int bal;
 
 		if (c && c == r && n->lreach < r->sub_start) {
-			n->sub_last = UIO_MAX(n->lreach, r->sub_last);
+			uint64_t last = UIO_MAX(n->lreach, r->sub_last);
+
+			sub_kinds = n->sub_kinds;
 			if (kinds) {
 				l = n->left;
 				sub_kinds = n->kind | r->sub_kinds |
 					    (l ? l->sub_kinds : 0);
 				kinds = sub_kinds != n->sub_kinds;
+			}
+			/* Unchanged fields are not stored (nor journaled). */
+			if (n->sub_last != last || n->sub_kinds != sub_kinds) {
+				touch(n);
+				n->sub_last = last;
 				n->sub_kinds = sub_kinds;
 			}
 			c = n;
@@ -272,9 +337,14 @@ void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n)
 						   &parent->right;
 		}
 	}
+	touch(n);
+	touch_tree(t);
+	if (parent)
+		touch(parent);
 	n->left = n->right = NULL;
 	n->parent = parent;
 	*link = n;
+	uio_kill_point();
 	t->count++;
 	fixup(t, n, n);
 	hc_insert(t->hc, n);
@@ -286,22 +356,29 @@ void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 
 	hc_remove(t->hc, n);
 
+	touch(n);
+	touch_tree(t);
 	if (n->left && n->right) {
 		/* Move the in-order successor s into n's place. */
 		node_t *s = n->right;
 
 		while (s->left)
 			s = s->left;
+		touch(s);
 		if (s->parent != n) {
 			from = s->parent;
 			replace_child(t, s->parent, s, s->right);
 			s->right = n->right;
+			touch(s->right);
 			s->right->parent = s;
+			uio_kill_point();
 		} else {
 			from = s;
 		}
 		s->left = n->left;
+		touch(s->left);
 		s->left->parent = s;
+		uio_kill_point();
 		replace_child(t, n->parent, n, s);
 		fresh = s;
 	} else {
@@ -310,6 +387,7 @@ void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 	}
 	n->left = n->right = n->parent = NULL;
 	t->count--;
+	uio_kill_point();
 	fixup(t, from, fresh);
 }
 
@@ -703,6 +781,7 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 		min_size = 1;
 	if (hc && !hc->valid && lo >= hc->lo &&
 	    find_hole(t, hc->lo, UINT64_MAX, 1, &s, &l, &fill) && fill.ok) {
+		touch_hc(hc);
 		hc->valid = true;
 		hc->start = fill.start;
 		hc->last = fill.last;
@@ -730,6 +809,7 @@ static void hc_insert(struct uio_itree_hc *hc, node_t *n)
 {
 	if (!hc || !hc->valid)
 		return;
+	touch_hc(hc);
 	if (n->last < hc->start || n->start > hc->last) {
 		/* The hole is untouched; n may overlap hc->node now. */
 		if (hc->node && n->start <= hc->node->last &&
@@ -765,6 +845,7 @@ static void hc_remove(struct uio_itree_hc *hc, const node_t *n)
 {
 	if (!hc || !hc->valid)
 		return;
+	touch_hc(hc);
 	if (n == hc->node) {
 		/*
 		 * n overlaps nothing and ends right below the hole, and
