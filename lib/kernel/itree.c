@@ -220,6 +220,64 @@ static node_t *rotate_right(struct uio_itree *t, node_t *x)
 	return y;
 }
 
+#define FAST_MAX 64
+
+/*
+ * fixup()'s cheap levels, from n up while they last (at most FAST_MAX).
+ * While sub_kinds may still change (rarely past the first level), a level
+ * at a time, the node journaled whole; then only sub_last changes: the new
+ * values are worked out up the path from the child's new one first, the
+ * old ones journaled as one record, then stored. Returns the node the walk
+ * goes on from; *c and *kinds as fixup() keeps them.
+ */
+static node_t *fixup_fast(node_t *n, const node_t **c, bool *kinds)
+{
+	void *words[FAST_MAX];
+	uint64_t lasts[FAST_MAX];
+	const node_t *child = *c;
+	uint64_t clast;
+	size_t m = 0;
+
+	while (*kinds && n && child == n->right &&
+	       n->lreach < child->sub_start) {
+		const node_t *l = n->left;
+		uint64_t last = UIO_MAX(n->lreach, child->sub_last);
+		uint16_t sk = n->kind | child->sub_kinds |
+			      (l ? l->sub_kinds : 0);
+
+		*kinds = sk != n->sub_kinds;
+		if (n->sub_last != last || n->sub_kinds != sk) {
+			touch(n);
+			n->sub_last = last;
+			n->sub_kinds = sk;
+		}
+		child = n;
+		n = n->parent;
+	}
+	clast = child->sub_last;
+	for (size_t levels = 0; n && levels < FAST_MAX && child == n->right &&
+				n->lreach < child->sub_start; levels++) {
+		uint64_t last = UIO_MAX(n->lreach, clast);
+
+		/* Unchanged fields are not stored (nor journaled). */
+		if (last != n->sub_last) {
+			words[m] = &n->sub_last;
+			lasts[m++] = last;
+		}
+		child = n;
+		clast = last;
+		n = n->parent;
+	}
+	if (m) {
+		uio_j_save_words(words, m);
+		for (size_t i = 0; i < m; i++)
+			*(uint64_t *)words[i] = lasts[i];
+		uio_kill_point();
+	}
+	*c = child;
+	return n;
+}
+
 /*
  * Recompute and rebalance from n up to the root. `fresh` is a node whose
  * parent has not seen it where it is now (a new leaf; a successor moved
@@ -242,30 +300,14 @@ static void fixup(struct uio_itree *t, node_t *n, const node_t *fresh)
 	bool kinds = true;      /* ... and sub_kinds may have changed */
 
 	while (n) {
-		const node_t *l, *r = n->right;
+		const node_t *r = n->right;
 		uint64_t sub_start, gap, rgap;
 		uint16_t sub_kinds;
 		int16_t height;
 		int bal;
 
 		if (c && c == r && n->lreach < r->sub_start) {
-			uint64_t last = UIO_MAX(n->lreach, r->sub_last);
-
-			sub_kinds = n->sub_kinds;
-			if (kinds) {
-				l = n->left;
-				sub_kinds = n->kind | r->sub_kinds |
-					    (l ? l->sub_kinds : 0);
-				kinds = sub_kinds != n->sub_kinds;
-			}
-			/* Unchanged fields are not stored (nor journaled). */
-			if (n->sub_last != last || n->sub_kinds != sub_kinds) {
-				touch(n);
-				n->sub_last = last;
-				n->sub_kinds = sub_kinds;
-			}
-			c = n;
-			n = n->parent;
+			n = fixup_fast(n, &c, &kinds);
 			continue;
 		}
 		height = n->height;

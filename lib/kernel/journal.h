@@ -85,6 +85,13 @@ static inline void uio_j_save(const void *p, size_t n)
 
 #define UIO_J(ptr) uio_j_save((ptr), sizeof(*(ptr)))
 
+/*
+ * Keep the old contents of the n 8-byte words at words[0..n) (8-byte
+ * aligned, in any order), as one record: for the scattered words a walk
+ * to a tree's root stores. Words outside the region are left out.
+ */
+void uio_j_save_words(void *const *words, size_t n);
+
 /* The current command's number, 0 outside commands. */
 static inline uint64_t uio_j_gen(void)
 {
