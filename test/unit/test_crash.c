@@ -1086,9 +1086,11 @@ static void sweep(const struct scenario *sc, int reps, struct tally *t)
 		if (long_mode && n % 2 == 1) {
 			/*
 			 * A second victim: the next locker dies while undoing,
-			 * at each of its kill points, until one recovers.
+			 * at each of its kill points (every stride-th for a
+			 * scenario with a stride), until one recovers.
 			 */
-			for (unsigned long long m = 1;; m++) {
+			for (unsigned long long m = 1;;
+			     m += sc->stride ? sc->stride : 1) {
 				pid_t pid = fork();
 				int status;
 
