@@ -220,6 +220,9 @@ int uio_vfio_iommufd_dma(struct uio_vfio_device *d, uint64_t iova, void *buf,
 /* A copy engine's transfer, for the PCI layer's bus; *bad: failed IOVA. */
 int uio_vfio_iommufd_dma_copy(struct uio_vfio_device *d, uint64_t dst,
 			      uint64_t src, size_t len, uint64_t *bad);
+/* The context of the iommufd fd (held by the caller's uio_core_enter()),
+ * or NULL with *err -EBADF or -EBADFD, as iommufd_ctx_from_fd(). */
+struct uio_ctx *uio_vfio_iommufd_ctx_from_fd(int fd, int *err);
 /* SET_CONTAINER's part: the context of fd, and its compat IOAS. */
 int uio_vfio_iommufd_container(int fd, uint64_t *id);
 

@@ -281,7 +281,7 @@ static long uio_vfio_bind_iommufd(struct uio_vfio_registry *r,
 		goto out_unblock;
 	}
 	uio_core_enter();
-	ctx = uio_iommufd_ctx_from_fd(b.iommufd, &err);
+	ctx = uio_vfio_iommufd_ctx_from_fd(b.iommufd, &err);
 	if (!ctx) {
 		uio_core_leave();
 		rc = err;

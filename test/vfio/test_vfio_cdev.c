@@ -139,6 +139,35 @@ static void test_bind_order(void **state)
 	close(efd);
 }
 
+/*
+ * A file given as the iommufd that is not one, but another device file
+ * never used before (a fresh dup): EBADFD, and it stays the device file
+ * it is, usable as one (fuzz_vfio found it taken for no file of VFIO's
+ * once BIND had looked at it).
+ */
+static void test_bind_to_fresh_device_fd(void **state)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int d, d2, fd;
+
+	(void)state;
+	VT_REQUIRE_CDEV(vt_dev());
+	d = open_cdev(vt_dev());
+	fd = vt_iommufd_open();
+	assert_true(d >= 0 && fd >= 0);
+	d2 = dup(d);
+	assert_true(d2 >= 0);
+	assert_int_equal(bind(d, d2), -EBADFD);
+	/* Unbound: EINVAL (a file that is no device's would be ENOTTY). */
+	assert_int_equal(vt_ioctl(d2, VFIO_DEVICE_GET_INFO, &info), -EINVAL);
+	assert_int_equal(bind(d2, fd), 0);
+	assert_int_equal(vt_ioctl(d, VFIO_DEVICE_GET_INFO, &info), 0);
+	assert_int_equal(vt_ioctl(d2, VFIO_DEVICE_GET_INFO, &info), 0);
+	close(d2);
+	close(d);
+	close(fd);
+}
+
 static void test_bind_second_file(void **state)
 {
 	struct vfio_device_info di = { .argsz = sizeof(di) };
@@ -470,6 +499,7 @@ static const struct CMUnitTest tests[] = {
 	VT_TEST(test_cdev_node),
 	VT_TEST(test_cdev_unbound),
 	VT_TEST(test_bind_order),
+	VT_TEST(test_bind_to_fresh_device_fd),
 	VT_TEST(test_bind_second_file),
 	VT_TEST(test_bind_out_devid_fault),
 	VT_TEST(test_group_cdev_exclusion),

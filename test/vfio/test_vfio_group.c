@@ -197,6 +197,30 @@ static void test_set_container_order(void **state)
 	close(efd);
 }
 
+/*
+ * A container fd that is another group file never used before (a fresh
+ * dup of the group's own): EBADFD, and the dup stays the group file
+ * (fuzz_vfio found it taken for no file of VFIO's once SET_CONTAINER had
+ * looked at it).
+ */
+static void test_set_container_fresh_group_fd(void **state)
+{
+	int g = open_group(), g2, c = vt_container_open();
+
+	(void)state;
+	assert_true(g >= 0);
+	g2 = dup(g);
+	assert_true(g2 >= 0);
+	assert_int_equal(vt_ioctl(g, VFIO_GROUP_SET_CONTAINER, &g2), -EBADFD);
+	assert_int_equal(status_flags(g2), VFIO_GROUP_FLAGS_VIABLE);
+	assert_int_equal(vt_ioctl(g2, VFIO_GROUP_SET_CONTAINER, &c), 0);
+	assert_int_equal(status_flags(g), VFIO_GROUP_FLAGS_VIABLE |
+					  VFIO_GROUP_FLAGS_CONTAINER_SET);
+	close(g2);
+	close(g);
+	close(c);
+}
+
 static void test_set_container_iommufd(void **state)
 {
 	int g, fd = vt_iommufd_open(), d;
@@ -579,6 +603,7 @@ static const struct CMUnitTest tests[] = {
 	VT_TEST(test_group_node_exclusive),
 	VT_TEST(test_group_status),
 	VT_TEST(test_set_container_order),
+	VT_TEST(test_set_container_fresh_group_fd),
 	VT_TEST(test_set_container_iommufd),
 	VT_TEST(test_unset_container),
 	VT_TEST(test_get_device_fd_names),
