@@ -26,6 +26,7 @@
 #include "uaccess.h"
 #include "vfio.h"
 #include "vfio_pci_priv.h"
+#include "vfs.h"
 
 #define UIO_DEV_IDX(dev, slot, gen) \
 	((uint32_t)(dev) | (uint32_t)(slot) << 5 | ((uint32_t)(gen) & 0xff) << 11)
@@ -411,29 +412,18 @@ static long uio_vfio_device_ioctl(int fd, uint32_t idx, unsigned long cmd,
 }
 
 /*
- * The VFS's checks of the open file's mode before a read or a write
- * reaches the driver (vfs_read, vfs_write): EBADF for a file not opened
- * for it. A cdev may be opened read-only or write-only; group files are
- * read-write.
+ * A read or a write of a region: the VFS's checks first (lib/kernel/vfs.h:
+ * the offset, the open file's mode, the buffer, the count; a cdev may be
+ * opened read-only or write-only, group files are read-write), then
+ * vfio_device_fops_read/write's access check, then vfio-pci's.
  */
-static int uio_vfio_file_mode_ok(int fd, bool write)
-{
-	long fl = uio_sys_fcntl_long(fd, F_GETFL, 0);
-
-	if (fl < 0)
-		return (int)fl;
-	if ((fl & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
-		return -EBADF;
-	return 0;
-}
-
 static long uio_vfio_device_prw(int fd, uint32_t idx, void *buf, size_t n,
-				uint64_t off, bool write)
+				int64_t off, bool positional, bool write)
 {
 	struct uio_vfio_registry *r;
 	struct uio_vfio_device *d;
 	struct uio_vfio_file *f;
-	long rc = uio_vfio_file_mode_ok(fd, write);
+	long rc = uio_vfs_rw_check(fd, buf, &n, off, positional, write);
 
 	if (rc)
 		return rc;
@@ -444,7 +434,7 @@ static long uio_vfio_device_prw(int fd, uint32_t idx, void *buf, size_t n,
 	else if (!f->access_granted)
 		rc = -EINVAL;
 	else
-		rc = uio_vpci_rw(r, d, buf, n, off, write);
+		rc = uio_vpci_rw(r, d, buf, n, (uint64_t)off, write);
 	uio_core_leave();
 	return rc;
 }
@@ -452,13 +442,13 @@ static long uio_vfio_device_prw(int fd, uint32_t idx, void *buf, size_t n,
 static long uio_vfio_device_pread(int fd, uint32_t idx, void *buf, size_t n,
 				  uint64_t off)
 {
-	return uio_vfio_device_prw(fd, idx, buf, n, off, false);
+	return uio_vfio_device_prw(fd, idx, buf, n, (int64_t)off, true, false);
 }
 
 static long uio_vfio_device_pwrite(int fd, uint32_t idx, const void *buf,
 				   size_t n, uint64_t off)
 {
-	return uio_vfio_device_prw(fd, idx, (void *)buf, n, off, true);
+	return uio_vfio_device_prw(fd, idx, (void *)buf, n, (int64_t)off, true, true);
 }
 
 /* read() and write() at the file position, which the node file keeps. */
@@ -469,7 +459,7 @@ static long uio_vfio_device_rw_pos(int fd, uint32_t idx, void *buf, size_t n,
 
 	if (pos < 0)
 		return pos;
-	rc = uio_vfio_device_prw(fd, idx, buf, n, (uint64_t)pos, write);
+	rc = uio_vfio_device_prw(fd, idx, buf, n, pos, false, write);
 	if (rc > 0)
 		UIO_SYS(SYS_lseek, fd, pos + rc, SEEK_SET);
 	return rc;
