@@ -171,6 +171,12 @@ extern const struct uio_file_ops uio_vfio_device_fops;
  */
 int uio_vfio_adopt(int fd, int node, uint32_t index);
 
+/*
+ * path_noexec() of a device fd's file, for mmap's PROT_EXEC check: a
+ * group-opened one is an anonymous inode (noexec), a cdev is in /dev.
+ */
+bool uio_vfio_device_noexec(uint32_t idx);
+
 /* Release what dead open files held (callers hold the registry lock). */
 void uio_vfio_sweep_device(struct uio_vfio_registry *r,
 			   struct uio_vfio_device *d);

@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
 
 #include <uiommufd/uapi.h>
 
@@ -476,64 +474,21 @@ static long uio_vfio_device_write(int fd, uint32_t idx, const void *buf,
 	return uio_vfio_device_rw_pos(fd, idx, (void *)buf, n, true);
 }
 
-/* Whether the file's path is on a noexec mount (path_noexec). */
-static bool uio_vfio_path_noexec(struct uio_vfio_file *f)
+bool uio_vfio_device_noexec(uint32_t idx)
 {
-	struct statfs st;
+	struct uio_vfio_registry *r;
+	struct uio_vfio_file *f;
+	bool noexec = false;
 
 	/*
 	 * A group's device file is an anonymous inode, whose superblock is
 	 * SB_I_NOEXEC (6.12.y); a cdev lives in the host's /dev.
 	 */
-	if (f->state == UIO_VFIO_FILE_GROUP)
-		return true;
-	return !UIO_SYS(SYS_statfs, "/dev", &st) && (st.f_flags & ST_NOEXEC);
-}
-
-/*
- * What the mmap system call checks before the driver's mmap (the x86
- * entry's offset alignment, then do_mmap): EINVAL, EOPNOTSUPP for flags a
- * MAP_SHARED_VALIDATE mapping may not have, EACCES for the file's mode,
- * EPERM for PROT_EXEC on a noexec file. A shared mapping of a file not
- * open for writing is a private one to the driver (VM_SHARED cleared).
- * The flags to pass on, or -errno.
- */
-static int uio_vfio_mmap_checks(int fd, struct uio_vfio_file *f, size_t len,
-				int prot, int flags, uint64_t off)
-{
-	const int legacy = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS |
-			   MAP_DENYWRITE | MAP_EXECUTABLE | MAP_GROWSDOWN |
-			   MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |
-			   MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | 0x4000000;
-	long fl = uio_sys_fcntl_long(fd, F_GETFL, 0);
-	bool shared = false;
-
-	if (fl < 0)
-		return (int)fl;
-	if ((off & 4095) || !len)
-		return -EINVAL;
-	switch (flags & MAP_TYPE) {
-	case MAP_SHARED:
-	case MAP_SHARED_VALIDATE:
-		if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE &&
-		    (flags & ~legacy & ~MAP_TYPE))
-			return -EOPNOTSUPP;
-		if ((prot & PROT_WRITE) && (fl & O_ACCMODE) == O_RDONLY)
-			return -EACCES;
-		shared = (fl & O_ACCMODE) != O_RDONLY;
-		/* fall through */
-	case MAP_PRIVATE:
-		if ((fl & O_ACCMODE) == O_WRONLY)
-			return -EACCES;
-		if ((prot & PROT_EXEC) && uio_vfio_path_noexec(f))
-			return -EPERM;
-		if (flags & MAP_GROWSDOWN)
-			return -EINVAL;
-		break;
-	default:
-		return -EINVAL;
-	}
-	return (flags & ~MAP_TYPE) | (shared ? MAP_SHARED : MAP_PRIVATE);
+	uio_core_enter();
+	if (uio_vfio_dev_of(idx, &r, &f))
+		noexec = f->state == UIO_VFIO_FILE_GROUP;
+	uio_core_leave();
+	return noexec || uio_vfs_dev_noexec();
 }
 
 static long uio_vfio_device_mmap(int fd, uint32_t idx, void *addr, size_t len,
@@ -544,16 +499,16 @@ static long uio_vfio_device_mmap(int fd, uint32_t idx, void *addr, size_t len,
 	struct uio_vfio_file *f;
 	long rc;
 
+	/* vfio_device_fops_mmap; the VFS's checks were made (vfs.h) */
+	(void)fd;
 	uio_core_enter();
 	d = uio_vfio_dev_of(idx, &r, &f);
 	if (!d)
 		rc = -EBADF;
-	else if ((rc = uio_vfio_mmap_checks(fd, f, len, prot, flags, off)) < 0)
-		;
 	else if (!f->access_granted)
 		rc = -EINVAL;
 	else
-		rc = uio_vpci_mmap(r, d, addr, len, prot, (int)rc, off);
+		rc = uio_vpci_mmap(r, d, addr, len, prot, flags, off);
 	uio_core_leave();
 	return rc;
 }
