@@ -258,6 +258,7 @@ static unsigned int ngroups;
 static const struct uio_vfio_registry *reg; /* read-only view */
 static size_t reg_size;
 static int verbose;
+static int devnull = -1, rootdir = -1;  /* files that are not ours */
 static void (*fail_nth)(unsigned int);
 static int (*fail_pending)(void);
 
@@ -379,6 +380,8 @@ struct state {
 	uint8_t granted[256]; /* by ofd */
 	uint8_t next_ofd;
 	bool child;      /* in a forked child */
+	bool forked;     /* this input forked its child */
+	int depth;       /* op_fork's ops run here, nested */
 };
 
 /* A new fd: of a new open file (ofd < 0) or of the open file ofd. */
@@ -430,7 +433,7 @@ static uint32_t pick_id(struct in *in, const uint32_t *t, unsigned int n)
 
 /*
  * An fd, mostly one of kind k (the b-th of them), else another of ours,
- * or one that is not: -1, never opened, /dev/null's, a dead one.
+ * or one that is not: -1, never opened, /dev/null, a directory.
  */
 static struct fdent pick_fd(struct in *in, struct state *s, int k)
 {
@@ -455,9 +458,9 @@ static struct fdent pick_fd(struct in *in, struct state *s, int k)
 	case 1:
 		return (struct fdent){ .fd = NOT_OPEN_FD, .kind = K_NR };
 	case 2:
-		return (struct fdent){ .fd = 0, .kind = K_NR }; /* stdin */
+		return (struct fdent){ .fd = devnull, .kind = K_NR, .acc = O_RDWR };
 	default:
-		return (struct fdent){ .fd = 2, .kind = K_NR }; /* stderr */
+		return (struct fdent){ .fd = rootdir, .kind = K_NR, .acc = O_RDONLY };
 	}
 }
 
@@ -736,7 +739,7 @@ static void op_close(struct in *in, struct state *s)
 	int rc;
 
 	if (f.kind == K_NR)
-		return; /* never stdin or stderr */
+		return; /* only the harness's own */
 	call_begin();
 	errno = 0;
 	rc = close(f.fd);
@@ -1434,7 +1437,7 @@ static void op_feature(struct in *in, struct state *s)
 	c.h.flags = dirs[b & 7] | ((b & 0x80) ? u16(in) : (b >> 3) % 11);
 	c.fd = (k & 0x80) ? -1 : pick_efd(in, s);
 	c.rsvd = rsv(in);
-	len = sizeof(c.h) + (k & 3) * 4 + ((k & 4) ? 16 : 0);
+	len = sizeof(c.h) + (k & 3) * 4 + ((k & 4) ? 12 : 0); /* up to sizeof(c) */
 	sioctl(in, &f, VFIO_DEVICE_FEATURE, &c, len, sizeof(c.h),
 	       "VFIO_DEVICE_FEATURE",
 	       dev_ok(&f, E(EFAULT, EINVAL, ENOTTY, EBADF, EBUSY, ENOMEM)),
@@ -1455,7 +1458,7 @@ static void op_raw_ioctl(struct in *in, struct state *s)
 		req = _IO(VFIO_TYPE, nr);
 		break;
 	case 1:
-		req = _IOC(b >> 6, VFIO_TYPE, nr, u8(in));
+		req = _IOC((unsigned int)b >> 6, VFIO_TYPE, nr, u8(in));
 		break;
 	case 2:
 		req = _IO(IOMMUFD_TYPE, nr);
@@ -1467,7 +1470,7 @@ static void op_raw_ioctl(struct in *in, struct state *s)
 	if (req == FIONBIO || req == FIOASYNC || req == FIOCLEX || req == FIONCLEX ||
 	    req == FIOQSIZE || req == FIGETBSZ || (req >> 8 & 0xff) == 'T' ||
 	    (req >> 8 & 0xff) == 0x12 || (req >> 8 & 0xff) == 0x94 ||
-	    (req >> 8 & 0xff) == 'f' || (req >> 8 & 0xff) == 'X')
+	    (req >> 8 & 0xff) == 'f' || (req >> 8 & 0xff) == 'X' || f.fd == rootdir)
 		return; /* the VFS's and file systems' own: not the device's */
 	if (verbose)
 		fprintf(stderr, "[%d]  ioctl(%d, %#lx)\n", getpid(), f.fd, req);
@@ -1585,6 +1588,11 @@ static void op_region_rw(struct in *in, struct state *s)
 	uint64_t in_reg = off & ((1ull << 40) - 1);
 	size_t count = pick_count(in, size > in_reg ? size - in_reg : 0);
 	char *buf = pick_buf(in, count, wr);
+
+	/* /dev/null takes any count and reads nothing: ASan's pwrite would
+	 * then check the whole buffer. */
+	if (f.kind == K_NR && count > PG)
+		count = PG;
 	int64_t pos = (b & 0x80) ? ((b & 0x40) ? -1 - (int64_t)(b >> 2 & 7) :
 					      INT64_MAX - (int64_t)(b >> 2 & 7)) :
 				   (int64_t)off;
@@ -1603,9 +1611,9 @@ static void op_region_rw(struct in *in, struct state *s)
 	if (is_dev(&f))
 		check_dev_rw(s, &f, wr ? "pwrite" : "pread", rc, err, buf, count,
 			     pos, true, wr);
-	else if (f.kind != K_NR)
+	else
 		check_rc(wr ? "pwrite (not a device)" : "pread (not a device)", rc,
-			 err, E(EBADF, ESPIPE, EINVAL, EFAULT));
+			 err, E(EBADF, ESPIPE, EINVAL, EFAULT, EISDIR));
 }
 
 static void op_file_rw(struct in *in, struct state *s)
@@ -1615,19 +1623,20 @@ static void op_file_rw(struct in *in, struct state *s)
 	bool wr = b & 1;
 	size_t count = pick_count(in, 8);
 	char *buf = pick_buf(in, count, wr);
+
+	if (f.kind == K_NR && count > PG)
+		count = PG; /* as op_region_rw */
 	ssize_t rc;
 	off_t pos;
 	int err;
 
-	if (f.kind == K_NR)
-		return; /* stdin, stderr, -1, NOT_OPEN_FD: not ours */
 	if (b & 2) {
 		call_begin();
 	errno = 0;
 		pos = lseek(f.fd, (off_t)REGION(b >> 4), (b & 4) ? SEEK_CUR : SEEK_SET);
 		err = errno;
-		check_rc("lseek", pos, err, E(ESPIPE, EINVAL));
-		if (f.kind != K_EVENT)
+		check_rc("lseek", pos, err, E(ESPIPE, EINVAL, EBADF));
+		if (f.kind != K_EVENT && f.kind != K_NR)
 			expect_eq("lseek of a vfio or iommufd file", pos, err, -1, ESPIPE);
 		return;
 	}
@@ -1643,7 +1652,7 @@ static void op_file_rw(struct in *in, struct state *s)
 			     false, wr);
 	else
 		check_rc(wr ? "write (not a device)" : "read (not a device)", rc,
-			 err, E(EBADF, EINVAL, EFAULT, EAGAIN));
+			 err, E(EBADF, EINVAL, EFAULT, EAGAIN, EISDIR));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1683,8 +1692,9 @@ static int mmap_errno(const struct state *s, const struct fdent *f, size_t len,
 	if (f->fd == -1 || f->fd == NOT_OPEN_FD)
 		return EBADF;
 	/*
-	 * stdin, stderr: unknown files. An iommufd is a memfd opened
-	 * read-write whatever the open asked: its mode is not the program's.
+	 * /dev/null, a directory: not the harness's business. An iommufd is a
+	 * memfd opened read-write whatever the open asked: its mode is not
+	 * the program's.
 	 */
 	if (f->kind == K_NR || f->kind == K_IOMMU || f->kind == K_CONT)
 		return -1;
@@ -1811,7 +1821,7 @@ static void op_mmap(struct in *in, struct state *s)
 	if (over)
 		maps_forget(s, p, len);
 	if (!is_dev(&f)) {
-		/* stdin or stderr may be a file that maps: let it go. */
+		/* not a device: nothing of the harness's */
 		munmap(p, len);
 		return;
 	}
@@ -1948,7 +1958,7 @@ static void op_config(struct in *in, struct state *s)
 		rc = pread(f.fd, &v, w, (off_t)(REGION(VFIO_PCI_CONFIG_REGION_INDEX) | off));
 	}
 	err = errno;
-	check_rc("config access", rc, err, is_dev(&f) ? E_RW : E(EBADF, ESPIPE, EINVAL));
+	check_rc("config access", rc, err, is_dev(&f) ? E_RW : E(EBADF, ESPIPE, EINVAL, EISDIR));
 	if (is_dev(&f) && rc >= 0 && f.dev < ndevs &&
 	    off + w > devs[f.dev].reg[VFIO_PCI_CONFIG_REGION_INDEX].size)
 		die("config access past the end of config space succeeded");
@@ -1988,19 +1998,29 @@ static void run_ops(struct in *in, struct state *s, int max);
 /*
  * A child: the next n bytes of the input are its own ops on what it
  * inherited (fds, mappings, the device state); it exits 0 and nothing is
- * closed for it but by its exit.
+ * closed for it but by its exit. A fork costs as much as a hundred calls
+ * under ASan (its page tables) and the child's coverage never reaches
+ * libFuzzer, so it takes a second byte 'F', and one child an input;
+ * otherwise the n bytes run here.
  */
 static void op_fork(struct in *in, struct state *s)
 {
-	uint8_t n = u8(in);
+	uint8_t n = u8(in), magic = u8(in);
 	struct in sub = { in->p, n < in->n ? n : in->n };
 	pid_t pid;
 	int st;
 
 	in->p += sub.n;
 	in->n -= sub.n;
-	if (s->child)
+	if (magic != 'F' || s->child || s->forked) {
+		if (s->depth < 2) {
+			s->depth++;
+			run_ops(&sub, s, 24);
+			s->depth--;
+		}
 		return;
+	}
+	s->forked = true;
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0)
@@ -2156,6 +2176,10 @@ static void init_once(void)
 	/* The ioctls' and mmaps' SIGSEGV come back as EFAULT; a broken pipe
 	 * would not be ours either. */
 	signal(SIGPIPE, SIG_IGN);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	rootdir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (devnull < 0 || rootdir < 0)
+		die("/dev/null, /: %s", strerror(errno));
 	block_setup();
 	map_registry();
 	ndevs = reg->ndevices < MAX_DEVS ? reg->ndevices : MAX_DEVS;
