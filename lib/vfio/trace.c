@@ -415,7 +415,7 @@ static void hot_reset_info_out(struct uio_trace_line *l, const struct uio_trace_
 	flags = u32_at(after, offsetof(struct vfio_pci_hot_reset_info, flags));
 	count = u32_at(after, offsetof(struct vfio_pci_hot_reset_info, count));
 	shown = count < 16 ? count : 16;
-	if (uio_trace_peek(devs, (char *)c->arg + hdr, shown * sizeof(devs[0])))
+	if (uio_trace_peek(devs, uio_vfio_uptr(c->arg, hdr), shown * sizeof(devs[0])))
 		return;
 	uio_tl_printf(l, "%sdevices=[", *first ? "" : ", ");
 	*first = false;

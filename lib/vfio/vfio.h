@@ -118,6 +118,16 @@ struct uio_vfio_device_spec {
 	char model[256];               /* a built-in name or a .so path */
 };
 
+/*
+ * A user pointer off bytes on: computed as an integer, since the program's
+ * pointer may be NULL or wild and arithmetic on such a pointer is
+ * undefined in C (clang's UBSan stops on it).
+ */
+static inline void *uio_vfio_uptr(const void *uptr, size_t off)
+{
+	return (void *)((uintptr_t)uptr + off);
+}
+
 /* registry.c ---------------------------------------------------------- */
 
 /*

@@ -292,8 +292,8 @@ static long uio_vfio_bind_iommufd(struct uio_vfio_registry *r,
 	if (rc)
 		goto out_unblock;
 	b.out_devid = d->devid;
-	if (uio_copy_to_user((char *)arg + offsetof(struct vfio_device_bind_iommufd,
-						    out_devid),
+	if (uio_copy_to_user(uio_vfio_uptr(arg, offsetof(struct vfio_device_bind_iommufd,
+							 out_devid)),
 			     &b.out_devid, sizeof(b.out_devid))) {
 		uio_vfio_df_close(r, d);
 		rc = -EFAULT;
@@ -328,8 +328,8 @@ static long uio_vfio_attach_pt(struct uio_vfio_device *d, void *arg,
 	rc = uio_vfio_iommufd_attach(d, &a.pt_id);
 	if (rc)
 		return rc;
-	if (uio_copy_to_user((char *)arg + offsetof(struct vfio_device_attach_iommufd_pt,
-						    pt_id),
+	if (uio_copy_to_user(uio_vfio_uptr(arg, offsetof(struct vfio_device_attach_iommufd_pt,
+							 pt_id)),
 			     &a.pt_id, sizeof(a.pt_id))) {
 		uio_vfio_iommufd_detach(d);
 		return -EFAULT;
@@ -366,7 +366,7 @@ static long uio_vfio_feature(struct uio_vfio_registry *r,
 		/* vfio-pci without a variant driver: neither. */
 		return -ENOTTY;
 	default:
-		return uio_vpci_feature(r, d, ft.flags, (char *)arg + minsz,
+		return uio_vpci_feature(r, d, ft.flags, uio_vfio_uptr(arg, minsz),
 					ft.argsz - minsz);
 	}
 }

@@ -307,6 +307,22 @@ static void test_vfs_checks(void **state)
 	assert_int_equal(write(d, buf, huge), -1);
 	assert_int_equal(errno, EFAULT);
 	assert_int_equal(read(d, buf, 0), 0);
+	/* NULL passes access_ok: the copies fault. */
+	assert_int_equal(vt_pread(d, NULL, 4, VT_CFG), -EFAULT);
+	assert_int_equal(vt_pwrite(d, NULL, 2, VT_CFG + PCI_COMMAND), -EFAULT);
+}
+
+/* A NULL buffer at a BAR: the copy faults (no arithmetic on it either). */
+static void test_bar_null_buffer(void **state)
+{
+	struct vfio_region_info ri;
+	int d = gd.device, bar = vt_first_mem_bar(d, &ri);
+
+	(void)state;
+	if (bar < 0)
+		skip();
+	assert_int_equal(vt_pread(d, NULL, 8, VT_REGION(bar)), -EFAULT);
+	assert_int_equal(vt_pwrite(d, NULL, 8, VT_REGION(bar)), -EFAULT);
 }
 
 /* The offset comes before the file's mode; an unbound cdev refuses the rest. */
@@ -410,6 +426,7 @@ static const struct CMUnitTest tests[] = {
 	DEV_TEST(test_bar_msix_table_is_hosts),
 	DEV_TEST(test_bar_io_and_small),
 	DEV_TEST(test_vfs_checks),
+	DEV_TEST(test_bar_null_buffer),
 	DEV_TEST(test_vfs_checks_cdev),
 	DEV_TEST(test_file_mode),
 };

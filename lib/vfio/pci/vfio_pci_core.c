@@ -329,7 +329,7 @@ static long uio_get_region_info(struct uio_vfio_pci *v, struct uio_pci_dev *pdev
 			info.cap_offset = 0;
 		} else {
 			uio_caps_shift(&caps, sizeof(info));
-			if (uio_copy_to_user((char *)arg + sizeof(info), caps.buf,
+			if (uio_copy_to_user(uio_vfio_uptr(arg, sizeof(info)), caps.buf,
 					     caps.size))
 				return -EFAULT;
 			info.cap_offset = sizeof(info);
@@ -406,7 +406,7 @@ static long uio_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			(uio_should_fail() ? NULL : malloc(data_size));
 		if (!data)
 			return -ENOMEM;
-		if (uio_copy_from_user(data, (char *)arg + minsz, data_size)) {
+		if (uio_copy_from_user(data, uio_vfio_uptr(arg, minsz), data_size)) {
 			rc = -EFAULT;
 			goto out;
 		}
@@ -513,7 +513,7 @@ static long uio_hot_reset_info(struct uio_vfio_registry *r,
 		} else {
 			dev.group_id = r->groups[o->group].number;
 		}
-		if (uio_copy_to_user((char *)arg + sizeof(hdr) + n * sizeof(dev),
+		if (uio_copy_to_user(uio_vfio_uptr(arg, sizeof(hdr) + n * sizeof(dev)),
 				     &dev, sizeof(dev)))
 			return -EFAULT;
 		n++;
@@ -549,7 +549,7 @@ static long uio_hot_reset(struct uio_vfio_registry *r, struct uio_vfio_device *d
 			int32_t fd;
 			int g;
 
-			if (uio_copy_from_user(&fd, (char *)arg + minsz + i * sizeof(fd),
+			if (uio_copy_from_user(&fd, uio_vfio_uptr(arg, minsz + i * sizeof(fd)),
 					       sizeof(fd)))
 				return -EFAULT;
 			g = uio_vfio_group_of_fd(fd);

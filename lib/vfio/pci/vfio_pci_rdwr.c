@@ -66,18 +66,18 @@ long uio_vpci_bar_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			for (size_t i = 0; i < n && !write; i++) {
 				uint8_t ff = 0xff;
 
-				if (uio_copy_to_user(ubuf + done + i, &ff, 1))
+				if (uio_copy_to_user(uio_vfio_uptr(ubuf, done + i), &ff, 1))
 					return -EFAULT;
 			}
 		} else {
-			if (write && uio_copy_from_user(val, ubuf + done, n))
+			if (write && uio_copy_from_user(val, uio_vfio_uptr(ubuf, done), n))
 				return -EFAULT;
 			if (test_mem && !uio_vpci_memory_enabled(v))
 				return -EIO;
 			rc = uio_pci_bar_rw(pdev, bar, off, val, (unsigned int)n, write);
 			if (rc)
 				return rc;
-			if (!write && uio_copy_to_user(ubuf + done, val, n))
+			if (!write && uio_copy_to_user(uio_vfio_uptr(ubuf, done), val, n))
 				return -EFAULT;
 		}
 		count -= n;
