@@ -288,6 +288,32 @@ static void test_mmap_access(void **state)
 }
 
 /* A second mapping of the same BAR, at an offset: the same registers. */
+/*
+ * x86 has no write-only pages: a BAR mapped PROT_WRITE alone reads too
+ * (protection_map gives PAGE_SHARED). fuzz_vfio found a load through
+ * such a mapping refused (SIGSEGV) under uiommufd.
+ */
+static void test_mmap_write_only_reads(void **state)
+{
+	const struct vt_model *m = vt_model(gd.device);
+	struct vfio_region_info ri;
+	volatile uint64_t *r;
+	void *p;
+
+	(void)state;
+	if (!m)
+		skip();
+	assert_int_equal(vt_region_info(gd.device, m->bar, &ri), 0);
+	assert_int_equal(vmap(&p, ri.size, PROT_WRITE, MAP_SHARED, gd.device,
+			      VT_REGION(m->bar)), 0);
+	r = scratch_at(p, m);
+	*r = 0x5a5a0000a5a5ull;
+	assert_int_equal(*r, 0x5a5a0000a5a5ull);
+	assert_int_equal(((volatile uint16_t *)r)[1], 0);
+	*r = 0;
+	assert_int_equal(munmap(p, ri.size), 0);
+}
+
 static void test_mmap_two_mappings(void **state)
 {
 	const struct vt_model *m = vt_model(gd.device);
@@ -543,6 +569,7 @@ static const struct CMUnitTest tests[] = {
 	DEV_TEST(test_mmap_no_mmap),
 	DEV_TEST(test_mmap_exec_and_mode),
 	DEV_TEST(test_mmap_access),
+	DEV_TEST(test_mmap_write_only_reads),
 	DEV_TEST(test_mmap_two_mappings),
 	DEV_TEST(test_mmap_threads),
 	DEV_TEST(test_mmap_fork),

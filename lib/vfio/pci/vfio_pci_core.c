@@ -831,7 +831,12 @@ static int uio_vpci_map_access(void *priv, uint64_t off, void *buf,
 		return -EIO;
 	d = &r->devices[UIO_MAP_DEV(p)];
 	v = uio_v(r, d);
-	if (!(UIO_MAP_PROT(p) & (write ? PROT_WRITE : PROT_READ)))
+	/*
+	 * x86 has no write-only pages: PROT_WRITE maps readable too
+	 * (protection_map[VM_WRITE | VM_SHARED] is PAGE_SHARED). PROT_EXEC
+	 * alone stays unreadable, as with protection keys (execute-only).
+	 */
+	if (!(UIO_MAP_PROT(p) & (write ? PROT_WRITE : PROT_READ | PROT_WRITE)))
 		return -EFAULT;
 	/* Low power engaged, or memory decoding off: the kernel's fault
 	 * handler gives SIGBUS (vfio_pci_mmap_huge_fault). */
