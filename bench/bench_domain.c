@@ -174,9 +174,8 @@ static void vfio_cases(uint32_t ioas, char *buf, size_t len, double ioas_map,
 
 int main(int argc, char **argv)
 {
-	int quick = argc > 1 && !strcmp(argv[1], "--quick");
-	int reps = quick ? 3 : 7, rw_reps = quick ? 201 : 2001;
-	size_t len = quick ? GIB / 8 : GIB;
+	int quick = 0, reps, rw_reps;
+	size_t len;
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct iommu_test_cmd md = { .size = sizeof(md),
 				     .op = IOMMU_TEST_OP_MOCK_DOMAIN };
@@ -185,8 +184,43 @@ int main(int argc, char **argv)
 	double tmap[16], tunmap[16], *trw, base;
 	char *buf, *dst;
 
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			quick = 1;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("Usage: bench_domain [--quick]\n"
+			       "Costs with a mock IOMMU domain attached, as an ordinary "
+			       "/dev/iommu program\n"
+			       "(run under uiommufd-run, or in the reference kernel: "
+			       "bench/run-domain.sh runs both).\n"
+			       "One line per case, `name ns ratio`:\n"
+			       "  map1g, unmap1g   IOAS_MAP/IOAS_UNMAP of 1 GiB of 4 KiB "
+			       "pages; ratio to memcpy of 1 GiB\n"
+			       "  rw4k, rw64k      IOMMU_TEST_OP_ACCESS_RW; ratio to "
+			       "memcpy of the same size\n"
+			       "  vfio_map1g, vfio_unmap1g, vfio_cycle4k\n"
+			       "                   the same through VFIO type1; ratio "
+			       "to the IOAS case\n"
+			       "  ioas_cycle4k     a 4 KiB map + unmap; ratio to one "
+			       "getppid system call\n"
+			       "  --quick  1/8 GiB and fewer repetitions\n");
+			return 0;
+		} else {
+			fprintf(stderr, "bench_domain: unknown argument %s "
+				"(try --help)\n", argv[i]);
+			return 2;
+		}
+	}
+	reps = quick ? 3 : 7;
+	rw_reps = quick ? 201 : 2001;
+	len = quick ? GIB / 8 : GIB;
 	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	check(fd < 0, "open /dev/iommu");
+	if (fd < 0) {
+		fprintf(stderr, "bench_domain: open /dev/iommu: %s: run it under "
+			"uiommufd-run -- bench_domain (bench/run-domain.sh does)\n",
+			strerror(errno));
+		return 1;
+	}
 	check(ioctl(fd, IOMMU_IOAS_ALLOC, &alloc), "IOAS_ALLOC");
 	md.id = alloc.out_ioas_id;
 	check(ioctl(fd, IOMMU_TEST_CMD, &md), "MOCK_DOMAIN");

@@ -115,9 +115,32 @@ static double syscall_cost(int iters)
 
 int main(int argc, char **argv)
 {
-	int quick = argc > 1 && !strcmp(argv[1], "--quick");
-	uint32_t big = quick ? 100000 : 1000000;
-	int iters = quick ? 20000 : 200000;
+	int quick = 0;
+	uint32_t big;
+	int iters;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			quick = 1;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("Usage: bench_ioas [--quick]\n"
+			       "IOAS_MAP and IOAS_UNMAP through the C API, in process:\n"
+			       "  scale: a 4 KiB automatic-IOVA map + unmap into an IOAS "
+			       "of 1,000,000 areas,\n"
+			       "         as a ratio to the same with 10 areas (1.0: no "
+			       "growth with the areas)\n"
+			       "  cycle: a 4 KiB fixed-IOVA map + unmap, as a ratio to "
+			       "one getppid system call\n"
+			       "  --quick  100,000 areas and fewer iterations\n");
+			return 0;
+		} else {
+			fprintf(stderr, "bench_ioas: unknown argument %s "
+				"(try --help)\n", argv[i]);
+			return 2;
+		}
+	}
+	big = quick ? 100000 : 1000000;
+	iters = quick ? 20000 : 200000;
 
 	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

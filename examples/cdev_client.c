@@ -8,7 +8,7 @@
  *
  * The device is uiommufd's emulated DMA engine (see type1_client.c). Run
  *
- *   uiommufd-run --vfio-device 0000:00:05.0 -- cdev_client 0000:00:05.0
+ *   uiommufd-run --vfio-device 0000:00:04.0 -- cdev_client [0000:00:04.0]
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +33,15 @@ static void die(const char *what)
 	exit(1);
 }
 
+/* What to run when the device or its cdev is not there. */
+static void __attribute__((noreturn)) missing(const char *bdf, const char *what)
+{
+	fprintf(stderr, "cdev_client: no VFIO device at %s (%s: %s): run it under "
+		"uiommufd-run --vfio-device %s -- cdev_client %s\n",
+		bdf, what, strerror(errno), bdf, bdf);
+	exit(1);
+}
+
 static void reg_write(int dev, uint64_t off, uint64_t v)
 {
 	if (pwrite(dev, &v, sizeof(v), (off_t)off) != sizeof(v))
@@ -41,7 +50,7 @@ static void reg_write(int dev, uint64_t off, uint64_t v)
 
 int main(int argc, char **argv)
 {
-	const char *bdf = argc > 1 ? argv[1] : "0000:00:05.0";
+	const char *bdf = argc > 1 ? argv[1] : "0000:00:04.0";
 	char path[1024], name[256] = "", devt[32];
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
@@ -64,7 +73,7 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
 	dir = opendir(path);
 	if (!dir)
-		die(path);
+		missing(bdf, path);
 	while ((de = readdir(dir)))
 		if (!strncmp(de->d_name, "vfio", 4))
 			snprintf(name, sizeof(name), "%s", de->d_name);
@@ -72,7 +81,9 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev/%s/dev",
 		 bdf, name);
 	fd = open(path, O_RDONLY);
-	if (fd < 0 || read(fd, devt, sizeof(devt) - 1) <= 0)
+	if (fd < 0)
+		missing(bdf, path);
+	if (read(fd, devt, sizeof(devt) - 1) <= 0)
 		die(path);
 	close(fd);
 	devt[sizeof(devt) - 1] = 0;
@@ -86,9 +97,11 @@ int main(int argc, char **argv)
 
 	/* 2. Bind the cdev to an iommufd and attach it to a new IOAS. */
 	dev = open(path, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		missing(bdf, path);
 	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	if (dev < 0 || iommufd < 0)
-		die("open");
+	if (iommufd < 0)
+		die("/dev/iommu");
 	/* Unbound, the device answers nothing but binding. */
 	if (!ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &bar0) || errno != EINVAL)
 		die("unbound device answered");

@@ -104,8 +104,11 @@ int main(void)
 		die("mmap");
 	buf = (char *)(((uintptr_t)mem + huge - 1) & ~(uintptr_t)(huge - 1));
 	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	if (iommufd < 0)
-		die("open /dev/iommu");
+	if (iommufd < 0) {
+		fprintf(stderr, "demo: open /dev/iommu: %s: run it under uiommufd-run "
+			"-- demo (or on a kernel with CONFIG_IOMMUFD)\n", strerror(errno));
+		return 1;
+	}
 	printf("opened /dev/iommu as fd %d\n\n", iommufd);
 
 	uint32_t ioas1 = ioas_alloc();

@@ -85,7 +85,9 @@ int main(void)
 	/* The device side is uiommufd's: /dev/iommu must be served by it. */
 	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (fd < 0 || !uiommufd_is_context_fd(fd)) {
-		fprintf(stderr, "dma_device: run me under uiommufd-run\n");
+		fprintf(stderr, "dma_device: /dev/iommu: %s: the device side is "
+			"uiommufd's; run it under uiommufd-run -- dma_device\n",
+			fd < 0 ? strerror(errno) : "the kernel's, not uiommufd's");
 		return 2;
 	}
 	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))

@@ -9,7 +9,7 @@
  * DST_IOVA (0x08) and LEN (0x10); a write to DOORBELL (0x18) copies LEN
  * bytes and STATUS (0x20) reads 1 when done. Run it with
  *
- *   uiommufd-run --vfio-device 0000:00:04.0@7 -- type1_client 0000:00:04.0
+ *   uiommufd-run --vfio-device 0000:00:04.0@7 -- type1_client [0000:00:04.0]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +29,15 @@
 static void die(const char *what)
 {
 	fprintf(stderr, "type1_client: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* What to run when the device or VFIO itself is not there. */
+static void __attribute__((noreturn)) missing(const char *bdf, const char *what)
+{
+	fprintf(stderr, "type1_client: no VFIO device at %s (%s: %s): run it under "
+		"uiommufd-run --vfio-device %s -- type1_client %s\n",
+		bdf, what, strerror(errno), bdf, bdf);
 	exit(1);
 }
 
@@ -81,21 +90,21 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
-		die(path);
+		missing(bdf, path);
 	link[n] = 0;
 	printf("%s is in IOMMU group %s\n", bdf, basename(link));
 
 	/* 2. Container and group. */
 	container = open("/dev/vfio/vfio", O_RDWR);
 	if (container < 0)
-		die("/dev/vfio/vfio");
+		missing(bdf, "/dev/vfio/vfio");
 	if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
 	    ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
 		die("container API or TYPE1v2");
 	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(link));
 	group = open(path, O_RDWR);
 	if (group < 0)
-		die(path);
+		missing(bdf, path);
 	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) ||
 	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
 		die("group not viable");

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "debug.h"
 #include "models.h"
 #include "pci.h"
 #include "sysfs.h"
@@ -39,6 +40,12 @@
 #endif
 #ifndef UIOMMUFD_PRELOAD_INSTALL_PATH
 #define UIOMMUFD_PRELOAD_INSTALL_PATH "/usr/local/lib/libuiommufd-preload.so"
+#endif
+#ifndef UIOMMUFD_PRELOAD_RELATIVE_PATH
+#define UIOMMUFD_PRELOAD_RELATIVE_PATH ""
+#endif
+#ifndef UIOMMUFD_BUILD_DIR
+#define UIOMMUFD_BUILD_DIR ""
 #endif
 #ifndef UIOMMUFD_VERSION
 #define UIOMMUFD_VERSION "unknown"
@@ -427,17 +434,51 @@ static void __attribute__((noreturn)) exit_as(int status)
 
 /* ------------------------------------------------------------------ */
 
-static const char *find_library(const char *opt)
+/* The directory this launcher runs from, without symlinks; "" if unknown. */
+static void self_dir(char *dir, size_t size)
 {
-	const char *env = getenv("UIOMMUFD_PRELOAD");
+	ssize_t n = readlink("/proc/self/exe", dir, size - 1);
+	char *slash;
 
+	dir[n > 0 ? n : 0] = 0;
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = 0;
+}
+
+/*
+ * --preload, then $UIOMMUFD_PRELOAD; then a launcher run from the build
+ * tree uses the build tree's library, and an installed one the library
+ * installed with it, found relative to its own directory (bindir ->
+ * libdir, so a DESTDIR or moved install finds its own), then at the
+ * configured install path. *what names where the answer came from.
+ */
+static const char *find_library(const char *opt, const char **what)
+{
+	static const char rel_path[] = UIOMMUFD_PRELOAD_RELATIVE_PATH;
+	static char rel[PATH_MAX + sizeof(rel_path)];
+	const char *env = getenv("UIOMMUFD_PRELOAD");
+	char dir[PATH_MAX], build[PATH_MAX];
+
+	*what = "--preload ";
 	if (opt)
 		return opt;
+	*what = "UIOMMUFD_PRELOAD=";
 	if (env && *env)
 		return env;
-	if (*UIOMMUFD_PRELOAD_BUILD_PATH &&
-	    access(UIOMMUFD_PRELOAD_BUILD_PATH, R_OK) == 0)
+	*what = NULL;
+	self_dir(dir, sizeof(dir));
+	if (*UIOMMUFD_PRELOAD_BUILD_PATH && *dir && realpath(UIOMMUFD_BUILD_DIR, build) &&
+	    !strcmp(dir, build))
 		return UIOMMUFD_PRELOAD_BUILD_PATH;
+	if (*dir && rel_path[0]) {
+		if (rel_path[0] == '/')
+			snprintf(rel, sizeof(rel), "%s", rel_path);
+		else
+			snprintf(rel, sizeof(rel), "%s/%s", dir, rel_path);
+		if (access(rel, R_OK) == 0)
+			return rel;
+	}
 	return UIOMMUFD_PRELOAD_INSTALL_PATH;
 }
 
@@ -474,7 +515,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *lib_opt = NULL, *lib, *old, *dump_after = NULL;
+	const char *lib_opt = NULL, *lib, *old, *dump_after = NULL, *from;
 	const char *trace = NULL, *dump = NULL;
 	char devspec[UIO_SYSFS_MAX_DEVS * 32] = "";
 	bool list = false, check = false, trace_mmio = false;
@@ -542,6 +583,9 @@ int main(int argc, char **argv)
 			bad("--dump-after %s needs --dump FILE: where to write the dumps",
 			    dump_after);
 	}
+	if (uio_debug_parse(getenv("UIOMMUFD_DEBUG"), msg, sizeof(msg)), *msg)
+		bad("UIOMMUFD_DEBUG=%s: unknown category '%s': give a comma-separated list of "
+		    "path, fd, vfio, mmio, irq, or all", getenv("UIOMMUFD_DEBUG"), msg);
 	if (trace_mmio && !trace && !getenv("UIOMMUFD_TRACE"))
 		bad("--trace-mmio needs --trace FILE: where to write the lines");
 	if (trace) {
@@ -575,9 +619,15 @@ int main(int argc, char **argv)
 	    (check && setenv("UIOMMUFD_CHECK", "1", 1)))
 		return 125;
 
-	lib = find_library(lib_opt);
+	lib = find_library(lib_opt, &from);
 	if (access(lib, R_OK)) {
-		fprintf(stderr, "uiommufd-run: %s: %s\n", lib, strerror(errno));
+		if (from)
+			fprintf(stderr, "uiommufd-run: %s%s: %s; give the path of "
+				"libuiommufd-preload.so\n", from, lib, strerror(errno));
+		else
+			fprintf(stderr, "uiommufd-run: libuiommufd-preload.so is neither "
+				"installed beside this launcher nor at %s: install it with "
+				"the launcher, or give --preload LIB\n", lib);
 		return 127;
 	}
 	old = getenv("LD_PRELOAD");

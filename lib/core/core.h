@@ -355,7 +355,7 @@ struct uio_ctx {
 	uint64_t id;                   /* random, names the context (iommufd.h) */
 	pthread_mutex_t lock;
 	bool released;
-	bool held_by_files;            /* only fault/access files hold it */
+	bool held_by_files;            /* only files and kAPI holds hold it */
 	uint8_t account_mode;
 	struct uio_arena arena;
 	struct uio_objtable objs;
@@ -371,6 +371,13 @@ struct uio_ctx {
 	struct uio_itree phys;         /* pinned pages objects by phys range */
 	uint64_t next_phys;
 	uint64_t temp_memory_limit;    /* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT */
+	uint64_t file_dev, file_ino;   /* the context's memfd */
+	/* Processes that have it mapped (atomic; a killed one stays counted,
+	 * which only costs the exit shortcut, hooks.c) */
+	uint32_t nmappers;
+	/* kAPI references (iommufd_ctx_get): VFIO's bound devices and the
+	 * groups set to it hold it, as the kernel's hold the file */
+	uint32_t kholds;
 };
 
 #define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */
@@ -519,6 +526,9 @@ int uio_device_dma(struct uio_ctx *ctx, struct uio_idev *idev, uint64_t iova,
 /* A device's copy from src to dst IOVA; *bad: the IOVA that failed. */
 int uio_device_dma_copy(struct uio_ctx *ctx, struct uio_idev *idev,
 			uint64_t dst, uint64_t src, size_t len, uint64_t *bad);
+
+/* hooks.c: the program image ends (exit, or exec when exec) */
+void uio_image_ending(bool exec);
 
 /* fault.c */
 int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd);

@@ -196,9 +196,17 @@ struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err)
 		ctx->id = ctx->base ^ ((uint64_t)uio_current_pid() << 32) ^
 			  uio_current_start_time();
 	ctx->account_mode = UIO_ACCOUNT_USER;
+	ctx->nmappers = 1;
 	uio_arena_init(&ctx->arena, ctx + 1, (char *)ctx + UIO_CTX_MAP_SIZE);
 	uio_objtable_init(&ctx->objs);
 	rc = uio_sys_fcntl(fd, F_OFD_SETLK, &lk);
+	if (!rc) {
+		struct stat st;
+
+		rc = uio_sys_fstat(fd, &st);
+		ctx->file_dev = st.st_dev;
+		ctx->file_ino = st.st_ino;
+	}
 	if (rc)
 		goto out_unmap;
 	/* Published last: a reader that sees the magic sees a whole header. */
@@ -236,6 +244,7 @@ struct uio_ctx *uio_ctx_map_fd(int fd, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
+	__atomic_add_fetch(&ctx->nmappers, 1, __ATOMIC_RELAXED);
 	*err = 0;
 	return ctx;
 }
@@ -244,6 +253,7 @@ void uio_ctx_unmap(struct uio_ctx *ctx)
 {
 	uio_fault_fds_forget_ctx(ctx);
 	uio_access_fds_forget_ctx(ctx);
+	__atomic_sub_fetch(&ctx->nmappers, 1, __ATOMIC_RELAXED);
 	uio_sys_munmap(ctx, UIO_CTX_MAP_SIZE);
 }
 

@@ -504,10 +504,13 @@ int uio_iommufd_device_bind(struct uio_ctx *ctx, enum uio_iommu_driver iommu,
 
 	uio_ctx_lock(ctx);
 	idev = ctx->released ? NULL : uio_device_bind(ctx, iommu, 0, &rc);
-	if (idev)
+	if (idev) {
 		*id = idev->obj.id;
-	else if (!rc)
+		/* A real device holds the context (a mock one does not). */
+		ctx->kholds++;
+	} else if (!rc) {
 		rc = -ENODEV;
+	}
 	uio_ctx_unlock(ctx);
 	return rc;
 }
@@ -537,6 +540,8 @@ void uio_iommufd_device_unbind(struct uio_ctx *ctx, uint32_t id)
 		uio_device_unbind(ctx, idev);
 	}
 	uio_ctx_unlock(ctx);
+	if (idev)
+		uio_iommufd_ctx_put(ctx);
 }
 
 int uio_iommufd_device_attach(struct uio_ctx *ctx, uint32_t id,

@@ -91,6 +91,8 @@ static void uio_registry_postfork_child(void)
 			continue;
 		if (e->live) {
 			atomic_store(&e->refs, 1);
+			/* One more process has it mapped: this child. */
+			__atomic_add_fetch(&e->ctx->nmappers, 1, __ATOMIC_RELAXED);
 		} else {
 			/* Its fault and access fds were forgotten at release;
 			 * no other lock may be taken here. */

@@ -10,13 +10,20 @@
  * there is a window the kernel does not have; it needs a pin racing the
  * unmap of the very same pages.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <uiommufd/uiommufd.h>
 
 #include "core.h"
 #include "fdtable.h"
+#include "sys.h"
 
 struct uio_range_arg {
 	uintptr_t va;
@@ -38,21 +45,138 @@ static void uio_move_one(struct uio_ctx *ctx, void *arg)
 	uio_mm_move_range(ctx, r->va, r->len, r->new_va);
 }
 
+/* A directory's numeric entries, one call each: 0, or fn's non-zero. */
+static int uio_for_each_number(int dir, int (*fn)(long n, void *arg), void *arg)
+{
+	char buf[4096];
+	long got;
+
+	while ((got = UIO_SYS(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < got;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			char *end;
+			long n = strtol(d->name, &end, 10);
+			int rc;
+
+			off += d->reclen;
+			if (end == d->name || *end)
+				continue;
+			rc = fn(n, arg);
+			if (rc)
+				return rc;
+		}
+	}
+	return got < 0 ? 1 : 0;
+}
+
+struct uio_reach {
+	const struct uio_ctx *ctx;
+	long self;
+	int fd_dir;                    /* the /proc/PID/fd being read */
+};
+
+static int uio_reach_fd(long fd, void *arg)
+{
+	struct uio_reach *r = arg;
+	char name[24];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "%ld", fd);
+	return !UIO_SYS(SYS_newfstatat, r->fd_dir, name, &st, 0) &&
+	       (uint64_t)st.st_ino == r->ctx->file_ino &&
+	       (uint64_t)st.st_dev == r->ctx->file_dev;
+}
+
+static int uio_reach_pid(long pid, void *arg)
+{
+	struct uio_reach *r = arg;
+	char path[48];
+	int dir, rc;
+
+	if (pid == r->self)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+	dir = uio_sys_openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return dir != -ENOENT; /* gone: no; unreadable: maybe */
+	r->fd_dir = dir;
+	rc = uio_for_each_number(dir, uio_reach_fd, r);
+	uio_sys_close(dir);
+	return rc;
+}
+
+/*
+ * Whether a process other than this one could still reach ctx: one that
+ * has it mapped (nmappers counts them: forked children, processes that
+ * used an fd of it) or holds an fd of its memfd (an exec'd image, one it
+ * was sent to; seen through /proc/PID/fd). A process whose fds cannot be
+ * read counts as one that could.
+ */
+static bool uio_ctx_reachable_elsewhere(const struct uio_ctx *ctx)
+{
+	struct uio_reach r = { ctx, uio_sys_getpid(), -1 };
+	int proc = uio_sys_openat(AT_FDCWD, "/proc",
+				  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool reach;
+
+	if (__atomic_load_n(&ctx->nmappers, __ATOMIC_RELAXED) != 1 ||
+	    proc < 0 || !ctx->file_ino) {
+		if (proc >= 0)
+			uio_sys_close(proc);
+		return true;
+	}
+	reach = uio_for_each_number(proc, uio_reach_pid, &r) != 0;
+	uio_sys_close(proc);
+	return reach;
+}
+
+/*
+ * Below this many pinned pages the copies at exit cost less than looking
+ * through /proc for another user of the context.
+ */
+#define UIO_EXIT_SCAN_PAGES 4096
+
 static void uio_exit_one(struct uio_ctx *ctx, void *arg)
 {
+	bool exec = *(bool *)arg;
 	struct uio_mm *mm;
 
-	(void)arg;
-	uio_dump_event(ctx, "exit");
+	uio_dump_event(ctx, exec ? "exec" : "exit");
 	for (mm = ctx->mms; mm; mm = mm->next)
 		if (uio_mm_is_current(mm))
 			break;
-	if (mm)
+	/*
+	 * At exit, when no other process can reach the context, its last
+	 * close follows with this exit: nothing will read the pinned pages
+	 * again, so they need not outlive this process (a VM's whole RAM).
+	 * After exec the image keeps the fds it did not mark close-on-exec.
+	 */
+	if (mm && !exec && ctx->npinned >= UIO_EXIT_SCAN_PAGES &&
+	    !uio_ctx_reachable_elsewhere(ctx))
+		uio_dump_event(ctx, "exit-unreachable");
+	else if (mm)
 		uio_mm_release_all(ctx, mm);
+	/* This process's mapping goes with it (a failed exec keeps it). */
+	if (!exec)
+		__atomic_sub_fetch(&ctx->nmappers, 1, __ATOMIC_RELAXED);
 }
 
 /* exit() after _exit() wrappers etc.: one report per image. */
 static bool uio_in_image_ending;
+
+void uio_image_ending(bool exec)
+{
+	if (uio_registry_empty() || uio_in_image_ending)
+		return;
+	uio_in_image_ending = true;
+	uio_registry_for_each(uio_exit_one, &exec);
+}
 
 UIO_EXPORT void uiommufd_memory_released(void *addr, size_t len)
 {
@@ -76,8 +200,6 @@ UIO_EXPORT void uiommufd_memory_moved(void *old_addr, size_t len,
 
 UIO_EXPORT void uiommufd_image_ending(void)
 {
-	if (uio_registry_empty() || uio_in_image_ending)
-		return;
-	uio_in_image_ending = true;
-	uio_registry_for_each(uio_exit_one, NULL);
+	/* Exit or exec, unknown: as exec, the safe one. */
+	uio_image_ending(true);
 }

@@ -83,6 +83,16 @@ int uio_iommufd_device_dma(struct uio_ctx *ctx, uint32_t id, uint64_t iova,
 int uio_iommufd_device_dma_copy(struct uio_ctx *ctx, uint32_t id, uint64_t dst,
 				uint64_t src, size_t len, uint64_t *bad);
 
+/*
+ * iommufd_ctx_get()/iommufd_ctx_put(): a reference held on the context
+ * from outside its files (a VFIO group set to it; a bound device takes one
+ * in uio_iommufd_device_bind() and drops it at unbind). The context's own
+ * last close leaves it alive while one is held; the last put of such a
+ * context releases it.
+ */
+void uio_iommufd_ctx_get(struct uio_ctx *ctx);
+void uio_iommufd_ctx_put(struct uio_ctx *ctx);
+
 /* iommufd_vfio_compat_ioas_create(): the compat IOAS exists after. */
 int uio_iommufd_vfio_compat_ioas_create(struct uio_ctx *ctx);
 /* iommufd_vfio_compat_ioas_get_id(): -ENODEV if there is none. */

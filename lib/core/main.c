@@ -339,10 +339,11 @@ UIO_EXPORT int uiommufd_is_context_fd(int fd)
 }
 
 /*
- * The kernel's fault queue and access files each hold their ictx, so a
- * context whose own files are all closed lives on while such a file is
- * open in any process (held_by_files); the last of them to close, wherever
- * it is, releases it. Each decision is made under the context's lock, so
+ * The kernel's fault queue and access files each hold their ictx, and so
+ * do VFIO's bound devices and groups (kholds), so a context whose own
+ * files are all closed lives on while such a file is open in any process
+ * or a hold is left (held_by_files); the last of them to go, wherever it
+ * is, releases it. Each decision is made under the context's lock, so
  * a file closing in one process and the context's last close in another
  * cannot both miss the release.
  */
@@ -361,7 +362,7 @@ static bool uio_ctx_files_alive(struct uio_ctx *ctx)
 	bool faults = uio_fault_files_alive(ctx);
 
 	/* Both: each releases the files whose holders died. */
-	return uio_access_files_alive(ctx) || faults;
+	return uio_access_files_alive(ctx) || faults || ctx->kholds;
 }
 
 /* No open file of ctx's own is left anywhere. */
@@ -391,6 +392,23 @@ void uio_ctx_file_closed(struct uio_ctx *ctx)
 	uio_ctx_unlock(ctx);
 	if (release)
 		uio_ctx_release_here(ctx);
+}
+
+void uio_iommufd_ctx_get(struct uio_ctx *ctx)
+{
+	uio_ctx_lock(ctx);
+	ctx->kholds++;
+	uio_ctx_unlock(ctx);
+}
+
+void uio_iommufd_ctx_put(struct uio_ctx *ctx)
+{
+	uio_ctx_lock(ctx);
+	if (ctx->kholds)
+		ctx->kholds--;
+	uio_ctx_unlock(ctx);
+	/* The last hold of a context whose files are all closed. */
+	uio_ctx_file_closed(ctx);
 }
 
 /*

@@ -42,18 +42,7 @@ bool uio_mm_is_current(const struct uio_mm *mm)
  */
 static bool uio_mm_alive(struct uio_mm *mm)
 {
-	uint8_t bytes[sizeof(mm->exec_id.bytes)];
-	struct iovec local = { .iov_base = bytes, .iov_len = sizeof(bytes) };
-	struct iovec remote = { .iov_base = (void *)mm->exec_id.addr,
-				.iov_len = sizeof(bytes) };
-
-	if (mm->gone || !mm->exec_id.addr)
-		return false;
-	/* Every argument a long: syscall() reads the flags from the stack. */
-	if (UIO_SYS(SYS_process_vm_readv, (long)mm->pid, &local, 1L, &remote,
-		    1L, 0L) != (long)sizeof(bytes))
-		return false;
-	return !memcmp(bytes, mm->exec_id.bytes, sizeof(bytes));
+	return !mm->gone && uio_exec_id_alive(mm->pid, &mm->exec_id);
 }
 
 struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err)

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <sys/auxv.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,22 @@ bool uio_capable_now(int cap)
 	if (UIO_SYS(SYS_capget, &hdr, data))
 		return false;
 	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+bool uio_exec_id_alive(int32_t pid, const struct uio_exec_id *id)
+{
+	uint8_t bytes[sizeof(id->bytes)];
+	struct iovec local = { .iov_base = bytes, .iov_len = sizeof(bytes) };
+	struct iovec remote = { .iov_base = (void *)id->addr,
+				.iov_len = sizeof(bytes) };
+
+	if (!id->addr)
+		return false;
+	/* Every argument a long: syscall() reads the flags from the stack. */
+	if (UIO_SYS(SYS_process_vm_readv, (long)pid, &local, 1L, &remote, 1L,
+		    0L) != (long)sizeof(bytes))
+		return false;
+	return !memcmp(bytes, id->bytes, sizeof(bytes));
 }
 
 const struct uio_exec_id *uio_current_exec_id(void)

@@ -11,6 +11,7 @@
  */
 #include <stdatomic.h>
 
+#include "debug.h"
 #include "file.h"
 #include "sys.h"
 
@@ -36,6 +37,14 @@ static const struct uio_file_ops *uio_kind_ops(uint32_t kind)
 	return kind >= 1 && kind <= n ? uio_kinds[kind - 1] : NULL;
 }
 
+/* For diagnostics: the kind of a cached value. */
+static const char *uio_file_kind_name(uint32_t v)
+{
+	const struct uio_file_ops *ops = uio_kind_ops(UIO_FILE_KIND(v));
+
+	return v == UIO_FILE_NOT_OURS ? "not uiommufd's" : ops && ops->name ? ops->name : "?";
+}
+
 uint32_t uio_file_peek(int fd)
 {
 	if (fd < 0 || fd >= UIO_FILE_SLOTS)
@@ -47,6 +56,8 @@ void uio_file_set(int fd, uint32_t v)
 {
 	if (fd >= 0 && fd < UIO_FILE_SLOTS)
 		atomic_store_explicit(&uio_files[fd], v, memory_order_release);
+	if (v != UIO_FILE_UNKNOWN)
+		uio_debug(UIO_DEBUG_FD, "fd %d is %s (index %u)", fd, uio_file_kind_name(v), UIO_FILE_IDX(v));
 }
 
 unsigned long uio_file_forget_gen(void)
@@ -135,6 +146,7 @@ static uint32_t uio_file_probe(int fd)
 		 * where every close is seen. */
 		if (v != UIO_FILE_NOT_OURS || uio_file_closes_are_seen())
 			uio_file_set_unless_forgotten(fd, v, gen);
+		uio_debug(UIO_DEBUG_FD, "fd %d is %s (probed)", fd, uio_file_kind_name(v));
 	}
 	uio_file_probe_end();
 	return v;

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <ucontext.h>
 
 /* volatile: the stores must happen even though no callee appears to read it. */
 static __thread sigjmp_buf *volatile uio_recover;
@@ -39,17 +40,60 @@ static void uio_chain(int sig, siginfo_t *info, void *uctx)
 	old->sa_handler(sig);
 }
 
+/*
+ * The faulting instruction raises bus->si_signo (SIGBUS) as the kernel's
+ * force_sig_fault() does: delivered to the program's handler, or, when it
+ * has none, ignores it or has it blocked, the default action (the
+ * disposition reset, the signal unblocked). The signal is queued to this
+ * thread and kept blocked until this handler returns, so it arrives with
+ * the registers of the faulting instruction: through our handler (which
+ * chains it to the program's) or, by default, killing the process with
+ * them (a core dump shows the instruction). A handler that returns makes
+ * the instruction run again, and fault again, as in the kernel.
+ */
+static void uio_raise_fault(siginfo_t *bus, void *uctx)
+{
+	ucontext_t *uc = uctx;
+	int sig = bus->si_signo;
+	struct sigaction *chain = sig == SIGBUS ? &uio_old_bus : &uio_old_segv;
+	bool handled = (chain->sa_flags & SA_SIGINFO) ||
+		       (chain->sa_handler != SIG_DFL && chain->sa_handler != SIG_IGN);
+	sigset_t one;
+
+	if (!handled || sigismember(&uc->uc_sigmask, sig)) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+		uio_sys_sigaction(sig, &dfl, NULL);
+		*chain = dfl;
+		sigdelset(&uc->uc_sigmask, sig);
+	}
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	uio_sys_sigprocmask(SIG_BLOCK, &one, NULL);
+	/* To this thread, with the kernel's si_code: allowed for oneself. */
+	UIO_SYS(SYS_rt_tgsigqueueinfo, uio_sys_getpid(), UIO_SYS(SYS_gettid),
+		sig, bus);
+}
+
 static void uio_fault_handler(int sig, siginfo_t *info, void *uctx)
 {
 	sigjmp_buf *jb = uio_recover;
+	siginfo_t bus;
 
 	if (jb) {
 		uio_recover = NULL;
 		siglongjmp(*jb, 1);
 	}
 	/* A load or store to a trapped MMIO range (trap.h). */
-	if (uio_trap_fault(sig, info, uctx))
+	switch (uio_trap_fault(sig, info, uctx, &bus)) {
+	case UIO_TRAP_SERVED:
 		return;
+	case UIO_TRAP_BUS_ERROR:
+		uio_raise_fault(&bus, uctx);
+		return;
+	case UIO_TRAP_PASS:
+		break;
+	}
 	uio_chain(sig, info, uctx);
 }
 

@@ -14,6 +14,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A user pointer plus an offset, computed as an integer: the program's
+ * pointer may be NULL or wild, and pointer arithmetic on it is undefined.
+ */
+#define UIO_UPTR(p, off) ((__typeof__(p))(void *)((uintptr_t)(p) + (off)))
 
 /* Install the fault handler once per process. Returns 0 or -errno. */
 int uio_uaccess_init(void);

@@ -22,6 +22,7 @@
  * Everything the kernel is asked here is asked with raw system calls: the
  * preload interposes the libc functions.
  */
+#include "debug.h"
 #include "path.h"
 
 #include <fcntl.h>
@@ -100,16 +101,20 @@ static void load_index(void)
 
 	while (n > 1 && env[n - 1] == '/')
 		n--;
-	if (!n || env[0] != '/' || n + sizeof("/index") > sizeof(rundir))
+	if (!n || env[0] != '/' || n + sizeof("/index") > sizeof(rundir)) {
+		uio_debug(UIO_DEBUG_VFIO, "no emulated tree: UIOMMUFD_RUNDIR is %s (run under uiommufd-run)", n ? "not an absolute path" : "not set");
 		return;
+	}
 	memcpy(rundir, env, n);
 	rundir[n] = 0;
 	rundir_len = n;
 	memcpy(path, rundir, n);
 	memcpy(path + n, "/index", sizeof("/index"));
 	fd = uio_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		uio_debug(UIO_DEBUG_VFIO, "no emulated tree: cannot open %s: %s", path, strerror(-fd));
 		return;
+	}
 	for (;;) {
 		long r = uio_sys_read(fd, idx_text + got, sizeof(idx_text) - 1 - got);
 
@@ -532,6 +537,7 @@ const char *uio_path_redirect(int dirfd, const char *path, char *buf, size_t len
 		last.virt = buf + rundir_len;
 		last.fs = fs_of(v);
 		last.binattr = is_binattr(v);
+		uio_debug(UIO_DEBUG_PATH, "%s -> %s", path, buf);
 		return buf;
 	}
 	/* A host entry named from inside RUNDIR: its host path. */

@@ -47,6 +47,7 @@
 #include <uiommufd/uiommufd.h>
 
 #include "core.h"
+#include "debug.h"
 #include "fdtable.h"
 #include "file.h"
 #include "path.h"
@@ -367,6 +368,7 @@ static int open_served(const struct served_path *sp, int flags)
 	if (fd < 0)
 		saved = errno;
 	restore_signals(&old);
+	uio_debug(UIO_DEBUG_PATH, "%s: served by uiommufd as fd %d", sp->path, fd);
 	errno = saved;
 	return fd;
 }
@@ -423,6 +425,8 @@ static const char *open_redirect(int dirfd, const char *path, char *buf,
 	*node = UIO_VFIO_NODE_NONE;
 	if (p != path && uio_path_redirected() && (r = uio_vfio_registry()))
 		*node = uio_vfio_node_path(r, p, index);
+	if (*node == UIO_VFIO_NODE_NONE && p != path && strstr(p, "/dev/vfio/") && !strstr(p, "/dev/vfio/vfio"))
+		uio_debug(UIO_DEBUG_VFIO, "%s: no emulated group or device of that name", path);
 	return p;
 }
 
@@ -1562,7 +1566,25 @@ static void report_image_ending_as(bool exec)
 	block_async_signals(&old);
 	uio_access_fds_image_ending(exec);
 	uio_fault_fds_image_ending(exec);
-	uiommufd_image_ending();
+	uio_image_ending(exec);
+	restore_signals(&old);
+	errno = e;
+}
+
+/*
+ * Trapped ranges (mapped BARs) in [addr, addr + len) go: a mapping whose
+ * last piece goes lets go of its device file (which may release the
+ * device), so asynchronous signals are blocked as around a file operation.
+ */
+static void trap_remove(void *addr, size_t len)
+{
+	sigset_t old;
+	int e = errno;
+
+	if (!uio_trap_covers(addr, len))
+		return;
+	block_async_signals(&old);
+	uio_trap_remove(addr, len);
 	restore_signals(&old);
 	errno = e;
 }
@@ -1570,7 +1592,7 @@ static void report_image_ending_as(bool exec)
 EXPORT int munmap(void *addr, size_t len)
 {
 	report_released(addr, len);
-	uio_trap_remove(addr, len);
+	trap_remove(addr, len);
 	return get_munmap()(addr, len);
 }
 
@@ -1641,7 +1663,7 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 		return p;
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE)) {
 		report_released(addr, len);
-		uio_trap_remove(addr, len);
+		trap_remove(addr, len);
 	}
 	return get_mmap()(addr, len, prot, flags, fd, off);
 }
@@ -1656,7 +1678,7 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 		return p;
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE)) {
 		report_released(addr, len);
-		uio_trap_remove(addr, len);
+		trap_remove(addr, len);
 	}
 	return get_mmap64()(addr, len, prot, flags, fd, off);
 }
@@ -1666,6 +1688,11 @@ EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len,
 {
 	void *new_addr = NULL, *rc;
 	va_list ap;
+
+	bool trapped;
+	long r;
+	sigset_t mask;
+	int e = errno;
 
 	if (flags & MREMAP_FIXED) {
 		va_start(ap, flags);
@@ -1677,7 +1704,22 @@ EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len,
 	/* A shrink gives up the tail. */
 	if (new_len < old_len)
 		report_released((char *)old_addr + new_len, old_len - new_len);
-	rc = get_mremap()(old_addr, old_len, new_len, flags, new_addr);
+	/* A mapped BAR is remapped as the kernel remaps a device's PFN map. */
+	block_async_signals(&mask);
+	r = uio_trap_mremap(old_addr, old_len, new_len, flags, new_addr, &trapped);
+	restore_signals(&mask);
+	if (trapped) {
+		if (r < 0 && r > -4096) {
+			errno = (int)-r;
+			return MAP_FAILED;
+		}
+		errno = e;
+		rc = (void *)r;
+	} else {
+		if (flags & MREMAP_FIXED)
+			trap_remove(new_addr, new_len);
+		rc = get_mremap()(old_addr, old_len, new_len, flags, new_addr);
+	}
 	if (rc != MAP_FAILED && rc != old_addr) {
 		sigset_t old;
 		int e = errno;
@@ -1704,6 +1746,7 @@ EXPORT int madvise(void *addr, size_t len, int advice)
 __attribute__((constructor)) static void preload_init(void)
 {
 	uio_uaccess_guarded_by_preload();
+	uio_debug_check_env();
 	uio_file_set_kinds(file_kinds, UIO_FILE_NKINDS - 1);
 	uio_file_closes_seen();
 	/* --trace-mmio: trapped BAR loads and stores too. */

@@ -35,6 +35,8 @@ static uint32_t uio_group_index(struct uio_vfio_registry *r,
 /* vfio_group_fops_release(): the container goes, the node is free. */
 static void uio_group_release(struct uio_vfio_group *g)
 {
+	if (g->iommufd)
+		uio_vfio_iommufd_container_put(g->iommufd);
 	g->iommufd = 0;
 	g->opened = false;
 	g->opened_gen++;
@@ -204,6 +206,7 @@ static long uio_group_unset_container(struct uio_vfio_registry *r,
 	 * With an iommufd, UNSET_CONTAINER only drops the reference: the
 	 * kernel refuses it (EBUSY) only for a legacy container still used.
 	 */
+	uio_vfio_iommufd_container_put(g->iommufd);
 	g->iommufd = 0;
 	return 0;
 }

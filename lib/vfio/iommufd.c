@@ -184,9 +184,24 @@ int uio_vfio_iommufd_container(int fd, uint64_t *id)
 	ctx = uio_vfio_iommufd_ctx_from_fd(fd, &rc);
 	if (ctx) {
 		rc = uio_iommufd_vfio_compat_ioas_create(ctx);
-		if (!rc)
+		if (!rc) {
 			*id = uio_iommufd_ctx_id(ctx);
+			/* The group holds it until UNSET_CONTAINER or release. */
+			uio_iommufd_ctx_get(ctx);
+		}
 	}
 	uio_core_leave();
 	return rc;
+}
+
+/* The group lets go of its container's context (iommufd_ctx_put). */
+void uio_vfio_iommufd_container_put(uint64_t id)
+{
+	struct uio_ctx *ctx;
+
+	uio_core_enter();
+	ctx = uio_iommufd_ctx_find(id);
+	if (ctx)
+		uio_iommufd_ctx_put(ctx);
+	uio_core_leave();
 }

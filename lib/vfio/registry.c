@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "debug.h"
 #include "kernel.h"
 #include "models.h"
 #include "pci.h"
@@ -22,7 +23,7 @@
 #include "vfio_pci_priv.h"
 
 #define UIO_VFIO_MAGIC 0x7266766f69756675ull /* "ufuiovfr" */
-#define UIO_VFIO_VERSION 1u
+#define UIO_VFIO_VERSION 2u
 
 static struct uio_vfio_registry *uio_vreg;
 static pthread_once_t uio_vreg_once = PTHREAD_ONCE_INIT;
@@ -276,29 +277,38 @@ static void uio_vreg_setup(void)
 	long p;
 	int fd;
 
-	if (!rundir || !*rundir)
+	if (!rundir || !*rundir) {
+		uio_debug(UIO_DEBUG_VFIO, "no VFIO devices: UIOMMUFD_RUNDIR is not set (run under uiommufd-run --vfio-device BDF)");
 		return;
+	}
 	snprintf(path, sizeof(path), "%s/registry", rundir);
 	fd = uio_sys_openat(AT_FDCWD, path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		uio_debug(UIO_DEBUG_VFIO, "no VFIO devices: cannot open %s: %s (has the launch that made it ended?)", path, strerror(-fd));
 		return;
+	}
 	if (uio_sys_fstat(fd, &st) || (size_t)st.st_size < sizeof(*r)) {
+		uio_debug(UIO_DEBUG_VFIO, "no VFIO devices: %s is truncated", path);
 		uio_sys_close(fd);
 		return;
 	}
 	p = uio_sys_mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, fd, 0);
 	uio_sys_close(fd);
-	if (p < 0 && p > -4096)
+	if (p < 0 && p > -4096) {
+		uio_debug(UIO_DEBUG_VFIO, "no VFIO devices: cannot map %s: %s", path, strerror((int)-p));
 		return;
+	}
 	r = (struct uio_vfio_registry *)p;
 	if (__atomic_load_n(&r->magic, __ATOMIC_ACQUIRE) != UIO_VFIO_MAGIC ||
 	    r->version != UIO_VFIO_VERSION || r->size != (uint64_t)st.st_size) {
+		uio_debug(UIO_DEBUG_VFIO, "no VFIO devices: %s is of another version of uiommufd (or not finished)", path);
 		uio_sys_munmap(r, (size_t)st.st_size);
 		return;
 	}
 	uio_vfio_bus_init();
 	uio_vreg = r;
+	uio_debug(UIO_DEBUG_VFIO, "%u devices in %u groups from %s", r->ndevices, r->ngroups, path);
 }
 
 struct uio_vfio_registry *uio_vfio_registry(void)
@@ -354,6 +364,22 @@ int uio_vfio_slot_alive(struct uio_vfio_registry *r, int node, uint32_t index,
 	rc = uio_slot_locked(probe, slot);
 	uio_sys_close(probe);
 	return rc;
+}
+
+bool uio_vfio_fd_holds_slot(struct uio_vfio_registry *r, int fd, int node,
+			    uint32_t index, unsigned int slot)
+{
+	int probe;
+	bool held;
+
+	/* Someone holds the lock (a fresh open sees it) and it is fd's own
+	 * (it does not conflict with fd's open file). */
+	probe = uio_node_open(r, node, index);
+	if (probe < 0)
+		return false;
+	held = uio_slot_locked(probe, slot) > 0 && uio_slot_locked(fd, slot) == 0;
+	uio_sys_close(probe);
+	return held;
 }
 
 int uio_vfio_slot_of_fd(struct uio_vfio_registry *r, int fd, int node,

@@ -18,6 +18,8 @@
 
 #include "sys.h"
 #include "trace.h"
+#include "trap.h"
+#include "uaccess.h"
 #include "vfio.h"
 #include "vfio_pci_priv.h"
 
@@ -415,7 +417,7 @@ static void hot_reset_info_out(struct uio_trace_line *l, const struct uio_trace_
 	flags = u32_at(after, offsetof(struct vfio_pci_hot_reset_info, flags));
 	count = u32_at(after, offsetof(struct vfio_pci_hot_reset_info, count));
 	shown = count < 16 ? count : 16;
-	if (uio_trace_peek(devs, uio_vfio_uptr(c->arg, hdr), shown * sizeof(devs[0])))
+	if (uio_trace_peek(devs, UIO_UPTR(c->arg, hdr), shown * sizeof(devs[0])))
 		return;
 	uio_tl_printf(l, "%sdevices=[", *first ? "" : ", ");
 	*first = false;
@@ -577,24 +579,25 @@ const struct uio_trace_ops uio_vfio_device_trace = {
 void uio_vfio_trace_trap(void *priv, uint64_t off, const void *buf, unsigned len,
 			 bool write, int rc)
 {
-	/* vfio-pci's BAR mappings only: their packed priv (vfio_pci_priv.h) */
-	uint64_t p = (uintptr_t)priv;
+	/* vfio-pci's BAR mappings only: their state (vfio_pci_priv.h) */
+	const struct uio_vpci_map *m = priv;
 	struct uio_vfio_registry *r = uio_vfio_registry();
-	const char *bdf = r && UIO_MAP_DEV(p) < r->ndevices ?
-				  r->devices[UIO_MAP_DEV(p)].bdf : "?";
+	const char *bdf = r && m->dev < r->ndevices ? r->devices[m->dev].bdf : "?";
 	char line[256];
 	struct uio_trace_line l;
 
 	uio_tl_begin(&l, line, sizeof(line));
 	uio_tl_printf(&l, "mmio_%s(%s, BAR%u+0x%llx, %u", write ? "write" : "read",
-		      bdf, UIO_MAP_BAR(p),
-		      (unsigned long long)(UIO_MAP_START(p) + off), len);
+		      bdf, m->bar, (unsigned long long)(m->start + off), len);
 	if (write) {
 		uio_tl_puts(&l, ", ");
 		access_value(&l, buf, len);
 	}
 	uio_tl_puts(&l, ")");
-	uio_tl_result(&l, rc);
+	if (rc == UIO_TRAP_SIGBUS)
+		uio_tl_puts(&l, " = ? SIGBUS (BUS_ADRERR)");
+	else
+		uio_tl_result(&l, rc);
 	if (!write && !rc) {
 		uio_tl_puts(&l, " => ");
 		access_value(&l, buf, len);

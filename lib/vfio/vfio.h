@@ -39,7 +39,8 @@
  * finds the context itself.
  *
  * Lock order: registry lock, then a device lock (lib/hw/pci), then a
- * context's lock (through iommufd.h).
+ * context's lock (through iommufd.h). The virqfd service's lock
+ * (virqfd.c) is a leaf.
  *
  * Prefix: uio_vfio_.
  */
@@ -47,6 +48,7 @@
 #define UIO_VFIO_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -118,16 +120,6 @@ struct uio_vfio_device_spec {
 	char model[256];               /* a built-in name or a .so path */
 };
 
-/*
- * A user pointer off bytes on: computed as an integer, since the program's
- * pointer may be NULL or wild and arithmetic on such a pointer is
- * undefined in C (clang's UBSan stops on it).
- */
-static inline void *uio_vfio_uptr(const void *uptr, size_t off)
-{
-	return (void *)((uintptr_t)uptr + off);
-}
-
 /* registry.c ---------------------------------------------------------- */
 
 /*
@@ -169,6 +161,9 @@ int uio_vfio_slot_alive(struct uio_vfio_registry *r, int node, uint32_t index,
 /* Which slot the open file of fd holds, among those in use; -1 if none. */
 int uio_vfio_slot_of_fd(struct uio_vfio_registry *r, int fd, int node,
 			uint32_t index);
+/* Whether fd is an open file of the node that holds slot's lock. */
+bool uio_vfio_fd_holds_slot(struct uio_vfio_registry *r, int fd, int node,
+			    uint32_t index, unsigned int slot);
 
 /* group.c, vfio_main.c: file kinds for the fd -> file table ------------ */
 struct uio_file_ops;
@@ -193,6 +188,13 @@ void uio_vfio_sweep_device(struct uio_vfio_registry *r,
 void uio_vfio_sweep_group(struct uio_vfio_registry *r,
 			  struct uio_vfio_group *g);
 
+/*
+ * vfio_main.c: a private duplicate of a device fd (a BAR mapping's hold
+ * on its file) goes: closed as close() closes, so that the last reference
+ * anywhere releases the file. file is the open file's index from the
+ * fd -> file table. Nothing is closed if fd is no longer that open file.
+ */
+void uio_vfio_device_file_put(int fd, uint32_t file);
 /* vfio_main.c: a device file's last close anywhere (registry locked). */
 void uio_vfio_file_release(struct uio_vfio_registry *r,
 			   struct uio_vfio_device *d, unsigned int slot);
@@ -221,6 +223,36 @@ extern const struct uio_trace_ops uio_vfio_device_trace;
 void uio_vfio_trace_trap(void *priv, uint64_t off, const void *buf, unsigned len,
 			 bool write, int rc);
 
+/* virqfd.c: eventfds that make VFIO act when signalled ---------------- */
+/*
+ * A virqfd (the kernel's struct virqfd), in shared memory: who watches
+ * the eventfd (the process that enabled it: pid << 32 | its private
+ * duplicate, 0 if none), the pid's start time, and a generation bumped by
+ * every enable and disable. See virqfd.c.
+ */
+struct uio_virqfd {
+	_Atomic uint64_t word;
+	uint64_t start_time;
+	uint32_t gen;
+};
+/* What a signal does: called in the watching process's service thread,
+ * the registry locked, with the dev and arg given to enable. */
+typedef void uio_virqfd_fn(struct uio_vfio_registry *r, uint32_t dev,
+			   uint32_t arg);
+/*
+ * vfio_virqfd_enable() (registry locked): watch eventfd fd; each signal
+ * consumes its count and runs fn. 0, -EBADF (no fd), -EINVAL (not an
+ * eventfd), -EBUSY (v already enabled), -ENOMEM.
+ */
+int uio_virqfd_enable(struct uio_virqfd *v, int fd, uio_virqfd_fn *fn,
+		      uint32_t dev, uint32_t arg);
+/* vfio_virqfd_disable() (registry locked): no fn runs for v once this
+ * returns. */
+void uio_virqfd_disable(struct uio_virqfd *v);
+bool uio_virqfd_enabled(struct uio_virqfd *v);
+/* eventfd_ctx_fdget()'s checks of fd: 0, -EBADF or -EINVAL. */
+int uio_virqfd_check_eventfd(int fd);
+
 /* iommufd.c: the only caller of the core's kAPI ------------------------ */
 struct uio_ctx;
 /* Registry locked: the group's other devices are looked at. */
@@ -239,6 +271,8 @@ int uio_vfio_iommufd_dma_copy(struct uio_vfio_device *d, uint64_t dst,
 /* The context of the iommufd fd (held by the caller's uio_core_enter()),
  * or NULL with *err -EBADF or -EBADFD, as iommufd_ctx_from_fd(). */
 struct uio_ctx *uio_vfio_iommufd_ctx_from_fd(int fd, int *err);
+/* UNSET_CONTAINER's and the group release's part: the hold goes. */
+void uio_vfio_iommufd_container_put(uint64_t id);
 /* SET_CONTAINER's part: the context of fd, and its compat IOAS. */
 int uio_vfio_iommufd_container(int fd, uint64_t *id);
 

@@ -292,7 +292,7 @@ static long uio_vfio_bind_iommufd(struct uio_vfio_registry *r,
 	if (rc)
 		goto out_unblock;
 	b.out_devid = d->devid;
-	if (uio_copy_to_user(uio_vfio_uptr(arg, offsetof(struct vfio_device_bind_iommufd,
+	if (uio_copy_to_user(UIO_UPTR(arg, offsetof(struct vfio_device_bind_iommufd,
 							 out_devid)),
 			     &b.out_devid, sizeof(b.out_devid))) {
 		uio_vfio_df_close(r, d);
@@ -328,7 +328,7 @@ static long uio_vfio_attach_pt(struct uio_vfio_device *d, void *arg,
 	rc = uio_vfio_iommufd_attach(d, &a.pt_id);
 	if (rc)
 		return rc;
-	if (uio_copy_to_user(uio_vfio_uptr(arg, offsetof(struct vfio_device_attach_iommufd_pt,
+	if (uio_copy_to_user(UIO_UPTR(arg, offsetof(struct vfio_device_attach_iommufd_pt,
 							 pt_id)),
 			     &a.pt_id, sizeof(a.pt_id))) {
 		uio_vfio_iommufd_detach(d);
@@ -366,7 +366,7 @@ static long uio_vfio_feature(struct uio_vfio_registry *r,
 		/* vfio-pci without a variant driver: neither. */
 		return -ENOTTY;
 	default:
-		return uio_vpci_feature(r, d, ft.flags, uio_vfio_uptr(arg, minsz),
+		return uio_vpci_feature(r, d, ft.flags, UIO_UPTR(arg, minsz),
 					ft.argsz - minsz);
 	}
 }
@@ -500,7 +500,6 @@ static long uio_vfio_device_mmap(int fd, uint32_t idx, void *addr, size_t len,
 	long rc;
 
 	/* vfio_device_fops_mmap; the VFS's checks were made (vfs.h) */
-	(void)fd;
 	uio_core_enter();
 	d = uio_vfio_dev_of(idx, &r, &f);
 	if (!d)
@@ -508,7 +507,7 @@ static long uio_vfio_device_mmap(int fd, uint32_t idx, void *addr, size_t len,
 	else if (!f->access_granted)
 		rc = -EINVAL;
 	else
-		rc = uio_vpci_mmap(r, d, addr, len, prot, flags, off);
+		rc = uio_vpci_mmap(r, d, fd, idx, addr, len, prot, flags, off);
 	uio_core_leave();
 	return rc;
 }
@@ -549,6 +548,26 @@ static int uio_vfio_device_close(int fd, uint32_t idx)
 	}
 	uio_core_leave();
 	return 0;
+}
+
+void uio_vfio_device_file_put(int fd, uint32_t file)
+{
+	struct uio_vfio_registry *r;
+	struct uio_vfio_device *d;
+	struct uio_vfio_file *f;
+	struct stat st;
+	bool ours;
+
+	uio_core_enter();
+	d = uio_vfio_dev_of(file, &r, &f);
+	ours = d && !uio_sys_fstat(fd, &st) && st.st_ino == d->node_ino &&
+	       st.st_dev == d->node_dev &&
+	       uio_vfio_fd_holds_slot(r, fd, UIO_VFIO_NODE_DEVICE,
+				      (uint32_t)(d - r->devices),
+				      UIO_DEV_IDX_SLOT(file));
+	uio_core_leave();
+	if (ours)
+		uio_vfio_device_close(fd, file);
 }
 
 const struct uio_file_ops uio_vfio_device_fops = {

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "conf.h"
@@ -51,20 +52,6 @@ static short revents(int f, int timeout_ms)
 	if (timeout_ms)
 		p.events = POLLIN;
 	return poll(&p, 1, timeout_ms) < 0 ? -1 : p.revents;
-}
-
-static long xread(int f, void *buf, size_t n)
-{
-	ssize_t r = read(f, buf, n);
-
-	return r < 0 ? -errno : r;
-}
-
-static long xwrite(int f, const void *buf, size_t n)
-{
-	ssize_t r = write(f, buf, n);
-
-	return r < 0 ? -errno : r;
 }
 
 static int wait_child(pid_t pid)
@@ -184,6 +171,79 @@ static void test_poll_wakes_across_processes(void **state)
 	assert_int_equal(wait_child(pid), 0);
 	assert_int_equal(xread(ffd, &rec, sizeof(rec)), sizeof(rec));
 	assert_int_equal(rec.grpid, 4);
+}
+
+/*
+ * A queue made after the fork, sent to the child with SCM_RIGHTS, and
+ * read there through a dup of what arrived; the child's answer is seen
+ * by the parent's fd.
+ */
+static void test_sent_and_dup(void **state)
+{
+	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+	struct iommu_hwpt_pgfault rec[2];
+	struct iommu_hwpt_page_response resp = { .cookie = 1 };
+	uint32_t hwpt2;
+	int sv[2], qfd;
+	pid_t pid;
+
+	(void)state;
+	if (!iopf)
+		skip();
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int got, d;
+
+		close(sv[0]);
+		got = recv_fd(sv[1]);
+		CHILD_CHECK(got >= 0);
+		d = dup(got);
+		CHILD_CHECK(d >= 0 && close(got) == 0);
+		CHILD_CHECK(revents(d, 0) == (POLLIN | POLLOUT));
+		CHILD_CHECK(xread(d, rec, sizeof(rec)) == sizeof(rec[0]));
+		CHILD_CHECK(rec[0].grpid == 8 && rec[0].cookie == 1);
+		CHILD_CHECK(xwrite(d, &resp, sizeof(resp)) == sizeof(resp));
+		CHILD_CHECK(close(d) == 0);
+		CHILD_CHECK(write(sv[1], "d", 1) == 1);
+		_exit(0);
+	}
+	close(sv[1]);
+	/* A second queue, on a hwpt of its own, the device moved onto it. */
+	assert_int_equal(xioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	qfd = (int)fa.out_fault_fd;
+	{
+		static const struct iommu_hwpt_selftest cfg = {
+			.iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+		struct iommu_hwpt_alloc ha = {
+			.size = sizeof(ha), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+			.dev_id = idev, .pt_id = parent,
+			.fault_id = fa.out_fault_id,
+			.data_type = IOMMU_HWPT_DATA_SELFTEST,
+			.data_len = sizeof(cfg), .data_uptr = (uintptr_t)&cfg };
+		struct iommu_test_cmd rp = {
+			.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = stdev };
+
+		assert_int_equal(xioctl(fd, IOMMU_HWPT_ALLOC, &ha), 0);
+		hwpt2 = ha.out_hwpt_id;
+		rp.mock_domain_replace.pt_id = hwpt2;
+		assert_int_equal(test_cmd(fd, &rp), 0);
+	}
+	assert_int_equal(trigger(fd, 8, 0x8000), 0);
+	assert_int_equal(send_fd(sv[0], qfd), 0);
+	{
+		char c;
+
+		assert_int_equal(read(sv[0], &c, 1), 1);
+	}
+	assert_int_equal(wait_child(pid), 0);
+	/* Read and answered in the child: nothing left here. */
+	assert_int_equal(revents(qfd, 0), POLLOUT);
+	assert_int_equal(xread(qfd, rec, sizeof(rec)), 0);
+	assert_int_equal(xwrite(qfd, &resp, sizeof(resp)), -EINVAL);
+	close(sv[0]);
+	assert_int_equal(close(qfd), 0);
 }
 
 /* An image exec'd with the fds (no close-on-exec) is served. */
@@ -387,6 +447,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fork_child_serves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_wakes_across_processes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sent_and_dup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_inherits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_holder_child, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_holds_context_across_processes, setup, teardown),

@@ -2249,9 +2249,11 @@ static void check_registry(void)
 			    d->bdf, d->open_count, d->cdev_opened,
 			    (unsigned long long)d->iommufd, d->attached);
 		if (v->irq_type != UIO_VPCI_IRQ_NONE || v->nvec || v->pm_engaged ||
-		    v->intx_unmask_eventfd)
+		    atomic_load(&v->intx_unmask.word))
 			die("%s: interrupts left set (type %u, %u vectors), low power %d",
 			    d->bdf, v->irq_type, v->nvec, v->pm_engaged);
+		if (v->ioeventfds_nr)
+			die("%s: %u ioeventfds left", d->bdf, v->ioeventfds_nr);
 		if (atomic_load(&v->intx.word) || atomic_load(&v->err.word) ||
 		    atomic_load(&v->req.word) || atomic_load(&v->pm_wake.word))
 			die("%s: an eventfd left set", d->bdf);

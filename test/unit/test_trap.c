@@ -13,7 +13,9 @@
  * VEX zeroing of the upper YMM half, high-byte registers, RIP-relative,
  * fs- and gs-relative, moffs and 32-bit addresses, accesses straddling the
  * range's end, failing callbacks, program order of the log, 8 threads,
- * fork, splitting a range, the program's own SIGSEGV handler, and an
+ * fork, splitting a range, the program's own SIGSEGV handler, bus errors
+ * (SIGBUS to the program's handler with the faulting address and the
+ * registers where the instruction stopped, or death by SIGBUS), and an
  * unsupported instruction (message, then death by SIGSEGV).
  */
 #include <errno.h>
@@ -33,6 +35,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -66,6 +69,8 @@ struct dev {
 	uint8_t regs[PAGE];
 	_Atomic int fail;           /* callbacks return this */
 	_Atomic int fail_writes;    /* writes return this */
+	_Atomic int alrm_blocked;   /* SIGALRM was blocked in the last callback */
+	_Atomic uint32_t bus_from;  /* offsets from here: UIO_TRAP_SIGBUS (0: none) */
 	_Atomic int bad;            /* a callback saw bad arguments */
 	_Atomic uint32_t nlog;
 	struct logent log[LOGMAX];
@@ -87,10 +92,18 @@ static int dev_access(void *priv, uint64_t off, void *buf, unsigned len,
 		atomic_store(&d->bad, 1);
 		return -EINVAL;
 	}
+	if (atomic_load(&d->bus_from) && reg >= atomic_load(&d->bus_from))
+		return UIO_TRAP_SIGBUS;
 	if (atomic_load(&d->fail))
 		return atomic_load(&d->fail);
 	if (write && atomic_load(&d->fail_writes))
 		return atomic_load(&d->fail_writes);
+	{
+		sigset_t cur;
+
+		pthread_sigmask(SIG_BLOCK, NULL, &cur);
+		atomic_store(&d->alrm_blocked, sigismember(&cur, SIGALRM) == 1);
+	}
 	while (atomic_flag_test_and_set_explicit(&d->lock, memory_order_acquire))
 		;
 	if (write)
@@ -123,6 +136,7 @@ static void reset_dev(void)
 	atomic_store(&dev->nlog, 0);
 	atomic_store(&dev->fail, 0);
 	atomic_store(&dev->fail_writes, 0);
+	atomic_store(&dev->bus_from, 0);
 	atomic_store(&dev->bad, 0);
 }
 
@@ -235,6 +249,20 @@ typedef void op_fn(uint8_t *p, uint64_t *r, uint64_t *rax, uint64_t *flags);
 		*flags = f;                                                   \
 	}
 
+/* The same with r in RCX, for shift counts in CL. */
+#define OPC(name, insn)                                                       \
+	static void name(uint8_t *p, uint64_t *r, uint64_t *rax, uint64_t *flags) \
+	{                                                                     \
+		uint64_t rr = *r, a = *rax, f = *flags;                       \
+		__asm__ volatile(PRE insn POST                                \
+				 : "+c"(rr), "+a"(a), [f] "+r"(f)             \
+				 : [p] "r"(p)                                 \
+				 : "cc", "memory");                           \
+		*r = rr;                                                      \
+		*rax = a;                                                     \
+		*flags = f;                                                   \
+	}
+
 /* Binary ALU: memory destination, register destination, locked, immediates. */
 #define ALU_FORMS(op)                                                         \
 	OP(op##_mb, #op "b %b[r], (%[p])")                                    \
@@ -277,6 +305,40 @@ LOCK_FORMS(xchg) LOCK_FORMS(cmpxchg)
 UNARY_FORMS(inc) UNARY_FORMS(dec) UNARY_FORMS(neg) UNARY_FORMS(not)
 BT_FORMS(bt) BT_FORMS(bts) BT_FORMS(btr) BT_FORMS(btc)
 
+#define SHIFT_FORMS(op)                                                       \
+	OP(op##_1b, #op "b (%[p])")                                           \
+	OP(op##_1l, #op "l (%[p])")                                           \
+	OP(op##_ib, #op "b $5, (%[p])")                                       \
+	OP(op##_iw, #op "w $17, (%[p])")                                      \
+	OP(op##_il, #op "l $31, (%[p])")                                      \
+	OP(op##_iq, #op "q $33, (%[p])")                                      \
+	OPC(op##_cb, #op "b %%cl, (%[p])")                                    \
+	OPC(op##_cl, #op "l %%cl, (%[p])")                                    \
+	OPC(op##_cq, #op "q %%cl, (%[p])")
+SHIFT_FORMS(shl) SHIFT_FORMS(shr) SHIFT_FORMS(sar) SHIFT_FORMS(rol)
+SHIFT_FORMS(ror) SHIFT_FORMS(rcl) SHIFT_FORMS(rcr)
+OP(imul_rw, "imulw (%[p]), %w[r]")
+OP(imul_rl, "imull (%[p]), %k[r]")
+OP(imul_rq, "imulq (%[p]), %q[r]")
+OP(imul3_w, "imulw $300, (%[p]), %w[r]")
+OP(imul3_l, "imull $-7, (%[p]), %k[r]")
+OP(imul3_q, "imulq $0x12345, (%[p]), %q[r]")
+OP(seto_m, "seto (%[p])")
+OP(setb_m, "setb (%[p])")
+OP(setz_m, "setz (%[p])")
+OP(setnz_m, "setnz (%[p])")
+OP(setbe_m, "setbe (%[p])")
+OP(sets_m, "sets (%[p])")
+OP(setp_m, "setp (%[p])")
+OP(setl_m, "setl (%[p])")
+OP(setle_m, "setle (%[p])")
+OP(setnle_m, "setnle (%[p])")
+OP(cmovz_l, "cmovzl (%[p]), %k[r]")
+OP(cmovnz_q, "cmovnzq (%[p]), %q[r]")
+OP(cmovl_w, "cmovlw (%[p]), %w[r]")
+OP(cmovbe_l, "cmovbel (%[p]), %k[r]")
+OP(cmovo_q, "cmovoq (%[p]), %q[r]")
+OP(cmovnp_l, "cmovnpl (%[p]), %k[r]")
 OP(test_mb, "testb %b[r], (%[p])")
 OP(test_mw, "testw %w[r], (%[p])")
 OP(test_ml, "testl %k[r], (%[p])")
@@ -359,6 +421,14 @@ static const struct form forms[] = {
 	{ "movbe_ldl", movbe_ldl, true }, { "movbe_stq", movbe_stq, true },
 	{ "movbe_stw", movbe_stw, true },
 	F(mov_ah_ld), F(mov_ah_st), F(add_ah), F(movzx_ah),
+#define SHIFT_LIST(op) F(op##_1b), F(op##_1l), F(op##_ib), F(op##_iw),         \
+	F(op##_il), F(op##_iq), F(op##_cb), F(op##_cl), F(op##_cq)
+	SHIFT_LIST(shl), SHIFT_LIST(shr), SHIFT_LIST(sar), SHIFT_LIST(rol),
+	SHIFT_LIST(ror), SHIFT_LIST(rcl), SHIFT_LIST(rcr),
+	F(imul_rw), F(imul_rl), F(imul_rq), F(imul3_w), F(imul3_l),
+	F(imul3_q), F(seto_m), F(setb_m), F(setz_m), F(setnz_m), F(setbe_m),
+	F(sets_m), F(setp_m), F(setl_m), F(setle_m), F(setnle_m), F(cmovz_l),
+	F(cmovnz_q), F(cmovl_w), F(cmovbe_l), F(cmovo_q), F(cmovnp_l),
 };
 
 static bool cpu_has_movbe(void)
@@ -408,7 +478,9 @@ static void test_forms_match_native(void **state)
 	};
 	/* bit offsets for BT* with a register: negative and beyond the operand */
 	static const uint64_t bits[] = { 3, 17, 40, 63, 64, 100, 399, -1ull, -9ull, -200ull };
-	static const uint64_t flag_sets[] = { 0x202, 0x202 | 0x8d5, 0x203, 0xa42 };
+	/* none, all, CF, OF|ZF, SF, PF|SF|OF: every condition both ways */
+	static const uint64_t flag_sets[] = { 0x202, 0x202 | 0x8d5, 0x203, 0xa42,
+					      0x282, 0xa86 };
 	bool movbe = cpu_has_movbe();
 	uint8_t init[128];
 
@@ -429,7 +501,7 @@ static void test_forms_match_native(void **state)
 			     ri += bt ? 1 : 3) {
 				uint64_t r = bt ? bits[ri] : vals[ri];
 
-				for (size_t k = 0; k < 4; k++) {
+				for (size_t k = 0; k < sizeof(flag_sets) / sizeof(flag_sets[0]); k++) {
 					/* rax: equal to memory half the time (CMPXCHG) */
 					uint64_t rax = k & 1 ? vals[mi] : vals[(mi + ri) % 16];
 
@@ -1042,6 +1114,171 @@ static void test_refused_access(void **state)
 	assert_int_equal(le(dev->regs + 0x60, 4), 0x0d0c0b0a);
 }
 
+/* ------------------------------------------------------------------ */
+/* bus errors: UIO_TRAP_SIGBUS */
+
+static sigjmp_buf bus_jb;
+static volatile sig_atomic_t bus_sig, bus_code;
+static void *volatile bus_addr;
+static volatile uint64_t bus_rcx, bus_rsi, bus_rdi;
+
+static void bus_handler(int sig, siginfo_t *info, void *ucv)
+{
+	ucontext_t *uc = ucv;
+
+	bus_sig = sig;
+	bus_code = info->si_code;
+	bus_addr = info->si_addr;
+	bus_rcx = (uint64_t)uc->uc_mcontext.gregs[REG_RCX];
+	bus_rsi = (uint64_t)uc->uc_mcontext.gregs[REG_RSI];
+	bus_rdi = (uint64_t)uc->uc_mcontext.gregs[REG_RDI];
+	siglongjmp(bus_jb, 1);
+}
+
+/*
+ * The program's SIGBUS handler gets the bus error: SIGBUS, BUS_ADRERR,
+ * the address that faulted, the registers as the instruction left them
+ * (a REP STOS stops at the first element refused, those before it
+ * written); the device saw nothing of the refused access. Installed
+ * through the preload's routing and with plain sigaction().
+ */
+static void test_bus_error_handler(void **state)
+{
+	struct sigaction sa = { .sa_sigaction = bus_handler,
+				.sa_flags = SA_SIGINFO }, chain;
+
+	(void)state;
+	reset_dev();
+	assert_int_equal(uio_uaccess_sigaction(SIGBUS, NULL, &chain), 0);
+	for (int how = 0; how < 2; how++) {
+		reset_dev();
+		memcpy(dev->regs + 0x200, "\x11\x22\x33\x44", 4);
+		atomic_store(&dev->bus_from, 0x200);
+		if (how == 0) {
+			assert_int_equal(uio_uaccess_sigaction(SIGBUS, &sa, NULL), 0);
+		} else {
+			assert_int_equal(sigaction(SIGBUS, &sa, NULL), 0);
+			assert_int_equal(uio_uaccess_ensure(), 0);
+		}
+		/* A load. */
+		bus_sig = 0;
+		if (!sigsetjmp(bus_jb, 1))
+			(void)*(volatile uint32_t *)(mmio + 0x204);
+		assert_int_equal(bus_sig, SIGBUS);
+		assert_int_equal(bus_code, BUS_ADRERR);
+		assert_ptr_equal(bus_addr, mmio + 0x204);
+		/* A store: dropped. */
+		bus_sig = 0;
+		if (!sigsetjmp(bus_jb, 1))
+			*(volatile uint32_t *)(mmio + 0x200) = 0;
+		assert_int_equal(bus_sig, SIGBUS);
+		assert_ptr_equal(bus_addr, mmio + 0x200);
+		assert_int_equal(le(dev->regs + 0x200, 4), 0x44332211);
+		assert_int_equal(atomic_load(&dev->nlog), 0);
+		/* Below the refused offsets: served as ever, no signal. */
+		bus_sig = 0;
+		*(volatile uint32_t *)(mmio + 0x100) = 5;
+		assert_int_equal(bus_sig, 0);
+		assert_int_equal(le(dev->regs + 0x100, 4), 5);
+		/* REP STOSQ across the boundary: two elements in, then SIGBUS
+		 * with RCX and RDI at the third. */
+		bus_sig = 0;
+		if (!sigsetjmp(bus_jb, 1)) {
+			uint64_t rcx = 8;
+			uint8_t *rdi = mmio + 0x200 - 16;
+
+			__asm__ volatile("rep stosq"
+					 : "+c"(rcx), "+D"(rdi)
+					 : "a"(0x5a5a5a5a5a5a5a5aull)
+					 : "memory");
+		}
+		assert_int_equal(bus_sig, SIGBUS);
+		assert_ptr_equal(bus_addr, mmio + 0x200);
+		assert_int_equal(bus_rcx, 6);
+		assert_int_equal(bus_rdi, (uintptr_t)(mmio + 0x200));
+		assert_int_equal(le(dev->regs + 0x1f0, 8), 0x5a5a5a5a5a5a5a5aull);
+		assert_int_equal(le(dev->regs + 0x1f8, 8), 0x5a5a5a5a5a5a5a5aull);
+		assert_int_equal(le(dev->regs + 0x200, 4), 0x44332211);
+		/* REP MOVSQ out of the device: the two elements read before
+		 * the refused one are copied. */
+		bus_sig = 0;
+		memset(after, 0, 64);
+		if (!sigsetjmp(bus_jb, 1)) {
+			uint64_t rcx = 8;
+			uint8_t *rsi = mmio + 0x200 - 16, *rdi = after;
+
+			__asm__ volatile("rep movsq"
+					 : "+c"(rcx), "+S"(rsi), "+D"(rdi)
+					 :
+					 : "memory");
+		}
+		assert_int_equal(bus_sig, SIGBUS);
+		assert_ptr_equal(bus_addr, mmio + 0x200);
+		assert_int_equal(bus_rcx, 6);
+		assert_int_equal(bus_rsi, (uintptr_t)(mmio + 0x200));
+		assert_int_equal(bus_rdi, (uintptr_t)(after + 16));
+		assert_int_equal(le(after, 8), 0x5a5a5a5a5a5a5a5aull);
+		assert_int_equal(le(after + 8, 8), 0x5a5a5a5a5a5a5a5aull);
+		assert_int_equal(le(after + 16, 8), 0);
+		uio_uaccess_sigaction(SIGBUS, &chain, NULL);
+	}
+	assert_false(atomic_load(&dev->bad));
+}
+
+/*
+ * Without a handler of its own, the program dies of SIGBUS (no message:
+ * the bus error is the device's answer); also when it ignores SIGBUS or
+ * has it blocked, as the kernel forces a fault's signal.
+ */
+static void test_bus_error_kills(void **state)
+{
+	(void)state;
+	reset_dev();
+	atomic_store(&dev->bus_from, 0x300);
+	for (int how = 0; how < 4; how++) {
+		int pfd[2], st;
+		char out[256];
+		ssize_t n;
+		pid_t pid;
+
+		assert_int_equal(pipe(pfd), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct sigaction dfl = { .sa_handler = SIG_DFL };
+			struct sigaction ign = { .sa_handler = SIG_IGN };
+			struct sigaction own = { .sa_sigaction = bus_handler,
+						 .sa_flags = SA_SIGINFO };
+			struct rlimit no_core = { 0, 0 };
+			sigset_t set;
+
+			setrlimit(RLIMIT_CORE, &no_core);
+			dup2(pfd[1], 2);
+			close(pfd[0]);
+			uio_uaccess_sigaction(SIGBUS, how == 1 ? &ign : how == 3 ? &own : &dfl,
+					      NULL);
+			if (how >= 2) {
+				sigemptyset(&set);
+				sigaddset(&set, SIGBUS);
+				sigprocmask(SIG_BLOCK, &set, NULL);
+			}
+			if (how & 1)
+				*(volatile uint8_t *)(mmio + 0x300) = 1;
+			else
+				(void)*(volatile uint64_t *)(mmio + 0x308);
+			_exit(0);
+		}
+		close(pfd[1]);
+		n = read(pfd[0], out, sizeof(out) - 1);
+		close(pfd[0]);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGBUS);
+		assert_true(n <= 0);
+	}
+	assert_int_equal(atomic_load(&dev->nlog), 0);
+}
+
 static void test_program_order(void **state)
 {
 	static const struct { uint16_t off; uint8_t len; bool write; } want[] = {
@@ -1069,6 +1306,23 @@ static void test_program_order(void **state)
 		assert_int_equal(dev->log[i].len, want[i].len);
 		assert_int_equal(dev->log[i].write, want[i].write);
 	}
+}
+
+/* Asynchronous signals wait while a callback runs; the mask comes back. */
+static void test_signals_blocked_in_callback(void **state)
+{
+	sigset_t cur;
+
+	(void)state;
+	reset_dev();
+	*(volatile uint32_t *)(mmio + 0x70) = 1;
+	assert_true(atomic_load(&dev->alrm_blocked));
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	assert_int_equal(sigismember(&cur, SIGALRM), 0);
+	(void)*(volatile uint32_t *)(mmio + 0x70);
+	assert_true(atomic_load(&dev->alrm_blocked));
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	assert_int_equal(sigismember(&cur, SIGALRM), 0);
 }
 
 static _Atomic unsigned traced;
@@ -1221,6 +1475,149 @@ static void test_add_remove(void **state)
 	/* remove across everything, unaligned arguments rounded out */
 	uio_trap_remove(big + 10, 3 * PAGE - 20);
 	munmap(big, 4 * PAGE);
+}
+
+/* Ranges with a release callback: it counts, in MAP_SHARED memory. */
+static _Atomic int *released;
+
+static void dev_release(void *priv)
+{
+	/* priv is dev + n: range n's release. */
+	atomic_fetch_add(&released[(uint8_t *)priv - (uint8_t *)dev], 1);
+}
+
+static int rdev_access(void *priv, uint64_t off, void *buf, unsigned len,
+		       bool write)
+{
+	(void)priv;
+	return dev_access(dev, off, buf, len, write);
+}
+
+static const struct uio_trap_ops rdev_ops = { .access = rdev_access,
+					      .release = dev_release };
+
+/*
+ * The release callback runs once, when the last piece of a range as added
+ * goes: not for a split or a trim, once for two pieces removed together;
+ * in a forked child for the child's copy only.
+ */
+static void test_release(void **state)
+{
+	uint8_t *big = mmap(NULL, 8 * PAGE, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *r1 = (uint8_t *)dev + 1, *r2 = (uint8_t *)dev + 2;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	reset_dev();
+	assert_true(big != MAP_FAILED);
+	released = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(released != MAP_FAILED);
+	/* Range 1: pages 0-3; range 2: pages 4-7. */
+	assert_int_equal(uio_trap_add(big, 4 * PAGE, &rdev_ops, r1), 0);
+	assert_int_equal(uio_trap_add(big + 4 * PAGE, 4 * PAGE, &rdev_ops, r2), 0);
+	uio_trap_remove(big + PAGE, PAGE);          /* split */
+	uio_trap_remove(big + 3 * PAGE, PAGE);      /* trim */
+	assert_int_equal(atomic_load(&released[1]), 0);
+	*(volatile uint8_t *)(big + 2 * PAGE + 3) = 1;
+	assert_int_equal(dev->log[0].off, 2 * PAGE + 3);
+	/* A child's copy: its removal releases its copy only. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uio_trap_remove(big, 8 * PAGE);
+		_exit(atomic_load(&released[1]) == 1 && atomic_load(&released[2]) == 1
+		      ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	atomic_store(&released[1], 0);
+	atomic_store(&released[2], 0);
+	/* Both pieces left of range 1 at once, and range 2's head. */
+	uio_trap_remove(big, 5 * PAGE);
+	assert_int_equal(atomic_load(&released[1]), 1);
+	assert_int_equal(atomic_load(&released[2]), 0);
+	uio_trap_remove(big + 5 * PAGE, 3 * PAGE);
+	assert_int_equal(atomic_load(&released[2]), 1);
+	/* Nothing is left to release twice. */
+	uio_trap_remove(big, 8 * PAGE);
+	assert_int_equal(atomic_load(&released[1]), 1);
+	assert_int_equal(atomic_load(&released[2]), 1);
+	munmap(big, 8 * PAGE);
+	munmap((void *)released, PAGE);
+}
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+/*
+ * uio_trap_mremap: a trapped range is a PFN map: growth EFAULT,
+ * MREMAP_DONTUNMAP EINVAL, a move serves the same offsets at the new
+ * place, a shrink trims; memory that touches no range is not handled.
+ */
+static void test_trap_mremap(void **state)
+{
+	uint8_t *a = mmap(NULL, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *b = mmap(NULL, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *r1 = (uint8_t *)dev + 1;
+	bool handled;
+	long rc;
+
+	(void)state;
+	reset_dev();
+	released = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(a != MAP_FAILED && b != MAP_FAILED && released != MAP_FAILED);
+	assert_int_equal(uio_trap_add(a, 2 * PAGE, &rdev_ops, r1), 0);
+	/* Not ours. */
+	uio_trap_mremap(b, PAGE, 2 * PAGE, MREMAP_MAYMOVE, NULL, &handled);
+	assert_false(handled);
+	rc = uio_trap_mremap(a, 2 * PAGE, 3 * PAGE, MREMAP_MAYMOVE, NULL, &handled);
+	assert_true(handled);
+	assert_int_equal(rc, -EFAULT);
+	rc = uio_trap_mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP,
+			     NULL, &handled);
+	assert_int_equal(rc, -EINVAL);
+	rc = uio_trap_mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_FIXED, b, &handled);
+	assert_int_equal(rc, -EINVAL);
+	/* Across the range's end: EFAULT for a move. */
+	rc = uio_trap_mremap(a + PAGE, 2 * PAGE, 2 * PAGE,
+			     MREMAP_MAYMOVE | MREMAP_FIXED, b, &handled);
+	assert_int_equal(rc, -EFAULT);
+	b = mmap(b, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	assert_true(b != MAP_FAILED);
+	/* The move: page 1 of the range (offset PAGE) at b + PAGE. */
+	rc = uio_trap_mremap(a + PAGE, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+			     b + PAGE, &handled);
+	assert_int_equal(rc, (long)(uintptr_t)(b + PAGE));
+	*(volatile uint8_t *)(b + PAGE + 7) = 1;
+	assert_int_equal(dev->log[0].off, PAGE + 7);
+	*(volatile uint8_t *)(a + 8) = 2;
+	assert_int_equal(dev->log[1].off, 8);
+	assert_int_equal(atomic_load(&released[1]), 0);
+	/* A shrink of the head piece to nothing left of it is a removal. */
+	uio_trap_remove(a, PAGE);
+	assert_int_equal(atomic_load(&released[1]), 0);
+	uio_trap_remove(b, 4 * PAGE);
+	assert_int_equal(atomic_load(&released[1]), 1);
+	/* A shrink trims the tail. */
+	atomic_store(&released[1], 0);
+	assert_int_equal(uio_trap_add(b, 3 * PAGE, &rdev_ops, r1), 0);
+	rc = uio_trap_mremap(b, 3 * PAGE, PAGE, 0, NULL, &handled);
+	assert_int_equal(rc, (long)(uintptr_t)b);
+	assert_int_equal(uio_trap_covers(b, PAGE), 1);
+	assert_int_equal(uio_trap_covers(b + PAGE, PAGE), 0);
+	assert_int_equal(uio_trap_covers(b, 2 * PAGE), -1);
+	assert_int_equal(atomic_load(&released[1]), 0);
+	uio_trap_remove(b, PAGE);
+	assert_int_equal(atomic_load(&released[1]), 1);
+	munmap(a, 4 * PAGE);
+	munmap(b, 4 * PAGE);
+	munmap((void *)released, PAGE);
 }
 
 static void test_table_full(void **state)
@@ -1385,9 +1782,9 @@ static void touch_fild(uint8_t *p)
 	__asm__ volatile("fildl (%0)\n\tfstp %%st(0)" :: "r"(p) : "memory");
 }
 
-static void touch_rcl(uint8_t *p)
+static void touch_mul(uint8_t *p)
 {
-	__asm__ volatile("rcll $3, (%0)" :: "r"(p) : "memory", "cc");
+	__asm__ volatile("mulq (%0)" :: "r"(p) : "rax", "rdx", "memory", "cc");
 }
 
 static void touch_fetch(uint8_t *p)
@@ -1399,8 +1796,8 @@ static void test_unsupported_dies(void **state)
 {
 	(void)state;
 	reset_dev();
-	unsupported_case(touch_fild, "cannot serve 'fild [");
-	unsupported_case(touch_rcl, "cannot serve 'rcl dword ptr [");
+	unsupported_case(touch_fild, "cannot serve 'fild ");
+	unsupported_case(touch_mul, "cannot serve 'mul ");
 	unsupported_case(touch_fetch, "instruction fetch from a trapped range");
 	assert_int_equal(atomic_load(&dev->nlog), 0);
 }
@@ -1424,11 +1821,16 @@ int main(void)
 		cmocka_unit_test(test_straddle_into_unmapped),
 		cmocka_unit_test(test_failing_callback),
 		cmocka_unit_test(test_refused_access),
+		cmocka_unit_test(test_bus_error_handler),
+		cmocka_unit_test(test_bus_error_kills),
 		cmocka_unit_test(test_program_order),
 		cmocka_unit_test(test_trace_hook),
+		cmocka_unit_test(test_signals_blocked_in_callback),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_fork),
 		cmocka_unit_test(test_add_remove),
+		cmocka_unit_test(test_release),
+		cmocka_unit_test(test_trap_mremap),
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_concurrent_add_remove),
 		cmocka_unit_test(test_own_handler_chained),

@@ -5,7 +5,8 @@
  * every index with the MSI-X-mappable capability chain, GET_IRQ_INFO with
  * counts from config space, DEVICE_FEATURE's checks and vfio-pci's
  * low-power features, RESET, GET_PCI_HOT_RESET_INFO and PCI_HOT_RESET on
- * the group and cdev paths, IOEVENTFD's checks.
+ * the group and cdev paths, IOEVENTFD (its checks, its limit, the writes
+ * its eventfd makes).
  *
  *     test_vfio_device BDF[@GROUP] [BDF2[@GROUP2]]
  *
@@ -13,7 +14,9 @@
  * that reaches two devices.
  */
 #include <linux/pci_regs.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "vfio_test.h"
 
@@ -840,17 +843,200 @@ static void test_ioeventfd_checks(void **state)
 	/* The eventfd: a bad fd, a file that is no eventfd. */
 	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, bad), -EBADF);
 	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, null), -EINVAL);
-	if (!VT_KNOWN_DIFF("ioeventfds are not served (ENOTTY once the arguments check)")) {
-		assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, efd), 0);
-		assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, efd), -EEXIST);
-		/* Another value at the same place is another ioeventfd. */
-		assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 1, efd), 0);
-		assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, -1), 0);
-		assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, -1), -ENODEV);
-		assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 1, -1), 0);
-	}
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, efd), 0);
+	/* The same place, value and size: EEXIST, whatever the fd. */
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, efd), -EEXIST);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, bad), -EEXIST);
+	/* Another value, or another size, at the same place is another one. */
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 1, efd), 0);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_16, off, 0, efd), 0);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, -1), 0);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0, -1), -ENODEV);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 1, -1), 0);
+	/* The device's close removes the rest. */
+	vt_gdev_close(&gd);
+	vt_gdev_open(vt_dev(), &gd);
+	d = gd.device;
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_16, off, 0, -1), -ENODEV);
 	close(efd);
 	close(null);
+}
+
+/*
+ * At most VFIO_PCI_IOEVENTFD_MAX (1000) ioeventfds a device: ENOSPC past
+ * them, before the fd is looked at; a removal makes room.
+ */
+static void test_ioeventfd_limit(void **state)
+{
+	struct vfio_region_info ri;
+	struct rlimit rl;
+	int d = gd.device, efd = vt_eventfd(), bad, bar = vt_first_mem_bar(d, &ri);
+	uint64_t off;
+
+	(void)state;
+	if (bar < 0 || ri.size < 4096)
+		skip();
+	/* uiommufd holds each eventfd with an fd of the process's. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 8192 && rl.rlim_max >= 8192) {
+		rl.rlim_cur = 8192;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (vt_uiommufd() && (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 8192))
+		skip();
+	bad = dup(0);
+	close(bad);
+	/* A place clear of an MSI-X table at the start of the BAR. */
+	off = VT_REGION(bar) + ri.size - 8;
+	for (uint64_t i = 0; i < 1000; i++)
+		assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, i, efd), 0);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 1000, efd), -ENOSPC);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 1000, bad), -ENOSPC);
+	/* An existing one is still found first. */
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 5, efd), -EEXIST);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 5, -1), 0);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 1000, efd), 0);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 5, efd), -ENOSPC);
+	for (uint64_t i = 0; i <= 1000; i++)
+		assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, i, -1),
+				 i == 5 ? -ENODEV : 0);
+	close(efd);
+}
+
+/* The register at reg reads want within a few seconds (the write of an
+ * ioeventfd may be done by a worker, after the eventfd's write returns). */
+static bool reg_becomes(int d, off_t reg, uint64_t want)
+{
+	for (int i = 0; i < 2000; i++) {
+		uint64_t v = 0;
+
+		assert_int_equal(vt_pread(d, &v, 8, reg), 8);
+		if (v == want)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Signal efd (add 1 to its count). */
+static void efd_signal(int efd)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(efd, &one, 8), 8);
+}
+
+/*
+ * The eventfd's count is consumed (by the ioeventfd) within a while; then
+ * an ioctl, after which what the signal did is done (uiommufd's worker
+ * consumes and acts under the lock its ioctls take).
+ */
+static bool efd_drains(int d, int efd)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+
+	for (int i = 0; i < 2000; i++) {
+		if (poll(&p, 1, 0) == 0)
+			return vt_ioctl(d, VFIO_DEVICE_GET_INFO, &di) == 0;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * A signalled ioeventfd writes its value to the device (model-specific:
+ * the model's scratch register): each signal consumes the count; a 4-byte
+ * one writes 4 bytes; with memory decoding off the write is dropped; once
+ * removed, a signal stays in the eventfd; a signal from another process
+ * works; the process that set it acts, whichever signals.
+ */
+static void test_ioeventfd_write(void **state)
+{
+	const struct vt_model *m = vt_model(gd.device);
+	int d = gd.device, efd = vt_eventfd(), e2 = vt_eventfd();
+	uint16_t cmd = (uint16_t)vt_cfg_read(d, PCI_COMMAND, 2);
+	uint64_t v = 0x11, off;
+	int to_child[2], to_parent[2];
+	pid_t pid;
+	char c;
+
+	(void)state;
+	if (!m)
+		skip();
+	off = VT_REGION(m->bar) + m->scratch;
+	assert_int_equal(vt_pwrite(d, &v, 8, (off_t)off), 8);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_64, off, 0x1122334455667788ull,
+				   efd), 0);
+	assert_true(reg_becomes(d, (off_t)off, 0x11));
+	efd_signal(efd);
+	assert_true(reg_becomes(d, (off_t)off, 0x1122334455667788ull));
+	assert_true(efd_drains(d, efd));
+	/* 4 bytes of the value. */
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0xaabbccdd000000c0ull,
+				   e2), 0);
+	efd_signal(e2);
+	assert_true(reg_becomes(d, (off_t)off, 0x11223344000000c0ull));
+	/* Decoding off: signalled, consumed, not written. */
+	v = 0;
+	assert_int_equal(vt_pwrite(d, &v, 8, (off_t)off), 8);
+	vt_cfg_write(d, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MEMORY);
+	efd_signal(efd);
+	assert_true(efd_drains(d, efd));
+	vt_cfg_write(d, PCI_COMMAND, 2, cmd);
+	assert_true(reg_becomes(d, (off_t)off, 0));
+	/* Another process signals: the write is done all the same. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint64_t one = 1;
+
+		_exit(write(efd, &one, 8) == 8 ? 0 : 1);
+	}
+	assert_int_equal(vt_wait(pid), 0);
+	assert_true(reg_becomes(d, (off_t)off, 0x1122334455667788ull));
+	/* Removed: a signal stays in the eventfd. */
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_64, off, 0x1122334455667788ull,
+				   -1), 0);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, off, 0xaabbccdd000000c0ull,
+				   -1), 0);
+	v = 0;
+	assert_int_equal(vt_pwrite(d, &v, 8, (off_t)off), 8);
+	efd_signal(efd);
+	usleep(20 * 1000);
+	assert_true(reg_becomes(d, (off_t)off, 0));
+	/* Set while already signalled: the write is done at once. */
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_64, off, 0x6c0, efd), 0);
+	assert_true(reg_becomes(d, (off_t)off, 0x6c0));
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_64, off, 0x6c0, -1), 0);
+	vt_efd_read(efd);
+	/* Set by a child (sharing the device fd): its signal from here is
+	 * acted on while the child lives. */
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(to_parent), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		c = ioeventfd(d, VFIO_DEVICE_IOEVENTFD_64, off, 0x7c0, efd) ? 'f' : 's';
+		if (write(to_parent[1], &c, 1) != 1 || read(to_child[0], &c, 1) != 1)
+			_exit(2);
+		_exit(0);
+	}
+	assert_int_equal(read(to_parent[0], &c, 1), 1);
+	assert_int_equal(c, 's');
+	efd_signal(efd);
+	assert_true(reg_becomes(d, (off_t)off, 0x7c0));
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_64, off, 0x7c0, efd), -EEXIST);
+	assert_int_equal(ioeventfd(d, VFIO_DEVICE_IOEVENTFD_64, off, 0x7c0, -1), 0);
+	assert_int_equal(write(to_child[1], "x", 1), 1);
+	assert_int_equal(vt_wait(pid), 0);
+	v = 0;
+	assert_int_equal(vt_pwrite(d, &v, 8, (off_t)off), 8);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
+	close(efd);
+	close(e2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -955,6 +1141,8 @@ static const struct CMUnitTest tests[] = {
 	DEV_TEST(test_hot_reset_two_groups),
 	DEV_TEST(test_hot_reset_cdev),
 	DEV_TEST(test_ioeventfd_checks),
+	DEV_TEST(test_ioeventfd_limit),
+	DEV_TEST(test_ioeventfd_write),
 	DEV_TEST(test_ce_dma_container),
 	DEV_TEST(test_ce_dma_cdev),
 };

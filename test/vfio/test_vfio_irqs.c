@@ -7,11 +7,12 @@
  * signal the eventfd), INTx masking, MSI and MSI-X config space as
  * SET_IRQS leaves it, eventfds closed by the program after SET_IRQS. The
  * model-specific part (the copy engine's doorbell raises vector 0) checks
- * automasking and delivery.
+ * automasking, the unmask eventfd and delivery.
  *
  *     test_vfio_irqs BDF[@GROUP]
  */
 #include <linux/pci_regs.h>
+#include <poll.h>
 #include <sys/mman.h>
 
 #include "vfio_test.h"
@@ -693,6 +694,127 @@ static void test_ce_intx_automask(void **state)
 	close(efd);
 }
 
+/* The eventfd's count reads want within a few seconds (an unmask
+ * eventfd's action may be done by a worker after its write returns). */
+static bool efd_becomes(int efd, uint64_t want)
+{
+	uint64_t got = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		got += vt_efd_read(efd);
+		if (got >= want)
+			return got == want;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * The unmask eventfd's count is consumed within a while; then an ioctl,
+ * after which the unmask is done (uiommufd's worker consumes and acts
+ * under the lock its ioctls take).
+ */
+static bool efd_drains(int d, int efd)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	struct vfio_irq_info ii;
+
+	for (int i = 0; i < 2000; i++) {
+		if (poll(&p, 1, 0) == 0)
+			return vt_irq_info(d, VFIO_PCI_INTX_IRQ_INDEX, &ii) == 0;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void efd_signal(int efd)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(efd, &one, 8), 8);
+}
+
+/*
+ * An unmask eventfd (vfio_virqfd: what KVM's resampler signals) unmasks
+ * INTx as the UNMASK ioctl does: with the line still asserted the
+ * interrupt is signalled again and stays masked; each signal consumes
+ * the eventfd's count; once disabled (fd -1) or with INTx disabled, a
+ * signal does nothing and stays in the eventfd.
+ */
+static void test_ce_intx_unmask_eventfd(void **state)
+{
+	int d = gd.device, efd = vt_eventfd(), ufd = vt_eventfd();
+
+	(void)state;
+	if (!copy_engine())
+		skip();
+	assert_int_equal(set1(d, EVFD | TRIG, 0, efd), 0);
+	assert_int_equal(set1(d, EVFD | UNMASK, 0, ufd), 0);
+	ring(d);
+	assert_int_equal(vt_efd_read(efd), 1);
+	/* Masked; asserted again meanwhile. */
+	ring(d);
+	assert_int_equal(vt_efd_read(efd), 0);
+	efd_signal(ufd);
+	assert_true(efd_becomes(efd, 1));
+	/* Asserted while masked again: that unmask signals it, masked
+	 * still; the next one opens the line. */
+	ring(d);
+	assert_int_equal(vt_efd_read(efd), 0);
+	efd_signal(ufd);
+	assert_true(efd_becomes(efd, 1));
+	efd_signal(ufd);
+	assert_true(efd_drains(d, ufd));
+	ring(d);
+	assert_true(efd_becomes(efd, 1));
+	/* Disabled: a signal stays there; masking stays. */
+	assert_int_equal(set1(d, EVFD | UNMASK, 0, -1), 0);
+	efd_signal(ufd);
+	usleep(20 * 1000);
+	assert_int_equal(vt_efd_read(ufd), 1);
+	ring(d);
+	assert_int_equal(vt_efd_read(efd), 0);
+	assert_int_equal(vt_set_irqs(d, NONE | UNMASK, 0, 0, 1, NULL), 0);
+	assert_int_equal(vt_efd_read(efd), 1);
+	assert_int_equal(vt_set_irqs(d, NONE | UNMASK, 0, 0, 1, NULL), 0);
+	/* Set again; a signal from another process unmasks too. */
+	assert_int_equal(set1(d, EVFD | UNMASK, 0, ufd), 0);
+	ring(d);
+	assert_int_equal(vt_efd_read(efd), 1);
+	ring(d);
+	{
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (!pid) {
+			uint64_t one = 1;
+
+			_exit(write(ufd, &one, 8) == 8 ? 0 : 1);
+		}
+		assert_int_equal(vt_wait(pid), 0);
+	}
+	assert_true(efd_becomes(efd, 1));
+	/* Set while already signalled: it unmasks at once. */
+	assert_int_equal(set1(d, EVFD | UNMASK, 0, -1), 0);
+	assert_int_equal(vt_set_irqs(d, NONE | UNMASK, 0, 0, 1, NULL), 0);
+	ring(d);
+	assert_int_equal(vt_efd_read(efd), 1);
+	ring(d);
+	efd_signal(ufd);
+	assert_int_equal(set1(d, EVFD | UNMASK, 0, ufd), 0);
+	assert_true(efd_becomes(efd, 1));
+	/* INTx disabled: its unmask eventfd goes with it. */
+	assert_int_equal(vt_set_irqs(d, NONE | TRIG, 0, 0, 0, NULL), 0);
+	efd_signal(ufd);
+	usleep(20 * 1000);
+	assert_int_equal(vt_efd_read(ufd), 1);
+	assert_int_equal(set1(d, EVFD | TRIG, 0, efd), 0);
+	assert_int_equal(set1(d, EVFD | UNMASK, 0, ufd), 0);
+	assert_int_equal(vt_set_irqs(d, NONE | TRIG, 0, 0, 0, NULL), 0);
+	close(efd);
+	close(ufd);
+}
+
 static void test_ce_msi_msix_delivery(void **state)
 {
 	int d = gd.device, efd = vt_eventfd();
@@ -813,6 +935,7 @@ static const struct CMUnitTest tests[] = {
 	DEV_TEST(test_msix_config),
 	DEV_TEST(test_irqs_off_at_close),
 	DEV_TEST(test_ce_intx_automask),
+	DEV_TEST(test_ce_intx_unmask_eventfd),
 	DEV_TEST(test_ce_msi_msix_delivery),
 	DEV_TEST(test_wide_vectors),
 };

@@ -5,8 +5,9 @@
  * PROT_EXEC on a noexec file, the file mode, regions without the MMAP
  * flag; loads and stores through a mapping reach the registers pread and
  * pwrite see (model-specific), from several threads and from a forked
- * child; memory decoding off faults (SIGBUS); munmap; a mapping keeps the
- * device file open.
+ * child; memory decoding off, D3hot and low power fault (SIGBUS, to the
+ * program's handler or killing it); munmap; a mapping keeps the device
+ * file open.
  *
  *     test_vfio_mmap BDF[@GROUP]
  */
@@ -14,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 
 #include "vfio_test.h"
@@ -415,23 +417,31 @@ static void test_mmap_fork(void **state)
 }
 
 static sigjmp_buf fault_env;
-static volatile int fault_sig;
+static volatile int fault_sig, fault_code;
+static void *volatile fault_addr;
 
-static void on_fault(int sig)
+static void on_fault(int sig, siginfo_t *info, void *uc)
 {
+	(void)uc;
 	fault_sig = sig;
+	fault_code = info->si_code;
+	fault_addr = info->si_addr;
 	siglongjmp(fault_env, 1);
 }
 
-/* Touch addr (a load); the signal it raised, or 0. */
+/* Touch addr (a load, or a store of 0x40); the signal it raised, or 0
+ * (fault_code and fault_addr tell the rest). */
 static int touch(volatile uint64_t *addr, bool write)
 {
-	struct sigaction sa = { .sa_handler = on_fault }, obus, osegv;
+	struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO },
+			 obus, osegv;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, &obus);
 	sigaction(SIGSEGV, &sa, &osegv);
 	fault_sig = 0;
+	fault_code = 0;
+	fault_addr = NULL;
 	if (!sigsetjmp(fault_env, 1)) {
 		if (write)
 			*addr = 0x40;
@@ -443,27 +453,93 @@ static int touch(volatile uint64_t *addr, bool write)
 	return fault_sig;
 }
 
+/* A load or store at addr raises SIGBUS, BUS_ADRERR at addr. */
+static void assert_sigbus(volatile uint64_t *addr, bool write)
+{
+	assert_int_equal(touch(addr, write), SIGBUS);
+	assert_int_equal(fault_code, BUS_ADRERR);
+	assert_ptr_equal(fault_addr, (void *)addr);
+}
+
+/* In a forked child without a SIGBUS handler, a load at addr kills it
+ * with SIGBUS. */
+static void assert_child_dies_of_sigbus(volatile uint64_t *addr)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct rlimit no_core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		/* The default action (a sanitizer may have its own). */
+		signal(SIGBUS, SIG_DFL);
+		(void)*addr;
+		_exit(0);
+	}
+	assert_int_equal(vt_wait(pid), 128 + SIGBUS);
+}
+
+/*
+ * A mapped access the kernel's fault handler refuses (vfio_pci_mmap_huge_
+ * fault: memory decoding off in the virtual command register, the device
+ * in D3hot, or low power engaged) raises SIGBUS at the address: to the
+ * program's handler (which leaves it by siglongjmp), or killing a process
+ * without one. A refused store does not reach the device.
+ */
 static void test_mmap_memory_disabled(void **state)
 {
 	const struct vt_model *m = vt_model(gd.device);
 	struct vfio_region_info ri;
-	uint16_t cmd = (uint16_t)vt_cfg_read(gd.device, PCI_COMMAND, 2);
+	int d = gd.device;
+	uint16_t cmd = (uint16_t)vt_cfg_read(d, PCI_COMMAND, 2);
+	unsigned int pm = vt_find_cap(d, PCI_CAP_ID_PM);
+	struct vfio_device_feature f = { .argsz = sizeof(f) };
+	off_t reg;
+	uint64_t v;
 	void *p;
 
 	(void)state;
 	if (!m)
 		skip();
-	assert_int_equal(vt_region_info(gd.device, m->bar, &ri), 0);
-	p = map_bar(gd.device, (int)m->bar, ri.size);
+	assert_int_equal(vt_region_info(d, m->bar, &ri), 0);
+	reg = VT_REGION(m->bar) + (off_t)m->scratch;
+	p = map_bar(d, (int)m->bar, ri.size);
 	assert_int_equal(touch(scratch_at(p, m), false), 0);
+	*scratch_at(p, m) = 0x1c0;
 	/* Decoding off: the mapping faults with SIGBUS. */
-	vt_cfg_write(gd.device, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MEMORY);
-	if (!VT_KNOWN_DIFF("a trapped access the device refuses reads all ones, no SIGBUS")) {
-		assert_int_equal(touch(scratch_at(p, m), false), SIGBUS);
-		assert_int_equal(touch(scratch_at(p, m), true), SIGBUS);
-	}
-	vt_cfg_write(gd.device, PCI_COMMAND, 2, cmd);
+	vt_cfg_write(d, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MEMORY);
+	assert_sigbus(scratch_at(p, m), false);
+	assert_sigbus(scratch_at(p, m), true);
+	assert_child_dies_of_sigbus(scratch_at(p, m));
+	vt_cfg_write(d, PCI_COMMAND, 2, cmd);
 	assert_int_equal(touch(scratch_at(p, m), false), 0);
+	/* The store that faulted never reached the device. */
+	assert_int_equal(vt_pread(d, &v, 8, reg), 8);
+	assert_int_equal(v, 0x1c0);
+	/* Low power engaged: SIGBUS until it is left. */
+	f.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY;
+	assert_int_equal(vt_ioctl(d, VFIO_DEVICE_FEATURE, &f), 0);
+	assert_sigbus(scratch_at(p, m), false);
+	assert_sigbus(scratch_at(p, m), true);
+	f.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_LOW_POWER_EXIT;
+	assert_int_equal(vt_ioctl(d, VFIO_DEVICE_FEATURE, &f), 0);
+	assert_int_equal(touch(scratch_at(p, m), false), 0);
+	/* D3hot (through the PM capability): SIGBUS; D0 again: served. */
+	if (pm) {
+		uint16_t ctrl = (uint16_t)vt_cfg_read(d, pm + PCI_PM_CTRL, 2);
+
+		vt_cfg_write(d, pm + PCI_PM_CTRL, 2, (ctrl & ~PCI_PM_CTRL_STATE_MASK) | 3);
+		if ((vt_cfg_read(d, pm + PCI_PM_CTRL, 2) & PCI_PM_CTRL_STATE_MASK) == 3) {
+			assert_sigbus(scratch_at(p, m), false);
+			assert_child_dies_of_sigbus(scratch_at(p, m));
+		}
+		vt_cfg_write(d, pm + PCI_PM_CTRL, 2, ctrl & ~PCI_PM_CTRL_STATE_MASK);
+		/* Memory decoding may need restoring after a D3hot reset. */
+		vt_cfg_write(d, PCI_COMMAND, 2, cmd);
+		assert_int_equal(touch(scratch_at(p, m), false), 0);
+	}
+	*scratch_at(p, m) = 0;
 	munmap(p, ri.size);
 }
 
@@ -490,40 +566,294 @@ static void test_mmap_munmap(void **state)
 		munmap(p + 2 * VT_PAGE, ri.size - 2 * VT_PAGE);
 }
 
-/* A mapping holds its file: the device stays open past close(). */
+/* Whether the cdev opens and binds now: the cdev path opens a device
+ * only if it is not open at all (vfio_df_open: EINVAL otherwise). */
+static bool cdev_binds(int iommufd)
+{
+	struct vfio_device_bind_iommufd b = { .argsz = sizeof(b), .iommufd = iommufd };
+	int c = open(vt_dev()->cdev_path, O_RDWR | O_CLOEXEC);
+	long rc;
+
+	assert_true(c >= 0);
+	rc = vt_ioctl(c, VFIO_DEVICE_BIND_IOMMUFD, &b);
+	close(c);
+	if (rc)
+		assert_int_equal(rc, -EINVAL);
+	return !rc;
+}
+
+/* The group node opens (EBUSY while a cdev is bound). */
+static bool group_opens(void)
+{
+	int g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+
+	if (g < 0) {
+		assert_int_equal(errno, EBUSY);
+		return false;
+	}
+	close(g);
+	return true;
+}
+
+/* The BAR to map for the file tests: the model's, or the first mappable
+ * one; its length rounded up to pages. -1 if none. */
+static int holds_bar(int d, const struct vt_model *m, size_t *len)
+{
+	struct vfio_region_info ri;
+	int bar = m ? (int)m->bar : mappable_bar(d, &ri);
+
+	if (bar < 0 || vt_region_info(d, (uint32_t)bar, &ri) ||
+	    !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return -1;
+	*len = (ri.size + VT_PAGE - 1) & ~(size_t)(VT_PAGE - 1);
+	return bar;
+}
+
+/*
+ * A mapping holds its file (the VMA's reference): after close() the
+ * device stays open (bound: the group stays shut, the cdev cannot be
+ * bound again), is not reset, and the mapping reaches it; a partial
+ * munmap keeps it; the last munmap releases it.
+ */
 static void test_mmap_holds_file(void **state)
 {
 	const struct vt_model *m = vt_model(gd.device);
-	struct vfio_region_info ri;
 	struct vt_cdev c;
-	int g;
-	void *p;
+	size_t len;
+	char *p;
+	int bar;
 
 	(void)state;
 	vt_gdev_close(&gd);
 	if (!vt_cdev_open(vt_dev(), &c, true))
 		skip();
-	if (mappable_bar(c.device, &ri) < 0)
+	bar = holds_bar(c.device, m, &len);
+	if (bar < 0)
 		skip();
-	p = map_bar(c.device, mappable_bar(c.device, &ri), VT_PAGE);
-	if (VT_KNOWN_DIFF("a BAR mapping does not hold its device file open")) {
-		munmap(p, VT_PAGE);
-		vt_cdev_close(&c);
-		return;
-	}
+	p = map_bar(c.device, bar, len);
+	if (m)
+		*scratch_at(p, m) = 0x2c0;
 	close(c.device);
 	c.device = -1;
-	/* Still bound: the group stays shut. */
-	g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
-	assert_int_equal(g, -1);
-	assert_int_equal(errno, EBUSY);
-	if (m && !m->bar)
-		assert_int_equal(touch(scratch_at(p, m), false), 0);
-	munmap(p, VT_PAGE);
-	g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
-	assert_true(g >= 0);
-	close(g);
+	assert_false(group_opens());
+	assert_false(cdev_binds(c.iommufd));
+	if (m)
+		assert_int_equal(*scratch_at(p, m), 0x2c0);
+	if (len >= 2 * VT_PAGE) {
+		assert_int_equal(munmap(p + VT_PAGE, len - VT_PAGE), 0);
+		assert_false(cdev_binds(c.iommufd));
+		len = VT_PAGE;
+	}
+	if (m)
+		*scratch_at(p, m) = 0;
+	assert_int_equal(munmap(p, len), 0);
+	/* The last mapping gone: released, unbound. */
+	assert_true(group_opens());
+	assert_true(cdev_binds(c.iommufd));
 	vt_cdev_close(&c);
+}
+
+/*
+ * The same through the group: the device fd and the group fd closed,
+ * the group opens again but is not viable (the open device owns its DMA)
+ * until the mapping goes; a legacy container keeps the group file too.
+ */
+static void test_mmap_holds_group_file(void **state)
+{
+	const struct vt_model *m = vt_model(gd.device);
+	size_t len;
+	bool iommufd = vt_is_iommufd(gd.container);
+	int bar = holds_bar(gd.device, m, &len), g;
+	char *p;
+
+	(void)state;
+	if (bar < 0)
+		skip();
+	p = map_bar(gd.device, bar, len);
+	if (m)
+		*scratch_at(p, m) = 0x2c0;
+	close(gd.device);
+	close(gd.group);
+	gd.device = gd.group = -1;
+	g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+	if (iommufd) {
+		struct vfio_group_status st = { .argsz = sizeof(st) };
+
+		assert_true(g >= 0);
+		assert_int_equal(vt_ioctl(g, VFIO_GROUP_GET_STATUS, &st), 0);
+		assert_int_equal(st.flags, 0);
+		close(g);
+	} else {
+		assert_int_equal(g, -1);
+		assert_int_equal(errno, EBUSY);
+	}
+	if (m) {
+		assert_int_equal(*scratch_at(p, m), 0x2c0);
+		*scratch_at(p, m) = 0;
+	}
+	assert_int_equal(munmap(p, len), 0);
+	gd.group = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+	assert_true(gd.group >= 0);
+	{
+		struct vfio_group_status st = { .argsz = sizeof(st) };
+
+		assert_int_equal(vt_ioctl(gd.group, VFIO_GROUP_GET_STATUS, &st), 0);
+		assert_int_equal(st.flags, VFIO_GROUP_FLAGS_VIABLE);
+	}
+}
+
+/* A child's byte through a pipe, or -1. */
+static int pipe_get(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1 ? c : -1;
+}
+
+static void pipe_put(int fd, char c)
+{
+	assert_int_equal(write(fd, &c, 1), 1);
+}
+
+/*
+ * Across fork the child's copy of the mapping holds the file too: the
+ * parent's close and munmap leave the device open until the child
+ * unmaps, or exits.
+ */
+static void test_mmap_holds_file_fork(void **state)
+{
+	const struct vt_model *m = vt_model(gd.device);
+	struct vt_cdev c;
+	size_t len;
+	int bar;
+
+	(void)state;
+	vt_gdev_close(&gd);
+	if (!vt_cdev_open(vt_dev(), &c, true))
+		skip();
+	bar = holds_bar(c.device, m, &len);
+	if (bar < 0)
+		skip();
+	for (int how = 0; how < 2; how++) {
+		int to_child[2], to_parent[2];
+		char *p = map_bar(c.device, bar, len);
+		pid_t pid;
+
+		if (m)
+			*scratch_at(p, m) = 0x4c0;
+		assert_int_equal(pipe(to_child), 0);
+		assert_int_equal(pipe(to_parent), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			close(c.device);
+			if (pipe_get(to_child[0]) != 'a')
+				_exit(2);
+			if (m && *scratch_at(p, m) != 0x4c0)
+				_exit(3);
+			/* how 0: unmap, then wait; how 1: exit with it. */
+			if (how == 0) {
+				munmap(p, len);
+				pipe_put(to_parent[1], 'u');
+				pipe_get(to_child[0]);
+			}
+			_exit(0);
+		}
+		close(c.device);
+		c.device = -1;
+		assert_int_equal(munmap(p, len), 0);
+		/* The child's mapping holds the device open. */
+		assert_false(cdev_binds(c.iommufd));
+		assert_false(group_opens());
+		pipe_put(to_child[1], 'a');
+		if (how == 0)
+			assert_int_equal(pipe_get(to_parent[0]), 'u');
+		else
+			assert_int_equal(vt_wait(pid), 0);
+		/* Released by the child's munmap, or with its exit. */
+		assert_true(cdev_binds(c.iommufd));
+		if (how == 0) {
+			pipe_put(to_child[1], 'x');
+			assert_int_equal(vt_wait(pid), 0);
+		}
+		close(to_child[0]);
+		close(to_child[1]);
+		close(to_parent[0]);
+		close(to_parent[1]);
+		if (how == 0) {
+			struct vfio_device_bind_iommufd b = { .argsz = sizeof(b),
+							      .iommufd = c.iommufd };
+
+			c.device = open(vt_dev()->cdev_path, O_RDWR | O_CLOEXEC);
+			assert_true(c.device >= 0);
+			assert_int_equal(vt_ioctl(c.device, VFIO_DEVICE_BIND_IOMMUFD, &b), 0);
+		}
+	}
+	vt_cdev_close(&c);
+}
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+/*
+ * mremap of a BAR mapping (VM_PFNMAP | VM_DONTEXPAND): no growth (EFAULT),
+ * no MREMAP_DONTUNMAP (EINVAL); a move serves the same registers at the
+ * new place (and still holds the file); a shrink unmaps the tail.
+ */
+static void test_mmap_mremap(void **state)
+{
+	const struct vt_model *m = vt_model(gd.device);
+	size_t len;
+	int bar = holds_bar(gd.device, m, &len), g;
+	char *p, *q, *r;
+	uint64_t v;
+
+	(void)state;
+	if (bar < 0 || !m)
+		skip();
+	p = map_bar(gd.device, bar, len);
+	errno = 0;
+	assert_true(mremap(p, len, len + VT_PAGE, MREMAP_MAYMOVE) == MAP_FAILED);
+	assert_int_equal(errno, EFAULT);
+	assert_true(mremap(p, len, len + VT_PAGE, 0) == MAP_FAILED);
+	assert_int_equal(errno, EFAULT);
+	assert_true(mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	assert_true(mremap(p, len, len, 0) == p);
+	/* A move, to a place reserved for it. */
+	q = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(q != MAP_FAILED);
+	r = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	assert_true(r == q);
+	*scratch_at(q, m) = 0x3c0;
+	assert_int_equal(vt_pread(gd.device, &v, 8, VT_REGION(bar) + (off_t)m->scratch), 8);
+	assert_int_equal(v, 0x3c0);
+	assert_int_equal(touch(scratch_at(p, m), false), SIGSEGV);
+	/* The moved mapping holds the file. */
+	close(gd.device);
+	close(gd.group);
+	gd.device = gd.group = -1;
+	assert_int_equal(*scratch_at(q, m), 0x3c0);
+	if (vt_is_iommufd(gd.container)) {
+		struct vfio_group_status st = { .argsz = sizeof(st) };
+
+		g = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+		assert_true(g >= 0);
+		assert_int_equal(vt_ioctl(g, VFIO_GROUP_GET_STATUS, &st), 0);
+		assert_int_equal(st.flags, 0);
+		close(g);
+	}
+	/* A shrink: the tail goes, the head stays. */
+	if (len >= 2 * VT_PAGE && m->scratch < VT_PAGE) {
+		assert_true(mremap(q, len, VT_PAGE, 0) == q);
+		assert_int_equal(touch((volatile uint64_t *)(q + VT_PAGE), false), SIGSEGV);
+		len = VT_PAGE;
+	}
+	*scratch_at(q, m) = 0;
+	assert_int_equal(munmap(q, len), 0);
+	gd.group = open(vt_dev()->group_path, O_RDWR | O_CLOEXEC);
+	assert_true(gd.group >= 0);
 }
 
 /*
@@ -576,6 +906,9 @@ static const struct CMUnitTest tests[] = {
 	DEV_TEST(test_mmap_memory_disabled),
 	DEV_TEST(test_mmap_munmap),
 	DEV_TEST(test_mmap_holds_file),
+	DEV_TEST(test_mmap_holds_group_file),
+	DEV_TEST(test_mmap_holds_file_fork),
+	DEV_TEST(test_mmap_mremap),
 	DEV_TEST(test_mmap_subpage),
 };
 

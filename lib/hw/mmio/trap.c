@@ -25,6 +25,7 @@
  */
 #include "trap.h"
 
+#include "debug.h"
 #include "sys.h"
 #include "uaccess.h"
 
@@ -68,8 +69,14 @@
  * old slot; table_gen is odd while a writer does that, so a lookup that
  * found nothing during it looks again instead of missing a range that only
  * moved to another slot.
+ *
+ * Every piece remembers the uio_trap_add() it comes from (origin). A
+ * retired piece whose origin has no piece left, with a release callback,
+ * becomes RELEASING instead of FREE, tagged with the call that retired
+ * it; that call runs the callback once it has let go of the table lock,
+ * then frees the slot.
  */
-enum { SLOT_FREE, SLOT_LIVE, SLOT_DEAD };
+enum { SLOT_FREE, SLOT_LIVE, SLOT_DEAD, SLOT_RELEASING };
 
 struct slot {
 	_Atomic uint32_t state;
@@ -79,12 +86,15 @@ struct slot {
 	_Atomic uint64_t base; /* offset of start in the range as added */
 	_Atomic(const struct uio_trap_ops *) ops;
 	_Atomic(void *) priv;
+	_Atomic uint64_t origin; /* the uio_trap_add() of this piece */
+	uintptr_t releaser;      /* RELEASING: the call that runs release */
 };
 
 static struct slot slots[TRAP_SLOTS];
 static _Atomic unsigned hiwater; /* slots ever used: lookups stop there */
 static _Atomic unsigned nlive;   /* LIVE slots: 0 makes every fault quick */
 static _Atomic uint64_t table_gen;
+static uint64_t next_origin; /* under table_lock */
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* What a handler holds of a slot while it uses it. */
@@ -181,26 +191,73 @@ static struct slot *slot_alloc(void)
 	return &slots[n];
 }
 
-static void slot_publish(struct slot *s, uintptr_t start, uintptr_t end,
-			 uint64_t base, const struct uio_trap_ops *ops,
-			 void *priv)
+/* A range, or a piece of one, as the writers pass it around. */
+struct piece {
+	uintptr_t start, end;
+	uint64_t base;
+	const struct uio_trap_ops *ops;
+	void *priv;
+	uint64_t origin;
+};
+
+static void slot_publish(struct slot *s, const struct piece *p)
 {
-	atomic_store_explicit(&s->start, start, memory_order_relaxed);
-	atomic_store_explicit(&s->end, end, memory_order_relaxed);
-	atomic_store_explicit(&s->base, base, memory_order_relaxed);
-	atomic_store_explicit(&s->ops, ops, memory_order_relaxed);
-	atomic_store_explicit(&s->priv, priv, memory_order_relaxed);
+	atomic_store_explicit(&s->start, p->start, memory_order_relaxed);
+	atomic_store_explicit(&s->end, p->end, memory_order_relaxed);
+	atomic_store_explicit(&s->base, p->base, memory_order_relaxed);
+	atomic_store_explicit(&s->ops, p->ops, memory_order_relaxed);
+	atomic_store_explicit(&s->priv, p->priv, memory_order_relaxed);
+	atomic_store_explicit(&s->origin, p->origin, memory_order_relaxed);
 	atomic_store_explicit(&s->state, SLOT_LIVE, memory_order_release);
 	atomic_fetch_add(&nlive, 1);
 }
 
-/* s is DEAD: wait until no handler holds it, then free it. */
-static void slot_retire(struct slot *s)
+static struct piece slot_piece(struct slot *s)
 {
+	return (struct piece){ atomic_load(&s->start), atomic_load(&s->end),
+			       atomic_load(&s->base), atomic_load(&s->ops),
+			       atomic_load(&s->priv), atomic_load(&s->origin) };
+}
+
+/* Whether a LIVE piece, a piece waiting for a slot, or a slot already
+ * chosen for its release has this origin. */
+static bool origin_held(uint64_t origin, const struct piece *pend,
+			unsigned npend)
+{
+	unsigned n = atomic_load(&hiwater);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t st = atomic_load(&slots[i].state);
+
+		if ((st == SLOT_LIVE || st == SLOT_RELEASING) &&
+		    atomic_load(&slots[i].origin) == origin)
+			return true;
+	}
+	for (unsigned k = 0; k < npend; k++)
+		if (pend[k].origin == origin)
+			return true;
+	return false;
+}
+
+/*
+ * s is DEAD: wait until no handler holds it, then free it, or, if it was
+ * the last piece of its range and the range has a release callback, keep
+ * it RELEASING for the call tagged token.
+ */
+static void slot_retire(struct slot *s, uintptr_t token,
+			const struct piece *pend, unsigned npend)
+{
+	const struct uio_trap_ops *ops = atomic_load(&s->ops);
+
 	while (atomic_load(&s->users))
 		uio_sys_sched_yield();
 	atomic_fetch_add(&s->ver, 1);
-	atomic_store(&s->state, SLOT_FREE);
+	if (ops->release && !origin_held(atomic_load(&s->origin), pend, npend)) {
+		s->releaser = token;
+		atomic_store(&s->state, SLOT_RELEASING);
+	} else {
+		atomic_store(&s->state, SLOT_FREE);
+	}
 }
 
 /* Free slots at the end no longer cost lookups a visit. A lookup that
@@ -228,8 +285,12 @@ static void table_fork_parent(void)
 
 static void table_fork_child(void)
 {
-	for (unsigned i = 0; i < TRAP_SLOTS; i++)
+	for (unsigned i = 0; i < TRAP_SLOTS; i++) {
 		atomic_store(&slots[i].users, 0);
+		/* A release another thread was about to run is not ours. */
+		if (atomic_load(&slots[i].state) == SLOT_RELEASING)
+			atomic_store(&slots[i].state, SLOT_FREE);
+	}
 	pthread_mutex_unlock(&table_lock);
 }
 
@@ -247,6 +308,8 @@ static uintptr_t page_size;
 static uint32_t xoff_ymm_hi, xoff_zmm_hi;
 static _Atomic(uio_trap_trace_fn *) trace_fn;
 static _Atomic unsigned access_errors;
+/* Blocked while a fault is served: every signal but the synchronous ones. */
+static sigset_t async_signals;
 
 static void setup(void)
 {
@@ -265,6 +328,12 @@ static void setup(void)
 	if (__get_cpuid_count(0xd, 6, &a, &b, &c, &d) && a == 512)
 		xoff_zmm_hi = b;
 	page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+	sigfillset(&async_signals);
+	sigdelset(&async_signals, SIGSEGV);
+	sigdelset(&async_signals, SIGBUS);
+	sigdelset(&async_signals, SIGFPE);
+	sigdelset(&async_signals, SIGILL);
+	sigdelset(&async_signals, SIGTRAP);
 	if (pthread_atfork(table_fork_prepare, table_fork_parent,
 			   table_fork_child))
 		setup_err = -ENOMEM;
@@ -353,6 +422,10 @@ struct trap {
 	struct hold held[MAX_HOLDS];
 	unsigned nheld;
 	bool refused; /* a callback answered -EFAULT */
+	bool blocked; /* asynchronous signals are blocked */
+	bool bus_error; /* a callback answered UIO_TRAP_SIGBUS */
+	uintptr_t bus_addr; /* where */
+	uintptr_t fail_addr; /* start of the access a callback refused, or 0 */
 };
 
 static bool is_vex(const struct trap *t)
@@ -605,7 +678,8 @@ static void report_access_error(const struct hold *h, uint64_t off,
 	msg_send(&m);
 }
 
-/* One callback. 0, or -EFAULT if the range refused the access. */
+/* One callback. 0, or -EFAULT if the range refused the access (SIGSEGV,
+ * or t->bus_error for SIGBUS). */
 static int call(struct trap *t, const struct hold *h, uintptr_t a, uint8_t *p,
 		unsigned len, bool write)
 {
@@ -613,6 +687,17 @@ static int call(struct trap *t, const struct hold *h, uintptr_t a, uint8_t *p,
 	int rc = h->ops->access(h->priv, off, p, len, write);
 	uio_trap_trace_fn *trace;
 
+	if (rc == UIO_TRAP_SIGBUS) {
+		/* A bus error: nothing accessed; the fault is at the byte the
+		 * CPU faulted on if this access holds it, else its first. */
+		trace = atomic_load_explicit(&trace_fn, memory_order_acquire);
+		if (trace)
+			trace(h->priv, off, p, len, write, rc);
+		t->bus_error = true;
+		t->bus_addr = t->fault - a < len ? t->fault : a;
+		t->fail_addr = a;
+		return -EFAULT;
+	}
 	if (rc && rc != -EFAULT) {
 		/* A dead device on PCI: reads see all ones, writes vanish. */
 		if (!write)
@@ -623,8 +708,12 @@ static int call(struct trap *t, const struct hold *h, uintptr_t a, uint8_t *p,
 	if (trace)
 		trace(h->priv, off, p, len, write, rc);
 	if (rc == -EFAULT) {
-		/* No access at all (a store to a read-only mapping): fault. */
+		/* No access at all (a store to a read-only mapping): fault.
+		 * The last refusal is the signal (MOVS's writes of the
+		 * elements before a refused read are earlier ones). */
 		t->refused = true;
+		t->bus_error = false;
+		t->fail_addr = a;
 		return -EFAULT;
 	}
 	return 0;
@@ -787,7 +876,8 @@ static void set_flags(struct trap *t, uint64_t fl)
 
 enum alu_op {
 	A_ADD, A_OR, A_ADC, A_SBB, A_AND, A_SUB, A_XOR, A_CMP, A_TEST,
-	A_INC, A_DEC, A_NEG, A_NOT, A_BT, A_BTS, A_BTR, A_BTC,
+	A_INC, A_DEC, A_NEG, A_NOT, A_BT, A_BTS, A_BTR, A_BTC, A_IMUL,
+	A_SHL, A_SHR, A_SAR, A_ROL, A_ROR, A_RCL, A_RCR,
 };
 
 /*
@@ -816,13 +906,19 @@ enum alu_op {
 	case 4: M(insn, "l", "k"); break;      \
 	default: M(insn, "q", "q"); break;     \
 	}
-/* BT* have no byte form. */
+/* BT* and two-operand IMUL have no byte form. */
 #define SIZED_BT(insn)                         \
 	switch (size) {                        \
 	case 2: BIN(insn, "w", "w"); break;    \
 	case 4: BIN(insn, "l", "k"); break;    \
 	default: BIN(insn, "q", "q"); break;   \
 	}
+/* Shifts and rotates: the count in CL, masked by the CPU as it would be. */
+#define SH(insn, sfx, mod)                                                    \
+	__asm__ volatile(NATIVE_IN insn sfx " %%cl, %" mod "[d]" NATIVE_OUT     \
+			 : [d] "+r"(d), [fl] "+r"(fl)                          \
+			 : "c"(s)                                              \
+			 : "cc")
 
 /* d op= s on size bytes; *flags in and out (only FLAGS_ARITH matter). */
 static uint64_t alu(enum alu_op op, unsigned size, uint64_t d, uint64_t s,
@@ -848,6 +944,14 @@ static uint64_t alu(enum alu_op op, unsigned size, uint64_t d, uint64_t s,
 	case A_BTS: SIZED_BT("bts") break;
 	case A_BTR: SIZED_BT("btr") break;
 	case A_BTC: SIZED_BT("btc") break;
+	case A_IMUL: SIZED_BT("imul") break;
+	case A_SHL: SIZED(SH, "shl") break;
+	case A_SHR: SIZED(SH, "shr") break;
+	case A_SAR: SIZED(SH, "sar") break;
+	case A_ROL: SIZED(SH, "rol") break;
+	case A_ROR: SIZED(SH, "ror") break;
+	case A_RCL: SIZED(SH, "rcl") break;
+	case A_RCR: SIZED(SH, "rcr") break;
 	}
 	*flags = fl;
 	return d & mask_of(size);
@@ -923,6 +1027,84 @@ static enum res h_alu(struct trap *t, unsigned op)
 		return r;
 	set_flags(t, fl);
 	return DONE;
+}
+
+/* SHL, SHR, SAR, ROL, ROR, RCL, RCR on memory, by 1, an immediate or CL. */
+static enum res h_shift(struct trap *t, unsigned op)
+{
+	uint64_t a, n, fl = (uint64_t)t->gr[REG_EFL];
+	enum res r;
+
+	if ((r = get_u64(t, &t->op[0], &a)) != DONE ||
+	    (r = get_u64(t, &t->op[1], &n)) != DONE)
+		return r;
+	a = alu(op, opsize(&t->op[0]), a, n & 0xff, &fl);
+	if ((r = put_u64(t, &t->op[0], a)) != DONE)
+		return r;
+	set_flags(t, fl);
+	return DONE;
+}
+
+/* IMUL r, r/m and IMUL r, r/m, imm (the one-operand form, into RDX:RAX,
+ * is not served). The product's flags come from the two-operand form. */
+static enum res h_imul(struct trap *t, unsigned arg)
+{
+	unsigned size = opsize(&t->op[0]);
+	uint64_t a, b, fl = (uint64_t)t->gr[REG_EFL];
+	bool three = t->in.operand_count_visible == 3;
+	enum res r;
+
+	(void)arg;
+	if (t->in.operand_count_visible < 2 || size < 2)
+		return UNSUPPORTED;
+	if ((r = get_u64(t, &t->op[three ? 2 : 0], &a)) != DONE ||
+	    (r = get_u64(t, &t->op[1], &b)) != DONE)
+		return r;
+	a = alu(A_IMUL, size, a, b, &fl);
+	if ((r = put_u64(t, &t->op[0], a)) != DONE)
+		return r;
+	set_flags(t, fl);
+	return DONE;
+}
+
+/* Condition code cc (the low nibble of Jcc/SETcc/CMOVcc) on flags fl. */
+static bool cond(unsigned cc, uint64_t fl)
+{
+	bool cf = fl & 1, pf = fl & 4, zf = fl & 0x40, sf = fl & 0x80,
+	     of = fl & 0x800, v;
+
+	switch (cc >> 1) {
+	case 0: v = of; break;
+	case 1: v = cf; break;
+	case 2: v = zf; break;
+	case 3: v = cf || zf; break;
+	case 4: v = sf; break;
+	case 5: v = pf; break;
+	case 6: v = sf != of; break;
+	default: v = zf || sf != of; break;
+	}
+	return (cc & 1) ? !v : v;
+}
+
+/* SETcc m8. */
+static enum res h_setcc(struct trap *t, unsigned cc)
+{
+	return put_u64(t, &t->op[0], cond(cc, (uint64_t)t->gr[REG_EFL]));
+}
+
+/* CMOVcc r, m: the load happens whatever the condition; a 32-bit
+ * destination is zero-extended even when nothing moves. */
+static enum res h_cmovcc(struct trap *t, unsigned cc)
+{
+	uint64_t v;
+	enum res r = get_u64(t, &t->op[1], &v);
+
+	if (r != DONE)
+		return r;
+	if (!cond(cc, (uint64_t)t->gr[REG_EFL]) &&
+	    (r = get_u64(t, &t->op[0], &v)) != DONE)
+		return r;
+	return put_u64(t, &t->op[0], v);
 }
 
 /* INC, DEC, NEG, NOT. */
@@ -1032,10 +1214,22 @@ static enum res h_bt(struct trap *t, unsigned op)
  * 32-bit addresses, one element at a time. Overlapping MOVS keeps element
  * semantics. Once the rest of a REP touches no trapped range, the registers
  * are written back and the instruction is run again natively from there.
- * A fault in ordinary memory stops it with the registers at the first
- * element not done, as the CPU does.
+ * A fault stops it with the registers at the first element not done, as
+ * the CPU does: a callback's refusal at the element it refused (the
+ * elements of the block before it done); a fault in ordinary memory at the
+ * start of its block (its ordinary bytes are copied before any callback).
  */
 enum { S_MOVS = 1, S_STOS = 2, S_LODS = 3 };
+
+/* Whole elements of [base, base + n) before the access a callback refused
+ * (0 if the fault was elsewhere: ordinary memory, or before base). */
+static uint64_t elems_before(const struct trap *t, uintptr_t base, size_t n,
+			     unsigned e)
+{
+	uintptr_t f = t->fail_addr;
+
+	return f && f - base < n ? (f - base) / e : 0;
+}
 
 static enum res h_string(struct trap *t, unsigned arg)
 {
@@ -1095,17 +1289,23 @@ static enum res h_string(struct trap *t, unsigned arg)
 			break;
 		}
 		if (kind == S_MOVS) {
-			if (mem_rw(t, sbase + si, buf, n, false, e, down ? e : 8) ||
-			    mem_rw(t, di, buf, n, true, e, down ? e : 8)) {
+			if (mem_rw(t, sbase + si, buf, n, false, e, down ? e : 8)) {
+				/* The elements read before the refused one are
+				 * copied, as the CPU would have. */
+				k = elems_before(t, sbase + si, n, e);
+				if (k && mem_rw(t, di, buf, k * e, true, e, 8))
+					k = elems_before(t, di, k * e, e);
 				faulted = true;
-				break;
+			} else if (mem_rw(t, di, buf, n, true, e, down ? e : 8)) {
+				k = elems_before(t, di, n, e);
+				faulted = true;
 			}
 		} else if (kind == S_STOS) {
 			for (size_t i = 0; i < n; i += e)
 				memcpy(buf + i, &t->gr[REG_RAX], e);
 			if (mem_rw(t, di, buf, n, true, e, down ? e : 8)) {
+				k = elems_before(t, di, n, e);
 				faulted = true;
-				break;
 			}
 		} else {
 			if (mem_rw(t, sbase + si, buf, e, false, e, e)) {
@@ -1113,6 +1313,13 @@ static enum res h_string(struct trap *t, unsigned arg)
 				break;
 			}
 			last = load_le(buf, e);
+		}
+		if (faulted) {
+			/* A callback refused an element inside the block:
+			 * the registers stop at it (k elements done). */
+			if (!rep || !k)
+				break;
+			n = k * e;
 		}
 		step = down ? -(uint64_t)n : n;
 		if (kind != S_STOS)
@@ -1137,6 +1344,8 @@ static enum res h_string(struct trap *t, unsigned arg)
 			t->gr[REG_RSI] = (greg_t)si;
 		if (kind != S_LODS)
 			t->gr[REG_RDI] = (greg_t)di;
+		if (faulted)
+			break;
 	}
 	if (!rep && !faulted) {
 		if (kind != S_STOS)
@@ -1260,6 +1469,46 @@ static const struct handler handlers[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
 	[ZYDIS_MNEMONIC_DEC] = { h_unary, A_DEC, 0 },
 	[ZYDIS_MNEMONIC_NEG] = { h_unary, A_NEG, 0 },
 	[ZYDIS_MNEMONIC_NOT] = { h_unary, A_NOT, 0 },
+	[ZYDIS_MNEMONIC_IMUL] = { h_imul, 0, 0 },
+	[ZYDIS_MNEMONIC_SHL] = { h_shift, A_SHL, 0 },
+	[ZYDIS_MNEMONIC_SHR] = { h_shift, A_SHR, 0 },
+	[ZYDIS_MNEMONIC_SAR] = { h_shift, A_SAR, 0 },
+	[ZYDIS_MNEMONIC_ROL] = { h_shift, A_ROL, 0 },
+	[ZYDIS_MNEMONIC_ROR] = { h_shift, A_ROR, 0 },
+	[ZYDIS_MNEMONIC_RCL] = { h_shift, A_RCL, 0 },
+	[ZYDIS_MNEMONIC_RCR] = { h_shift, A_RCR, 0 },
+	[ZYDIS_MNEMONIC_SETO] = { h_setcc, 0, 0 },
+	[ZYDIS_MNEMONIC_SETNO] = { h_setcc, 1, 0 },
+	[ZYDIS_MNEMONIC_SETB] = { h_setcc, 2, 0 },
+	[ZYDIS_MNEMONIC_SETNB] = { h_setcc, 3, 0 },
+	[ZYDIS_MNEMONIC_SETZ] = { h_setcc, 4, 0 },
+	[ZYDIS_MNEMONIC_SETNZ] = { h_setcc, 5, 0 },
+	[ZYDIS_MNEMONIC_SETBE] = { h_setcc, 6, 0 },
+	[ZYDIS_MNEMONIC_SETNBE] = { h_setcc, 7, 0 },
+	[ZYDIS_MNEMONIC_SETS] = { h_setcc, 8, 0 },
+	[ZYDIS_MNEMONIC_SETNS] = { h_setcc, 9, 0 },
+	[ZYDIS_MNEMONIC_SETP] = { h_setcc, 10, 0 },
+	[ZYDIS_MNEMONIC_SETNP] = { h_setcc, 11, 0 },
+	[ZYDIS_MNEMONIC_SETL] = { h_setcc, 12, 0 },
+	[ZYDIS_MNEMONIC_SETNL] = { h_setcc, 13, 0 },
+	[ZYDIS_MNEMONIC_SETLE] = { h_setcc, 14, 0 },
+	[ZYDIS_MNEMONIC_SETNLE] = { h_setcc, 15, 0 },
+	[ZYDIS_MNEMONIC_CMOVO] = { h_cmovcc, 0, 0 },
+	[ZYDIS_MNEMONIC_CMOVNO] = { h_cmovcc, 1, 0 },
+	[ZYDIS_MNEMONIC_CMOVB] = { h_cmovcc, 2, 0 },
+	[ZYDIS_MNEMONIC_CMOVNB] = { h_cmovcc, 3, 0 },
+	[ZYDIS_MNEMONIC_CMOVZ] = { h_cmovcc, 4, 0 },
+	[ZYDIS_MNEMONIC_CMOVNZ] = { h_cmovcc, 5, 0 },
+	[ZYDIS_MNEMONIC_CMOVBE] = { h_cmovcc, 6, 0 },
+	[ZYDIS_MNEMONIC_CMOVNBE] = { h_cmovcc, 7, 0 },
+	[ZYDIS_MNEMONIC_CMOVS] = { h_cmovcc, 8, 0 },
+	[ZYDIS_MNEMONIC_CMOVNS] = { h_cmovcc, 9, 0 },
+	[ZYDIS_MNEMONIC_CMOVP] = { h_cmovcc, 10, 0 },
+	[ZYDIS_MNEMONIC_CMOVNP] = { h_cmovcc, 11, 0 },
+	[ZYDIS_MNEMONIC_CMOVL] = { h_cmovcc, 12, 0 },
+	[ZYDIS_MNEMONIC_CMOVNL] = { h_cmovcc, 13, 0 },
+	[ZYDIS_MNEMONIC_CMOVLE] = { h_cmovcc, 14, 0 },
+	[ZYDIS_MNEMONIC_CMOVNLE] = { h_cmovcc, 15, 0 },
 	[ZYDIS_MNEMONIC_BT] = { h_bt, A_BT, CHECKS_ITSELF },
 	[ZYDIS_MNEMONIC_BTS] = { h_bt, A_BTS, CHECKS_ITSELF },
 	[ZYDIS_MNEMONIC_BTR] = { h_bt, A_BTR, CHECKS_ITSELF },
@@ -1376,7 +1625,7 @@ report(const struct trap *t, bool decoded, const uint8_t *code, size_t ncode,
 	msg_send(&m);
 }
 
-static bool serve(struct trap *t, ucontext_t *uc)
+static enum uio_trap_verdict serve(struct trap *t, ucontext_t *uc)
 {
 	uintptr_t rip = (uintptr_t)t->gr[REG_RIP];
 	uint8_t code[ZYDIS_MAX_INSTRUCTION_LENGTH];
@@ -1386,13 +1635,23 @@ static bool serve(struct trap *t, ucontext_t *uc)
 	enum res r;
 
 	if (!hold_at(t, t->fault))
-		return false; /* not ours */
+		return UIO_TRAP_PASS; /* not ours */
+	/*
+	 * Ours: asynchronous signals wait until it is served, as around the
+	 * preload layer's commands. The callback takes the device's locks, and
+	 * a program handler that issued a call there, or left by longjmp with
+	 * a slot held, would deadlock. Returning from the handler restores the
+	 * mask of the interrupted code; uio_trap_fault restores it before a
+	 * fault is passed on.
+	 */
+	uio_sys_sigprocmask(SIG_BLOCK, &async_signals, NULL);
+	t->blocked = true;
 	if (((uint64_t)t->gr[REG_ERR] & PF_INSTR) ||
 	    ((uint64_t)t->gr[REG_CSGSFS] & 0xffff) != USER_CS64) {
 		report(t, false, NULL, 0, (uint64_t)t->gr[REG_ERR] & PF_INSTR
 		       ? "instruction fetch from a trapped range"
 		       : "not 64-bit code");
-		return false;
+		return UIO_TRAP_PASS;
 	}
 	/* Read only what the code's page holds unless the decoder needs more
 	 * (the next page may not exist). */
@@ -1401,7 +1660,7 @@ static bool serve(struct trap *t, ucontext_t *uc)
 	for (;;) {
 		if (uio_copy_from_user_nofail(code, (const void *)rip, ncode)) {
 			report(t, false, NULL, 0, "code unreadable");
-			return false;
+			return UIO_TRAP_PASS;
 		}
 		st = ZydisDecoderDecodeFull(&decoder, code, ncode, &t->in, t->op);
 		if (st != ZYDIS_STATUS_NO_MORE_DATA || ncode == sizeof(code))
@@ -1410,7 +1669,7 @@ static bool serve(struct trap *t, ucontext_t *uc)
 	}
 	if (ZYAN_FAILED(st)) {
 		report(t, false, code, ncode, "undecodable");
-		return false;
+		return UIO_TRAP_PASS;
 	}
 	t->next_rip = rip + t->in.length;
 	h = &handlers[t->in.mnemonic];
@@ -1421,9 +1680,11 @@ static bool serve(struct trap *t, ucontext_t *uc)
 		r = MISMATCH;
 	} else {
 		/* Vector state: the FXSAVE image, and the XSAVE components
-		 * the frame declares (its software-reserved bytes say so). */
+		 * the frame declares (its software-reserved bytes say so), in
+		 * the standard format (XCOMP_BV 0) CPUID's offsets are for. */
 		t->fx = (uint8_t *)uc->uc_mcontext.fpregs;
-		if (t->fx && load_le(t->fx + 464, 4) == 0x46505853 /* MAGIC1 */) {
+		if (t->fx && load_le(t->fx + 464, 4) == 0x46505853 /* MAGIC1 */ &&
+		    load_le(t->fx + 520, 8) == 0) {
 			uint64_t xfeat = load_le(t->fx + 472, 8);
 			uint32_t xsize = (uint32_t)load_le(t->fx + 480, 4);
 
@@ -1438,28 +1699,32 @@ static bool serve(struct trap *t, ucontext_t *uc)
 	switch (r) {
 	case DONE:
 		t->gr[REG_RIP] = (greg_t)t->next_rip;
-		return true;
+		return UIO_TRAP_SERVED;
 	case RESUME:
-		return true;
+		return UIO_TRAP_SERVED;
 	default:
+		/* A bus error is the device's answer, not ours to report. */
+		if (r == FAULTED && t->bus_error)
+			return UIO_TRAP_BUS_ERROR;
 		report(t, true, code, ncode,
 		       t->refused ? "the range refused the access (EFAULT)"
 				  : why_text[r]);
-		return false;
+		return UIO_TRAP_PASS;
 	}
 }
 
-bool uio_trap_fault(int sig, siginfo_t *info, void *ucontext)
+enum uio_trap_verdict uio_trap_fault(int sig, siginfo_t *info, void *ucontext,
+				     siginfo_t *bus)
 {
 	ucontext_t *uc = ucontext;
 	struct trap t;
 	int saved_errno;
-	bool served;
+	enum uio_trap_verdict v;
 
 	/* PROT_NONE gives SEGV_ACCERR; an unmapped range is not served. */
 	if (sig != SIGSEGV || !info || !uc || info->si_code != SEGV_ACCERR ||
 	    !atomic_load_explicit(&nlive, memory_order_relaxed))
-		return false;
+		return UIO_TRAP_PASS;
 	saved_errno = errno;
 	t.gr = uc->uc_mcontext.gregs;
 	t.fx = NULL;
@@ -1469,11 +1734,27 @@ bool uio_trap_fault(int sig, siginfo_t *info, void *ucontext)
 	t.fault = (uintptr_t)info->si_addr;
 	t.nheld = 0;
 	t.refused = false;
-	served = serve(&t, uc);
+	t.blocked = false;
+	t.bus_error = false;
+	t.bus_addr = 0;
+	t.fail_addr = 0;
+	v = serve(&t, uc);
 	while (t.nheld)
 		slot_put(&t.held[--t.nheld]);
+	/* The handler was entered with no mask of its own (SA_NODEFER, no
+	 * sa_mask): the interrupted code's mask is the one to pass on with.
+	 * (Served or a bus error: the return from the handler restores it.) */
+	if (v == UIO_TRAP_PASS && t.blocked)
+		uio_sys_sigprocmask(SIG_SETMASK, &uc->uc_sigmask, NULL);
+	if (v == UIO_TRAP_BUS_ERROR) {
+		/* What the kernel's fault path gives for VM_FAULT_SIGBUS. */
+		memset(bus, 0, sizeof(*bus));
+		bus->si_signo = SIGBUS;
+		bus->si_code = BUS_ADRERR;
+		bus->si_addr = (void *)t.bus_addr;
+	}
 	errno = saved_errno;
-	return served;
+	return v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1505,72 +1786,97 @@ int uio_trap_add(void *addr, size_t len, const struct uio_trap_ops *ops,
 	}
 	if (!rc) {
 		struct slot *s = slot_alloc();
+		struct piece p = { start, end, 0, ops, priv, ++next_origin };
 
 		if (s)
-			slot_publish(s, start, end, 0, ops, priv);
+			slot_publish(s, &p);
 		else
 			rc = -ENOMEM;
 	}
 	pthread_mutex_unlock(&table_lock);
+	uio_debug(UIO_DEBUG_MMIO, "trap [%p, %p) added: %s", addr, (void *)end, rc ? strerror(-rc) : "served");
 	return rc;
 }
 
-void uio_trap_remove(void *addr, size_t len)
+/* The release callbacks this call (token) owes, outside the table lock. */
+static void run_releases(uintptr_t token)
 {
-	struct piece {
-		uintptr_t start, end;
-		uint64_t base;
-		const struct uio_trap_ops *ops;
-		void *priv;
-	} pend[2];
-	unsigned npend = 0;
-	uintptr_t a, b;
+	for (;;) {
+		const struct uio_trap_ops *ops = NULL;
+		void *priv = NULL;
 
-	if (!len || !atomic_load(&hiwater))
-		return;
-	a = (uintptr_t)addr & ~(page_size - 1);
-	b = (uintptr_t)addr + len;
-	b = b < (uintptr_t)addr ? UINTPTR_MAX : ((b + page_size - 1) & ~(page_size - 1));
-	if (!b)
-		b = UINTPTR_MAX;
-	pthread_mutex_lock(&table_lock);
+		pthread_mutex_lock(&table_lock);
+		for (unsigned i = 0; i < atomic_load(&hiwater) && !ops; i++) {
+			struct slot *s = &slots[i];
+
+			if (atomic_load(&s->state) != SLOT_RELEASING ||
+			    s->releaser != token)
+				continue;
+			ops = atomic_load(&s->ops);
+			priv = atomic_load(&s->priv);
+			atomic_store(&s->state, SLOT_FREE);
+		}
+		table_shrink();
+		pthread_mutex_unlock(&table_lock);
+		if (!ops)
+			return;
+		ops->release(priv);
+	}
+}
+
+/*
+ * Stop serving [a, b) (page aligned): what lies inside goes, partial
+ * overlaps keep their pieces outside it. With move, the part of the one
+ * range that holds [a, b) is served at to instead (same offsets). Under
+ * table_lock; token tags the releases owed. -ENOENT: move found no range
+ * holding [a, b).
+ */
+static int change(uintptr_t a, uintptr_t b, bool move, uintptr_t to,
+		  uintptr_t token)
+{
+	struct piece pend[3];
+	unsigned npend = 0;
+	bool found = false;
+
 	atomic_fetch_add(&table_gen, 1); /* odd: ranges are moving */
 	for (unsigned i = 0; i < atomic_load(&hiwater); i++) {
 		struct slot *s = &slots[i];
-		struct piece keep[2];
+		struct piece keep[3], p;
 		unsigned nkeep = 0;
-		uintptr_t start, end;
-		uint64_t base;
-		const struct uio_trap_ops *ops;
-		void *priv;
 
 		if (atomic_load(&s->state) != SLOT_LIVE)
 			continue;
-		start = atomic_load(&s->start);
-		end = atomic_load(&s->end);
-		if (end <= a || start >= b)
+		p = slot_piece(s);
+		if (p.end <= a || p.start >= b)
 			continue;
-		base = atomic_load(&s->base);
-		ops = atomic_load(&s->ops);
-		priv = atomic_load(&s->priv);
-		if (start < a)
-			keep[nkeep++] = (struct piece){ start, a, base, ops, priv };
-		if (b < end)
-			keep[nkeep++] = (struct piece){ b, end, base + (b - start),
-							ops, priv };
+		if (move && (p.start > a || p.end < b))
+			continue;
+		if (p.start < a)
+			keep[nkeep++] = (struct piece){ p.start, a, p.base, p.ops,
+							p.priv, p.origin };
+		if (b < p.end)
+			keep[nkeep++] = (struct piece){ b, p.end, p.base + (b - p.start),
+							p.ops, p.priv, p.origin };
+		if (move)
+			keep[nkeep++] = (struct piece){ to, to + (b - a),
+							p.base + (a - p.start),
+							p.ops, p.priv, p.origin };
+		found = true;
 		for (unsigned k = 0; k < nkeep; k++) {
 			struct slot *n = slot_alloc();
 
 			/* Published before the old slot goes, so a lookup
 			 * never misses the pieces kept. */
 			if (n)
-				slot_publish(n, keep[k].start, keep[k].end,
-					     keep[k].base, keep[k].ops, keep[k].priv);
-			else
+				slot_publish(n, &keep[k]);
+			else if (npend < 3)
 				pend[npend++] = keep[k];
 		}
 		atomic_store(&s->state, SLOT_DEAD);
 		atomic_fetch_sub(&nlive, 1);
+		uio_debug(UIO_DEBUG_MMIO, "trap [%p, %p) %s, %u pieces kept", (void *)p.start, (void *)p.end, move ? "moved" : "removed", nkeep);
+		if (move)
+			break;
 	}
 	/* Table full: the pieces wait for a retired slot, and table_gen
 	 * stays odd until then so lookups of them retry instead of missing. */
@@ -1578,17 +1884,17 @@ void uio_trap_remove(void *addr, size_t len)
 		atomic_fetch_add(&table_gen, 1);
 	for (unsigned i = 0; i < atomic_load(&hiwater); i++)
 		if (atomic_load(&slots[i].state) == SLOT_DEAD)
-			slot_retire(&slots[i]);
+			slot_retire(&slots[i], token, pend, npend);
 	for (unsigned k = 0; k < npend; k++) {
 		struct slot *n = slot_alloc();
 		struct msg m;
 
 		if (n) {
-			slot_publish(n, pend[k].start, pend[k].end, pend[k].base,
-				     pend[k].ops, pend[k].priv);
+			slot_publish(n, &pend[k]);
 			continue;
 		}
-		/* Only when a split finds all 1024 slots taken. */
+		/* Only when a split finds all 1024 slots taken (the piece's
+		 * release, if it was the last, is lost with it). */
 		msg_start(&m);
 		msg_str(&m, "range table full: no longer serving ");
 		msg_hex(&m, pend[k].start);
@@ -1599,7 +1905,142 @@ void uio_trap_remove(void *addr, size_t len)
 	if (npend)
 		atomic_fetch_add(&table_gen, 1);
 	table_shrink();
+	return move && !found ? -ENOENT : 0;
+}
+
+/* [addr, addr + len) rounded out to pages; false if empty. */
+static bool page_range(const void *addr, size_t len, uintptr_t *a, uintptr_t *b)
+{
+	if (!len)
+		return false;
+	*a = (uintptr_t)addr & ~(page_size - 1);
+	*b = (uintptr_t)addr + len;
+	*b = *b < (uintptr_t)addr ? UINTPTR_MAX : ((*b + page_size - 1) & ~(page_size - 1));
+	if (!*b)
+		*b = UINTPTR_MAX;
+	return true;
+}
+
+void uio_trap_remove(void *addr, size_t len)
+{
+	uintptr_t a, b, token = (uintptr_t)&a;
+
+	if (!atomic_load(&hiwater) || !page_range(addr, len, &a, &b))
+		return;
+	pthread_mutex_lock(&table_lock);
+	change(a, b, false, 0, token);
 	pthread_mutex_unlock(&table_lock);
+	run_releases(token);
+}
+
+int uio_trap_covers(const void *addr, size_t len)
+{
+	uintptr_t a, b, covered = 0;
+	int rc = 0;
+
+	if (!atomic_load(&hiwater) || !page_range(addr, len ? len : 1, &a, &b))
+		return 0;
+	pthread_mutex_lock(&table_lock);
+	for (unsigned i = 0; i < atomic_load(&hiwater); i++) {
+		struct slot *s = &slots[i];
+		uintptr_t start, end;
+
+		if (atomic_load(&s->state) != SLOT_LIVE)
+			continue;
+		start = atomic_load(&s->start);
+		end = atomic_load(&s->end);
+		if (end <= a || start >= b)
+			continue;
+		rc = -1;
+		if (start <= a && b <= end)
+			covered = 1;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return covered ? 1 : rc;
+}
+
+/* The real system calls (the preload wraps the libc ones). */
+static long sys_mremap(uintptr_t old, size_t old_len, size_t new_len,
+		       int flags, uintptr_t new_addr)
+{
+	return UIO_SYS(SYS_mremap, old, old_len, new_len, flags, new_addr);
+}
+
+long uio_trap_mremap(void *old_addr, size_t old_len, size_t new_len,
+		     int flags, void *new_addr, bool *handled)
+{
+	const int known = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP;
+	uintptr_t addr = (uintptr_t)old_addr, to = (uintptr_t)new_addr, end;
+	uintptr_t token = (uintptr_t)&addr;
+	long rc;
+
+	*handled = false;
+	if (!uio_trap_covers(old_addr, old_len ? old_len : 1))
+		return 0;
+	*handled = true;
+	/* The system call's own checks, in its order. */
+	if ((flags & ~known) || ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)) ||
+	    ((flags & MREMAP_DONTUNMAP) &&
+	     (!(flags & MREMAP_MAYMOVE) || old_len != new_len)) ||
+	    (addr & (page_size - 1)))
+		return -EINVAL;
+	old_len = (old_len + page_size - 1) & ~(page_size - 1);
+	new_len = (new_len + page_size - 1) & ~(page_size - 1);
+	if (!new_len)
+		return -EINVAL;
+	/*
+	 * A trapped range is a mapping of its own (a BAR's: VM_PFNMAP |
+	 * VM_DONTEXPAND): end is where the one holding addr ends (addr if
+	 * none does: the range then runs into one from another mapping).
+	 */
+	pthread_mutex_lock(&table_lock);
+	end = addr;
+	for (unsigned i = 0; i < atomic_load(&hiwater); i++)
+		if (atomic_load(&slots[i].state) == SLOT_LIVE &&
+		    atomic_load(&slots[i].start) <= addr &&
+		    addr < atomic_load(&slots[i].end))
+			end = atomic_load(&slots[i].end);
+	pthread_mutex_unlock(&table_lock);
+	if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
+		/* mremap_to() */
+		if ((to & (page_size - 1)) ||
+		    (addr + old_len > to && to + new_len > addr))
+			return -EINVAL;
+		if (flags & MREMAP_FIXED) {
+			uio_trap_remove(new_addr, new_len);
+			rc = UIO_SYS(SYS_munmap, to, new_len);
+			if (rc)
+				return rc;
+		}
+		if (old_len > new_len) {
+			uio_trap_remove((void *)(addr + new_len), old_len - new_len);
+			rc = UIO_SYS(SYS_munmap, addr + new_len, old_len - new_len);
+			if (rc)
+				return rc;
+			old_len = new_len;
+		}
+		/* vma_to_resize() */
+		if (flags & MREMAP_DONTUNMAP)
+			return -EINVAL;
+		if (old_len > end - addr || new_len > old_len)
+			return -EFAULT;
+		rc = sys_mremap(addr, old_len, new_len, flags & ~MREMAP_DONTUNMAP, to);
+		if (rc < 0)
+			return rc;
+		pthread_mutex_lock(&table_lock);
+		change(addr, addr + new_len, true, (uintptr_t)rc, token);
+		pthread_mutex_unlock(&table_lock);
+		run_releases(token);
+		return rc;
+	}
+	/* A shrink unmaps the tail; a growth is refused (vma_to_resize). */
+	if (old_len >= new_len) {
+		if (old_len == new_len)
+			return (long)addr;
+		uio_trap_remove((void *)(addr + new_len), old_len - new_len);
+		return sys_mremap(addr, old_len, new_len, 0, 0);
+	}
+	return -EFAULT;
 }
 
 void uio_trap_set_trace(uio_trap_trace_fn *fn)

@@ -534,7 +534,7 @@ long uio_vpci_config_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 		return -EFAULT;
 	uio_pci_lock(pdev);
 	while (done < count) {
-		long n = uio_config_do_rw(v, pdev, uio_vfio_uptr(buf, done), count - done,
+		long n = uio_config_do_rw(v, pdev, UIO_UPTR(buf, done), count - done,
 					  (unsigned int)(pos + done), write);
 
 		if (n < 0) {

@@ -4,9 +4,10 @@
  * vfio_pci_core.c: GET_INFO, GET_REGION_INFO (with the capability chain:
  * MSI-X mappable on the MSI-X BAR), GET_IRQ_INFO, SET_IRQS (validated as
  * vfio_set_irqs_validate_and_prepare), RESET, GET_PCI_HOT_RESET_INFO and
- * PCI_HOT_RESET, IOEVENTFD's checks, and the open and close of the device
- * (vfio_pci_core_enable/disable): bus mastering off, a function-level
- * reset, memory decoding on, config virtualization set up.
+ * PCI_HOT_RESET, IOEVENTFD's checks (the rest in vfio_pci_rdwr.c), and
+ * the open and close of the device (vfio_pci_core_enable/disable): bus
+ * mastering off, a function-level reset, memory decoding on, config
+ * virtualization set up.
  *
  * The emulated host: every device sits on its own bus behind a root port
  * unless the launch put several on one bus (bus 0 has no upstream bridge:
@@ -24,6 +25,7 @@
 #include <uiommufd/uapi.h>
 
 #include "file.h"
+#include "debug.h"
 #include "kernel.h"
 #include "sys.h"
 #include "trap.h"
@@ -139,9 +141,11 @@ void uio_vpci_close_device(struct uio_vfio_registry *r, struct uio_vfio_device *
 	uio_pci_cfg_write(pdev, PCI_COMMAND, 2, cmd & (uint16_t)~PCI_COMMAND_MASTER);
 	uio_pci_unlock(pdev);
 	if (v->irq_type != UIO_VPCI_IRQ_NONE)
-		uio_vpci_set_irqs(v, pdev, VFIO_IRQ_SET_DATA_NONE |
+		uio_vpci_set_irqs(v, pdev, (uint32_t)(d - r->devices),
+				  VFIO_IRQ_SET_DATA_NONE |
 				  VFIO_IRQ_SET_ACTION_TRIGGER, v->irq_type, 0, 0,
 				  NULL);
+	uio_vpci_ioeventfds_release(v);
 	uio_vpci_triggers_release(v);
 	v->virq_disabled = false;
 	/* Reset, and the config saved at open put back (whatever the program
@@ -329,7 +333,7 @@ static long uio_get_region_info(struct uio_vfio_pci *v, struct uio_pci_dev *pdev
 			info.cap_offset = 0;
 		} else {
 			uio_caps_shift(&caps, sizeof(info));
-			if (uio_copy_to_user(uio_vfio_uptr(arg, sizeof(info)), caps.buf,
+			if (uio_copy_to_user(UIO_UPTR(arg, sizeof(info)), caps.buf,
 					     caps.size))
 				return -EFAULT;
 			info.cap_offset = sizeof(info);
@@ -362,7 +366,7 @@ static long uio_get_irq_info(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 }
 
 static long uio_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-			 void *arg)
+			 uint32_t dev, void *arg)
 {
 	const uint32_t minsz = offsetof(struct vfio_irq_set, count) +
 			       sizeof(uint32_t);
@@ -406,12 +410,12 @@ static long uio_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			(uio_should_fail() ? NULL : malloc(data_size));
 		if (!data)
 			return -ENOMEM;
-		if (uio_copy_from_user(data, uio_vfio_uptr(arg, minsz), data_size)) {
+		if (uio_copy_from_user(data, UIO_UPTR(arg, minsz), data_size)) {
 			rc = -EFAULT;
 			goto out;
 		}
 	}
-	rc = uio_vpci_set_irqs(v, pdev, hdr.flags, hdr.index, hdr.start,
+	rc = uio_vpci_set_irqs(v, pdev, dev, hdr.flags, hdr.index, hdr.start,
 			       hdr.count, data);
 out:
 	if (data != stackbuf)
@@ -513,7 +517,7 @@ static long uio_hot_reset_info(struct uio_vfio_registry *r,
 		} else {
 			dev.group_id = r->groups[o->group].number;
 		}
-		if (uio_copy_to_user(uio_vfio_uptr(arg, sizeof(hdr) + n * sizeof(dev)),
+		if (uio_copy_to_user(UIO_UPTR(arg, sizeof(hdr) + n * sizeof(dev)),
 				     &dev, sizeof(dev)))
 			return -EFAULT;
 		n++;
@@ -549,7 +553,7 @@ static long uio_hot_reset(struct uio_vfio_registry *r, struct uio_vfio_device *d
 			int32_t fd;
 			int g;
 
-			if (uio_copy_from_user(&fd, uio_vfio_uptr(arg, minsz + i * sizeof(fd)),
+			if (uio_copy_from_user(&fd, UIO_UPTR(arg, minsz + i * sizeof(fd)),
 					       sizeof(fd)))
 				return -EFAULT;
 			g = uio_vfio_group_of_fd(fd);
@@ -595,15 +599,12 @@ static long uio_hot_reset(struct uio_vfio_registry *r, struct uio_vfio_device *d
 }
 
 static long uio_ioeventfd(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-			  void *arg)
+			  uint32_t dev, void *arg)
 {
 	const uint32_t minsz = offsetof(struct vfio_device_ioeventfd, fd) +
 			       sizeof(int32_t);
 	struct vfio_device_ioeventfd ev;
-	unsigned int bar, count;
-	uint64_t pos;
-	struct uio_vpci_trigger t = { 0 };
-	int rc;
+	unsigned int count;
 
 	/* vfio_pci_ioctl_ioeventfd() */
 	if (uio_copy_from_user(&ev, arg, minsz))
@@ -615,29 +616,7 @@ static long uio_ioeventfd(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 	count = ev.flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
 	if (__builtin_popcount(count) != 1 || ev.fd < -1)
 		return -EINVAL;
-	/* vfio_pci_ioeventfd(): BARs only, inside, clear of the MSI-X table. */
-	bar = UIO_VPCI_INDEX(ev.offset);
-	pos = ev.offset & UIO_VPCI_OFFSET_MASK;
-	if (bar > VFIO_PCI_BAR5_REGION_INDEX)
-		return -EINVAL;
-	if (pos + count > pdev->bars[bar].size)
-		return -EINVAL;
-	if (bar == v->msix_bar &&
-	    !(pos + count <= v->msix_offset || pos >= v->msix_offset + v->msix_size))
-		return -EINVAL;
-	/* None is ever registered: removing one finds nothing. */
-	if (ev.fd < 0)
-		return -ENODEV;
-	/* vfio_virqfd_enable()'s look at the fd: EBADF, EINVAL. */
-	rc = uio_vpci_trigger_set(&t, ev.fd);
-	uio_vpci_trigger_clear(&t);
-	if (rc)
-		return rc;
-	/*
-	 * A write to the device when the eventfd is signalled needs someone
-	 * watching the eventfd (the kernel's virqfd): not served here.
-	 */
-	return -ENOTTY;
+	return uio_vpci_ioeventfd(v, pdev, dev, ev.offset, ev.data, count, ev.fd);
 }
 
 long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
@@ -654,7 +633,7 @@ long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return uio_get_irq_info(v, pdev, arg);
 	case VFIO_DEVICE_SET_IRQS:
-		return uio_set_irqs(v, pdev, arg);
+		return uio_set_irqs(v, pdev, (uint32_t)(d - r->devices), arg);
 	case VFIO_DEVICE_RESET:
 		/* vfio_pci_ioctl_reset(): in D0 first. */
 		if (!v->reset_works)
@@ -669,7 +648,7 @@ long uio_vpci_ioctl(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		return uio_hot_reset(r, d, arg);
 	case VFIO_DEVICE_IOEVENTFD:
-		return uio_ioeventfd(v, pdev, arg);
+		return uio_ioeventfd(v, pdev, (uint32_t)(d - r->devices), arg);
 	default:
 		return -ENOTTY;
 	}
@@ -811,52 +790,56 @@ long uio_vpci_rw(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	}
 }
 
-/* The trap range's priv of a mapping (vfio_pci_priv.h). */
-static void *uio_vpci_map_priv(unsigned int dev, unsigned int bar, int prot,
-			       uint64_t start)
-{
-	return (void *)(uintptr_t)(start | dev | bar << 5 |
-				   (uint64_t)(prot & 7) << 8 | UIO_MAP_TAG);
-}
-
 static int uio_vpci_map_access(void *priv, uint64_t off, void *buf,
 			       unsigned int len, bool write)
 {
-	uint64_t p = (uintptr_t)priv;
+	const struct uio_vpci_map *m = priv;
 	struct uio_vfio_registry *r = uio_vfio_registry();
 	struct uio_vfio_device *d;
 	struct uio_vfio_pci *v;
 
-	if (!r || UIO_MAP_DEV(p) >= r->ndevices)
+	if (!r || m->dev >= r->ndevices)
 		return -EIO;
-	d = &r->devices[UIO_MAP_DEV(p)];
+	d = &r->devices[m->dev];
 	v = uio_v(r, d);
 	/*
 	 * x86 has no write-only pages: PROT_WRITE maps readable too
 	 * (protection_map[VM_WRITE | VM_SHARED] is PAGE_SHARED). PROT_EXEC
 	 * alone stays unreadable, as with protection keys (execute-only).
 	 */
-	if (!(UIO_MAP_PROT(p) & (write ? PROT_WRITE : PROT_READ | PROT_WRITE)))
+	if (!(m->prot & (write ? PROT_WRITE : PROT_READ | PROT_WRITE)))
 		return -EFAULT;
-	/* Low power engaged, or memory decoding off: the kernel's fault
-	 * handler gives SIGBUS (vfio_pci_mmap_huge_fault). */
+	/* Low power engaged, or memory decoding off (or D3hot): the kernel's
+	 * fault handler answers VM_FAULT_SIGBUS (vfio_pci_mmap_huge_fault). */
 	if (v->pm_engaged || !uio_vpci_memory_enabled(v))
-		return -EIO;
-	return uio_pci_bar_rw(uio_p(r, d), UIO_MAP_BAR(p), UIO_MAP_START(p) + off,
-			      buf, len, write);
+		return UIO_TRAP_SIGBUS;
+	return uio_pci_bar_rw(uio_p(r, d), m->bar, m->start + off, buf, len,
+			      write);
+}
+
+/* The mapping's last piece is gone: its hold on the device file too. */
+static void uio_vpci_map_release(void *priv)
+{
+	struct uio_vpci_map *m = priv;
+
+	uio_vfio_device_file_put(m->fd, m->file);
+	free(m);
 }
 
 static const struct uio_trap_ops uio_vpci_map_ops = {
 	.access = uio_vpci_map_access,
+	.release = uio_vpci_map_release,
 };
 
 long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
-		   void *addr, size_t len, int prot, int flags, uint64_t off)
+		   int fd, uint32_t file, void *addr, size_t len, int prot,
+		   int flags, uint64_t off)
 {
 	struct uio_vfio_pci *v = uio_v(r, d);
 	struct uio_pci_dev *pdev = uio_p(r, d);
 	unsigned int index = UIO_VPCI_INDEX(off);
 	uint64_t start = off & UIO_VPCI_OFFSET_MASK, phys_len;
+	struct uio_vpci_map *m;
 	long at;
 	int rc;
 
@@ -871,20 +854,39 @@ long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 	len = (len + UIO_PAGE - 1) & ~(size_t)(UIO_PAGE - 1);
 	if (start + len > phys_len)
 		return -EINVAL;
+	/* The mapping's state and its hold on the file (get_file()). */
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	*m = (struct uio_vpci_map){ .dev = (uint32_t)(d - r->devices),
+				    .bar = index, .prot = prot, .start = start,
+				    .file = file };
+	m->fd = uio_vpci_dup_private(fd);
+	if (m->fd < 0) {
+		free(m);
+		return -ENOMEM;
+	}
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
 		uio_trap_remove(addr, len);
 	at = uio_sys_mmap(addr, len, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
 				  (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)),
 			  -1, 0);
-	if (at < 0 && at > -4096)
-		return at;
-	rc = uio_trap_add((void *)at, len, &uio_vpci_map_ops,
-			  uio_vpci_map_priv((unsigned int)(d - r->devices), index,
-					    prot, start));
+	if (at < 0 && at > -4096) {
+		rc = (int)at;
+		goto err;
+	}
+	rc = uio_trap_add((void *)at, len, &uio_vpci_map_ops, m);
+	uio_debug(UIO_DEBUG_MMIO, "BAR%u [%#llx, +%#zx) at %p: %s", index, (unsigned long long)start, len, (void *)at, rc ? "not trapped (uio_trap_add failed)" : "trapped");
 	if (rc) {
 		uio_sys_munmap((void *)at, len);
-		return rc;
+		goto err;
 	}
 	return at;
+
+err:
+	/* The program's fd holds the file still: a plain close. */
+	uio_sys_close(m->fd);
+	free(m);
+	return rc;
 }

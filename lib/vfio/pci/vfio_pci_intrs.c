@@ -7,8 +7,9 @@
  *
  * INTx is automasked, as vfio-pci does it with a device that supports
  * INTx disable: an interrupt masks the line and signals the trigger; the
- * program unmasks it (VFIO UNMASK, or the INTx disable bit of the virtual
- * command register); an interrupt that came while masked is signalled at
+ * program unmasks it (VFIO UNMASK, its unmask eventfd (a virqfd, see
+ * lib/vfio/virqfd.c), or the INTx disable bit of the virtual command
+ * register); an interrupt that came while masked is signalled at
  * the unmask, and the line stays masked for it. MSI and MSI-X vectors are
  * routed by the host (lib/hw/pci) as pci_alloc_irq_vectors() and
  * request_irq() would: a vector with a trigger is unmasked in the MSI-X
@@ -27,6 +28,7 @@
 
 #include <uiommufd/uapi.h>
 
+#include "debug.h"
 #include "kernel.h"
 #include "sys.h"
 #include "vfio_pci_priv.h"
@@ -42,40 +44,40 @@ static uint64_t uio_trig_word(int32_t pid, int fd)
 /* Whether fd is an eventfd of this process: 0, -EBADF or -EINVAL. */
 static int uio_check_eventfd(int fd)
 {
-	char path[32], link[32];
-	long n;
-
-	if (fd < 0 || !uio_sys_fd_valid(fd))
-		return -EBADF;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = UIO_SYS(SYS_readlinkat, AT_FDCWD, path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -EBADF;
-	link[n] = 0;
-	return strcmp(link, "anon_inode:[eventfd]") ? -EINVAL : 0;
+	return uio_virqfd_check_eventfd(fd);
 }
 
 /* A private duplicate of fd, high above the program's own fds. */
-static int uio_trig_dup(int fd)
+int uio_vpci_dup_private(int fd)
 {
 	struct rlimit rl;
 	long base = 3, nfd;
 
+	/* The top quarter of the fd space, at most 4096 fds of it. */
 	if (!UIO_SYS(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) &&
 	    rl.rlim_cur > 512 && rl.rlim_cur != RLIM_INFINITY)
-		base = (long)rl.rlim_cur - 256;
+		base = (long)rl.rlim_cur -
+		       (rl.rlim_cur / 4 < 4096 ? (long)rl.rlim_cur / 4 : 4096);
 	nfd = uio_sys_fcntl_long(fd, F_DUPFD_CLOEXEC, base);
 	if (nfd < 0 && base > 3)
 		nfd = uio_sys_fcntl_long(fd, F_DUPFD_CLOEXEC, 3);
 	return (int)nfd;
 }
 
-/* Drop the trigger; its private fd too if this process holds it. */
+/* Whether this program image set the trigger (its fd is one of ours). */
+static bool uio_trig_mine(const struct uio_vpci_trigger *t, uint64_t w)
+{
+	return (int32_t)(w >> 32) == uio_current_pid() &&
+	       t->start_time == uio_current_start_time() &&
+	       !memcmp(&t->exec_id, uio_current_exec_id(), sizeof(t->exec_id));
+}
+
+/* Drop the trigger; its private fd too if this image holds it. */
 static void uio_trig_clear(struct uio_vpci_trigger *t)
 {
 	uint64_t w = atomic_exchange(&t->word, 0);
 
-	if (w && (int32_t)(w >> 32) == uio_current_pid())
+	if (w && uio_trig_mine(t, w))
 		uio_sys_close((int)(uint32_t)w);
 }
 
@@ -86,11 +88,12 @@ static int uio_trig_set(struct uio_vpci_trigger *t, int fd)
 
 	if (rc)
 		return rc;
-	nfd = uio_trig_dup(fd);
+	nfd = uio_vpci_dup_private(fd);
 	if (nfd < 0)
 		return nfd;
 	uio_trig_clear(t);
 	t->start_time = uio_current_start_time();
+	t->exec_id = *uio_current_exec_id();
 	atomic_store(&t->word, uio_trig_word(uio_current_pid(), nfd));
 	return 0;
 }
@@ -112,7 +115,8 @@ static struct {
 } uio_trig_cache[UIO_TRIG_CACHE];
 static pthread_mutex_t uio_trig_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int uio_trig_remote_fd(uint64_t w, uint64_t start_time)
+static int uio_trig_remote_fd(uint64_t w, uint64_t start_time,
+			      const struct uio_exec_id *exec_id)
 {
 	int32_t pid = (int32_t)(w >> 32);
 	int fd = -1, pidfd, slot = -1;
@@ -130,7 +134,13 @@ static int uio_trig_remote_fd(uint64_t w, uint64_t start_time)
 	pidfd = (int)UIO_SYS(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		goto out;
-	fd = (int)UIO_SYS(SYS_pidfd_getfd, pidfd, (int)(uint32_t)w, 0);
+	/*
+	 * Only from the image that set it (checked with the pidfd held: the
+	 * pid cannot be reused under it): after an exec the number may be
+	 * another file of the new program.
+	 */
+	if (uio_exec_id_alive(pid, exec_id))
+		fd = (int)UIO_SYS(SYS_pidfd_getfd, pidfd, (int)(uint32_t)w, 0);
 	uio_sys_close(pidfd);
 	if (fd < 0)
 		goto out;
@@ -157,12 +167,15 @@ static void uio_trig_signal(struct uio_vpci_trigger *t)
 
 	if (!w)
 		return;
-	if ((int32_t)(w >> 32) == uio_current_pid())
+	if (uio_trig_mine(t, w))
 		fd = (int)(uint32_t)w;
+	else if ((int32_t)(w >> 32) == uio_current_pid())
+		fd = -1; /* set by this process's image before an exec: gone */
 	else
-		fd = uio_trig_remote_fd(w, t->start_time);
+		fd = uio_trig_remote_fd(w, t->start_time, &t->exec_id);
 	if (fd >= 0)
 		UIO_SYS(SYS_write, fd, &one, sizeof(one));
+	uio_debug(UIO_DEBUG_IRQ, "trigger (fd %u of pid %d) %s", (unsigned int)w, (int)(w >> 32), fd >= 0 ? "signalled" : "not signalled: that process or fd is gone");
 }
 
 int uio_vpci_trigger_set(struct uio_vpci_trigger *t, int fd)
@@ -198,6 +211,7 @@ void uio_vpci_signal(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 		     enum uio_pci_irq kind, unsigned int vector)
 {
 	(void)pdev;
+	uio_debug(UIO_DEBUG_IRQ, "%s %u raised%s", kind == UIO_PCI_IRQ_INTX ? "INTx" : kind == UIO_PCI_IRQ_MSI ? "MSI vector" : "MSI-X vector", vector, v->irq_type == UIO_VPCI_IRQ_NONE ? ": no interrupt enabled (VFIO_DEVICE_SET_IRQS), dropped" : "");
 	switch (kind) {
 	case UIO_PCI_IRQ_INTX:
 		if (v->irq_type != VFIO_PCI_INTX_IRQ_INDEX)
@@ -258,15 +272,37 @@ static int uio_intx_enable(struct uio_vfio_pci *v, struct uio_pci_dev *pdev)
 
 static void uio_intx_disable(struct uio_vfio_pci *v, struct uio_pci_dev *pdev)
 {
+	uio_virqfd_disable(&v->intx_unmask);
 	uio_pci_irq_route(pdev, UIO_PCI_IRQ_INTX, 0);
 	uio_trig_clear(&v->intx);
-	v->intx_unmask_eventfd = false;
 	v->irq_type = UIO_VPCI_IRQ_NONE;
 }
 
+/*
+ * The unmask eventfd was signalled (vfio_pci_intx_unmask_handler, then
+ * vfio_send_intx_eventfd if the line is still asserted): the same unmask
+ * as the UNMASK ioctl's. In the watching process's service thread, the
+ * registry locked.
+ */
+static void uio_intx_unmask_fn(struct uio_vfio_registry *r, uint32_t dev,
+			       uint32_t arg)
+{
+	struct uio_vfio_device *d;
+	struct uio_pci_dev *pdev;
+
+	(void)arg;
+	if (dev >= r->ndevices)
+		return;
+	d = &r->devices[dev];
+	pdev = uio_vfio_pci(r, d);
+	uio_pci_lock(pdev);
+	uio_vpci_intx_unmask(uio_vfio_vpci(r, d), pdev);
+	uio_pci_unlock(pdev);
+}
+
 static int uio_set_intx_unmask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-			       unsigned int start, unsigned int count,
-			       uint32_t flags, void *data)
+			       uint32_t dev, unsigned int start,
+			       unsigned int count, uint32_t flags, void *data)
 {
 	if (v->irq_type != VFIO_PCI_INTX_IRQ_INDEX || start != 0 || count != 1)
 		return -EINVAL;
@@ -277,24 +313,13 @@ static int uio_set_intx_unmask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			uio_vpci_intx_unmask(v, pdev);
 	} else if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
 		int32_t fd = *(int32_t *)data;
-		int rc;
 
-		/*
-		 * An irqfd that unmasks when signalled: the program writes it
-		 * only from KVM's resampler, which uiommufd has no part in; it
-		 * is checked and accepted, and unmasking stays explicit.
-		 */
-		if (fd >= 0) {
-			rc = uio_check_eventfd(fd);
-			if (rc)
-				return rc;
-			/* vfio_virqfd_enable(): one at a time. */
-			if (v->intx_unmask_eventfd)
-				return -EBUSY;
-			v->intx_unmask_eventfd = true;
-		} else {
-			v->intx_unmask_eventfd = false;
-		}
+		/* An eventfd that unmasks when signalled (KVM's resampler
+		 * writes it): a virqfd; a negative fd disables it. */
+		if (fd >= 0)
+			return uio_virqfd_enable(&v->intx_unmask, fd,
+						 uio_intx_unmask_fn, dev, 0);
+		uio_virqfd_disable(&v->intx_unmask);
 	}
 	return 0;
 }
@@ -533,8 +558,8 @@ unsigned int uio_vpci_irq_count(struct uio_vfio_pci *v,
 }
 
 int uio_vpci_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-		      uint32_t flags, unsigned int index, unsigned int start,
-		      unsigned int count, void *data)
+		      uint32_t dev, uint32_t flags, unsigned int index,
+		      unsigned int start, unsigned int count, void *data)
 {
 	uint32_t action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 	int rc = -ENOTTY;
@@ -545,7 +570,8 @@ int uio_vpci_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 		if (action == VFIO_IRQ_SET_ACTION_MASK)
 			rc = uio_set_intx_mask(v, pdev, start, count, flags, data);
 		else if (action == VFIO_IRQ_SET_ACTION_UNMASK)
-			rc = uio_set_intx_unmask(v, pdev, start, count, flags, data);
+			rc = uio_set_intx_unmask(v, pdev, dev, start, count, flags,
+						 data);
 		else if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
 			rc = uio_set_intx_trigger(v, pdev, start, count, flags, data);
 		break;

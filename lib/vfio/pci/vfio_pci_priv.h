@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel.h"
 #include "pci.h"
 #include "vfio.h"
 
@@ -43,6 +44,20 @@
 struct uio_vpci_trigger {
 	_Atomic uint64_t word;          /* pid << 32 | fd, or 0 */
 	uint64_t start_time;            /* the pid's, against reuse */
+	struct uio_exec_id exec_id;     /* its image: fd numbers are per image */
+};
+
+/* VFIO_PCI_IOEVENTFD_MAX */
+#define UIO_VPCI_IOEVENTFD_MAX 1000
+
+/* An ioeventfd: a write of data (count bytes) at pos of a BAR each time
+ * its eventfd is signalled (struct vfio_pci_ioeventfd). */
+struct uio_vpci_ioeventfd {
+	bool used;
+	bool test_mem;                  /* a memory BAR: only while it decodes */
+	uint8_t bar, count;
+	uint64_t pos, data;
+	struct uio_virqfd virqfd;
 };
 
 struct uio_vfio_pci {
@@ -64,7 +79,7 @@ struct uio_vfio_pci {
 	uint8_t irq_type;               /* VFIO_PCI_*_IRQ_INDEX, or NONE */
 	bool intx_masked;
 	bool intx_pending;              /* raised while masked */
-	bool intx_unmask_eventfd;       /* an unmask irqfd is set */
+	struct uio_virqfd intx_unmask;  /* ACTION_UNMASK's eventfd */
 	uint32_t nvec;                  /* MSI/MSI-X vectors enabled */
 	struct uio_vpci_trigger intx;
 	struct uio_vpci_trigger vec[UIO_PCI_MSIX_MAX];
@@ -74,25 +89,37 @@ struct uio_vfio_pci {
 	 * signal when the device wakes up */
 	bool pm_engaged;
 	struct uio_vpci_trigger pm_wake;
+
+	/* VFIO_DEVICE_IOEVENTFD (vfio_pci_rdwr.c): ioeventfds_nr in use,
+	 * none at or past ioeventfds_hi */
+	uint32_t ioeventfds_nr, ioeventfds_hi;
+	struct uio_vpci_ioeventfd ioeventfds[UIO_VPCI_IOEVENTFD_MAX];
 };
 
 /*
  * A mapping of a BAR: PROT_NONE memory whose every load and store traps
  * (lib/hw/mmio/trap.c) into the one BAR entry of the PCI layer. Process-
  * local: made by uio_vpci_mmap, inherited by fork, gone at exec as the
- * kernel's.
+ * kernel's. This is its trap range's priv (the trace decodes it too),
+ * freed by the range's release when its last piece is unmapped.
  *
- * What a mapping is (the device's index in the registry, the BAR, the
- * protection, where in the BAR it starts) is packed into the trap range's
- * priv, not allocated: a range goes at munmap without a word to us, so
- * nothing may need freeing then. The start is page aligned, which leaves
- * the low bits. The trace decodes the same word.
+ * The kernel's VMA holds a reference on the device's struct file, so the
+ * device is released (close_device, the reset, the open count) only once
+ * every mapping is gone too. Here the mapping holds a private duplicate
+ * of the fd it was made from (close-on-exec, high above the program's
+ * fds): the open file, and its lock byte (vfio.h), live as long as it
+ * does; the release closes it as close() would, releasing the device if
+ * it was the last reference. fork shares it with the child's copy of the
+ * mapping; exit and exec close it with the rest of the process's fds.
  */
-#define UIO_MAP_DEV(p) ((unsigned int)((p) & 0x1f))
-#define UIO_MAP_BAR(p) ((unsigned int)(((p) >> 5) & 0x7))
-#define UIO_MAP_PROT(p) ((int)(((p) >> 8) & 0x7))
-#define UIO_MAP_TAG (1u << 11)
-#define UIO_MAP_START(p) ((p) & ~(uint64_t)4095)
+struct uio_vpci_map {
+	uint32_t dev;                   /* index in the registry */
+	uint32_t bar;
+	int prot;
+	uint64_t start;                 /* where in the BAR it starts */
+	int fd;                         /* the private duplicate */
+	uint32_t file;                  /* its open file (vfio_main.c's index) */
+};
 
 /* vfio_pci_core.c: what lib/vfio calls */
 size_t uio_vpci_size(void);
@@ -115,9 +142,11 @@ long uio_vpci_feature(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 /* pread/pwrite of a region: bytes, or -errno. Not under the registry lock. */
 long uio_vpci_rw(struct uio_vfio_registry *r, struct uio_vfio_device *d,
 		 void *buf, size_t count, uint64_t pos, bool write);
-/* mmap of a region: the address, or -errno. */
+/* mmap of a region through fd (whose open file's index is file): the
+ * address, or -errno. */
 long uio_vpci_mmap(struct uio_vfio_registry *r, struct uio_vfio_device *d,
-		   void *addr, size_t len, int prot, int flags, uint64_t off);
+		   int fd, uint32_t file, void *addr, size_t len, int prot,
+		   int flags, uint64_t off);
 
 /* vfio_pci_config.c */
 void uio_vpci_config_init(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
@@ -132,13 +161,21 @@ void uio_vpci_set_power_state(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 long uio_vpci_bar_rw(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 		     unsigned int bar, uint8_t *buf, size_t count, uint64_t pos,
 		     bool write);
+/* vfio_pci_ioeventfd() (registry locked): add (fd >= 0) or remove (-1)
+ * an ioeventfd of device dev. 0 or -errno. */
+int uio_vpci_ioeventfd(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
+		       uint32_t dev, uint64_t offset, uint64_t data,
+		       unsigned int count, int fd);
+/* Every ioeventfd goes (the device's close; registry locked). */
+void uio_vpci_ioeventfds_release(struct uio_vfio_pci *v);
 
 /* vfio_pci_intrs.c */
 unsigned int uio_vpci_irq_count(struct uio_vfio_pci *v,
 				struct uio_pci_dev *pdev, unsigned int index);
+/* SET_IRQS for device dev (its index in the registry; registry locked). */
 int uio_vpci_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
-		      uint32_t flags, unsigned int index, unsigned int start,
-		      unsigned int count, void *data);
+		      uint32_t dev, uint32_t flags, unsigned int index,
+		      unsigned int start, unsigned int count, void *data);
 void uio_vpci_intx_mask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
 void uio_vpci_intx_unmask(struct uio_vfio_pci *v, struct uio_pci_dev *pdev);
 /* The PCI layer's bus signal: deliver an interrupt of pdev. */
@@ -146,6 +183,9 @@ void uio_vpci_signal(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 		     enum uio_pci_irq kind, unsigned int vector);
 /* Close every eventfd this process holds for v (device closed). */
 void uio_vpci_triggers_release(struct uio_vfio_pci *v);
+/* A private duplicate of fd, close-on-exec, high above the program's
+ * own fds: the fd or -errno. */
+int uio_vpci_dup_private(int fd);
 /* eventfd_ctx_fdget() into a trigger (-EBADF, -EINVAL), its put and its
  * eventfd_signal(), for the other eventfds of vfio-pci. */
 int uio_vpci_trigger_set(struct uio_vpci_trigger *t, int fd);
