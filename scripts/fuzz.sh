@@ -57,7 +57,10 @@ work=$(mktemp -d "$PWD/$dir/fuzz-run.XXXXXX")
 # use_sigaltstack=0: every EFAULT of a user copy leaves the SIGSEGV handler
 # by siglongjmp; on an alternate stack ASan then rereads /proc/self/maps to
 # find the thread's stack, which cost a third of the run.
-export ASAN_OPTIONS="use_sigaltstack=0:detect_leaks=1"
+# verify_asan_link_order=0: clang ASan builds link the shared runtime
+# (meson.build), which libFuzzer's libstdc++ and fuzz_vfio's LD_PRELOAD
+# come before in the load order; scripts/test.sh sets it too.
+export ASAN_OPTIONS="use_sigaltstack=0:detect_leaks=1:verify_asan_link_order=0"
 # fuzz_vfio's LD_PRELOAD is an instrumented library the real symbolizer
 # cannot load: a static one drops it first (test/fuzz/symbolizer.c).
 if [ "$target" = vfio ]; then
