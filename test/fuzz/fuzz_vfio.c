@@ -1125,31 +1125,44 @@ static void op_bind(struct in *in, struct state *s)
 	}
 }
 
+/*
+ * ATTACH and DETACH are cdev-only: on a group's device file they reach
+ * vfio-pci's ioctl, which knows neither (ENOTTY, nothing copied).
+ */
 static void op_attach(struct in *in, struct state *s)
 {
 	uint8_t b = u8(in);
 	struct fdent f = pick_fd(in, s, K_CDEV);
+	const char *what;
+	long rc;
 
 	if (b & 1) {
 		struct vfio_device_detach_iommufd_pt c = { 0 };
 
 		c.flags = rsv(in);
-		sioctl(in, &f, VFIO_DEVICE_DETACH_IOMMUFD_PT, &c, sizeof(c), sizeof(c),
-		       "VFIO_DEVICE_DETACH_IOMMUFD_PT",
-		       is_dev(&f) ? E(EFAULT, EINVAL) : E_FOREIGN,
-		       f.kind == K_CDEV ? dev_pre(s, &f) : PRE_NONE);
+		what = "VFIO_DEVICE_DETACH_IOMMUFD_PT";
+		rc = sioctl(in, &f, VFIO_DEVICE_DETACH_IOMMUFD_PT, &c, sizeof(c),
+			    sizeof(c), what,
+			    f.kind == K_CDEV ? E(EFAULT, EINVAL) :
+			    f.kind == K_GDEV ? E(ENOTTY) : E_FOREIGN,
+			    f.kind == K_CDEV ? dev_pre(s, &f) : PRE_NONE);
 	} else {
 		struct vfio_device_attach_iommufd_pt c = { 0 };
 
 		c.flags = rsv(in);
 		c.pt_id = (b & 2) ? pick_id(in, s->hwpt, s->nhwpt) :
 				    pick_id(in, s->ioas, s->nioas);
-		sioctl(in, &f, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &c, sizeof(c), sizeof(c),
-		       "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
-		       is_dev(&f) ? E(EFAULT, EINVAL, ENOENT, EBUSY, ENODEV, ENOMEM,
-				      EOPNOTSUPP, EPERM, ENOSPC, EADDRINUSE) : E_FOREIGN,
-		       f.kind == K_CDEV ? dev_pre(s, &f) : PRE_NONE);
+		what = "VFIO_DEVICE_ATTACH_IOMMUFD_PT";
+		rc = sioctl(in, &f, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &c, sizeof(c),
+			    sizeof(c), what,
+			    f.kind == K_CDEV ? E(EFAULT, EINVAL, ENOENT, EBUSY, ENODEV,
+						 ENOMEM, EOPNOTSUPP, EPERM, ENOSPC,
+						 EADDRINUSE) :
+			    f.kind == K_GDEV ? E(ENOTTY) : E_FOREIGN,
+			    f.kind == K_CDEV ? dev_pre(s, &f) : PRE_NONE);
 	}
+	if (f.kind == K_GDEV && rc != -1)
+		die("%s succeeded on a group's device file", what);
 }
 
 /* ------------------------------------------------------------------ */

@@ -596,6 +596,26 @@ static void test_group_unknown_ioctls(void **state)
 	close(g);
 }
 
+/*
+ * ATTACH_IOMMUFD_PT and DETACH_IOMMUFD_PT are the cdev's: a group's device
+ * file passes them to vfio-pci's ioctl, which answers ENOTTY before it
+ * reads the argument (NULL included).
+ */
+static void test_attach_pt_on_group_device(void **state)
+{
+	struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a) };
+	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
+	struct vt_gdev gd;
+
+	(void)state;
+	vt_gdev_open(vt_dev(), &gd);
+	assert_int_equal(vt_ioctl(gd.device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), -ENOTTY);
+	assert_int_equal(vt_ioctl(gd.device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, NULL), -ENOTTY);
+	assert_int_equal(vt_ioctl(gd.device, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt), -ENOTTY);
+	assert_int_equal(vt_ioctl(gd.device, VFIO_DEVICE_DETACH_IOMMUFD_PT, NULL), -ENOTTY);
+	vt_gdev_close(&gd);
+}
+
 static const struct CMUnitTest tests[] = {
 	VT_TEST(test_sysfs),
 	VT_TEST(test_group_node_exclusive),
@@ -612,6 +632,7 @@ static const struct CMUnitTest tests[] = {
 	VT_TEST(test_group_holds_container),
 	VT_TEST(test_two_groups_one_container),
 	VT_TEST(test_group_unknown_ioctls),
+	VT_TEST(test_attach_pt_on_group_device),
 };
 
 VT_MAIN(tests)
