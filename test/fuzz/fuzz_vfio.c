@@ -1058,7 +1058,8 @@ static void op_group(struct in *in, struct state *s)
 		fd = ioctl(f.fd, VFIO_GROUP_GET_DEVICE_FD, name);
 		err = errno;
 		check_rc("VFIO_GROUP_GET_DEVICE_FD", fd, err,
-			 mine ? E(EFAULT, EINVAL, ENODEV, ENOMEM, EMFILE, EBUSY, EPERM) :
+			 mine ? E(EFAULT, EINVAL, ENODEV, ENOMEM, EMFILE, EBUSY, EPERM,
+				  EADDRINUSE) :
 				E_FOREIGN);
 		if (mine && !readable(name))
 			expect_eq("VFIO_GROUP_GET_DEVICE_FD of an unreadable name", fd, err,

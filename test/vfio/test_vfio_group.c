@@ -248,6 +248,52 @@ static void test_set_container_iommufd(void **state)
 	close(fd);
 }
 
+/*
+ * The group path's open of a device in an iommufd container attaches it
+ * to the compat IOAS (vfio_iommufd_compat_attach_ioas): a mapping over
+ * the IOMMU's reserved region (on x86 the interrupt window 0xfee00000)
+ * makes GET_DEVICE_FD fail with the attach's EADDRINUSE, and the device
+ * opens once it is gone.
+ */
+static void test_get_device_fd_reserved_region(void **state)
+{
+	struct iommu_vfio_ioas io = { .size = sizeof(io), .op = IOMMU_VFIO_IOAS_GET };
+	struct iommu_ioas_map map = { .size = sizeof(map),
+				      .flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+					       IOMMU_IOAS_MAP_READABLE |
+					       IOMMU_IOAS_MAP_WRITEABLE };
+	struct iommu_ioas_unmap um = { .size = sizeof(um) };
+	int g, fd = vt_iommufd_open(), d;
+	void *buf;
+
+	(void)state;
+	if (fd < 0)
+		skip();
+	g = open_group();
+	assert_true(g >= 0);
+	assert_int_equal(vt_ioctl(g, VFIO_GROUP_SET_CONTAINER, &fd), 0);
+	assert_int_equal(vt_ioctl(fd, IOMMU_VFIO_IOAS, &io), 0);
+	buf = mmap(NULL, VT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(buf != MAP_FAILED);
+	map.ioas_id = io.ioas_id;
+	map.user_va = (uintptr_t)buf;
+	map.length = VT_PAGE;
+	map.iova = 0xfee00000;
+	assert_int_equal(vt_ioctl(fd, IOMMU_IOAS_MAP, &map), 0);
+	assert_int_equal(vt_ioctl(g, VFIO_GROUP_GET_DEVICE_FD, (void *)vt_dev()->bdf),
+			 -EADDRINUSE);
+	um.ioas_id = io.ioas_id;
+	um.iova = 0xfee00000;
+	um.length = VT_PAGE;
+	assert_int_equal(vt_ioctl(fd, IOMMU_IOAS_UNMAP, &um), 0);
+	d = (int)vt_ioctl(g, VFIO_GROUP_GET_DEVICE_FD, (void *)vt_dev()->bdf);
+	assert_true(d >= 0);
+	close(d);
+	close(g);
+	close(fd);
+	munmap(buf, VT_PAGE);
+}
+
 static void test_unset_container(void **state)
 {
 	int g = open_group(), c = vt_container_open();
@@ -623,6 +669,7 @@ static const struct CMUnitTest tests[] = {
 	VT_TEST(test_set_container_order),
 	VT_TEST(test_set_container_fresh_group_fd),
 	VT_TEST(test_set_container_iommufd),
+	VT_TEST(test_get_device_fd_reserved_region),
 	VT_TEST(test_unset_container),
 	VT_TEST(test_get_device_fd_names),
 	VT_TEST(test_get_device_fd_strndup),
