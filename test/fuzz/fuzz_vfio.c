@@ -1677,16 +1677,42 @@ static void map_drop(struct state *s, unsigned int i)
 	s->maps[i] = s->maps[--s->nmaps];
 }
 
-/* Forget mappings [addr, addr + len) overlapped, as the kernel did. */
+/*
+ * [addr, addr + len) was unmapped or replaced: the mappings there lose
+ * those pages, as the kernel's VMAs do. What is left of one before and
+ * after the range stays mapped, and holds the device file as a VMA does,
+ * so it stays tracked (unmapped instead when there is no room for it).
+ */
 static void maps_forget(struct state *s, char *addr, size_t len)
 {
+	char *end = addr + ((len + PG - 1) & ~(size_t)(PG - 1));
+
 	for (unsigned int i = 0; i < s->nmaps;) {
 		struct map *m = &s->maps[i];
+		char *mend = m->addr + m->len;
 
-		if (m->addr < addr + len && addr < m->addr + m->len)
-			map_drop(s, i);
-		else
+		if (!(m->addr < end && addr < mend)) {
 			i++;
+			continue;
+		}
+		if (mend > end) {
+			struct map tail = *m;
+
+			tail.boff += (uint64_t)(end - m->addr);
+			tail.addr = end;
+			tail.len = (size_t)(mend - end);
+			if (s->nmaps < MAX_MAPS)
+				s->maps[s->nmaps++] = tail;
+			else if (munmap(tail.addr, tail.len))
+				die("munmap of a BAR mapping's tail failed");
+			m = &s->maps[i];
+		}
+		if (m->addr < addr) {
+			m->len = (size_t)(addr - m->addr);
+			i++;
+		} else {
+			map_drop(s, i);
+		}
 	}
 }
 

@@ -654,6 +654,48 @@ static void test_mmap_holds_file(void **state)
 }
 
 /*
+ * MAP_FIXED over the first page of a BAR mapping, with a file whose mmap
+ * then fails (an unbound cdev: EINVAL): that page is a hole, the pages
+ * after it stay mapped and keep holding the device file, and their
+ * munmap releases it.
+ */
+static void test_mmap_holds_file_fixed_refused(void **state)
+{
+	struct vt_cdev c;
+	unsigned char vec;
+	size_t len;
+	char *p;
+	int bar, u;
+
+	(void)state;
+	vt_gdev_close(&gd);
+	if (!vt_cdev_open(vt_dev(), &c, true))
+		skip();
+	bar = holds_bar(c.device, NULL, &len);
+	if (bar < 0 || len < 2 * VT_PAGE) {
+		vt_cdev_close(&c);
+		skip();
+	}
+	p = map_bar(c.device, bar, len);
+	close(c.device);
+	c.device = -1;
+	u = open(vt_dev()->cdev_path, O_RDWR | O_CLOEXEC);
+	assert_true(u >= 0);
+	errno = 0;
+	assert_true(mmap(p, VT_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, u,
+			 VT_REGION(bar)) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	close(u);
+	assert_int_equal(mincore(p, VT_PAGE, &vec), -1);
+	assert_int_equal(errno, ENOMEM);
+	assert_int_equal(mincore(p + VT_PAGE, VT_PAGE, &vec), 0);
+	assert_false(cdev_binds(c.iommufd));
+	assert_int_equal(munmap(p + VT_PAGE, len - VT_PAGE), 0);
+	assert_true(cdev_binds(c.iommufd));
+	vt_cdev_close(&c);
+}
+
+/*
  * The same through the group: the device fd and the group fd closed,
  * the group opens again but is not viable (the open device owns its DMA)
  * until the mapping goes; a legacy container keeps the group file too.
@@ -906,6 +948,7 @@ static const struct CMUnitTest tests[] = {
 	DEV_TEST(test_mmap_memory_disabled),
 	DEV_TEST(test_mmap_munmap),
 	DEV_TEST(test_mmap_holds_file),
+	DEV_TEST(test_mmap_holds_file_fixed_refused),
 	DEV_TEST(test_mmap_holds_group_file),
 	DEV_TEST(test_mmap_holds_file_fork),
 	DEV_TEST(test_mmap_mremap),
