@@ -51,6 +51,7 @@ struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err)
 
 	for (mm = ctx->mms; mm; mm = mm->next) {
 		if (uio_mm_is_current(mm)) {
+			UIO_J(&mm->refs);
 			mm->refs++;
 			return mm;
 		}
@@ -66,6 +67,7 @@ struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err)
 	mm->refs = 1;
 	uio_itree_init(&mm->live);
 	mm->next = ctx->mms;
+	uio_ctx_j(ctx);
 	ctx->mms = mm;
 	return mm;
 }
@@ -78,6 +80,7 @@ static void uio_mm_free_if_unused(struct uio_ctx *ctx, struct uio_mm *mm)
 		return;
 	for (pp = &ctx->mms; *pp; pp = &(*pp)->next) {
 		if (*pp == mm) {
+			UIO_J(pp);
 			*pp = mm->next;
 			break;
 		}
@@ -87,6 +90,7 @@ static void uio_mm_free_if_unused(struct uio_ctx *ctx, struct uio_mm *mm)
 
 void uio_mm_put(struct uio_ctx *ctx, struct uio_mm *mm)
 {
+	UIO_J(&mm->refs);
 	mm->refs--;
 	uio_mm_free_if_unused(ctx, mm);
 }
@@ -141,6 +145,7 @@ static bool uio_pseg_save(struct uio_ctx *ctx, struct uio_mm *mm,
 	/* A page the process cannot read (mprotect) saves as zeroes. */
 	if (uio_mm_access(mm, seg->va, buf, len, false))
 		memset(buf, 0, len);
+	UIO_J(seg);
 	seg->saved = buf;
 	seg->saved_first = seg->node.start;
 	seg->saved_npages = npages;
@@ -209,6 +214,7 @@ void uio_mm_move_range(struct uio_ctx *ctx, uintptr_t old, size_t len,
 			}
 		}
 		uio_itree_remove(&mm->live, n);
+		UIO_J(seg);
 		seg->va = seg->va - old + new_va;
 		n->start = seg->va;
 		n->last = seg->va + (seg->node.last - seg->node.start + 1) *
@@ -227,5 +233,6 @@ void uio_mm_release_all(struct uio_ctx *ctx, struct uio_mm *mm)
 			/* Arena full: the data goes with the process. */
 			uio_itree_remove(&mm->live, n);
 	}
+	UIO_J(&mm->gone);
 	mm->gone = true;
 }
