@@ -840,7 +840,14 @@ static void op_container(struct in *in, struct state *s)
 			VFIO_TYPE1_IOMMU, VFIO_NOIOMMU_IOMMU, VFIO_SPAPR_TCE_IOMMU, 0, 99,
 			VFIO_TYPE1_NESTING_IOMMU };
 		rc = do_ioctl(f.fd, VFIO_SET_IOMMU, (void *)type[(b >> 3) & 7], &err);
-		check_rc("VFIO_SET_IOMMU", rc, err, ok);
+		/*
+		 * TYPE1 on an iommufd: large pages off, EADDRINUSE while a
+		 * mapping is not page aligned (iopt_check_iova_alignment).
+		 */
+		check_rc("VFIO_SET_IOMMU", rc, err,
+			 f.kind == K_CONT || f.kind == K_IOMMU ?
+			 E(EINVAL, EFAULT, ENOENT, EBUSY, ENOMEM, EOPNOTSUPP, ENOTTY,
+			   EPERM, ENODEV, EBADF, EADDRINUSE) : E_FOREIGN);
 		break;
 	}
 	case 2:

@@ -294,6 +294,76 @@ static void test_get_device_fd_reserved_region(void **state)
 	munmap(buf, VT_PAGE);
 }
 
+/*
+ * SET_IOMMU once a device is open and mapped: an iommufd container turns
+ * TYPE1 into disabling large pages, refused while a domain already has
+ * mappings (iopt_disable_large_pages), and a legacy container has its
+ * IOMMU already: EINVAL both. With the mapping gone an iommufd container
+ * takes it.
+ */
+static void test_set_iommu_type1_mapped(void **state)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = 1ull << 24, .size = VT_PAGE };
+	struct vfio_iommu_type1_dma_unmap um = { .argsz = sizeof(um),
+		.iova = 1ull << 24, .size = VT_PAGE };
+	struct vt_gdev gd;
+	bool iommufd;
+	void *buf;
+
+	(void)state;
+	vt_gdev_open(vt_dev(), &gd);
+	iommufd = vt_is_iommufd(gd.container);
+	buf = mmap(NULL, VT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(buf != MAP_FAILED);
+	map.vaddr = (uintptr_t)buf;
+	assert_int_equal(vt_ioctl(gd.container, VFIO_IOMMU_MAP_DMA, &map), 0);
+	assert_int_equal(vt_ioctl(gd.container, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU),
+			 -EINVAL);
+	assert_int_equal(vt_ioctl(gd.container, VFIO_IOMMU_UNMAP_DMA, &um), 0);
+	if (iommufd)
+		assert_int_equal(vt_ioctl(gd.container, VFIO_SET_IOMMU,
+					  (void *)VFIO_TYPE1_IOMMU), 0);
+	vt_gdev_close(&gd);
+	munmap(buf, VT_PAGE);
+}
+
+/*
+ * An iommufd container with no device open has no domain, so IOVAs need
+ * no alignment: a MAP_DMA off a page boundary is taken, and TYPE1 (large
+ * pages off, IOVAs page aligned) is then refused with EADDRINUSE
+ * (iopt_check_iova_alignment) until it is unmapped.
+ */
+static void test_set_iommu_type1_unaligned(void **state)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = (1ull << 24) + 8, .size = VT_PAGE };
+	struct vfio_iommu_type1_dma_unmap um = { .argsz = sizeof(um),
+		.iova = (1ull << 24) + 8, .size = VT_PAGE };
+	int g, fd = vt_iommufd_open();
+	char *buf;
+
+	(void)state;
+	if (fd < 0)
+		skip();
+	g = open_group();
+	assert_true(g >= 0);
+	assert_int_equal(vt_ioctl(g, VFIO_GROUP_SET_CONTAINER, &fd), 0);
+	buf = mmap(NULL, 2 * VT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	assert_true(buf != MAP_FAILED);
+	map.vaddr = (uintptr_t)buf + 8;
+	assert_int_equal(vt_ioctl(fd, VFIO_IOMMU_MAP_DMA, &map), 0);
+	assert_int_equal(vt_ioctl(fd, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), -EADDRINUSE);
+	assert_int_equal(vt_ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &um), 0);
+	assert_int_equal(vt_ioctl(fd, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), 0);
+	close(g);
+	close(fd);
+	munmap(buf, 2 * VT_PAGE);
+}
+
 static void test_unset_container(void **state)
 {
 	int g = open_group(), c = vt_container_open();
@@ -670,6 +740,8 @@ static const struct CMUnitTest tests[] = {
 	VT_TEST(test_set_container_fresh_group_fd),
 	VT_TEST(test_set_container_iommufd),
 	VT_TEST(test_get_device_fd_reserved_region),
+	VT_TEST(test_set_iommu_type1_mapped),
+	VT_TEST(test_set_iommu_type1_unaligned),
 	VT_TEST(test_unset_container),
 	VT_TEST(test_get_device_fd_names),
 	VT_TEST(test_get_device_fd_strndup),
