@@ -67,6 +67,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -74,6 +75,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
+#include <linux/pci_regs.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -1905,43 +1907,51 @@ static void op_munmap(struct in *in, struct state *s)
 	m->boff += n;
 }
 
-/*
- * A load or a store through a mapping: a width, an offset inside it. A
- * mapping that cannot be read (PROT_NONE, PROT_EXEC alone: x86 maps a
- * PROT_WRITE page readable too) is not loaded, one without PROT_WRITE not
- * stored to: the kernel would kill us.
- */
-static void op_mmio(struct in *in, struct state *s)
-{
-	uint8_t b = u8(in);
-	unsigned int w = 1u << (b & 3);
-	bool store = b & 4;
-	struct map *m;
-	uint64_t off, v;
-	char *at;
+static sigjmp_buf bus_jb;
+static void *volatile bus_addr;
 
-	if (!s->nmaps)
-		return;
-	m = &s->maps[u8(in) % s->nmaps];
-	switch ((b >> 3) & 3) {
-	case 0: case 1:
-		off = (uint64_t)u8(in) * 8;
-		break;
-	case 2:
-		off = u16(in);
-		break;
-	default:
-		off = u32(in);
-		break;
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	bus_addr = si->si_code == BUS_ADRERR ? si->si_addr : NULL;
+	siglongjmp(bus_jb, 1);
+}
+
+/*
+ * Whether vfio-pci's fault handler refuses an access to dev's mapped BARs
+ * (vfio_pci_mmap_huge_fault: SIGBUS): low power engaged, D3hot, or memory
+ * decoding off in the virtual command register.
+ */
+static bool mmio_refused(unsigned int dev)
+{
+	const struct uio_vfio_device *d = &reg->devices[dev];
+	const struct uio_vfio_pci *v = (const void *)((const char *)reg + d->vpci_off);
+
+	return v->pm_engaged || v->power_state >= 3 ||
+	       !(v->vconfig[PCI_COMMAND] & PCI_COMMAND_MEMORY);
+}
+
+/*
+ * One load or store of w bytes at at (*val: the value stored, or loaded).
+ * False if it was a SIGBUS (BUS_ADRERR at at, checked), caught here.
+ */
+static bool mmio_try(char *at, unsigned int w, bool store, uint64_t *val)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
+	struct sigaction old;
+	volatile uint64_t v = *val;
+
+	if (sigaction(SIGBUS, &sa, &old))
+		die("sigaction: %s", strerror(errno));
+	if (sigsetjmp(bus_jb, 1)) {
+		sigaction(SIGBUS, &old, NULL);
+		if (bus_addr != at)
+			die("mmio: SIGBUS at %p, the access was at %p", bus_addr,
+			    (void *)at);
+		return false;
 	}
-	if (!(b & 0x20))
-		off &= ~(uint64_t)(w - 1);
-	if (off + w > m->len)
-		off = m->len - w;
-	v = u64(in);
-	at = m->addr + off;
-	if (store ? !(m->prot & PROT_WRITE) : !(m->prot & (PROT_READ | PROT_WRITE)))
-		return;
 	switch (w) {
 	case 1:
 		if (store)
@@ -1968,10 +1978,62 @@ static void op_mmio(struct in *in, struct state *s)
 			v = *(volatile uint64_t *)(void *)at;
 		break;
 	}
+	sigaction(SIGBUS, &old, NULL);
+	*val = v;
+	return true;
+}
+
+/*
+ * A load or a store through a mapping: a width, an offset inside it. A
+ * mapping that cannot be read (PROT_NONE, PROT_EXEC alone: x86 maps a
+ * PROT_WRITE page readable too) is not loaded, one without PROT_WRITE not
+ * stored to: the kernel would kill us. An access vfio-pci refuses is a
+ * SIGBUS, one it serves is not.
+ */
+static void op_mmio(struct in *in, struct state *s)
+{
+	uint8_t b = u8(in);
+	unsigned int w = 1u << (b & 3);
+	bool store = b & 4, refused, served;
+	struct map *m;
+	uint64_t off, v;
+	char *at;
+
+	if (!s->nmaps)
+		return;
+	m = &s->maps[u8(in) % s->nmaps];
+	switch ((b >> 3) & 3) {
+	case 0: case 1:
+		off = (uint64_t)u8(in) * 8;
+		break;
+	case 2:
+		off = u16(in);
+		break;
+	default:
+		off = u32(in);
+		break;
+	}
+	if (!(b & 0x20))
+		off &= ~(uint64_t)(w - 1);
+	if (off + w > m->len)
+		off = m->len - w;
+	v = u64(in);
+	at = m->addr + off;
+	if (store ? !(m->prot & PROT_WRITE) : !(m->prot & (PROT_READ | PROT_WRITE)))
+		return;
+	refused = mmio_refused(m->dev);
+	served = mmio_try(at, w, store, &v);
 	if (verbose)
-		fprintf(stderr, "[%d]  mmio %s BAR%u+%#llx/%u = %#llx\n", getpid(),
+		fprintf(stderr, "[%d]  mmio %s BAR%u+%#llx/%u = %s%#llx\n", getpid(),
 			store ? "store" : "load", m->bar,
-			(unsigned long long)(m->boff + off), w, (unsigned long long)v);
+			(unsigned long long)(m->boff + off), w,
+			served ? "" : "SIGBUS, ", (unsigned long long)v);
+	if (served && refused)
+		die("mmio %s BAR%u+%#llx/%u served, where vfio-pci refuses it (SIGBUS)",
+		    store ? "store" : "load", m->bar, (unsigned long long)(m->boff + off), w);
+	if (!served && !refused)
+		die("mmio %s BAR%u+%#llx/%u: SIGBUS, where vfio-pci serves it",
+		    store ? "store" : "load", m->bar, (unsigned long long)(m->boff + off), w);
 }
 
 /* ------------------------------------------------------------------ */
