@@ -780,9 +780,11 @@ static void op_dup(struct in *in, struct state *s)
 /* ------------------------------------------------------------------ */
 /* the container (/dev/vfio/vfio) and iommufd */
 
+/* EADDRINUSE: a domain or reserved range meeting the IOAS's mappings
+ * (HWPT_ALLOC, ALLOW_IOVAS, TYPE1's large pages off). */
 #define E_CORE E(EINVAL, EFAULT, ENOENT, EBUSY, ENOMEM, EOPNOTSUPP, ENOTTY, E2BIG, \
 		 EOVERFLOW, ENOSPC, EEXIST, EPERM, ENODEV, EBADF, ERANGE,    \
-		 EIO, ENXIO)
+		 EIO, ENXIO, EADDRINUSE)
 
 static uint64_t pick_iova(struct in *in)
 {

@@ -427,6 +427,52 @@ static void test_attach_reserved_region(void **state)
 	munmap(buf, VT_PAGE);
 }
 
+/*
+ * An IOAS without a domain takes a mapping at any byte offset; a domain
+ * for the device (HWPT_ALLOC on it) needs page-aligned IOVAs and is
+ * refused while such a mapping is there (iopt_table_add_domain's
+ * alignment check: EADDRINUSE), taken once it is gone.
+ */
+static void test_hwpt_alloc_unaligned_mapping(void **state)
+{
+	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
+	struct iommu_ioas_map map = { .size = sizeof(map),
+				      .flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+					       IOMMU_IOAS_MAP_READABLE |
+					       IOMMU_IOAS_MAP_WRITEABLE };
+	struct iommu_ioas_unmap um = { .size = sizeof(um) };
+	struct iommu_hwpt_alloc ha = { .size = sizeof(ha),
+				       .data_type = IOMMU_HWPT_DATA_NONE };
+	struct iommu_destroy de = { .size = sizeof(de) };
+	struct vt_cdev c;
+	char *buf;
+
+	(void)state;
+	VT_REQUIRE_CDEV(vt_dev());
+	assert_true(vt_cdev_open(vt_dev(), &c, false));
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_IOAS_ALLOC, &ia), 0);
+	buf = mmap(NULL, 2 * VT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	assert_true(buf != MAP_FAILED);
+	map.ioas_id = ia.out_ioas_id;
+	map.user_va = (uintptr_t)buf + 1;
+	map.length = VT_PAGE;
+	map.iova = (1ull << 24) + 1;
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_IOAS_MAP, &map), 0);
+	ha.dev_id = c.devid;
+	ha.pt_id = ia.out_ioas_id;
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_HWPT_ALLOC, &ha), -EADDRINUSE);
+	um.ioas_id = ia.out_ioas_id;
+	um.iova = map.iova;
+	um.length = VT_PAGE;
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_IOAS_UNMAP, &um), 0);
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_HWPT_ALLOC, &ha), 0);
+	de.id = ha.out_hwpt_id;
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_DESTROY, &de), 0);
+	vt_cdev_close(&c);
+	munmap(buf, 2 * VT_PAGE);
+}
+
 /* Closing the bound file unbinds: the device object is gone. */
 static void test_close_unbinds(void **state)
 {
@@ -505,6 +551,7 @@ static const struct CMUnitTest tests[] = {
 	VT_TEST(test_group_one_owner),
 	VT_TEST(test_attach_detach),
 	VT_TEST(test_attach_reserved_region),
+	VT_TEST(test_hwpt_alloc_unaligned_mapping),
 	VT_TEST(test_close_unbinds),
 	VT_TEST(test_bound_file_in_child),
 	VT_TEST(test_iommufd_closed_while_bound),
