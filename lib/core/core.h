@@ -412,7 +412,7 @@ static inline void uio_ctx_j(struct uio_ctx *ctx)
 }
 
 #define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */
-#define UIO_CTX_VERSION 3u
+#define UIO_CTX_VERSION 4u
 
 /* ctx.c */
 struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err);

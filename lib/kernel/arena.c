@@ -96,6 +96,9 @@ static void *uio_arena_large_alloc(struct uio_arena *a, size_t n)
 		if (blk->bytes < n)
 			continue;
 		uio_arena_save_block(blk, blk->stamp, sizeof(*blk), blk->bytes);
+		/* Free before this command: what it stores there needs no undo. */
+		if (blk->stamp != uio_j_gen())
+			uio_j_taken(blk, n);
 		UIO_J(a);
 		uio_j_save(pp, sizeof(*pp));
 		*pp = blk->next;

@@ -61,6 +61,52 @@ static bool uio_j_grow(struct uio_journal *j, uint64_t bytes)
 	return true;
 }
 
+static inline uint32_t uio_j_taken_hash(uint64_t page)
+{
+	return (uint32_t)((page * 0x9e3779b97f4a7c15ull) >> 40) &
+	       (UIO_J_TAKEN - 1);
+}
+
+/* Whether page (from lo) is in this command's taken set. */
+static bool uio_j_is_taken(const struct uio_journal *j, uint64_t page)
+{
+	for (uint32_t i = uio_j_taken_hash(page);;
+	     i = (i + 1) & (UIO_J_TAKEN - 1)) {
+		const struct uio_jtaken *t = &j->taken[i];
+
+		if (t->gen != j->gen)
+			return false;
+		if (t->page == page)
+			return true;
+	}
+}
+
+void uio_j_taken(const void *p, size_t n)
+{
+	struct uio_journal *j = uio_j_cur;
+	uint64_t first, last, page;
+
+	if (!j || (uintptr_t)p - j->lo >= j->fresh - j->lo || !n)
+		return;
+	first = ((uintptr_t)p - j->lo + (1u << UIO_J_PAGE_SHIFT) - 1) >>
+		UIO_J_PAGE_SHIFT;
+	last = ((uintptr_t)p - j->lo + n) >> UIO_J_PAGE_SHIFT;
+	for (page = first; page < last; page++) {
+		uint32_t i = uio_j_taken_hash(page);
+
+		/* Three quarters full at most, so probes stay short and end. */
+		if (j->ntaken >= UIO_J_TAKEN / 4 * 3)
+			return;
+		while (j->taken[i].gen == j->gen && j->taken[i].page != page)
+			i = (i + 1) & (UIO_J_TAKEN - 1);
+		if (j->taken[i].gen != j->gen) {
+			j->taken[i].page = page;
+			j->taken[i].gen = j->gen;
+			j->ntaken++;
+		}
+	}
+}
+
 void uio_j_save_slow(struct uio_journal *j, const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p, off = a - j->lo;
@@ -75,6 +121,16 @@ void uio_j_save_slow(struct uio_journal *j, const void *p, size_t n)
 		n = j->fresh - a;
 	if (s->addr == a && s->gen == j->gen && s->len >= n)
 		return;
+	/* Inside a block that was free before this command. */
+	if (j->ntaken && n) {
+		uint64_t pg = off >> UIO_J_PAGE_SHIFT,
+			 pl = (off + n - 1) >> UIO_J_PAGE_SHIFT;
+
+		while (pg <= pl && uio_j_is_taken(j, pg))
+			pg++;
+		if (pg > pl)
+			return;
+	}
 	len = n;
 	words = (len + 7) / 8;
 	sz = UIO_J_HDR + words * 8 + UIO_J_TRAILER;
@@ -165,6 +221,7 @@ void uio_j_begin(struct uio_journal *j)
 	}
 	j->gen++;
 	j->overflowed = 0;
+	j->ntaken = 0;
 	j->fresh = *j->brk;
 	{
 		const struct uio_j_mem *mem =

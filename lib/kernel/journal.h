@@ -50,6 +50,20 @@ struct uio_jslot {
 	uint64_t len;
 };
 
+/*
+ * Pages of blocks taken from the arena's free lists in this command that
+ * were free when it began (uio_j_taken): their old contents mean nothing,
+ * so stores into them need no record. An open-addressed set of page
+ * numbers (from lo); an entry of an older command is an empty slot.
+ */
+#define UIO_J_TAKEN 4096
+#define UIO_J_PAGE_SHIFT 12
+
+struct uio_jtaken {
+	uint64_t page;
+	uint64_t gen;
+};
+
 struct uio_journal {
 	/* Bytes of records; 0 when nothing is to be undone. */
 	volatile uint64_t used;
@@ -66,6 +80,9 @@ struct uio_journal {
 	uint32_t pad_;
 	struct uio_journal *prev;  /* process-local: the locker's previous one */
 	struct uio_jslot slots[UIO_J_SLOTS];
+	uint32_t ntaken;           /* entries of this command in taken[] */
+	uint32_t pad2_;
+	struct uio_jtaken taken[UIO_J_TAKEN];
 };
 
 /* The journal of the command this thread runs, or NULL. */
@@ -91,6 +108,14 @@ static inline void uio_j_save(const void *p, size_t n)
  * to a tree's root stores. Words outside the region are left out.
  */
 void uio_j_save_words(void *const *words, size_t n);
+
+/*
+ * [p, p + n), whole pages of the region, was free when this command began
+ * and is now handed out: later saves inside it are skipped. Call it after
+ * saving what must survive an undo of the block (its free-list header). A
+ * full set only costs saves.
+ */
+void uio_j_taken(const void *p, size_t n);
 
 /* The current command's number, 0 outside commands. */
 static inline uint64_t uio_j_gen(void)

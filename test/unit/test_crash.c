@@ -705,7 +705,33 @@ static int sc_unmap_ioas3(int fd, const struct ids *id)
 	return unmap(fd, id->ioas3, 0, UINT64_MAX);
 }
 
+/*
+ * Page tables freed by an earlier command and taken again: the map stores
+ * into them unjournaled (journal.h, uio_j_taken), as they were free when it
+ * began. 1 MiB at an IOVA of ioas1 (two mock domains) no other area
+ * shares, mapped and unmapped before the fork.
+ */
+#define REUSE_IOVA (MOCK_APERTURE_START + (1ull << 30))
+
+static void prep_freed_tables(int fd, struct ids *id)
+{
+	uint64_t iova = REUSE_IOVA;
+
+	assert_int_equal(map(fd, id->ioas1, 0, BUF_PAGES * PAGE, &iova, true),
+			 0);
+	assert_int_equal(unmap(fd, id->ioas1, REUSE_IOVA, BUF_PAGES * PAGE), 0);
+}
+
+static int sc_map_reuse(int fd, const struct ids *id)
+{
+	uint64_t iova = REUSE_IOVA;
+
+	return map(fd, id->ioas1, 0, BUF_PAGES * PAGE, &iova, true);
+}
+
 static const struct scenario scenarios[] = {
+	{ "IOAS_MAP into freed page tables", sc_map_reuse, NULL, NULL,
+	  prep_freed_tables, 0 },
 	{ "IOAS_MAP growing the arena", sc_map, NULL, NULL, prep_arena_full, 1 },
 	{ "IOAS_UNMAP, journal grown", sc_unmap_ioas3, NULL, NULL,
 	  prep_many_areas, 211 },
