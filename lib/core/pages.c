@@ -216,13 +216,17 @@ static int uio_pages_check(struct uio_pages *pages, uint64_t first,
 		return -EFAULT;
 	if (uio_mm_is_current(pages->mm))
 		return uio_pages_check_local(va, len, pages->writable);
-	/* Another process's memory: each page must be readable there. */
+	/* Another process's memory: each page must be readable there... */
 	for (off = 0; off < len; off += UIO_PAGE_SIZE) {
 		char c;
 
 		if (uio_mm_access(pages->mm, va + off, &c, 1, false))
 			return -EFAULT;
 	}
+	/* ...and writable for a writable pin, as FOLL_WRITE asks. */
+	if (pages->writable &&
+	    uio_vmas_cover(pages->mm->pid, va, len, true) == -EFAULT)
+		return -EFAULT;
 	return 0;
 }
 
@@ -654,8 +658,15 @@ int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
 									 UIO_PAGE_SIZE),
 					   p, n, write);
 		} else {
-			rc = uio_mm_access(pages->mm,
-					   pages->uptr + offset, p, n, write);
+			/*
+			 * Not pinned: the kernel pins it for the copy, which
+			 * needs the page present, and writable if the pages
+			 * are, whatever the copy's direction.
+			 */
+			rc = uio_pages_check(pages, idx, idx);
+			if (!rc)
+				rc = uio_mm_access(pages->mm, pages->uptr + offset,
+						   p, n, write);
 		}
 		if (rc)
 			return rc;

@@ -4,7 +4,39 @@
  * and the reference kernel, each pinned down by the smallest sequence that
  * shows it. Every expectation was checked in the reference kernel.
  */
+#include <sys/wait.h>
+
 #include "conf.h"
+
+static int mock_domain(int f, uint32_t pt, uint32_t *stdev, uint32_t *hwpt)
+{
+	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = pt };
+	int rc = test_cmd(f, &c);
+
+	if (!rc && stdev)
+		*stdev = c.mock_domain.out_stdev_id;
+	if (!rc && hwpt)
+		*hwpt = c.mock_domain.out_hwpt_id;
+	return rc;
+}
+
+static int child_status(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Read-only memory: filled, then PROT_READ. */
+static char *ro_buffer(size_t len)
+{
+	char *b = aligned_buffer(len, PAGE);
+
+	memset(b, 0x5a, len);
+	assert_int_equal(mprotect(b, len, PROT_READ), 0);
+	return b;
+}
 
 /*
  * An automatic IOVA for a user address with a page offset: the kernel
@@ -39,9 +71,77 @@ static void test_auto_iova_page_offset(void **state)
 	assert_int_equal(destroy(fd, ioas2), 0);
 }
 
+/*
+ * A writable map of read-only memory succeeds (nothing is pinned); pinning
+ * it for a domain fails with EFAULT, FOLL_WRITE refusing the mapping, and
+ * so it does when a forked child makes the domain: the child pins the
+ * parent's pages, the mapping is still the parent's.
+ */
+static void test_fork_pin_readonly(void **state)
+{
+	char *b = ro_buffer(4 * PAGE);
+	uint32_t ioas = ioas_alloc(fd);
+	uint64_t iova = MOCK_APERTURE_START;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(map(fd, ioas, b, 4 * PAGE, &iova, RW | FIXED), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(mock_domain(fd, ioas, NULL, NULL));
+	assert_int_equal(child_status(pid), EFAULT);
+	assert_int_equal(mock_domain(fd, ioas, NULL, NULL), EFAULT);
+	/* Read-only map of the same memory: the child pins it. */
+	assert_int_equal(unmap(fd, ioas, iova, 4 * PAGE, NULL), 0);
+	assert_int_equal(map(fd, ioas, b, 4 * PAGE, &iova,
+			     IOMMU_IOAS_MAP_READABLE | FIXED), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(mock_domain(fd, ioas, NULL, NULL));
+	assert_int_equal(child_status(pid), 0);
+	assert_int_equal(destroy(fd, ioas), EBUSY);
+}
+
+/*
+ * ACCESS_RW through the slow path (more than one page) on pages no domain
+ * pins: the kernel pins them for the copy, with FOLL_WRITE when the map is
+ * writable, even to read them: EFAULT on read-only memory. One page goes
+ * through a single-page pin that asks for write only to write.
+ */
+static void test_rw_slow_unpinned_readonly(void **state)
+{
+	char *b = ro_buffer(4 * PAGE), out[2 * PAGE];
+	uint32_t ioas = ioas_alloc(fd);
+	uint64_t iova = MOCK_APERTURE_START;
+	int afd = -1;
+
+	(void)state;
+	assert_int_equal(map(fd, ioas, b, 4 * PAGE, &iova, RW | FIXED), 0);
+	assert_int_equal(create_access(fd, ioas, 0, &afd), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, 2 * PAGE,
+				   MOCK_ACCESS_RW_SLOW_PATH), EFAULT);
+	assert_int_equal(access_rw(fd, afd, iova + 0x100, out, 0x100,
+				   MOCK_ACCESS_RW_SLOW_PATH), 0);
+	assert_int_equal(out[0], 0x5a);
+	/* The fast path copies from the caller's memory: it can read. */
+	assert_int_equal(access_rw(fd, afd, iova, out, 2 * PAGE, 0), 0);
+	/* A read-only map pins without FOLL_WRITE: the slow path reads. */
+	assert_int_equal(unmap(fd, ioas, iova, 4 * PAGE, NULL), 0);
+	assert_int_equal(map(fd, ioas, b, 4 * PAGE, &iova,
+			     IOMMU_IOAS_MAP_READABLE | FIXED), 0);
+	assert_int_equal(access_rw(fd, afd, iova, out, 2 * PAGE,
+				   MOCK_ACCESS_RW_SLOW_PATH), 0);
+	close(afd);
+	assert_int_equal(destroy(fd, ioas), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fork_pin_readonly,
+						ctx_setup, ctx_teardown),
+		cmocka_unit_test_setup_teardown(test_rw_slow_unpinned_readonly,
+						ctx_setup, ctx_teardown),
 		cmocka_unit_test_setup_teardown(test_auto_iova_page_offset,
 						ctx_setup, ctx_teardown),
 	};
