@@ -142,10 +142,12 @@ void uio_access_obj_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 static int uio_access_check_pages(struct uio_ctx *ctx,
 				  struct uio_access_item *item, uintptr_t uptr)
 {
+	struct uio_vma_cache cache = { 0 };
 	struct uio_access_pin *p;
+	int rc = 0;
 
 	(void)ctx;
-	for (p = item->pins; p; p = p->next) {
+	for (p = item->pins; p && !rc; p = p->next) {
 		struct uio_pages *pages = p->area->pages;
 		uint64_t idx;
 
@@ -153,16 +155,19 @@ static int uio_access_check_pages(struct uio_ctx *ctx,
 			struct uio_pseg *seg = uio_pages_seg(pages, idx);
 			char c;
 
-			if (uio_copy_from_user(&c, (const void *)uptr, 1))
-				return -EFAULT;
-			if (!seg || seg->saved || !uio_mm_is_current(pages->mm) ||
-			    seg->va + (idx - seg->node.start) * UIO_PAGE_SIZE !=
-				    uptr)
-				return -EBADE;
+			if (uio_copy_from_user(&c, (const void *)uptr, 1)) {
+				rc = -EFAULT;
+				break;
+			}
+			if (!seg || !uio_pseg_page_is(seg, idx, uptr, &cache)) {
+				rc = -EBADE;
+				break;
+			}
 			uptr += UIO_PAGE_SIZE;
 		}
 	}
-	return 0;
+	uio_vma_cache_free(&cache);
+	return rc;
 }
 
 static void uio_access_item_free(struct uio_ctx *ctx,

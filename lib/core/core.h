@@ -173,11 +173,28 @@ struct uio_pseg {
 	struct uio_itree_node node;    /* in pages->segs: page indexes */
 	struct uio_itree_node va_node; /* in mm->live while LIVE: bytes */
 	struct uio_pages *pages;
+	/*
+	 * LIVE: the process whose memory holds the pages, referenced (NULL
+	 * once SAVED). The source process at first; shared pages move to
+	 * another process that maps them when it lets go (mm.c).
+	 */
+	struct uio_mm *mm;
 	uintptr_t va;                  /* LIVE: address of page node.start */
 	/* SAVED: a copy of pages [saved_first, saved_first + saved_npages) */
 	char *saved;
 	uint64_t saved_first;
 	uint64_t saved_npages;
+};
+
+/*
+ * A mapping uiommufd made in a process (mm) to keep pinned pages of a
+ * shared mapping the process unmapped (mm.c): the same pages, at va.
+ */
+struct uio_keeper {
+	struct uio_keeper *next;       /* ctx->keepers */
+	struct uio_mm *mm;             /* referenced */
+	uintptr_t va;
+	uint64_t len;
 };
 
 /* One pin user of a pages object: a range of page indexes. */
@@ -378,6 +395,7 @@ struct uio_ctx {
 	/* kAPI references (iommufd_ctx_get): VFIO's bound devices and the
 	 * groups set to it hold it, as the kernel's hold the file */
 	uint32_t kholds;
+	struct uio_keeper *keepers;    /* mappings that keep shared pins */
 };
 
 #define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */
@@ -441,8 +459,43 @@ struct uio_pseg *uio_pages_seg(struct uio_pages *pages, uint64_t idx);
 struct uio_pseg *uio_pseg_isolate(struct uio_ctx *ctx, struct uio_pseg *seg,
 				  uintptr_t va, uintptr_t last_va);
 
+/* vma.c: the shared mappings of a process (/proc/PID/maps) */
+struct uio_vma {
+	uintptr_t start, end;
+	uint64_t pgoff;                /* bytes into the object */
+	uint64_t dev, ino;             /* the object: major << 32 | minor */
+	uint8_t prot;                  /* UIO_PROT_* */
+};
+
+struct uio_vmas {
+	int pid;                       /* 0: this process */
+	unsigned int n, cap;
+	struct uio_vma *v;
+};
+
+/* A page of a shared object, as every process mapping it sees it. */
+struct uio_shared_page {
+	uint64_t dev, ino, off;
+};
+
+/* pid 0: the caller. 0 or -errno (nothing to free then). */
+int uio_vmas_read(int pid, struct uio_vmas *v);
+void uio_vmas_free(struct uio_vmas *v);
+const struct uio_vma *uio_vma_at(const struct uio_vmas *v, uintptr_t va);
+/* The shared page at va, if va is in a shared mapping. */
+bool uio_vma_page(const struct uio_vmas *v, uintptr_t va,
+		  struct uio_shared_page *sp);
+/* A mapping holding len bytes of the object from sp (a writable one if
+ * any), and the address of sp in it. */
+const struct uio_vma *uio_vma_of_page(const struct uio_vmas *v,
+				      const struct uio_shared_page *sp,
+				      uint64_t len, uintptr_t *va);
+/* fn(pid) for each process but the caller, until it returns true. */
+void uio_for_each_pid(bool (*fn)(int pid, void *arg), void *arg);
+
 /* mm.c */
 struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err);
+void uio_mm_get(struct uio_mm *mm);
 void uio_mm_put(struct uio_ctx *ctx, struct uio_mm *mm);
 bool uio_mm_is_current(const struct uio_mm *mm);
 /* Pins of mm in pinned pages covering user byte address va. */
@@ -456,6 +509,20 @@ void uio_mm_move_range(struct uio_ctx *ctx, uintptr_t old, size_t len,
 void uio_mm_release_all(struct uio_ctx *ctx, struct uio_mm *mm);
 int uio_mm_access(struct uio_mm *mm, uintptr_t va, void *buf, size_t len,
 		  bool write);
+/* The shared mappings of processes, read once per command. */
+struct uio_vma_cache {
+	unsigned int n;
+	struct uio_vmas v[4];
+};
+void uio_vma_cache_free(struct uio_vma_cache *c);
+/* Whether LIVE seg's page idx is the page the caller has at uptr. */
+bool uio_pseg_page_is(struct uio_pseg *seg, uint64_t idx, uintptr_t uptr,
+		      struct uio_vma_cache *c);
+/* Pins of ctx in the page the caller has at uptr, whoever pinned it. */
+uint64_t uio_mm_pins_at(struct uio_ctx *ctx, uintptr_t uptr,
+			struct uio_vma_cache *c);
+/* Unmap the caller's keepers that no LIVE pin needs any more. */
+void uio_keepers_gc(struct uio_ctx *ctx);
 
 /* io_pagetable.c */
 #define UIO_IOPT_ALLOC_IOVA 1u
