@@ -12,6 +12,9 @@
 # and access files a child inherited are drawn but not issued, until
 # uiommufd serves such files in other processes. DIFFTEST_TIMEOUT: seconds
 # per run (default 120). DIFFTEST_KEEP=DIR keeps the logs there.
+# DIFFTEST_BIN: the tester binary to run in both worlds (a sanitizer
+# build's tester cannot run in the reference kernel; its uiommufd-run can
+# serve a plain one).
 set -eu
 cd "$(dirname "$0")/../.."
 B=${1:-build}
@@ -25,7 +28,7 @@ ORACLE=$ORACLE sh test/oracle/kernel.sh >/dev/null
 [ -d "$B" ] || meson setup "$B" >/dev/null
 ninja -C "$B" >/dev/null
 B=$(cd "$B" && pwd)
-prog=$B/test/diff/difftest
+prog=${DIFFTEST_BIN:-$B/test/diff/difftest}
 run=$B/tools/uiommufd-run
 [ -x "$prog" ] && [ -x "$run" ] || { echo "no difftest in $B" >&2; exit 2; }
 W=${DIFFTEST_KEEP:-$(mktemp -d /tmp/difftest.XXXXXX)}
