@@ -51,7 +51,14 @@
 #define NBUF_MEM 4        /* buffers with memory: anon, shared, memfd, ro */
 #define BUF_SIZE (256ull << 10)
 #define BUF_STRIDE (1ull << 20)
-#define REGION_SIZE (8ull << 20)
+/*
+ * The buffers sit at the start of a 32 MiB PROT_NONE reservation: areas
+ * longer than their buffer reach only PROT_NONE memory where commands look
+ * (pick_range stays within 8 MiB of an area's start), never memory whose
+ * place differs from run to run.
+ */
+#define REGION_SIZE (32ull << 20)
+#define DEEPEST (8ull << 20)
 #define GAP_ADDR 0x10000000ull  /* never mapped */
 
 /* ------------------------------------------------------------------ */
@@ -545,9 +552,11 @@ static void pick_range(uint32_t ioas, __u64 *iova, __u64 *len)
 	if (!a && M->nioas)
 		a = pick_area(pick_ioas());
 	if (a && chance(80)) {
-		uint64_t pages = (a->len + PAGE - 1) / PAGE;
-		uint64_t first = rnd(pages);
+		uint64_t pages = (a->len + PAGE - 1) / PAGE, first;
 
+		if (pages > DEEPEST / PAGE)
+			pages = DEEPEST / PAGE;
+		first = rnd(pages);
 		*iova = a->iova + first * PAGE;
 		*len = PAGE * (1 + rnd(pages - first));
 		if (*len > a->len - first * PAGE && chance(70))
@@ -1493,7 +1502,11 @@ static void cmd_check_map(void)
 
 	c.id = hwpt_id(H_PAGING, 90);
 	if (a && a->buf >= 0 && chance(80)) {
-		uint64_t pages = (a->len + PAGE - 1) / PAGE, first = rnd(pages);
+		uint64_t pages = (a->len + PAGE - 1) / PAGE, first;
+
+		if (pages > DEEPEST / PAGE)
+			pages = DEEPEST / PAGE;
+		first = rnd(pages);
 
 		c.check_map.iova = a->iova + first * PAGE;
 		c.check_map.length = PAGE * (1 + rnd(pages - first));
