@@ -677,6 +677,8 @@ void uio_access_notify_unmap(struct uio_ctx *ctx, struct uio_access *access,
 int uio_access_rw(struct uio_ctx *ctx, struct uio_access *access,
 		  uint64_t iova, void *data, size_t len, unsigned int flags);
 struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd);
+/* The context of a selftest access file this process knows (not held). */
+struct uio_ctx *uio_access_fd_ctx(int fd);
 struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 				       uint64_t ino);
 int uio_access_file_create(struct uio_ctx *ctx, struct uio_access *access);

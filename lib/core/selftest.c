@@ -439,6 +439,62 @@ static int uio_test_access_pages(struct uio_ucmd *ucmd, int fd,
 	return rc;
 }
 
+static int uio_test_access_op(struct uio_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+
+	switch (cmd->op) {
+	case IOMMU_TEST_OP_ACCESS_RW:
+		return uio_test_access_rw(ucmd, (int)cmd->id, cmd->access_rw.iova,
+					  cmd->access_rw.length,
+					  cmd->access_rw.uptr,
+					  cmd->access_rw.flags);
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return uio_test_access_replace_ioas(
+			ucmd, (int)cmd->id, cmd->access_replace_ioas.ioas_id);
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return uio_test_access_pages(ucmd, (int)cmd->id,
+					     cmd->access_pages.iova,
+					     cmd->access_pages.length,
+					     cmd->access_pages.uptr,
+					     cmd->access_pages.flags);
+	default:
+		return uio_test_access_item_destroy(
+			ucmd, (int)cmd->id,
+			cmd->destroy_access_pages.access_pages_id);
+	}
+}
+
+/*
+ * The kernel's selftest takes an access from its file, whichever iommufd
+ * the command came through: an access of another context of this process
+ * (one whose /dev/iommu fd was closed, which the access file keeps) is
+ * served under that context. The caller's is let go meanwhile (lock order:
+ * registry, then one context).
+ */
+static int uio_test_access_cmd(struct uio_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct uio_ucmd theirs = *ucmd;
+	struct uio_ctx *ctx;
+	int rc;
+
+	if (uio_access_from_fd(ucmd->ctx, (int)cmd->id) ||
+	    !(ctx = uio_access_fd_ctx((int)cmd->id)) || ctx == ucmd->ctx)
+		return uio_test_access_op(ucmd);
+	uio_ctx_unlock(ucmd->ctx);
+	if (uio_registry_has(ctx)) {
+		uio_ctx_lock(ctx);
+		theirs.ctx = ctx;
+		rc = ctx->released ? -EBADFD : uio_test_access_op(&theirs);
+		uio_ctx_unlock(ctx);
+		uio_ctx_lock(ucmd->ctx);
+		return rc;
+	}
+	uio_ctx_lock(ucmd->ctx);
+	return uio_test_access_op(ucmd);
+}
+
 int uio_test_cmd(struct uio_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -464,23 +520,10 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 		return uio_test_create_access(ucmd, cmd->id,
 					      cmd->create_access.flags);
 	case IOMMU_TEST_OP_ACCESS_RW:
-		return uio_test_access_rw(ucmd, (int)cmd->id, cmd->access_rw.iova,
-					  cmd->access_rw.length,
-					  cmd->access_rw.uptr,
-					  cmd->access_rw.flags);
 	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
-		return uio_test_access_replace_ioas(
-			ucmd, (int)cmd->id, cmd->access_replace_ioas.ioas_id);
 	case IOMMU_TEST_OP_ACCESS_PAGES:
-		return uio_test_access_pages(ucmd, (int)cmd->id,
-					     cmd->access_pages.iova,
-					     cmd->access_pages.length,
-					     cmd->access_pages.uptr,
-					     cmd->access_pages.flags);
 	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
-		return uio_test_access_item_destroy(
-			ucmd, (int)cmd->id,
-			cmd->destroy_access_pages.access_pages_id);
+		return uio_test_access_cmd(ucmd);
 	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
 		return uio_test_md_check_iotlb(ucmd, cmd->id, cmd->check_iotlb.id,
 					       cmd->check_iotlb.iotlb);

@@ -135,9 +135,74 @@ static void test_rw_slow_unpinned_readonly(void **state)
 	assert_int_equal(destroy(fd, ioas), 0);
 }
 
+/*
+ * An access file keeps its context after the last close of /dev/iommu,
+ * and the selftest takes the access from its file whatever iommufd the
+ * command comes through: through another context the access works on its
+ * own context's IOAS and ids.
+ */
+static void test_access_of_another_context(void **state)
+{
+	char *b = aligned_buffer(4 * PAGE, PAGE), out[2 * PAGE];
+	int f1 = iommufd_open(), f2, afd = -1;
+	uint32_t ioas = ioas_alloc(f1), ioas2 = ioas_alloc(f1), item = 0;
+	uint64_t iova = MOCK_APERTURE_START;
+	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS };
+
+	(void)state;
+	memset(b, 0x3c, 4 * PAGE);
+	assert_int_equal(map(f1, ioas, b, 4 * PAGE, &iova, RW | FIXED), 0);
+	assert_int_equal(create_access(f1, ioas,
+				       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				       &afd), 0);
+	close(f1);
+	f2 = iommufd_open();
+	assert_int_equal(access_rw(f2, afd, iova, out, 2 * PAGE, 0), 0);
+	assert_memory_equal(out, b, 2 * PAGE);
+	assert_int_equal(access_pages(f2, afd, iova, PAGE, b, 0, &item), 0);
+	assert_int_equal(unpin(f2, afd, item), 0);
+	assert_int_equal(unpin(f2, afd, item), ENOENT);
+	/* ioas2 is an id of the access's context, not of f2's (empty). */
+	c.id = (uint32_t)afd;
+	c.access_replace_ioas.ioas_id = ioas2;
+	assert_int_equal(test_cmd(f2, &c), 0);
+	assert_int_equal(access_rw(f2, afd, iova, out, PAGE, 0), ENOENT);
+	close(afd);
+	assert_int_equal(access_rw(f2, afd, iova, out, PAGE, 0), EBADFD);
+	close(f2);
+}
+
+/*
+ * ACCESS_PAGES compares the pinned pages with the caller's pages at uptr
+ * as get_user_pages_fast() finds them: from uptr aligned down.
+ */
+static void test_access_pages_unaligned_uptr(void **state)
+{
+	char *b = aligned_buffer(4 * PAGE, PAGE);
+	uint32_t ioas = ioas_alloc(fd), item = 0;
+	uint64_t iova = MOCK_APERTURE_START;
+	int afd = -1;
+
+	(void)state;
+	memset(b, 1, 4 * PAGE);
+	assert_int_equal(map(fd, ioas, b, 4 * PAGE, &iova, RW | FIXED), 0);
+	assert_int_equal(create_access(fd, ioas,
+				       MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				       &afd), 0);
+	assert_int_equal(access_pages(fd, afd, iova + PAGE, 2 * PAGE,
+				      b + PAGE + 0x123, 0, &item), 0);
+	assert_int_equal(access_pages(fd, afd, iova + PAGE, 2 * PAGE,
+				      b + 0xfff, 0, &item), EBADE);
+	close(afd);
+	assert_int_equal(destroy(fd, ioas), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_access_of_another_context),
+		cmocka_unit_test_setup_teardown(test_access_pages_unaligned_uptr,
+						ctx_setup, ctx_teardown),
 		cmocka_unit_test_setup_teardown(test_fork_pin_readonly,
 						ctx_setup, ctx_teardown),
 		cmocka_unit_test_setup_teardown(test_rw_slow_unpinned_readonly,
