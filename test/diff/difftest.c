@@ -179,6 +179,7 @@ struct fdent {
 	int index;        /* into M->fault or M->access */
 	uint32_t ctx_gen;
 	bool inherited;
+	bool child_holds;  /* a waiting child has a copy */
 };
 
 #define MAX_FDS 16
@@ -789,7 +790,7 @@ static void add_fd(int fd, int kind, int index)
 			M->access[index].holders--;
 		return;
 	}
-	fds[nfds++] = (struct fdent){ fd, kind, index, M->ctx_gen, false };
+	fds[nfds++] = (struct fdent){ fd, kind, index, M->ctx_gen, false, false };
 }
 
 static void drop_fd(struct fdent *f)
@@ -1753,6 +1754,12 @@ static void cmd_fd_close(int kind)
 	lstart(kind == F_FAULT ? "FAULT_CLOSE" : "ACCESS_CLOSE");
 	if (lfd("fd", f))
 		return;
+	if (kind == F_FAULT && f->child_holds && skip_inherited) {
+		/* Not the last close: uiommufd does not know that yet. */
+		lp(" (child holds it) skipped\n");
+		lflush();
+		return;
+	}
 	lflush();
 	rc = close(f->fd);
 	e = errno;
@@ -2458,7 +2465,11 @@ static void cmd_fork_parent_does(void)
 	}
 	close(p[0]);
 	forking = true;
+	for (int i = 0; i < nfds; i++)
+		fds[i].child_holds = true;
 	run_commands(n);
+	for (int i = 0; i < nfds; i++)
+		fds[i].child_holds = false;
 	forking = false;
 	c = 1;
 	if (write(p[1], &c, 1) != 1)
