@@ -645,6 +645,27 @@ int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
 	char *p = buf;
 
 	(void)ctx;
+	/*
+	 * The kernel gathers every page of the range (pinning the ones no
+	 * consumer pins) before it copies a byte: a page it cannot pin fails
+	 * the call with nothing copied.
+	 */
+	if (len && offset / UIO_PAGE_SIZE < pages->npages) {
+		uint64_t last = (offset + len - 1) / UIO_PAGE_SIZE;
+		struct uio_itree_span sp;
+
+		if (last >= pages->npages)
+			last = pages->npages - 1;
+		for (uio_itree_span_first(&sp, &pages->segs, offset / UIO_PAGE_SIZE,
+					  last);
+		     !uio_itree_span_done(&sp); uio_itree_span_next(&sp)) {
+			int rc;
+
+			if (sp.is_hole &&
+			    (rc = uio_pages_check(pages, sp.start, sp.last)))
+				return rc;
+		}
+	}
 	while (len) {
 		uint64_t idx = offset / UIO_PAGE_SIZE;
 		uint64_t in_page = offset % UIO_PAGE_SIZE;
@@ -677,14 +698,12 @@ int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
 					   p, n, write);
 		} else {
 			/*
-			 * Not pinned: the kernel pins it for the copy, which
-			 * needs the page present, and writable if the pages
-			 * are, whatever the copy's direction.
+			 * Not pinned: the kernel pins it for the copy (checked
+			 * above: present, and writable if the pages are,
+			 * whatever the copy's direction).
 			 */
-			rc = uio_pages_check(pages, idx, idx);
-			if (!rc)
-				rc = uio_mm_access(pages->mm, pages->uptr + offset,
-						   p, n, write);
+			rc = uio_mm_access(pages->mm, pages->uptr + offset, p, n,
+					   write);
 		}
 		if (rc)
 			return rc;

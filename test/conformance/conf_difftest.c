@@ -197,9 +197,38 @@ static void test_access_pages_unaligned_uptr(void **state)
 	assert_int_equal(destroy(fd, ioas), 0);
 }
 
+/*
+ * The slow path gathers every page before it copies: when a page in the
+ * middle cannot be pinned (read-only memory under a writable map), the
+ * write fails and the pages before it are left alone.
+ */
+static void test_rw_slow_all_or_nothing(void **state)
+{
+	char *b = aligned_buffer(4 * PAGE, PAGE), data[3 * PAGE];
+	uint32_t ioas = ioas_alloc(fd);
+	uint64_t iova = MOCK_APERTURE_START;
+	int afd = -1;
+
+	(void)state;
+	memset(b, 0x11, 4 * PAGE);
+	assert_int_equal(map(fd, ioas, b, 4 * PAGE, &iova, RW | FIXED), 0);
+	assert_int_equal(mprotect(b + PAGE, PAGE, PROT_READ), 0);
+	assert_int_equal(create_access(fd, ioas, 0, &afd), 0);
+	memset(data, 0x22, sizeof(data));
+	assert_int_equal(access_rw(fd, afd, iova, data, 3 * PAGE,
+				   MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH),
+			 EFAULT);
+	assert_int_equal(b[0], 0x11);
+	assert_int_equal(b[PAGE - 1], 0x11);
+	close(afd);
+	assert_int_equal(destroy(fd, ioas), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rw_slow_all_or_nothing,
+						ctx_setup, ctx_teardown),
 		cmocka_unit_test(test_access_of_another_context),
 		cmocka_unit_test_setup_teardown(test_access_pages_unaligned_uptr,
 						ctx_setup, ctx_teardown),
