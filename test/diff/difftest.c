@@ -115,14 +115,16 @@ enum { H_PAGING, H_NESTED };
 struct hwpt_m {
 	uint32_t id;
 	int kind;
-	uint32_t flags;
+	uint32_t flags;   /* IOMMU_HWPT_ALLOC_* it was made with */
 	uint32_t iotlb;   /* nested: the value it was created with */
-	bool live;
+	bool autod;       /* made by MOCK_DOMAIN for an IOAS */
+	uint32_t ioas;    /* the IOAS it maps (a nested one: its parent's) */
+	uint32_t fault;   /* the fault queue it reports to, or 0 */
 };
 
 struct dev_m {
 	uint32_t stdev, idev, hwpt;
-	bool live;
+	uint32_t flags;   /* MOCK_FLAGS_DEVICE_* */
 };
 
 struct fault_m {
@@ -188,6 +190,8 @@ static int nfds;
 static int iommufd = -1, vfiofd = -1, memfd_fd = -1;
 static bool in_child;
 static bool skip_inherited, skip_old;
+static bool pin_wanted;
+static bool sum_every;  /* DIFFTEST_SUM_EVERY=1: buffer sums after each */
 static int logfd = 1;
 static char *region, *bufs[B_NR];
 static uint64_t buf_len[B_NR];
@@ -659,7 +663,7 @@ static void model_drop_id(uint32_t id)
 
 			/* A domain made for the device goes with it, maybe. */
 			for (j = 0; j < M->nhwpt; j++)
-				if (M->hwpt[j].id == h && M->hwpt[j].flags == 0xffffffffu)
+				if (M->hwpt[j].id == h && M->hwpt[j].autod)
 					M->hwpt[j] = M->hwpt[--M->nhwpt];
 			M->dev[i] = M->dev[--M->ndev];
 			break;
@@ -705,8 +709,12 @@ static int sized_ioctl(int fd, unsigned long req, void *s, size_t len,
 	int e, v = (int)rnd(40);
 
 	memset(big, 0, sizeof(big));
+	/*
+	 * Too small: a multiple of 8, so no pointer field is cut in half (the
+	 * half left would be an address that differs between the worlds).
+	 */
 	if (v == 0)
-		size = 4 + (uint32_t)rnd(len > 8 ? len - 8 : 1) / 4 * 4;
+		size = 8 * (uint32_t)rnd(len / 8);
 	else if (v == 1)
 		size = (uint32_t)len + 8;
 	else if (v == 2) {
@@ -1136,32 +1144,50 @@ static void cmd_add_reserved(void)
 /* ------------------------------------------------------------------ */
 /* mock devices and hwpts */
 
-static void add_hwpt(uint32_t id, int kind, uint32_t flags, uint32_t iotlb)
+static struct hwpt_m *find_hwpt(uint32_t id)
 {
 	int i;
 
-	note_id(id);
-	undead(id);
 	for (i = 0; i < M->nhwpt; i++)
 		if (M->hwpt[i].id == id)
-			return;
-	if (M->nhwpt < MAX_HWPT)
-		M->hwpt[M->nhwpt++] = (struct hwpt_m){ id, kind, flags, iotlb, true };
+			return &M->hwpt[i];
+	return NULL;
 }
 
-static void cmd_mock_domain(void)
+/* The IOAS behind a page table id: an IOAS itself, or a hwpt's. */
+static uint32_t ioas_of(uint32_t pt)
 {
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN };
-	bool with_flags = chance(40);
+	struct hwpt_m *h = find_hwpt(pt);
+
+	if (find_ioas(pt))
+		return pt;
+	return h ? h->ioas : 0;
+}
+
+static void add_hwpt(uint32_t id, int kind, uint32_t flags, uint32_t iotlb,
+		     bool autod, uint32_t pt, uint32_t fault)
+{
+	note_id(id);
+	undead(id);
+	if (find_hwpt(id) || M->nhwpt == MAX_HWPT)
+		return;
+	M->hwpt[M->nhwpt++] = (struct hwpt_m){ id, kind, flags, iotlb, autod,
+					       ioas_of(pt), fault };
+}
+
+/* MOCK_DOMAIN(_FLAGS) on pt: the new device in the model, or NULL. */
+static struct dev_m *issue_mock_domain(uint32_t pt, bool with_flags,
+				       uint32_t dev_flags)
+{
+	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = pt };
+	struct dev_m *d = NULL;
 	long rc;
 	int e;
 
-	c.id = chance(75) ? ioas_id(95) : hwpt_id(H_PAGING, 80);
 	lstart(with_flags ? "MOCK_DOMAIN_FLAGS" : "MOCK_DOMAIN");
 	if (with_flags) {
 		c.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
-		c.mock_domain_flags.dev_flags =
-			chance(95) ? (uint32_t)rnd(4) : 1u << (2 + rnd(4));
+		c.mock_domain_flags.dev_flags = dev_flags;
 		lp(" dev_flags=%#x", c.mock_domain_flags.dev_flags);
 	}
 	lp(" pt=%u", c.id);
@@ -1177,59 +1203,124 @@ static void cmd_mock_domain(void)
 		note_id(c.mock_domain.out_idev_id);
 		undead(c.mock_domain.out_stdev_id);
 		undead(c.mock_domain.out_idev_id);
-		/* An automatic domain is marked by flags ~0 in the model. */
-		add_hwpt(c.mock_domain.out_hwpt_id, H_PAGING,
-			 made ? 0xffffffffu : 0, 0);
-		if (M->ndev < MAX_DEV)
-			M->dev[M->ndev++] = (struct dev_m){
-				c.mock_domain.out_stdev_id,
-				c.mock_domain.out_idev_id,
-				c.mock_domain.out_hwpt_id, true };
+		add_hwpt(c.mock_domain.out_hwpt_id, H_PAGING, 0, 0, made, pt, 0);
+		if (M->ndev < MAX_DEV) {
+			d = &M->dev[M->ndev++];
+			*d = (struct dev_m){ c.mock_domain.out_stdev_id,
+					     c.mock_domain.out_idev_id,
+					     c.mock_domain.out_hwpt_id,
+					     with_flags ? dev_flags : 0 };
+		}
 	}
 	lend();
+	return d;
+}
+
+static void cmd_mock_domain(void)
+{
+	bool with_flags = chance(40);
+
+	issue_mock_domain(chance(75) ? ioas_id(95) : hwpt_id(H_PAGING, 80),
+			  with_flags,
+			  chance(95) ? (uint32_t)rnd(4) : 1u << (2 + rnd(4)));
+}
+
+/* MOCK_DOMAIN_REPLACE of stdev to pt (d: stdev's device in the model). */
+static bool issue_mock_replace(struct dev_m *d, uint32_t stdev, uint32_t pt)
+{
+	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+				    .id = stdev };
+	long rc;
+	int e;
+
+	c.mock_domain_replace.pt_id = pt;
+	lstart("MOCK_REPLACE");
+	lp(" stdev=%u pt=%u", c.id, c.mock_domain_replace.pt_id);
+	lflush();
+	e = test_cmd(&c, &rc);
+	lres(rc, e);
+	if (!e) {
+		uint32_t out = c.mock_domain_replace.pt_id;
+
+		lp(" pt=%u", out);
+		if (d && d->stdev == stdev) {
+			/* An IOAS answers with the domain chosen or made for it. */
+			d->hwpt = out;
+			add_hwpt(out, H_PAGING, 0, 0, find_ioas(pt) != NULL, pt, 0);
+		}
+	}
+	lend();
+	return !e;
 }
 
 static void cmd_mock_replace(void)
 {
-	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE };
 	struct dev_m *d = pick_dev();
-	uint32_t in_pt;
-	long rc;
-	int e;
 
-	c.id = d && chance(90) ? d->stdev : any_id();
-	switch (rnd(3)) {
-	case 0:
-		c.mock_domain_replace.pt_id = ioas_id(90);
-		break;
-	default:
-		c.mock_domain_replace.pt_id = hwpt_id(-1, 90);
-		break;
-	}
-	lstart("MOCK_REPLACE");
-	lp(" stdev=%u pt=%u", c.id, c.mock_domain_replace.pt_id);
-	lflush();
-	in_pt = c.mock_domain_replace.pt_id;
-	e = test_cmd(&c, &rc);
-	lres(rc, e);
-	if (!e) {
-		uint32_t pt = c.mock_domain_replace.pt_id;
-
-		lp(" pt=%u", pt);
-		if (d && d->stdev == c.id) {
-			/* An IOAS answers with the domain chosen or made for it. */
-			d->hwpt = pt;
-			add_hwpt(pt, H_PAGING,
-				 find_ioas(in_pt) ? 0xffffffffu : 0,
-				 0);
-		}
-	}
-	lend();
+	issue_mock_replace(d, d && chance(90) ? d->stdev : any_id(),
+			   chance(33) ? ioas_id(90) : hwpt_id(-1, 90));
 }
+
+static void cmd_fault_alloc(void);
+static void cmd_trigger_iopf(void);
+static void cmd_set_dirty_on(uint32_t hwpt, uint32_t flags);
 
 static struct fault_m *pick_fault(void)
 {
 	return M->nfault ? &M->fault[rnd(M->nfault)] : NULL;
+}
+
+/*
+ * HWPT_ALLOC of a as built; the selftest data (iotlb) is at scratch,
+ * pname names data_uptr. The new id or 0.
+ */
+static uint32_t issue_hwpt_alloc(struct iommu_hwpt_alloc *a, const char *pname)
+{
+	struct iommu_hwpt_selftest *data = (void *)scratch;
+	uint32_t iotlb = data->iotlb;
+	long rc;
+	int e;
+
+	lstart("HWPT_ALLOC");
+	lp(" dev=%u pt=%u flags=%#x type=%#x len=%u ptr=%s iotlb=%#x fault=%u%s",
+	   a->dev_id, a->pt_id, a->flags, a->data_type, a->data_len,
+	   a->data_uptr ? pname : "null", iotlb, a->fault_id,
+	   a->__reserved ? " rsv" : "");
+	lflush();
+	e = sized_ioctl(iommufd, IOMMU_HWPT_ALLOC, a, sizeof(*a), &rc);
+	lres(rc, e);
+	if (!e) {
+		lp(" id=%u", a->out_hwpt_id);
+		add_hwpt(a->out_hwpt_id,
+			 a->data_type == IOMMU_HWPT_DATA_SELFTEST ? H_NESTED : H_PAGING,
+			 a->flags, iotlb, false, a->pt_id,
+			 a->flags & IOMMU_HWPT_FAULT_ID_VALID ? a->fault_id : 0);
+	}
+	lend();
+	return e ? 0 : a->out_hwpt_id;
+}
+
+/* A well-formed HWPT_ALLOC: paging on an IOAS, or nested on a parent. */
+static uint32_t hwpt_alloc_good(uint32_t dev, uint32_t pt, uint32_t flags,
+				uint32_t fault, bool nested)
+{
+	struct iommu_hwpt_alloc a = { .size = sizeof(a), .dev_id = dev,
+				      .pt_id = pt, .flags = flags };
+	struct iommu_hwpt_selftest *data = (void *)scratch;
+
+	memset(scratch, 0, 16);
+	if (fault) {
+		a.flags |= IOMMU_HWPT_FAULT_ID_VALID;
+		a.fault_id = fault;
+	}
+	if (nested) {
+		a.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		a.data_len = sizeof(*data);
+		a.data_uptr = (uintptr_t)scratch;
+		data->iotlb = chance(50) ? IOMMU_TEST_IOTLB_DEFAULT :
+					   (uint32_t)rnd(0x10000);
+	}
+	return issue_hwpt_alloc(&a, "scratch");
 }
 
 static void cmd_hwpt_alloc(void)
@@ -1239,9 +1330,8 @@ static void cmd_hwpt_alloc(void)
 	const char *pname = "scratch";
 	struct hwpt_m *parent = NULL;
 	bool nested = chance(40);
-	long rc;
-	int e;
 
+	memset(scratch, 0, 16);
 	a.dev_id = idev_id(90);
 	if (nested) {
 		parent = pick_hwpt(H_PAGING);
@@ -1267,7 +1357,6 @@ static void cmd_hwpt_alloc(void)
 		a.data_len = chance(90) ? sizeof(*data) : (uint32_t)rnd(12);
 		data->iotlb = chance(70) ? IOMMU_TEST_IOTLB_DEFAULT :
 					   (uint32_t)rnd(0x10000);
-		memset(scratch + 4, 0, 12);
 		if (chance(5))
 			scratch[4] = 1;
 		a.data_uptr = (uintptr_t)in_ptr(90, &pname);
@@ -1278,21 +1367,106 @@ static void cmd_hwpt_alloc(void)
 	}
 	if (chance(2))
 		a.__reserved = 1;
-	lstart("HWPT_ALLOC");
-	lp(" dev=%u pt=%u flags=%#x type=%#x len=%u ptr=%s iotlb=%#x fault=%u%s",
-	   a.dev_id, a.pt_id, a.flags, a.data_type, a.data_len,
-	   a.data_uptr ? pname : "null", data->iotlb, a.fault_id,
-	   a.__reserved ? " rsv" : "");
-	lflush();
-	e = sized_ioctl(iommufd, IOMMU_HWPT_ALLOC, &a, sizeof(a), &rc);
-	lres(rc, e);
-	if (!e) {
-		lp(" id=%u", a.out_hwpt_id);
-		add_hwpt(a.out_hwpt_id,
-			 a.data_type == IOMMU_HWPT_DATA_SELFTEST ? H_NESTED : H_PAGING,
-			 a.flags, data->iotlb);
+	issue_hwpt_alloc(&a, pname);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Scenarios: short chains of well-formed commands that reach states a
+ * random draw rarely does (a device on a fault-reporting or a nested or a
+ * dirty-tracking hwpt, a VFIO container with an IOAS, an access that
+ * pins). Each command is logged as itself.
+ */
+
+/* A device to work with: one of the model's, or a new one on an IOAS. */
+static struct dev_m *some_dev(bool dirty_capable)
+{
+	int idx[MAX_DEV], n = 0, i;
+
+	for (i = 0; i < M->ndev; i++)
+		if (!dirty_capable || !(M->dev[i].flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+			idx[n++] = i;
+	if (n && chance(80))
+		return &M->dev[idx[rnd(n)]];
+	if (!M->nioas)
+		return NULL;
+	return issue_mock_domain(M->ioas[rnd(M->nioas)].id, chance(50),
+				 dirty_capable ? (uint32_t)rnd(2) * 2 : (uint32_t)rnd(4));
+}
+
+/* The IOAS a device's page table maps, or another one. */
+static uint32_t dev_ioas(struct dev_m *d)
+{
+	uint32_t io = ioas_of(d->hwpt);
+
+	return io && chance(80) ? io : ioas_id(100);
+}
+
+static void cmd_scn_iopf(void)
+{
+	struct dev_m *d = some_dev(false);
+	struct fault_m *f = NULL;
+	uint32_t h, fid;
+	int i;
+
+	if (!d)
+		return;
+	for (i = 0; i < M->nfault; i++)
+		if (M->fault[i].live && chance(70))
+			f = &M->fault[i];
+	if (!f) {
+		cmd_fault_alloc();
+		if (!M->nfault || !M->fault[M->nfault - 1].live)
+			return;
+		f = &M->fault[M->nfault - 1];
 	}
-	lend();
+	fid = f->id;
+	if (chance(40)) {
+		/* A nested hwpt with the fault queue, on a nest parent. */
+		uint32_t parent = hwpt_alloc_good(d->idev, dev_ioas(d),
+						  IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+						  false);
+
+		if (!parent)
+			return;
+		h = hwpt_alloc_good(d->idev, parent, 0, fid, true);
+	} else {
+		h = hwpt_alloc_good(d->idev, dev_ioas(d), 0, fid, false);
+	}
+	if (h && issue_mock_replace(d, d->stdev, h))
+		for (i = (int)rnd(3); i >= 0; i--)
+			cmd_trigger_iopf();
+}
+
+static void cmd_scn_nested(void)
+{
+	struct dev_m *d = some_dev(false);
+	uint32_t parent, h;
+
+	if (!d)
+		return;
+	parent = hwpt_alloc_good(d->idev, dev_ioas(d),
+				 IOMMU_HWPT_ALLOC_NEST_PARENT |
+				 (chance(30) ? IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0),
+				 0, false);
+	if (!parent)
+		return;
+	h = hwpt_alloc_good(d->idev, parent, 0, 0, true);
+	if (h && chance(60))
+		issue_mock_replace(d, d->stdev, h);
+}
+
+static void cmd_scn_dirty(void)
+{
+	struct dev_m *d = some_dev(true);
+	uint32_t h;
+
+	if (!d)
+		return;
+	h = hwpt_alloc_good(d->idev, dev_ioas(d), IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			    0, false);
+	if (h && issue_mock_replace(d, d->stdev, h))
+		cmd_set_dirty_on(h, IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
 }
 
 static void cmd_hw_info(void)
@@ -1386,19 +1560,39 @@ static void cmd_check_iotlb(void)
 /* ------------------------------------------------------------------ */
 /* dirty tracking */
 
-static void cmd_set_dirty(void)
+/* A paging hwpt, most often one made with DIRTY_TRACKING. */
+static uint32_t dirty_hwpt(void)
 {
-	struct iommu_hwpt_set_dirty_tracking s = { .size = sizeof(s) };
+	int idx[MAX_HWPT], n = 0, i;
+
+	for (i = 0; i < M->nhwpt; i++)
+		if (M->hwpt[i].flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+			idx[n++] = i;
+	if (n && chance(70))
+		return M->hwpt[idx[rnd(n)]].id;
+	return hwpt_id(H_PAGING, 90);
+}
+
+static void cmd_set_dirty_on(uint32_t hwpt, uint32_t flags)
+{
+	struct iommu_hwpt_set_dirty_tracking s = { .size = sizeof(s),
+						   .flags = flags,
+						   .hwpt_id = hwpt };
 	long rc;
 	int e;
 
-	s.hwpt_id = hwpt_id(-1, 85);
-	s.flags = chance(90) ? (uint32_t)rnd(2) : 2;
 	lstart("SET_DIRTY");
 	lp(" hwpt=%u flags=%#x", s.hwpt_id, s.flags);
 	e = sized_ioctl(iommufd, IOMMU_HWPT_SET_DIRTY_TRACKING, &s, sizeof(s), &rc);
 	lres(rc, e);
 	lend();
+}
+
+static void cmd_set_dirty(void)
+{
+	uint32_t h = chance(85) ? dirty_hwpt() : hwpt_id(-1, 85);
+
+	cmd_set_dirty_on(h, chance(90) ? (uint32_t)rnd(2) : 2);
 }
 
 static uint64_t pick_page_size(void)
@@ -1410,11 +1604,10 @@ static uint64_t pick_page_size(void)
 
 static uint32_t hwpt_ioas_guess(uint32_t hwpt)
 {
-	int i;
+	uint32_t io = ioas_of(hwpt);
 
-	for (i = 0; i < M->ndev; i++)
-		if (M->dev[i].hwpt == hwpt && M->nioas)
-			return M->ioas[rnd(M->nioas)].id;
+	if (io && chance(85))
+		return io;
 	return M->nioas ? M->ioas[rnd(M->nioas)].id : 0;
 }
 
@@ -1425,7 +1618,7 @@ static void cmd_get_dirty(void)
 	long rc;
 	int e;
 
-	g.hwpt_id = hwpt_id(H_PAGING, 90);
+	g.hwpt_id = dirty_hwpt();
 	pick_range(hwpt_ioas_guess(g.hwpt_id), &g.iova, &g.length);
 	if (chance(70)) {
 		g.iova &= ~(PAGE - 1);
@@ -1464,7 +1657,7 @@ static void cmd_test_dirty(void)
 	long rc;
 	int e;
 
-	c.id = hwpt_id(H_PAGING, 90);
+	c.id = dirty_hwpt();
 	pick_range(hwpt_ioas_guess(c.id), &c.dirty.iova, &c.dirty.length);
 	c.dirty.page_size = pick_page_size();
 	if (chance(80) && c.dirty.page_size > 3) {
@@ -1495,13 +1688,13 @@ static void cmd_test_dirty(void)
 static void cmd_check_map(void)
 {
 	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_MD_CHECK_MAP };
-	struct ioas_m *io = pick_ioas();
-	struct area_m *a = pick_area(io);
+	struct area_m *a;
 	struct mem mem;
 	long rc;
 	int e;
 
 	c.id = hwpt_id(H_PAGING, 90);
+	a = pick_area(find_ioas(hwpt_ioas_guess(c.id)));
 	if (a && a->buf >= 0 && chance(80)) {
 		uint64_t pages = (a->len + PAGE - 1) / PAGE, first;
 
@@ -1634,6 +1827,14 @@ static void cmd_trigger_iopf(void)
 	int e;
 
 	c.trigger_iopf.dev_id = idev_id(90);
+	for (int i = 0; i < M->ndev; i++) {
+		struct hwpt_m *h = find_hwpt(M->dev[i].hwpt);
+
+		if (h && h->fault && chance(50)) {
+			c.trigger_iopf.dev_id = M->dev[i].idev;
+			break;
+		}
+	}
 	c.trigger_iopf.pasid = chance(60) ? 0 : (uint32_t)rnd(4);
 	c.trigger_iopf.grpid = (uint32_t)rnd(8);
 	c.trigger_iopf.perm = (uint32_t)rnd(16);
@@ -1774,14 +1975,16 @@ static void cmd_fd_close(int kind)
 /* ------------------------------------------------------------------ */
 /* accesses */
 
-static void cmd_create_access(void)
+/* CREATE_ACCESS on ioas: the new file, or NULL. */
+static struct fdent *issue_create_access(uint32_t ioas, uint32_t flags)
 {
 	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_CREATE_ACCESS };
+	struct fdent *f = NULL;
 	long rc;
 	int e, i;
 
-	c.id = ioas_id(90);
-	c.create_access.flags = chance(95) ? (uint32_t)rnd(2) : 2;
+	c.id = ioas;
+	c.create_access.flags = flags;
 	lstart("CREATE_ACCESS");
 	lp(" ioas=%u flags=%#x", c.id, c.create_access.flags);
 	e = test_cmd(&c, &rc);
@@ -1800,15 +2003,31 @@ static void cmd_create_access(void)
 			if (i >= M->naccess)
 				M->naccess = i + 1;
 			add_fd((int)c.create_access.out_access_fd, F_ACCESS, i);
+			if (fds[nfds - 1].fd == (int)c.create_access.out_access_fd)
+				f = &fds[nfds - 1];
 		}
 	}
 	lend();
+	return f;
+}
+
+static void cmd_create_access(void)
+{
+	issue_create_access(ioas_id(90), chance(95) ? (uint32_t)rnd(2) : 2);
 }
 
 /* An access to use: one of our files, or an fd that is not one. */
 static int pick_access_fd(struct fdent **fe, bool *skip)
 {
 	struct fdent *f = pick_fd(F_ACCESS);
+
+	/* For ACCESS_PAGES, most often one that may pin. */
+	if (pin_wanted && f && chance(70)) {
+		for (int i = 0; i < nfds; i++)
+			if (fds[i].kind == F_ACCESS && fds[i].ctx_gen == M->ctx_gen &&
+			    M->access[fds[i].index].pin && chance(60))
+				f = &fds[i];
+	}
 
 	*fe = NULL;
 	*skip = false;
@@ -1888,20 +2107,15 @@ static void cmd_access_rw(void)
 	lend();
 }
 
-static void cmd_access_pages(void)
+static void access_pages_on(int fd, struct fdent *f)
 {
 	struct iommu_test_cmd c = { .op = IOMMU_TEST_OP_ACCESS_PAGES };
 	struct access_m *am;
-	struct fdent *f;
 	struct mem mem = { B_NULL, 0 };
-	bool skip;
 	long rc;
 	int e;
 
-	lstart("ACCESS_PAGES");
-	c.id = (uint32_t)pick_access_fd(&f, &skip);
-	if (skip)
-		return;
+	c.id = (uint32_t)fd;
 	am = fd_access(f);
 	pick_range(am ? am->ioas : 0, &c.access_pages.iova,
 		   &c.access_pages.length);
@@ -1935,6 +2149,43 @@ static void cmd_access_pages(void)
 			am->items[am->nitems++] = c.access_pages.out_access_pages_id;
 	}
 	lend();
+}
+
+static void cmd_access_pages(void)
+{
+	struct fdent *f;
+	bool skip;
+	int fd;
+
+	lstart("ACCESS_PAGES");
+	pin_wanted = true;
+	fd = pick_access_fd(&f, &skip);
+	pin_wanted = false;
+	if (!skip)
+		access_pages_on(fd, f);
+}
+
+/* An access that may pin, on an IOAS with areas, pins some of them. */
+static void cmd_scn_access_pin(void)
+{
+	struct ioas_m *io = NULL;
+	struct fdent *f;
+	int i, n;
+
+	for (i = 0; i < M->nioas; i++)
+		if (M->ioas[i].nareas && (!io || chance(50)))
+			io = &M->ioas[i];
+	if (!io)
+		return;
+	f = issue_create_access(io->id, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
+	if (!f)
+		return;
+	for (n = 1 + (int)rnd(3); n; n--) {
+		lstart("ACCESS_PAGES");
+		if (lfd("access", f))
+			return;
+		access_pages_on(f->fd, f);
+	}
 }
 
 static void cmd_access_unpin(void)
@@ -2494,6 +2745,53 @@ static void cmd_reopen(void)
 	model_reset();
 }
 
+/*
+ * A usable type1 container: an IOAS made on the container or /dev/iommu,
+ * set as its VFIO IOAS (as attaching a group would), then SET_IOMMU.
+ */
+static void cmd_scn_vfio(void)
+{
+	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+	struct iommu_vfio_ioas v = { .size = sizeof(v),
+				     .op = IOMMU_VFIO_IOAS_SET };
+	unsigned long type = chance(70) ? VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
+	const char *name;
+	int which, fd, e;
+	long rc;
+
+	lstart("IOAS_ALLOC");
+	fd = vfio_target(&which);
+	name = which ? "iommufd" : "container";
+	e = issue(fd, IOMMU_IOAS_ALLOC, &a, &rc);
+	lres(rc, e);
+	if (!e)
+		lp(" id=%u", a.out_ioas_id);
+	lend();
+	if (e)
+		return;
+	if (which) {
+		note_id(a.out_ioas_id);
+		undead(a.out_ioas_id);
+		if (M->nioas < MAX_IOAS) {
+			memset(&M->ioas[M->nioas], 0, sizeof(M->ioas[0]));
+			M->ioas[M->nioas++].id = a.out_ioas_id;
+		}
+	}
+	v.ioas_id = a.out_ioas_id;
+	lstart("VFIO_IOAS");
+	lp(" fd=%s op=1 id=%u", name, v.ioas_id);
+	e = issue(fd, IOMMU_VFIO_IOAS, &v, &rc);
+	lres(rc, e);
+	lend();
+	if (e)
+		return;
+	lstart("VFIO_SET_IOMMU");
+	lp(" fd=%s arg=%lu", name, type);
+	e = issue(fd, VFIO_SET_IOMMU, (void *)type, &rc);
+	lres(rc, e);
+	lend();
+}
+
 static void cmd_vfio_reopen(void)
 {
 	int rc = 0, e = 0;
@@ -2568,6 +2866,11 @@ static const struct cmd cmds[] = {
 	{ cmd_fork_child_does, 2, true },
 	{ cmd_fork_parent_does, 2, true },
 	{ cmd_reopen, 1, true },
+	{ cmd_scn_iopf, 2, false },
+	{ cmd_scn_nested, 2, false },
+	{ cmd_scn_dirty, 2, false },
+	{ cmd_scn_vfio, 1, false },
+	{ cmd_scn_access_pin, 2, false },
 };
 
 static void run_commands(unsigned int n)
@@ -2587,6 +2890,14 @@ static void run_commands(unsigned int n)
 		alarm(20);
 		cmds[i].fn();
 		alarm(0);
+		if (sum_every) {
+			/* Debugging: where did the memory start to differ? */
+			linelen = 0;
+			lp("%s  sums", in_child ? "c" : "");
+			for (int b = 0; b < B_RO; b++)
+				lp(" %s=%08x", buf_name[b], fnv(bufs[b], BUF_SIZE));
+			lend();
+		}
 	}
 }
 
@@ -2642,6 +2953,7 @@ int main(int argc, char **argv)
 	skip_inherited = getenv("DIFFTEST_SKIP_INHERITED_FILES") &&
 			 !strcmp(getenv("DIFFTEST_SKIP_INHERITED_FILES"), "1");
 	skip_old = getenv("DIFFTEST_SKIP_OLD") != NULL;
+	sum_every = getenv("DIFFTEST_SUM_EVERY") != NULL;
 	sigaction(SIGALRM, &sa, NULL);
 	drop_cap(24 /* CAP_SYS_RESOURCE */);
 
