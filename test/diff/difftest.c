@@ -189,7 +189,7 @@ static struct fdent fds[MAX_FDS];
 static int nfds;
 static int iommufd = -1, vfiofd = -1, memfd_fd = -1;
 static bool in_child;
-static bool skip_inherited, skip_old;
+static bool skip_inherited;
 static bool pin_wanted;
 static bool sum_every;  /* DIFFTEST_SUM_EVERY=1: buffer sums after each */
 static int logfd = 1;
@@ -812,8 +812,7 @@ static bool lfd(const char *name, struct fdent *f)
 	lp(" %s=%s%d%s%s", name, f->kind == F_FAULT ? "fault" : "access",
 	   f->index, f->ctx_gen != M->ctx_gen ? "(old)" : "",
 	   f->inherited ? "(inh)" : "");
-	if ((f->inherited && skip_inherited) ||
-	    (f->ctx_gen != M->ctx_gen && f->kind == F_ACCESS && skip_old)) {
+	if (f->inherited && skip_inherited) {
 		lp(" skipped\n");
 		lflush();
 		return true;
@@ -2952,7 +2951,6 @@ int main(int argc, char **argv)
 	}
 	skip_inherited = getenv("DIFFTEST_SKIP_INHERITED_FILES") &&
 			 !strcmp(getenv("DIFFTEST_SKIP_INHERITED_FILES"), "1");
-	skip_old = getenv("DIFFTEST_SKIP_OLD") != NULL;
 	sum_every = getenv("DIFFTEST_SUM_EVERY") != NULL;
 	sigaction(SIGALRM, &sa, NULL);
 	drop_cap(24 /* CAP_SYS_RESOURCE */);

@@ -12,6 +12,8 @@
 # and access files a child inherited are drawn but not issued, until
 # uiommufd serves such files in other processes. DIFFTEST_TIMEOUT: seconds
 # per run (default 120). DIFFTEST_KEEP=DIR keeps the logs there.
+# DIFFTEST_SUM_EVERY=1: the tester logs sums of its buffers after every
+# command (slower; shows where memory began to differ).
 # DIFFTEST_BIN: the tester binary to run in both worlds (a sanitizer
 # build's tester cannot run in the reference kernel; its uiommufd-run can
 # serve a plain one).
@@ -64,7 +66,8 @@ for seed in $seeds; do
 	k=$W/$seed.kernel u=$W/$seed.uiommufd c=$W/$seed.checked
 	rc=0
 	ORACLE_TIMEOUT=$T "$ORACLE/run.sh" -- /usr/bin/env \
-		DIFFTEST_SKIP_INHERITED_FILES="$DIFFTEST_SKIP_INHERITED_FILES" ${DIFFTEST_SKIP_OLD:+DIFFTEST_SKIP_OLD=1} "$prog" "$seed" "$N" "$k" \
+		DIFFTEST_SKIP_INHERITED_FILES="$DIFFTEST_SKIP_INHERITED_FILES" \
+		${DIFFTEST_SUM_EVERY:+DIFFTEST_SUM_EVERY=1} "$prog" "$seed" "$N" "$k" \
 		>"$k.out" 2>&1 || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		echo "FAIL seed $seed: the reference kernel run ended with $rc"
