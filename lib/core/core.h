@@ -266,6 +266,21 @@ struct uio_fault_group {
 	struct iommu_hwpt_pgfault rec;
 };
 
+/*
+ * Which cookies are free (fault.c): the kernel's response xarray, allocating
+ * from 1 with index 0 reserved, as far as it decides cookies: its root
+ * (head) and one leaf of 64 slots. Cookies past 63 are the lowest free.
+ */
+struct uio_cookies {
+	bool node;                     /* the leaf exists */
+	bool head_free;                /* the head's free mark */
+	bool head_group;               /* no leaf: a group at 0, in the head */
+	bool slot0_group;              /* leaf slot 0 holds a group (not the
+					* reserved entry) */
+	uint64_t used;                 /* leaf slots holding an entry */
+	uint64_t free;                 /* leaf slots marked free */
+};
+
 struct uio_fault {
 	struct uio_obj obj;
 	struct uio_fault *next;        /* ctx->faults */
@@ -274,6 +289,7 @@ struct uio_fault {
 	bool signalled;                /* the file polls readable */
 	bool file_held;                /* the file's reference on obj.users */
 	struct uio_anon_file file;     /* the queue's file (anon_inode.h) */
+	struct uio_cookies cookies;
 };
 
 /* ------------------------------------------------------------------ */

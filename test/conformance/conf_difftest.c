@@ -224,9 +224,112 @@ static void test_rw_slow_all_or_nothing(void **state)
 	assert_int_equal(destroy(fd, ioas), 0);
 }
 
+/*
+ * A device on a nested hwpt reporting to a new fault queue (its fd; a
+ * paging hwpt takes no fault queue in 6.12: EOPNOTSUPP).
+ */
+static int iopf_setup(uint32_t *idev)
+{
+	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+	struct iommu_test_cmd md = { .op = IOMMU_TEST_OP_MOCK_DOMAIN };
+	struct iommu_test_cmd rp = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE };
+	uint32_t ioas = ioas_alloc(fd), hwpt = 0;
+
+	md.id = ioas;
+	assert_int_equal(test_cmd(fd, &md), 0);
+	assert_int_equal(xioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	{
+		struct iommu_hwpt_selftest data = { IOMMU_TEST_IOTLB_DEFAULT };
+		struct iommu_hwpt_alloc a = {
+			.size = sizeof(a), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+			.dev_id = md.mock_domain.out_idev_id, .pt_id = ioas,
+			.fault_id = fa.out_fault_id };
+
+		assert_int_equal(xioctl(fd, IOMMU_HWPT_ALLOC, &a), EOPNOTSUPP);
+		a.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
+		assert_int_equal(xioctl(fd, IOMMU_HWPT_ALLOC, &a), 0);
+		a.pt_id = a.out_hwpt_id;
+		a.flags = IOMMU_HWPT_FAULT_ID_VALID;
+		a.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		a.data_len = sizeof(data);
+		a.data_uptr = (uintptr_t)&data;
+		assert_int_equal(xioctl(fd, IOMMU_HWPT_ALLOC, &a), 0);
+		hwpt = a.out_hwpt_id;
+	}
+	rp.id = md.mock_domain.out_stdev_id;
+	rp.mock_domain_replace.pt_id = hwpt;
+	assert_int_equal(test_cmd(fd, &rp), 0);
+	*idev = md.mock_domain.out_idev_id;
+	return (int)fa.out_fault_fd;
+}
+
+/* n page requests, then read them: their cookies in order. */
+static void faults_read(int ffd, uint32_t idev, int n, uint32_t *cookies)
+{
+	struct iommu_hwpt_pgfault rec[8];
+
+	for (int i = 0; i < n; i++) {
+		struct iommu_test_cmd c = {
+			.op = IOMMU_TEST_OP_TRIGGER_IOPF,
+			.trigger_iopf = { .dev_id = idev, .grpid = (uint32_t)i,
+					  .perm = IOMMU_PGFAULT_PERM_READ,
+					  .addr = MOCK_APERTURE_START } };
+
+		assert_int_equal(test_cmd(fd, &c), 0);
+	}
+	assert_int_equal(read(ffd, rec, sizeof(rec)), n * (long)sizeof(rec[0]));
+	for (int i = 0; i < n; i++)
+		cookies[i] = rec[i].cookie;
+}
+
+static long respond(int ffd, uint32_t cookie)
+{
+	struct iommu_hwpt_page_response r = { .cookie = cookie };
+
+	return write(ffd, &r, sizeof(r)) < 0 ? -errno : 0;
+}
+
+/*
+ * Fault cookies are the kernel's xarray indexes: allocated from 1, with
+ * index 0 reserved, until a response names cookie 0 (EINVAL, but the
+ * reserved entry is erased: the next group gets 0), or the array empties
+ * (0 stays free), or shrinks back to the group at 0 alone.
+ */
+static void test_fault_cookies(void **state)
+{
+	uint32_t idev = 0, c[8];
+	int ffd = iopf_setup(&idev);
+
+	(void)state;
+	faults_read(ffd, idev, 1, c);
+	assert_int_equal(c[0], 1);
+	assert_int_equal(respond(ffd, 0), -EINVAL);
+	faults_read(ffd, idev, 2, c);
+	assert_int_equal(c[0], 0);
+	assert_int_equal(c[1], 2);
+	assert_int_equal(respond(ffd, 1), 0);
+	assert_int_equal(respond(ffd, 0), 0);
+	assert_int_equal(respond(ffd, 2), 0);
+	/* Emptied: 0 is free. */
+	faults_read(ffd, idev, 2, c);
+	assert_int_equal(c[0], 0);
+	assert_int_equal(c[1], 1);
+	/* Back to the group at 0 alone: 0 is taken, the next is 1. */
+	assert_int_equal(respond(ffd, 1), 0);
+	faults_read(ffd, idev, 1, c);
+	assert_int_equal(c[0], 1);
+	assert_int_equal(respond(ffd, 0), 0);
+	assert_int_equal(respond(ffd, 1), 0);
+	faults_read(ffd, idev, 1, c);
+	assert_int_equal(c[0], 0);
+	close(ffd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fault_cookies,
+						ctx_setup, ctx_teardown),
 		cmocka_unit_test_setup_teardown(test_rw_slow_all_or_nothing,
 						ctx_setup, ctx_teardown),
 		cmocka_unit_test(test_access_of_another_context),
