@@ -809,9 +809,11 @@ static void drop_fd(struct fdent *f)
 /* Print an fd by what it is; true if the command must be skipped. */
 static bool lfd(const char *name, struct fdent *f)
 {
-	lp(" %s=%s%d%s%s", name, f->kind == F_FAULT ? "fault" : "access",
-	   f->index, f->ctx_gen != M->ctx_gen ? "(old)" : "",
-	   f->inherited ? "(inh)" : "");
+	lp(" %s=%s%d", name, f->kind == F_FAULT ? "fault" : "access", f->index);
+	if (f->ctx_gen != M->ctx_gen)
+		lp("(old%u)", f->ctx_gen);
+	if (f->inherited)
+		lp("(inh)");
 	if (f->inherited && skip_inherited) {
 		lp(" skipped\n");
 		lflush();
@@ -1420,7 +1422,8 @@ static void cmd_scn_iopf(void)
 		f = &M->fault[M->nfault - 1];
 	}
 	fid = f->id;
-	if (chance(40)) {
+	/* (6.12 takes a fault queue on nested hwpts only: EOPNOTSUPP else.) */
+	if (chance(90)) {
 		/* A nested hwpt with the fault queue, on a nest parent. */
 		uint32_t parent = hwpt_alloc_good(d->idev, dev_ioas(d),
 						  IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
@@ -2733,6 +2736,16 @@ static void cmd_reopen(void)
 	int rc, e;
 
 	lstart("REOPEN");
+	if (forking && skip_inherited) {
+		/*
+		 * A waiting child holds a copy: its exit will be the last
+		 * close, which uiommufd does not see yet (the context would
+		 * outlive the files that hold it).
+		 */
+		lp(" (child holds it) skipped\n");
+		lflush();
+		return;
+	}
 	lflush();
 	rc = close(iommufd);
 	e = errno;
