@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -337,6 +338,68 @@ HELPER long vfio_ioas(int fd, uint16_t op, uint32_t *id)
 	if (!rc && id)
 		*id = v.ioas_id;
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* files: read/write as -errno, passing fds */
+
+/* read() and write(): the byte count, or -errno. */
+HELPER long xread(int f, void *buf, size_t n)
+{
+	ssize_t r = read(f, buf, n);
+
+	return r < 0 ? -errno : r;
+}
+
+HELPER long xwrite(int f, const void *buf, size_t n)
+{
+	ssize_t r = write(f, buf, n);
+
+	return r < 0 ? -errno : r;
+}
+
+/* Send fd over a unix socket with one byte (SCM_RIGHTS): 0 or -1. */
+HELPER int send_fd(int sock, int f)
+{
+	char c = 'f';
+	struct iovec iov = { &c, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &f, sizeof(int));
+	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
+}
+
+/* The fd send_fd() sent, or -1. */
+HELPER int recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { &c, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	int f = -1;
+
+	if (recvmsg(sock, &m, 0) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&m);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&f, CMSG_DATA(cm), sizeof(int));
+	return f;
 }
 
 #endif

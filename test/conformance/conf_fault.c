@@ -37,21 +37,6 @@ static short revents(int f)
 	return p.revents;
 }
 
-/* read/write returning the byte count or -errno. */
-static long xread(int f, void *buf, size_t n)
-{
-	ssize_t r = read(f, buf, n);
-
-	return r < 0 ? -errno : r;
-}
-
-static long xwrite(int f, const void *buf, size_t n)
-{
-	ssize_t r = write(f, buf, n);
-
-	return r < 0 ? -errno : r;
-}
-
 static int replace(uint32_t pt)
 {
 	struct iommu_test_cmd rp = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,

@@ -54,20 +54,6 @@ static short revents(int f, int timeout_ms)
 	return poll(&p, 1, timeout_ms) < 0 ? -1 : p.revents;
 }
 
-static long xread(int f, void *buf, size_t n)
-{
-	ssize_t r = read(f, buf, n);
-
-	return r < 0 ? -errno : r;
-}
-
-static long xwrite(int f, const void *buf, size_t n)
-{
-	ssize_t r = write(f, buf, n);
-
-	return r < 0 ? -errno : r;
-}
-
 static int wait_child(pid_t pid)
 {
 	int st;
@@ -185,48 +171,6 @@ static void test_poll_wakes_across_processes(void **state)
 	assert_int_equal(wait_child(pid), 0);
 	assert_int_equal(xread(ffd, &rec, sizeof(rec)), sizeof(rec));
 	assert_int_equal(rec.grpid, 4);
-}
-
-/* Send fd over the socket (SCM_RIGHTS); receive one back. */
-static int send_fd(int sock, int f)
-{
-	char c = 'f';
-	struct iovec iov = { &c, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-
-	memset(&u, 0, sizeof(u));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &f, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char c;
-	struct iovec iov = { &c, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-	int f = -1;
-
-	if (recvmsg(sock, &m, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&m);
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&f, CMSG_DATA(cm), sizeof(int));
-	return f;
 }
 
 /*
