@@ -4,6 +4,8 @@
  * and the reference kernel, each pinned down by the smallest sequence that
  * shows it. Every expectation was checked in the reference kernel.
  */
+#include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "conf.h"
@@ -325,9 +327,84 @@ static void test_fault_cookies(void **state)
 	close(ffd);
 }
 
+/*
+ * Forks a child that closes the fds in close_fds (-1 ends), says so, waits
+ * for a byte, then exits with _exit() (or exit() when use_exit), closing
+ * the rest of what it inherited. Returns its pid; *go is the pipe to send
+ * the byte to.
+ */
+static pid_t waiting_child(const int *close_fds, bool use_exit, int *go)
+{
+	int ready[2], wait_go[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(wait_go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (int i = 0; close_fds[i] >= 0; i++)
+			close(close_fds[i]);
+		if (write(ready[1], "r", 1) != 1 || read(wait_go[0], &c, 1) != 1)
+			_exit(90);
+		if (use_exit)
+			exit(0);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(wait_go[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	*go = wait_go[1];
+	return pid;
+}
+
+static void release_child(pid_t pid, int go)
+{
+	assert_int_equal(write(go, "g", 1), 1);
+	close(go);
+	assert_int_equal(child_status(pid), 0);
+}
+
+/*
+ * The last close of /dev/iommu may be a child's exit: the parent closes
+ * its fd while a forked child holds a copy; the context (and the pins of
+ * its domain, seen on shared memory) lives until the child exits, exit()
+ * or _exit(), then goes.
+ */
+static void test_ctx_last_close_at_child_exit(void **state)
+{
+	char *b = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	(void)state;
+	assert_true(b != MAP_FAILED);
+	memset(b, 7, 2 * PAGE);
+	for (int how = 0; how < 2; how++) {
+		int f1 = iommufd_open(), f2, go, none[] = { -1 };
+		uint32_t ioas = ioas_alloc(f1);
+		uint64_t iova = MOCK_APERTURE_START;
+		pid_t pid;
+
+		assert_int_equal(mock_domain(f1, ioas, NULL, NULL), 0);
+		assert_int_equal(map(f1, ioas, b, 2 * PAGE, &iova, RW | FIXED), 0);
+		assert_int_equal(check_refs(f1, b, 2 * PAGE, 1), 0);
+		pid = waiting_child(none, how, &go);
+		close(f1);
+		f2 = iommufd_open();
+		assert_int_equal(check_refs(f2, b, 2 * PAGE, 1), 0);
+		release_child(pid, go);
+		assert_int_equal(check_refs(f2, b, 2 * PAGE, 0), 0);
+		close(f2);
+	}
+	munmap(b, 2 * PAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ctx_last_close_at_child_exit),
 		cmocka_unit_test_setup_teardown(test_fault_cookies,
 						ctx_setup, ctx_teardown),
 		cmocka_unit_test_setup_teardown(test_rw_slow_all_or_nothing,
