@@ -624,12 +624,14 @@ void uio_fault_fds_forget_ctx(struct uio_ctx *ctx)
 /*
  * This image ends (exit, or exec when cloexec_only): the kernel closes its
  * fds without a close() the preload layer sees; each fault queue file among
- * those this process knows gets the last-close check.
+ * those this process knows gets the last-close check, those inherited over
+ * fork and never used here too (the table came with the fork, noted under
+ * an ancestor's pid): a child's exit may be the last close of a file its
+ * parent closed meanwhile, and with it of a context no fd holds any more.
  */
 void uio_fault_fds_image_ending(bool cloexec_only)
 {
 	struct uio_fault_fd snap[UIO_FAULT_FDS_MAX];
-	int32_t pid = uio_current_pid();
 	unsigned int n;
 
 	if (!__atomic_load_n(&uio_nfault_fds, __ATOMIC_RELAXED))
@@ -641,7 +643,7 @@ void uio_fault_fds_image_ending(bool cloexec_only)
 	for (unsigned int i = 0; i < n; i++) {
 		int rc;
 
-		if (snap[i].pid != pid || !uio_fd_has_ino(snap[i].fd, snap[i].ino))
+		if (!uio_fd_has_ino(snap[i].fd, snap[i].ino))
 			continue;
 		if (cloexec_only &&
 		    !(uio_sys_fcntl(snap[i].fd, F_GETFD, NULL) & FD_CLOEXEC))

@@ -401,10 +401,47 @@ static void test_ctx_last_close_at_child_exit(void **state)
 	munmap(b, 2 * PAGE);
 }
 
+/*
+ * A fault queue's file holds its context. The child closes its copy of
+ * /dev/iommu and keeps the fault fd it never used; the parent closes both:
+ * the child's exit is the last close of the fault file and so of the
+ * context, whose pins go with it.
+ */
+static void test_fault_file_last_close_at_child_exit(void **state)
+{
+	char *b = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct iommu_fault_alloc fa = { .size = sizeof(fa) };
+	int f1 = iommufd_open(), f2, ffd, go, mine[2];
+	uint32_t ioas = ioas_alloc(f1);
+	uint64_t iova = MOCK_APERTURE_START;
+	pid_t pid;
+
+	(void)state;
+	assert_true(b != MAP_FAILED);
+	memset(b, 7, 2 * PAGE);
+	assert_int_equal(mock_domain(f1, ioas, NULL, NULL), 0);
+	assert_int_equal(map(f1, ioas, b, 2 * PAGE, &iova, RW | FIXED), 0);
+	assert_int_equal(xioctl(f1, IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+	ffd = (int)fa.out_fault_fd;
+	mine[0] = f1;
+	mine[1] = -1;
+	pid = waiting_child(mine, false, &go);
+	close(ffd);
+	close(f1);
+	f2 = iommufd_open();
+	assert_int_equal(check_refs(f2, b, 2 * PAGE, 1), 0);
+	release_child(pid, go);
+	assert_int_equal(check_refs(f2, b, 2 * PAGE, 0), 0);
+	close(f2);
+	munmap(b, 2 * PAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ctx_last_close_at_child_exit),
+		cmocka_unit_test(test_fault_file_last_close_at_child_exit),
 		cmocka_unit_test_setup_teardown(test_fault_cookies,
 						ctx_setup, ctx_teardown),
 		cmocka_unit_test_setup_teardown(test_rw_slow_all_or_nothing,
