@@ -117,6 +117,18 @@ void uiommufd_fail_nth(unsigned long long n);
 /* 1 while armed and not yet triggered, else 0. */
 int uiommufd_fail_pending(void);
 
+/*
+ * Crash testing, in the manner of fail_nth: after uiommufd_kill_nth(n),
+ * the nth kill point this process passes inside a command SIGKILLs it.
+ * Kill points sit at every undo-journal save (before the store it
+ * protects), in the allocator and tree rotations between stores, and
+ * around the commit. n = 0 disarms; uiommufd_kill_points() counts the
+ * points passed since the last uiommufd_kill_nth() (arm with ULLONG_MAX to
+ * count a command's points). UIOMMUFD_KILL_NTH=n arms it at load.
+ */
+void uiommufd_kill_nth(unsigned long long n);
+unsigned long long uiommufd_kill_points(void);
+
 /* ------------------------------------------------------------------ */
 /* Emulated devices, for programs that link the library                */
 /* ------------------------------------------------------------------ */

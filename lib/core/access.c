@@ -49,9 +49,11 @@ struct uio_access *uio_access_create(struct uio_ctx *ctx, bool needs_pin,
 	access = uio_container_of(obj, struct uio_access, obj);
 	access->needs_pin = needs_pin;
 	/* The driver is a user until it destroys the access. */
+	UIO_J(obj);
 	atomic_fetch_add(&obj->users, 1);
 	uio_obj_finalize(ctx, obj);
 	access->next = ctx->accesses;
+	uio_ctx_j(ctx);
 	ctx->accesses = access;
 	return access;
 }
@@ -69,11 +71,14 @@ static void uio_access_detach(struct uio_ctx *ctx, struct uio_access *access)
 		uio_iopt_remove_pin_access(&ioas->iopt);
 	for (pp = &ioas->accesses; *pp; pp = &(*pp)->ioas_next) {
 		if (*pp == access) {
+			UIO_J(pp);
 			*pp = access->ioas_next;
 			break;
 		}
 	}
+	UIO_J(access);
 	access->ioas = NULL;
+	UIO_J(&ioas->obj);
 	atomic_fetch_sub(&ioas->obj.users, 1);
 }
 
@@ -97,8 +102,11 @@ int uio_access_attach(struct uio_ctx *ctx, struct uio_access *access,
 			return rc;
 		}
 	}
+	UIO_J(&ioas->obj);
 	atomic_fetch_add(&ioas->obj.users, 1);
 	uio_access_detach(ctx, access);
+	UIO_J(access);
+	UIO_J(&ioas->accesses);
 	access->ioas = ioas;
 	access->ioas_next = ioas->accesses;
 	ioas->accesses = access;
@@ -113,16 +121,19 @@ void uio_access_destroy(struct uio_ctx *ctx, struct uio_access *access)
 	uio_access_detach(ctx, access);
 	for (pp = &ctx->accesses; *pp; pp = &(*pp)->next) {
 		if (*pp == access) {
+			UIO_J(pp);
 			*pp = access->next;
 			break;
 		}
 	}
+	UIO_J(access);
 	while (access->events) {
 		struct uio_unmap_event *ev = access->events;
 
 		access->events = ev->next;
 		uio_delete(ctx, ev);
 	}
+	UIO_J(&access->obj);
 	atomic_fetch_sub(&access->obj.users, 1);
 	access->obj.live = false;
 	uio_obj_abort_and_destroy(ctx, &access->obj);
@@ -180,6 +191,7 @@ static void uio_access_item_free(struct uio_ctx *ctx,
 	for (p = item->pins; p; p = next) {
 		next = p->next;
 		uio_pages_unpin(ctx, p->area->pages, &p->pin);
+		UIO_J(&p->area->num_accesses);
 		p->area->num_accesses--;
 		uio_delete(ctx, p);
 	}
@@ -200,6 +212,7 @@ void uio_access_notify_unmap(struct uio_ctx *ctx, struct uio_access *access,
 			pp = &item->next;
 			continue;
 		}
+		UIO_J(pp);
 		*pp = item->next;
 		if (access->record_unmaps && last != UINT64_MAX) {
 			struct uio_unmap_event *ev = uio_new(ctx, struct uio_unmap_event);
@@ -208,10 +221,13 @@ void uio_access_notify_unmap(struct uio_ctx *ctx, struct uio_access *access,
 			if (ev) {
 				ev->iova = item->iova;
 				ev->length = item->length;
-				if (access->events_tail)
+				UIO_J(access);
+				if (access->events_tail) {
+					UIO_J(&access->events_tail->next);
 					access->events_tail->next = ev;
-				else
+				} else {
 					access->events = ev;
+				}
 				access->events_tail = ev;
 			}
 		}
@@ -294,6 +310,7 @@ int uio_access_pin_item(struct uio_ctx *ctx, struct uio_access *access,
 			goto err_unpin;
 		}
 		p->area = area;
+		UIO_J(&area->num_accesses);
 		area->num_accesses++;
 		*tail = p;
 		tail = &p->next;
@@ -313,6 +330,7 @@ int uio_access_pin_item(struct uio_ctx *ctx, struct uio_access *access,
 		if (rc)
 			goto err_unpin;
 	}
+	UIO_J(access);
 	item->id = access->next_item_id++;
 	item->next = access->items;
 	access->items = item;
@@ -331,6 +349,7 @@ int uio_access_unpin_item(struct uio_ctx *ctx, struct uio_access *access,
 
 	for (pp = &access->items; (item = *pp); pp = &item->next) {
 		if (item->id == id) {
+			UIO_J(pp);
 			*pp = item->next;
 			uio_access_item_free(ctx, item);
 			return 0;
@@ -432,11 +451,14 @@ struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd)
  */
 int uio_access_file_create(struct uio_ctx *ctx, struct uio_access *access)
 {
-	int fd = uio_anon_create("access", ctx->id, access->obj.id,
-				 &access->file);
+	int fd;
 
-	if (fd >= 0)
+	UIO_J(&access->file);
+	fd = uio_anon_create("access", ctx->id, access->obj.id, &access->file);
+	if (fd >= 0) {
+		UIO_J(&access->has_file);
 		access->has_file = true;
+	}
 	return fd;
 }
 
@@ -635,7 +657,8 @@ void uio_access_fds_image_ending(bool cloexec_only)
 	struct uio_access_fd snap[UIO_ACCESS_FDS_MAX];
 	unsigned int n;
 
-	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED))
+	/* Reentered (a sanitizer's report inside a command): hooks.c. */
+	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED) || uio_core_entered())
 		return;
 	pthread_mutex_lock(&uio_access_fds_lock);
 	n = uio_naccess_fds;

@@ -57,6 +57,7 @@
 #include "iommufd.h"
 #include "kernel.h"
 #include "itree.h"
+#include "journal.h"
 #include "pgtable.h"
 
 #define UIO_PAGE_SIZE 4096ul
@@ -404,18 +405,42 @@ struct uio_ctx {
 	struct uio_itree phys;         /* pinned pages objects by phys range */
 	uint64_t next_phys;
 	uint64_t temp_memory_limit;    /* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT */
-	uint64_t file_dev, file_ino;   /* the context's memfd */
-	/* Processes that have it mapped (atomic; a killed one stays counted,
-	 * which only costs the exit shortcut, hooks.c) */
-	uint32_t nmappers;
 	/* kAPI references (iommufd_ctx_get): VFIO's bound devices and the
 	 * groups set to it hold it, as the kernel's hold the file */
 	uint32_t kholds;
 	struct uio_keeper *keepers;    /* mappings that keep shared pins */
+	/*
+	 * The undo journal of the command under way (journal.h; DESIGN.md,
+	 * "Crash safety"); its records sit at the end of the mapping. Never
+	 * journaled itself. uio_ctx_j() saves the fields above it, from
+	 * nareas, as one block.
+	 */
+	struct uio_journal journal;
+	/*
+	 * After the journal, out of uio_ctx_j()'s block: never journaled,
+	 * never restored by an undo. Set once at creation: */
+	uint64_t file_dev, file_ino;   /* the context's memfd */
+	/* Processes that have it mapped (atomic, changed outside the lock, so
+	 * an undo must not bring an old count back; a killed one stays counted,
+	 * which only costs the exit shortcut, hooks.c) */
+	uint32_t nmappers;
 };
 
+/*
+ * The context's fields that commands change (counters, lists, the compat
+ * IOAS, the next physical address, kAPI holds), journaled as one block:
+ * one record per command whichever of them it changes. It ends at the
+ * journal's header, so file_dev, file_ino and nmappers (after it) are
+ * never saved nor restored.
+ */
+static inline void uio_ctx_j(struct uio_ctx *ctx)
+{
+	uio_j_save(&ctx->nareas, offsetof(struct uio_ctx, journal) -
+				 offsetof(struct uio_ctx, nareas));
+}
+
 #define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */
-#define UIO_CTX_VERSION 1u
+#define UIO_CTX_VERSION 2u
 
 /* ctx.c */
 struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err);
@@ -424,6 +449,11 @@ void uio_ctx_lock(struct uio_ctx *ctx);
 void uio_ctx_unlock(struct uio_ctx *ctx);
 void uio_ctx_release(struct uio_ctx *ctx);
 void uio_ctx_unmap(struct uio_ctx *ctx);
+/* jverify.c: UIOMMUFD_JOURNAL_VERIFY=1 checks each command's journal. */
+void uio_jverify_begin(struct uio_ctx *ctx);
+void uio_jverify_end(struct uio_ctx *ctx);
+/* What the command under way is, for the verifier's report. */
+void uio_jverify_note(unsigned long cmd);
 void *uio_zalloc(struct uio_ctx *ctx, size_t n);
 void uio_free(struct uio_ctx *ctx, void *p, size_t n);
 #define uio_new(ctx, type) ((type *)uio_zalloc(ctx, sizeof(type)))
@@ -616,6 +646,8 @@ void uio_image_ending(bool exec);
 /* fault.c */
 int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd);
 void uio_fault_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
+/* After a crash was undone: readiness from the queue, not the cache. */
+void uio_fault_resync(struct uio_ctx *ctx, struct uio_fault *fault);
 int uio_hwpt_set_fault(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
 		       uint32_t fault_id);
 void uio_fault_device_leaves(struct uio_ctx *ctx, struct uio_hwpt *hwpt,

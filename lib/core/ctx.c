@@ -48,6 +48,8 @@
 #define UIO_CTX_ADDR_LO 0x200000000000ull
 #define UIO_CTX_ADDR_HI 0x600000000000ull
 #endif
+/* The journal's records take the last eighth of the mapping. */
+#define UIO_CTX_JOURNAL_SIZE (UIO_CTX_MAP_SIZE / 8)
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -65,28 +67,68 @@ void uio_free(struct uio_ctx *ctx, void *p, size_t n)
 	uio_arena_free(&ctx->arena, p, n);
 }
 
+/*
+ * What undo cannot restore outside the context: fault queue files'
+ * readiness (their FIFOs' bytes). After every recovery, whether or not
+ * something was undone: a recovering process killed here has nothing left
+ * to undo, and the next one must still resync.
+ */
+static void uio_ctx_resync(struct uio_ctx *ctx)
+{
+	for (struct uio_fault *f = ctx->faults; f; f = f->next)
+		uio_fault_resync(ctx, f);
+}
+
+/*
+ * The owner died inside a command (or its records are still there): undo
+ * what the command stored, newest first, so the context is exactly as it
+ * was before the command (DESIGN.md, "Crash safety"). Killed in here, the
+ * next locker replays the same records again.
+ */
+static void uio_ctx_recover(struct uio_ctx *ctx)
+{
+	int rc = uio_j_undo(&ctx->journal);
+
+	if (rc >= 0) {
+		/*
+		 * Short-term references are not journaled: none is held now,
+		 * whether or not the dead command had stored anything yet.
+		 */
+		uio_objtable_drop_shortterm(ctx);
+		uio_ctx_resync(ctx);
+		return;
+	}
+	/*
+	 * The command outgrew the journal: its records are incomplete and
+	 * none is replayed. The old best effort: no command is in flight, and
+	 * the counters are recomputed from the structures.
+	 */
+	fprintf(stderr, "uiommufd: a process died inside a command too large "
+			"to undo; the context may be inconsistent\n");
+	uio_objtable_drop_shortterm(ctx);
+	uio_ctx_recount(ctx);
+	ctx->journal.used = 0;
+	uio_ctx_resync(ctx);
+}
+
 void uio_ctx_lock(struct uio_ctx *ctx)
 {
 	int rc = pthread_mutex_lock(&ctx->lock);
 
-	/*
-	 * The owner died inside a command. Commands publish their changes last
-	 * (reserve, fallible work, finalize), so the tables are consistent at
-	 * every point a process can die except mid-pointer-update; carry on.
-	 * The dead command's short-term references die with it: every command
-	 * runs under this lock, so none can be in flight now. The counters are
-	 * recomputed so that what it half built and never published does not
-	 * count; its arena memory is lost.
-	 */
-	if (rc == EOWNERDEAD) {
-		uio_objtable_drop_shortterm(ctx);
-		uio_ctx_recount(ctx);
-		pthread_mutex_consistent(&ctx->lock);
+	if (rc == EOWNERDEAD || ctx->journal.used) {
+		uio_ctx_recover(ctx);
+		if (rc == EOWNERDEAD)
+			pthread_mutex_consistent(&ctx->lock);
 	}
+	uio_j_begin(&ctx->journal);
+	uio_jverify_begin(ctx);
 }
 
+/* The commit point of the command: nothing of it is undone after this. */
 void uio_ctx_unlock(struct uio_ctx *ctx)
 {
+	uio_jverify_end(ctx);
+	uio_j_commit(&ctx->journal);
 	pthread_mutex_unlock(&ctx->lock);
 }
 
@@ -197,8 +239,12 @@ struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err)
 			  uio_current_start_time();
 	ctx->account_mode = UIO_ACCOUNT_USER;
 	ctx->nmappers = 1;
-	uio_arena_init(&ctx->arena, ctx + 1, (char *)ctx + UIO_CTX_MAP_SIZE);
+	uio_arena_init(&ctx->arena, ctx + 1,
+		       (char *)ctx + UIO_CTX_MAP_SIZE - UIO_CTX_JOURNAL_SIZE);
 	uio_objtable_init(&ctx->objs);
+	uio_j_init(&ctx->journal, (uintptr_t)ctx, &ctx->arena.brk,
+		   (char *)ctx + UIO_CTX_MAP_SIZE - UIO_CTX_JOURNAL_SIZE,
+		   UIO_CTX_JOURNAL_SIZE);
 	rc = uio_sys_fcntl(fd, F_OFD_SETLK, &lk);
 	if (!rc) {
 		struct stat st;
@@ -263,6 +309,7 @@ void uio_ctx_release(struct uio_ctx *ctx)
 	uio_ctx_lock(ctx);
 	if (!ctx->released) {
 		uio_dump_event(ctx, "last-close");
+		UIO_J(&ctx->released);
 		ctx->released = true;
 		/* Their drivers go with the file: drop the drivers' holds. */
 		while (ctx->accesses)

@@ -31,6 +31,7 @@ struct uio_idev *uio_device_bind(struct uio_ctx *ctx,
 	idev->driver = (uint8_t)driver;
 	idev->mock_flags = mock_flags;
 	/* The binding driver is a user until it unbinds. */
+	UIO_J(obj);
 	atomic_fetch_add(&obj->users, 1);
 	uio_obj_finalize(ctx, obj);
 	return idev;
@@ -44,6 +45,7 @@ void uio_device_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 
 void uio_device_unbind(struct uio_ctx *ctx, struct uio_idev *idev)
 {
+	UIO_J(&idev->obj);
 	atomic_fetch_sub(&idev->obj.users, 1);
 	idev->obj.live = false;
 	uio_obj_abort_and_destroy(ctx, &idev->obj);
@@ -109,8 +111,11 @@ int uio_device_attach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
 		uio_device_unreserve(ctx, idev, ioas);
 		return rc;
 	}
+	UIO_J(&idev->hwpt);
+	UIO_J(&hwpt->ndevices);
 	idev->hwpt = hwpt;
 	hwpt->ndevices++;
+	UIO_J(&hwpt->obj);
 	atomic_fetch_add(&hwpt->obj.users, 1);
 	return 0;
 }
@@ -118,6 +123,7 @@ int uio_device_attach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
 /* Drop a device's hold on a hwpt; an unused auto domain goes with it. */
 static void uio_hwpt_put(struct uio_ctx *ctx, struct uio_hwpt *hwpt)
 {
+	UIO_J(&hwpt->obj);
 	atomic_fetch_sub(&hwpt->obj.users, 1);
 	if (hwpt->auto_domain && !hwpt->ndevices &&
 	    atomic_load(&hwpt->obj.users) == 1 &&
@@ -135,8 +141,11 @@ void uio_device_detach_hwpt(struct uio_ctx *ctx, struct uio_idev *idev)
 		return;
 	uio_fault_device_leaves(ctx, hwpt, idev);
 	uio_device_unreserve(ctx, idev, uio_hwpt_paging_ioas(hwpt));
+	UIO_J(&idev->hwpt);
+	UIO_J(&hwpt->ndevices);
 	idev->hwpt = NULL;
 	hwpt->ndevices--;
+	UIO_J(&hwpt->obj);
 	atomic_fetch_sub(&hwpt->obj.users, 1);
 }
 
@@ -148,6 +157,8 @@ void uio_device_detach(struct uio_ctx *ctx, struct uio_idev *idev)
 		return;
 	uio_fault_device_leaves(ctx, hwpt, idev);
 	uio_device_unreserve(ctx, idev, uio_hwpt_paging_ioas(hwpt));
+	UIO_J(&idev->hwpt);
+	UIO_J(&hwpt->ndevices);
 	idev->hwpt = NULL;
 	hwpt->ndevices--;
 	uio_hwpt_put(ctx, hwpt);
@@ -179,11 +190,15 @@ static int uio_device_switch_hwpt(struct uio_ctx *ctx, struct uio_idev *idev,
 	}
 	if (ioas != old_ioas)
 		uio_device_unreserve(ctx, idev, old_ioas);
+	UIO_J(&idev->hwpt);
+	UIO_J(&hwpt->ndevices);
 	idev->hwpt = hwpt;
 	hwpt->ndevices++;
+	UIO_J(&hwpt->obj);
 	atomic_fetch_add(&hwpt->obj.users, 1);
 	if (*old) {
 		uio_fault_device_leaves(ctx, *old, idev);
+		UIO_J(&(*old)->ndevices);
 		(*old)->ndevices--;
 	}
 	return 0;
@@ -248,11 +263,13 @@ int uio_device_change_pt(struct uio_ctx *ctx, struct uio_idev *idev,
 			if (replace) {
 				rc = uio_device_switch_hwpt(ctx, idev, hwpt, &old);
 				if (rc) {
+					UIO_J(&hwpt->obj);
 					hwpt->obj.live = false;
 					uio_obj_abort_and_destroy(ctx, &hwpt->obj);
 					goto out_put_rc;
 				}
 			}
+			UIO_J(&hwpt->auto_domain);
 			hwpt->auto_domain = true;
 			uio_obj_finalize(ctx, &hwpt->obj);
 		}
@@ -375,6 +392,7 @@ static int uio_dma_translate(struct uio_ctx *ctx, struct uio_idev *idev,
 	if (!uio_pgt_lookup(&table->pgt, iova, &oa, &flags) || !(flags & need)) {
 		bool mapped = uio_pgt_lookup(&table->pgt, iova, &oa, &flags);
 
+		UIO_J(&idev->next_grpid);
 		if (hwpt->fault &&
 		    !uio_fault_report(ctx, idev, 0, idev->next_grpid++,
 				      write ? IOMMU_PGFAULT_PERM_WRITE :
@@ -471,6 +489,8 @@ int uio_device_dma_copy(struct uio_ctx *ctx, struct uio_idev *idev,
 		if (s && d) {
 			/* Both in reach: one copy, fault-safe. */
 			*bad = src;
+			/* Saved pages are shared state (journal.h). */
+			uio_j_save(d, n);
 			if (uio_copy_to_user_nofail(d, s, n))
 				return -EFAULT;
 		} else {
@@ -507,6 +527,7 @@ int uio_iommufd_device_bind(struct uio_ctx *ctx, enum uio_iommu_driver iommu,
 	if (idev) {
 		*id = idev->obj.id;
 		/* A real device holds the context (a mock one does not). */
+		uio_ctx_j(ctx);
 		ctx->kholds++;
 	} else if (!rc) {
 		rc = -ENODEV;
@@ -538,10 +559,18 @@ void uio_iommufd_device_unbind(struct uio_ctx *ctx, uint32_t id)
 	if (idev) {
 		uio_device_detach(ctx, idev);
 		uio_device_unbind(ctx, idev);
+		/*
+		 * Its hold on the context goes in the same command (a process
+		 * killed in between would leave a hold no device has).
+		 */
+		uio_ctx_j(ctx);
+		if (ctx->kholds)
+			ctx->kholds--;
 	}
 	uio_ctx_unlock(ctx);
+	/* The last hold of a context whose files are all closed. */
 	if (idev)
-		uio_iommufd_ctx_put(ctx);
+		uio_ctx_file_closed(ctx);
 }
 
 int uio_iommufd_device_attach(struct uio_ctx *ctx, uint32_t id,

@@ -148,6 +148,7 @@ int uio_hwpt_set_dirty_tracking(struct uio_ucmd *ucmd)
 						NULL);
 		}
 	}
+	UIO_J(&hwpt->dirty_tracking);
 	hwpt->dirty_tracking = enable;
 out_put:
 	uio_obj_put(ucmd->ctx, &hwpt->obj);

@@ -232,6 +232,7 @@ UIO_EXPORT int uiommufd_access_next_unmap(int fd, uint32_t access_id,
 		   uio_copy_to_user(len, &ev->length, sizeof(*len))) {
 		rc = -EFAULT;
 	} else {
+		UIO_J(access);
 		access->events = ev->next;
 		if (!access->events)
 			access->events_tail = NULL;

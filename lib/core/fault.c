@@ -119,6 +119,14 @@ static struct uio_fault *uio_fault_by_file(struct uio_ctx *ctx, uint32_t id,
 	return NULL;
 }
 
+/* The queue's lists (deliver, deliver_tail, responses), one journal save. */
+static void uio_fault_j_lists(struct uio_fault *fault)
+{
+	uio_j_save(&fault->deliver, offsetof(struct uio_fault, responses) +
+				    sizeof(fault->responses) -
+				    offsetof(struct uio_fault, deliver));
+}
+
 /* Under ctx->lock: make the file's readiness match the deliver list. */
 static void uio_fault_signal(struct uio_ctx *ctx, struct uio_fault *fault)
 {
@@ -126,7 +134,39 @@ static void uio_fault_signal(struct uio_ctx *ctx, struct uio_fault *fault)
 
 	if (want == fault->signalled || !fault->file_held)
 		return;
+	/*
+	 * Saved before the FIFO changes: a command killed in between leaves
+	 * a record, and the recovery sets the FIFO from the queue
+	 * (uio_fault_resync).
+	 */
+	UIO_J(&fault->signalled);
 	uio_anon_set_ready(&fault->file, uio_fault_local_fd(ctx, fault), want);
+	fault->signalled = want;
+}
+
+/*
+ * After a crash was undone: the FIFO's bytes are outside shared memory, and
+ * the dead command may have filled or drained it (or died between that and
+ * its store of `signalled`). Make it poll readable exactly while groups wait
+ * for read(), whatever it shows now, and `signalled` say so. Through this
+ * process's fd if it has one, else by name; a file whose name is gone (the
+ * dead command released it, and the undo brought file_held back) is left
+ * to the next sweep, which finds no one holding it and releases it again.
+ */
+void uio_fault_resync(struct uio_ctx *ctx, struct uio_fault *fault)
+{
+	bool want = fault->deliver != NULL;
+	int fd;
+
+	if (!fault->file_held)
+		return;
+	fd = uio_fault_local_fd(ctx, fault);
+	/* Emptied first: exactly one byte while it should be readable. */
+	uio_anon_set_ready(&fault->file, fd, false);
+	/* The recovering process may die here too (test_crash --long). */
+	uio_kill_point();
+	if (want)
+		uio_anon_set_ready(&fault->file, fd, true);
 	fault->signalled = want;
 }
 
@@ -149,6 +189,7 @@ int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd)
 	if (!obj)
 		return rc;
 	fault = uio_container_of(obj, struct uio_fault, obj);
+	UIO_J(&fault->file);
 	fd = uio_anon_create("fault", ctx->id, obj->id, &fault->file);
 	if (fd < 0) {
 		rc = fd;
@@ -160,9 +201,13 @@ int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd)
 	if (rc)
 		goto out_close;
 	/* The file holds the queue until its last close. */
+	UIO_J(&obj->users);
 	atomic_fetch_add(&obj->users, 1);
+	UIO_J(&fault->file_held);
 	fault->file_held = true;
+	UIO_J(&fault->next);
 	fault->next = ctx->faults;
+	uio_ctx_j(ctx);
 	ctx->faults = fault;
 	uio_obj_finalize(ctx, obj);
 	uio_fault_fd_note(fd, ctx, obj->id, fault->file.ino);
@@ -192,12 +237,14 @@ static void uio_fault_drop(struct uio_ctx *ctx, struct uio_fault *fault,
 				pp = &g->next;
 				continue;
 			}
+			UIO_J(pp);
 			*pp = g->next;
 			if (i)
 				uio_cookie_erase(fault, g->cookie);
 			uio_group_free(ctx, g);
 		}
 	}
+	UIO_J(&fault->deliver_tail);
 	fault->deliver_tail = NULL;
 	for (struct uio_fault_group *g = fault->deliver; g; g = g->next)
 		fault->deliver_tail = g;
@@ -211,6 +258,7 @@ void uio_fault_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 	uio_fault_drop(ctx, fault, NULL);
 	for (struct uio_fault **pp = &ctx->faults; *pp; pp = &(*pp)->next) {
 		if (*pp == fault) {
+			UIO_J(pp);
 			*pp = fault->next;
 			break;
 		}
@@ -233,7 +281,9 @@ int uio_hwpt_set_fault(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
 
 	if (!obj)
 		return -ENOENT;
+	UIO_J(&hwpt->fault);
 	hwpt->fault = uio_container_of(obj, struct uio_fault, obj);
+	UIO_J(&obj->users);
 	atomic_fetch_add(&obj->users, 1);
 	uio_obj_put(ctx, obj);
 	return 0;
@@ -273,10 +323,13 @@ int uio_fault_report(struct uio_ctx *ctx, struct uio_idev *idev,
 	g->rec.grpid = grpid;
 	g->rec.perm = perm;
 	g->rec.addr = addr;
-	if (fault->deliver_tail)
+	uio_fault_j_lists(fault);
+	if (fault->deliver_tail) {
+		UIO_J(&fault->deliver_tail->next);
 		fault->deliver_tail->next = g;
-	else
+	} else {
 		fault->deliver = g;
+	}
 	fault->deliver_tail = g;
 	uio_fault_signal(ctx, fault);
 	return 0;
@@ -297,6 +350,7 @@ static uint32_t uio_cookie_alloc(struct uio_fault *fault)
 	struct uio_cookies *x = &fault->cookies;
 	uint32_t c;
 
+	UIO_J(x);
 	if (!x->node) {
 		if (x->head_free && !x->head_group) {
 			x->head_group = true;
@@ -338,6 +392,7 @@ static void uio_cookie_erase(struct uio_fault *fault, uint32_t c)
 {
 	struct uio_cookies *x = &fault->cookies;
 
+	UIO_J(x);
 	if (!x->node) {
 		if (c == 0 && x->head_group) {
 			x->head_group = false;
@@ -384,6 +439,9 @@ static long uio_fault_read(struct uio_ctx *ctx, struct uio_fault *fault,
 			uio_cookie_erase(fault, rec.cookie);
 			return done ? (long)done : -EFAULT;
 		}
+		uio_fault_j_lists(fault);
+		UIO_J(&g->next);
+		UIO_J(&g->cookie);
 		fault->deliver = g->next;
 		if (!fault->deliver)
 			fault->deliver_tail = NULL;
@@ -427,6 +485,7 @@ static long uio_fault_write(struct uio_ctx *ctx, struct uio_fault *fault,
 			rc = -EINVAL;
 			break;
 		}
+		UIO_J(pp);
 		*pp = g->next;
 		uio_group_free(ctx, g);
 		done += sz;
@@ -537,9 +596,17 @@ long uio_fault_fd_rw(int fd, void *buf, size_t count, bool write)
 /* Under ctx->lock: the file's last close: its hold on the queue goes. */
 static void uio_fault_file_release(struct uio_fault *fault)
 {
+	UIO_J(&fault->file_held);
+	UIO_J(&fault->signalled);
 	fault->file_held = false;
 	fault->signalled = false;
+	UIO_J(&fault->obj.users);
 	atomic_fetch_sub(&fault->obj.users, 1);
+	/*
+	 * Not undone if this command dies: the undo brings file_held back,
+	 * and the next sweep finds the file held nowhere (it was not, or we
+	 * would not be here) and releases it again.
+	 */
 	uio_anon_unlink(&fault->file);
 }
 
@@ -634,7 +701,8 @@ void uio_fault_fds_image_ending(bool cloexec_only)
 	struct uio_fault_fd snap[UIO_FAULT_FDS_MAX];
 	unsigned int n;
 
-	if (!__atomic_load_n(&uio_nfault_fds, __ATOMIC_RELAXED))
+	/* Reentered (a sanitizer's report inside a command): hooks.c. */
+	if (!__atomic_load_n(&uio_nfault_fds, __ATOMIC_RELAXED) || uio_core_entered())
 		return;
 	pthread_mutex_lock(&uio_fault_fds_lock);
 	n = uio_nfault_fds;

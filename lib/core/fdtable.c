@@ -165,6 +165,11 @@ void uio_core_enter(void)
 	uio_held.depth++;
 }
 
+bool uio_core_entered(void)
+{
+	return uio_held.depth != 0;
+}
+
 struct uio_ctx *uio_fd_ctx_lock(int fd)
 {
 	struct uio_ctx *ctx;

@@ -45,6 +45,8 @@ void uio_registry_remove(struct uio_ctx *ctx);
  * the outermost leave, so a call racing the last close in another thread
  * finds a released context, never an unmapped one.
  */
+/* This thread is inside the core now (maybe holding a context's lock). */
+bool uio_core_entered(void);
 /*
  * For a public call on fd: enter the core and return its context held and
  * locked, or NULL with errno ENOTTY (and the core left). uio_fd_ctx_unlock()

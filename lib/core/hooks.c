@@ -167,6 +167,18 @@ static void uio_exit_one(struct uio_ctx *ctx, void *arg)
 		__atomic_sub_fetch(&ctx->nmappers, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * A report from this thread while it is inside the core comes from code
+ * the core did not call on purpose: a sanitizer's report (its own munmap),
+ * a fault handler. The thread may hold a context's lock, which is not
+ * recursive: skip the report rather than deadlock. The core itself never
+ * changes the process's memory.
+ */
+static bool uio_report_reentered(void)
+{
+	return uio_core_entered();
+}
+
 /* exit() after _exit() wrappers etc.: one report per image. */
 static bool uio_in_image_ending;
 
@@ -242,7 +254,8 @@ static void uio_ctx_fds_image_ending(bool cloexec_only)
 
 void uio_image_ending(bool exec)
 {
-	if (uio_registry_empty() || uio_in_image_ending)
+	if (uio_registry_empty() || uio_in_image_ending ||
+	    uio_report_reentered())
 		return;
 	uio_in_image_ending = true;
 	uio_ctx_fds_image_ending(exec);
@@ -255,7 +268,7 @@ UIO_EXPORT void uiommufd_memory_released(void *addr, size_t len)
 {
 	struct uio_range_arg r = { (uintptr_t)addr, len, 0 };
 
-	if (!len || uio_registry_empty())
+	if (!len || uio_registry_empty() || uio_report_reentered())
 		return;
 	uio_registry_for_each(uio_release_one, &r);
 }
@@ -266,7 +279,8 @@ UIO_EXPORT void uiommufd_memory_moved(void *old_addr, size_t len,
 	struct uio_range_arg r = { (uintptr_t)old_addr, len,
 				   (uintptr_t)new_addr };
 
-	if (!len || old_addr == new_addr || uio_registry_empty())
+	if (!len || old_addr == new_addr || uio_registry_empty() ||
+	    uio_report_reentered())
 		return;
 	uio_registry_for_each(uio_move_one, &r);
 }

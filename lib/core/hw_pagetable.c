@@ -101,6 +101,7 @@ struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
 		return NULL;
 	hwpt = uio_container_of(obj, struct uio_hwpt, obj);
 	hwpt->ioas = ioas;
+	UIO_J(&ioas->obj);
 	atomic_fetch_add(&ioas->obj.users, 1);
 	hwpt->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 	hwpt->dirty_ops = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
@@ -122,6 +123,7 @@ struct uio_hwpt *uio_hwpt_paging_alloc(struct uio_ctx *ctx,
 	if (rc)
 		goto err_detach;
 	hwpt->ioas_next = ioas->hwpts;
+	UIO_J(&ioas->hwpts);
 	ioas->hwpts = hwpt;
 	return hwpt;
 
@@ -141,11 +143,14 @@ void uio_hwpt_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 	struct uio_ioas *ioas = hwpt->ioas;
 	struct uio_hwpt **pp;
 
+	UIO_J(hwpt);
 	if (hwpt->fault) {
+		UIO_J(&hwpt->fault->obj);
 		atomic_fetch_sub(&hwpt->fault->obj.users, 1);
 		hwpt->fault = NULL;
 	}
 	if (hwpt->parent) {
+		UIO_J(&hwpt->parent->obj);
 		atomic_fetch_sub(&hwpt->parent->obj.users, 1);
 		hwpt->parent = NULL;
 		return;
@@ -154,6 +159,7 @@ void uio_hwpt_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 		return;
 	for (pp = &ioas->hwpts; *pp; pp = &(*pp)->ioas_next) {
 		if (*pp == hwpt) {
+			UIO_J(pp);
 			*pp = hwpt->ioas_next;
 			break;
 		}
@@ -161,6 +167,7 @@ void uio_hwpt_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 	uio_iopt_table_remove_domain(ctx, &ioas->iopt, hwpt);
 	if (hwpt->pgt.root)
 		uio_pgt_destroy(&hwpt->pgt);
+	UIO_J(&ioas->obj);
 	atomic_fetch_sub(&ioas->obj.users, 1);
 	hwpt->ioas = NULL;
 }
@@ -238,6 +245,7 @@ static struct uio_hwpt *uio_hwpt_nested_alloc(struct uio_ctx *ctx,
 	if (!obj)
 		return NULL;
 	hwpt = uio_container_of(obj, struct uio_hwpt, obj);
+	UIO_J(&parent->obj);
 	atomic_fetch_add(&parent->obj.users, 1);
 	hwpt->parent = parent;
 	hwpt->driver = parent->driver;
@@ -369,6 +377,7 @@ static int uio_mock_invalidate(struct uio_hwpt *hwpt,
 			rc = -EINVAL;
 			break;
 		}
+		UIO_J(&hwpt->iotlb);
 		if (inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL) {
 			for (int j = 0; j < UIO_MOCK_IOTLB_NUM; j++)
 				hwpt->iotlb[j] = 0;

@@ -229,8 +229,10 @@ static int uio_area_pin(struct uio_ctx *ctx, struct uio_area *area,
 	rc = uio_pages_pin(ctx, pages, &area->pin,
 			   area->start_byte / UIO_PAGE_SIZE,
 			   (area->start_byte + len - 1) / UIO_PAGE_SIZE);
-	if (!rc)
+	if (!rc) {
+		UIO_J(&area->pinned);
 		area->pinned = true;
+	}
 	return rc;
 }
 
@@ -240,6 +242,7 @@ static void uio_area_unpin(struct uio_ctx *ctx, struct uio_area *area,
 	if (!area->pinned)
 		return;
 	uio_pages_unpin(ctx, pages, &area->pin);
+	UIO_J(&area->pinned);
 	area->pinned = false;
 }
 
@@ -287,6 +290,7 @@ static void uio_area_free(struct uio_ctx *ctx, struct uio_iopt *iopt,
 {
 	if (inserted) {
 		uio_itree_remove(&iopt->used, &area->node);
+		uio_ctx_j(ctx);
 		ctx->nareas--;
 	}
 	uio_delete(ctx, area);
@@ -366,6 +370,7 @@ int uio_iopt_map_pages(struct uio_ctx *ctx, struct uio_iopt *iopt,
 					  e->start_byte, e->length, prot);
 		if (rc)
 			goto out_free_areas;
+		uio_ctx_j(ctx);
 		ctx->nareas++;
 		inserted++;
 		cur += e->length;
@@ -456,6 +461,7 @@ err_free:
 	while (list->n) {
 		struct uio_pages_elm *e = &list->elm[--list->n];
 
+		UIO_J(&e->pages->refs);
 		e->pages->refs--; /* still referenced by its area */
 	}
 	return rc;
@@ -540,6 +546,7 @@ int uio_iopt_set_allow_iova(struct uio_iopt *iopt, struct uio_itree *allowed)
 					 UIO_ITREE_ALL_KINDS))
 			return -EADDRINUSE;
 	struct uio_itree old = iopt->allowed;
+	UIO_J(&iopt->allowed);
 	iopt->allowed = *allowed;
 	*allowed = old;
 	return 0;
@@ -624,6 +631,7 @@ static int uio_iopt_calculate_iova_alignment(struct uio_iopt *iopt)
 		if (rc)
 			return rc;
 	}
+	UIO_J(&iopt->iova_alignment);
 	iopt->iova_alignment = align;
 	return 0;
 }
@@ -637,6 +645,7 @@ int uio_iopt_disable_large_pages(struct uio_iopt *iopt)
 	/* Not once domains hold mappings. */
 	if (iopt->ndomains && uio_area_first(iopt, 0, UIO_ULONG_MAX))
 		return -EINVAL;
+	UIO_J(&iopt->disable_large_pages);
 	iopt->disable_large_pages = true;
 	rc = uio_iopt_calculate_iova_alignment(iopt);
 	if (rc)
@@ -646,6 +655,7 @@ int uio_iopt_disable_large_pages(struct uio_iopt *iopt)
 
 void uio_iopt_enable_large_pages(struct uio_iopt *iopt)
 {
+	UIO_J(&iopt->disable_large_pages);
 	iopt->disable_large_pages = false;
 	uio_iopt_calculate_iova_alignment(iopt);
 }
@@ -704,6 +714,7 @@ static int uio_area_split(struct uio_ctx *ctx, struct uio_iopt *iopt,
 	lhs->pages = pages;
 	rhs->pages = pages;
 	uio_pages_get(pages);
+	uio_ctx_j(ctx);
 	ctx->nareas++;
 	uio_delete(ctx, area);
 	return 0;
@@ -786,6 +797,8 @@ int uio_iopt_table_add_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 		}
 	}
 
+	UIO_J(iopt);
+	UIO_J(&hwpt->iopt_next);
 	iopt->iova_alignment = align;
 	hwpt->iopt_next = iopt->domains;
 	iopt->domains = hwpt;
@@ -814,6 +827,9 @@ void uio_iopt_table_remove_domain(struct uio_ctx *ctx, struct uio_iopt *iopt,
 		;
 	if (!*pp)
 		return;
+	UIO_J(pp);
+	UIO_J(&hwpt->iopt_next);
+	UIO_J(iopt);
 	*pp = hwpt->iopt_next;
 	hwpt->iopt_next = NULL;
 	iopt->ndomains--;
@@ -836,14 +852,17 @@ int uio_iopt_add_pin_access(struct uio_iopt *iopt)
 		rc = uio_iopt_check_iova_alignment(iopt, UIO_PAGE_SIZE);
 		if (rc)
 			return rc;
-		iopt->iova_alignment = UIO_PAGE_SIZE;
 	}
+	UIO_J(iopt);
+	if (iopt->iova_alignment < UIO_PAGE_SIZE)
+		iopt->iova_alignment = UIO_PAGE_SIZE;
 	iopt->npin_accesses++;
 	return 0;
 }
 
 void uio_iopt_remove_pin_access(struct uio_iopt *iopt)
 {
+	UIO_J(&iopt->npin_accesses);
 	iopt->npin_accesses--;
 	uio_iopt_calculate_iova_alignment(iopt);
 }

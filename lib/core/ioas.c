@@ -32,8 +32,10 @@ void uio_ioas_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 {
 	struct uio_ioas *ioas = uio_container_of(obj, struct uio_ioas, obj);
 
-	if (ctx->vfio_ioas == ioas)
+	if (ctx->vfio_ioas == ioas) {
+		uio_ctx_j(ctx);
 		ctx->vfio_ioas = NULL;
+	}
 	uio_iopt_unmap_all(ctx, &ioas->iopt, NULL);
 	uio_iopt_destroy(ctx, &ioas->iopt);
 }
@@ -328,6 +330,7 @@ int uio_option_rlimit_mode(struct uio_ucmd *ucmd)
 			return -EPERM;
 		if (!uio_objtable_empty(ctx))
 			return -EBUSY;
+		UIO_J(&ctx->account_mode);
 		if (cmd->val64 == 0)
 			ctx->account_mode = UIO_ACCOUNT_USER;
 		else if (cmd->val64 == 1)

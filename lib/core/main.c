@@ -183,6 +183,7 @@ static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 	unsigned int nr = _IOC_NR(cmd);
 	int rc;
 
+	uio_jverify_note(cmd);
 	/* Like the kernel, only the number selects the table row. */
 	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= UIO_NR_OPS) {
 		/* The VFIO type1 container's commands (vfio_compat.c). */
@@ -254,6 +255,8 @@ int uio_open_vfio_container(int flags)
 	uio_core_enter();
 	ctx = uio_fd_lookup(fd);
 	uio_ctx_lock(ctx);
+	UIO_J(&ctx->account_mode);
+	uio_ctx_j(ctx);
 	ctx->account_mode = UIO_ACCOUNT_MM;
 	ctx->vfio_container = true;
 	uio_ctx_unlock(ctx);
@@ -372,6 +375,7 @@ static void uio_ctx_last_close(struct uio_ctx *ctx)
 
 	uio_ctx_lock(ctx);
 	held = !ctx->released && uio_ctx_files_alive(ctx);
+	UIO_J(&ctx->held_by_files);
 	ctx->held_by_files = held;
 	uio_ctx_unlock(ctx);
 	if (!held)
@@ -386,6 +390,7 @@ void uio_ctx_file_closed(struct uio_ctx *ctx)
 		return;
 	uio_ctx_lock(ctx);
 	if (ctx->held_by_files && !ctx->released && !uio_ctx_files_alive(ctx)) {
+		UIO_J(&ctx->held_by_files);
 		ctx->held_by_files = false;
 		release = true;
 	}
@@ -397,6 +402,7 @@ void uio_ctx_file_closed(struct uio_ctx *ctx)
 void uio_iommufd_ctx_get(struct uio_ctx *ctx)
 {
 	uio_ctx_lock(ctx);
+	uio_ctx_j(ctx);
 	ctx->kholds++;
 	uio_ctx_unlock(ctx);
 }
@@ -404,6 +410,7 @@ void uio_iommufd_ctx_get(struct uio_ctx *ctx)
 void uio_iommufd_ctx_put(struct uio_ctx *ctx)
 {
 	uio_ctx_lock(ctx);
+	uio_ctx_j(ctx);
 	if (ctx->kholds)
 		ctx->kholds--;
 	uio_ctx_unlock(ctx);

@@ -63,6 +63,7 @@ struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err)
 
 	for (mm = ctx->mms; mm; mm = mm->next) {
 		if (uio_mm_is_current(mm)) {
+			UIO_J(&mm->refs);
 			mm->refs++;
 			return mm;
 		}
@@ -78,6 +79,7 @@ struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err)
 	mm->refs = 1;
 	uio_itree_init(&mm->live);
 	mm->next = ctx->mms;
+	uio_ctx_j(ctx);
 	ctx->mms = mm;
 	return mm;
 }
@@ -90,6 +92,7 @@ static void uio_mm_free_if_unused(struct uio_ctx *ctx, struct uio_mm *mm)
 		return;
 	for (pp = &ctx->mms; *pp; pp = &(*pp)->next) {
 		if (*pp == mm) {
+			UIO_J(pp);
 			*pp = mm->next;
 			break;
 		}
@@ -99,11 +102,13 @@ static void uio_mm_free_if_unused(struct uio_ctx *ctx, struct uio_mm *mm)
 
 void uio_mm_get(struct uio_mm *mm)
 {
+	UIO_J(&mm->refs);
 	mm->refs++;
 }
 
 void uio_mm_put(struct uio_ctx *ctx, struct uio_mm *mm)
 {
+	UIO_J(&mm->refs);
 	mm->refs--;
 	uio_mm_free_if_unused(ctx, mm);
 }
@@ -191,6 +196,7 @@ static struct uio_mm *uio_mm_of_pid(struct uio_ctx *ctx, int pid)
 	mm->exec_id = id;
 	uio_itree_init(&mm->live);
 	mm->next = ctx->mms;
+	uio_ctx_j(ctx);
 	ctx->mms = mm;
 	return mm;
 }
@@ -245,6 +251,7 @@ static bool uio_pseg_save(struct uio_ctx *ctx, struct uio_mm *mm,
 	/* A page the process cannot read (mprotect) saves as zeroes. */
 	if (uio_mm_access(mm, seg->va, buf, len, false))
 		memset(buf, 0, len);
+	UIO_J(seg);
 	seg->saved = buf;
 	seg->saved_first = seg->node.start;
 	seg->saved_npages = npages;
@@ -261,6 +268,7 @@ static void uio_pseg_move(struct uio_ctx *ctx, struct uio_pseg *seg,
 	struct uio_mm *from = seg->mm;
 
 	uio_itree_remove(&from->live, &seg->va_node);
+	UIO_J(seg);
 	seg->va = va;
 	seg->va_node.start = va;
 	seg->va_node.last = va + (seg->node.last - seg->node.start + 1) *
@@ -283,6 +291,7 @@ static void uio_keeper_drop(struct uio_ctx *ctx, struct uio_keeper **pp,
 
 	if (unmap)
 		uio_sys_munmap((void *)k->va, k->len);
+	UIO_J(pp);
 	*pp = k->next;
 	uio_mm_put(ctx, k->mm);
 	uio_delete(ctx, k);
@@ -346,6 +355,7 @@ static bool uio_pseg_keep(struct uio_ctx *ctx, struct uio_mm *mm,
 	k->va = (uintptr_t)va;
 	k->len = len;
 	k->next = ctx->keepers;
+	uio_ctx_j(ctx);
 	ctx->keepers = k;
 	uio_pseg_move(ctx, seg, mm, (uintptr_t)va);
 	return true;
@@ -430,6 +440,7 @@ void uio_mm_move_range(struct uio_ctx *ctx, uintptr_t old, size_t len,
 			}
 		}
 		uio_itree_remove(&mm->live, n);
+		UIO_J(seg);
 		seg->va = seg->va - old + new_va;
 		n->start = seg->va;
 		n->last = seg->va + (seg->node.last - seg->node.start + 1) *
@@ -549,6 +560,7 @@ void uio_mm_release_all(struct uio_ctx *ctx, struct uio_mm *mm)
 		else
 			pp = &k->next;
 	}
+	UIO_J(&mm->gone);
 	mm->gone = true;
 	uio_mm_put(ctx, mm);
 }

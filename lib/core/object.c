@@ -40,6 +40,7 @@ void uio_objtable_destroy(struct uio_ctx *ctx)
 {
 	struct uio_objtable *t = &ctx->objs;
 
+	UIO_J(t);
 	uio_free(ctx, t->slots, (size_t)t->nslots * sizeof(*t->slots));
 	uio_free(ctx, t->free_heap, (size_t)t->free_cap * sizeof(*t->free_heap));
 	uio_objtable_init(t);
@@ -49,6 +50,8 @@ static void uio_heap_swap(uint32_t *h, uint32_t a, uint32_t b)
 {
 	uint32_t t = h[a];
 
+	UIO_J(&h[a]);
+	UIO_J(&h[b]);
 	h[a] = h[b];
 	h[b] = t;
 }
@@ -57,6 +60,8 @@ static uint32_t uio_heap_pop(struct uio_objtable *t)
 {
 	uint32_t *h = t->free_heap, top = h[0], i = 0;
 
+	UIO_J(t);
+	UIO_J(&h[0]);
 	h[0] = h[--t->nfree];
 	for (;;) {
 		uint32_t l = 2 * i + 1, r = l + 1, m = i;
@@ -75,8 +80,11 @@ static uint32_t uio_heap_pop(struct uio_objtable *t)
 
 static void uio_heap_push(struct uio_objtable *t, uint32_t id)
 {
-	uint32_t *h = t->free_heap, i = t->nfree++;
+	uint32_t *h = t->free_heap, i = t->nfree;
 
+	UIO_J(t);
+	UIO_J(&h[i]);
+	t->nfree++;
 	h[i] = id;
 	while (i && h[(i - 1) / 2] > h[i]) {
 		uio_heap_swap(h, i, (i - 1) / 2);
@@ -101,6 +109,8 @@ static int uio_grow(struct uio_ctx *ctx, void **arr, uint32_t *cap,
 	if (*arr)
 		memcpy(n, *arr, (size_t)*cap * elem);
 	uio_free(ctx, *arr, (size_t)*cap * elem);
+	UIO_J(arr);
+	UIO_J(cap);
 	*arr = n;
 	*cap = ncap;
 	return 0;
@@ -131,12 +141,15 @@ static int uio_id_alloc(struct uio_ctx *ctx, struct uio_obj *obj)
 		      sizeof(*t->free_heap));
 	if (rc)
 		return rc;
+	UIO_J(t);
 	if (t->nfree)
 		uio_heap_pop(t);
 	else
 		t->next_id++;
+	UIO_J(&t->slots[id]);
 	t->slots[id] = obj;
 	t->count++;
+	UIO_J(obj);
 	obj->id = id;
 	return 0;
 }
@@ -145,6 +158,8 @@ static void uio_id_free(struct uio_ctx *ctx, uint32_t id)
 {
 	struct uio_objtable *t = &ctx->objs;
 
+	UIO_J(t);
+	UIO_J(&t->slots[id]);
 	t->slots[id] = NULL;
 	t->count--;
 	/* free_cap >= the most ids ever in use >= nfree + 1: cannot fail */
@@ -176,6 +191,7 @@ struct uio_obj *uio_obj_alloc(struct uio_ctx *ctx, size_t size,
 void uio_obj_finalize(struct uio_ctx *ctx, struct uio_obj *obj)
 {
 	(void)ctx;
+	UIO_J(obj);
 	obj->live = true;
 }
 
@@ -204,7 +220,13 @@ struct uio_obj *uio_obj_get(struct uio_ctx *ctx, uint32_t id,
 	obj = t->slots[id];
 	if (!obj || !obj->live || (type != UIO_OBJ_ANY && obj->type != type))
 		return NULL;
+	/*
+	 * Not journaled: short-term references are 0 between commands (the
+	 * checker says so), and the recovery zeroes them after an undo.
+	 */
 	atomic_fetch_add(&obj->shortterm, 1);
+	/* A command killed here has stored nothing else (the crash sweep). */
+	uio_kill_point();
 	return obj;
 }
 
@@ -236,6 +258,7 @@ int uio_obj_remove(struct uio_ctx *ctx, uint32_t id)
 	/* Every command holds ctx->lock, so no other ioctl is using it now. */
 	if (atomic_load(&obj->users) != 1 || atomic_load(&obj->shortterm))
 		return -EBUSY;
+	UIO_J(obj);
 	obj->live = false;
 	uio_obj_abort_and_destroy(ctx, obj);
 	return 0;
@@ -270,6 +293,7 @@ void uio_objtable_release_all(struct uio_ctx *ctx)
 
 			if (!obj || atomic_load(&obj->users) != 1)
 				continue;
+			UIO_J(obj);
 			obj->live = false;
 			uio_obj_abort_and_destroy(ctx, obj);
 			destroyed++;

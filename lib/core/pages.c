@@ -84,6 +84,7 @@ struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 	pages->source_uid = uio_current_uid();
 	uio_itree_init(&pages->pin_users);
 	uio_itree_init(&pages->segs);
+	uio_ctx_j(ctx);
 	if (!ctx->next_phys)
 		ctx->next_phys = UIO_PHYS_BASE;
 	/*
@@ -108,19 +109,23 @@ struct uio_pages *uio_pages_alloc(struct uio_ctx *ctx, uintptr_t uptr,
 	pages->account_mode = ctx->account_mode == UIO_ACCOUNT_MM ?
 				      UIO_ACCOUNT_MM_UNDECIDED :
 				      UIO_ACCOUNT_UNDECIDED;
+	uio_ctx_j(ctx);
 	ctx->npages_objs++;
 	return pages;
 }
 
 void uio_pages_get(struct uio_pages *pages)
 {
+	UIO_J(&pages->refs);
 	pages->refs++;
 }
 
 void uio_pages_put(struct uio_ctx *ctx, struct uio_pages *pages)
 {
+	UIO_J(&pages->refs);
 	if (--pages->refs)
 		return;
+	uio_ctx_j(ctx);
 	ctx->npages_objs--;
 	uio_mm_put(ctx, pages->mm);
 	uio_delete(ctx, pages);
@@ -245,6 +250,7 @@ static struct uio_user *uio_user_get(struct uio_ctx *ctx, uint32_t uid,
 		return NULL;
 	u->uid = uid;
 	u->next = ctx->users;
+	uio_ctx_j(ctx);
 	ctx->users = u;
 	return u;
 }
@@ -261,6 +267,7 @@ static int uio_pages_charge(struct uio_ctx *ctx, struct uio_pages *pages,
 {
 	struct uio_user *user;
 
+	UIO_J(pages);
 	if (pages->account_mode == UIO_ACCOUNT_UNDECIDED ||
 	    pages->account_mode == UIO_ACCOUNT_MM_UNDECIDED) {
 		/* The kernel exempts CAP_IPC_LOCK holders from accounting. */
@@ -278,6 +285,7 @@ static int uio_pages_charge(struct uio_ctx *ctx, struct uio_pages *pages,
 			return -ENOMEM;
 		if (user->locked_vm + npages > uio_pages_limit(pages))
 			return -ENOMEM;
+		UIO_J(&user->locked_vm);
 		user->locked_vm += npages;
 		break;
 	case UIO_ACCOUNT_MM:
@@ -286,11 +294,14 @@ static int uio_pages_charge(struct uio_ctx *ctx, struct uio_pages *pages,
 		if (pages->mm->locked_vm + npages > uio_pages_limit(pages) &&
 		    !uio_capable_now(CAP_IPC_LOCK))
 			return -ENOMEM;
+		UIO_J(&pages->mm->locked_vm);
 		pages->mm->locked_vm += npages;
 		break;
 	default:
 		break;
 	}
+	UIO_J(&pages->mm->pinned_vm);
+	uio_ctx_j(ctx);
 	pages->mm->pinned_vm += npages;
 	pages->npinned += npages;
 	ctx->npinned += npages;
@@ -305,15 +316,21 @@ static void uio_pages_uncharge(struct uio_ctx *ctx, struct uio_pages *pages,
 	switch (pages->account_mode) {
 	case UIO_ACCOUNT_USER:
 		user = uio_user_get(ctx, pages->source_uid, false);
-		if (user)
+		if (user) {
+			UIO_J(&user->locked_vm);
 			user->locked_vm -= npages;
+		}
 		break;
 	case UIO_ACCOUNT_MM:
+		UIO_J(&pages->mm->locked_vm);
 		pages->mm->locked_vm -= npages;
 		break;
 	default:
 		break;
 	}
+	UIO_J(&pages->mm->pinned_vm);
+	UIO_J(&pages->npinned);
+	uio_ctx_j(ctx);
 	pages->mm->pinned_vm -= npages;
 	pages->npinned -= npages;
 	ctx->npinned -= npages;
@@ -401,6 +418,7 @@ static void uio_pseg_trim(struct uio_pseg *seg, uint64_t first, uint64_t last)
 	uio_itree_remove(&pages->segs, &seg->node);
 	if (live)
 		uio_itree_remove(&seg->mm->live, &seg->va_node);
+	UIO_J(seg);
 	seg->va += (first - seg->node.start) * UIO_PAGE_SIZE;
 	seg->node.start = first;
 	seg->node.last = last;
@@ -586,6 +604,7 @@ int uio_pages_pin(struct uio_ctx *ctx, struct uio_pages *pages,
 	}
 	if (!pages->pin_users.root)
 		uio_itree_insert(&ctx->phys, &pages->phys_node);
+	UIO_J(pin);
 	pin->node.start = first;
 	pin->node.last = last;
 	pin->node.kind = 1;
@@ -686,9 +705,11 @@ int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
 			char *d = seg->saved +
 				  (offset - seg->saved_first * UIO_PAGE_SIZE);
 
-			if (write)
+			if (write) {
+				/* Saved data is shared state: journaled too. */
+				uio_j_save(d, n);
 				memcpy(d, p, n);
-			else
+			} else
 				memcpy(p, d, n);
 			rc = 0;
 		} else if (seg) {
@@ -775,6 +796,7 @@ bool uio_pages_huge_backed(struct uio_pages *pages)
 
 	if (pages->backing)
 		return pages->backing == 2;
+	UIO_J(&pages->backing);
 	pages->backing = 1;
 	if (pages->mm->gone)
 		return false;

@@ -32,6 +32,7 @@ void uio_selftest_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 		return;
 	uio_device_detach(ctx, sobj->idev);
 	uio_device_unbind(ctx, sobj->idev);
+	UIO_J(&sobj->idev);
 	sobj->idev = NULL;
 }
 
@@ -537,6 +538,7 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 		/* The kernel refuses a limit below one batch element. */
 		if (cmd->memory_limit.limit < sizeof(unsigned long) + sizeof(uint32_t))
 			return -EINVAL;
+		uio_ctx_j(ucmd->ctx);
 		ucmd->ctx->temp_memory_limit = cmd->memory_limit.limit;
 		return 0;
 	default:

@@ -56,10 +56,12 @@ int uio_vfio_ioas(struct uio_ucmd *ucmd)
 		ioas = uio_ioas_get(ucmd->ctx, cmd->ioas_id);
 		if (!ioas)
 			return -ENOENT;
+		uio_ctx_j(ucmd->ctx);
 		ucmd->ctx->vfio_ioas = ioas;
 		uio_obj_put(ucmd->ctx, &ioas->obj);
 		return 0;
 	case IOMMU_VFIO_IOAS_CLEAR:
+		uio_ctx_j(ucmd->ctx);
 		ucmd->ctx->vfio_ioas = NULL;
 		return 0;
 	default:
@@ -361,6 +363,7 @@ int uio_iommufd_vfio_compat_ioas_create(struct uio_ctx *ctx)
 		ioas = uio_ioas_alloc(ctx, &rc);
 		if (ioas) {
 			uio_obj_finalize(ctx, &ioas->obj);
+			uio_ctx_j(ctx);
 			ctx->vfio_ioas = ioas;
 		}
 	}

@@ -6,6 +6,23 @@
 #include <string.h>
 
 #include "fail.h"
+#include "journal.h"
+
+/*
+ * Crash safety (journal.h): every entry of an existing table is journaled
+ * before it changes, a level's run of entries at once; the table struct
+ * once per command. Tables allocated in the command need nothing.
+ */
+static void save_run(uint64_t *t, uint64_t iova, uint64_t len,
+		     unsigned int shift)
+{
+	uint64_t first = (iova >> shift) & (UIO_PGT_ENTRIES - 1);
+	uint64_t n = ((iova + len - 1) >> shift) - (iova >> shift) + 1;
+
+	if (first + n > UIO_PGT_ENTRIES)
+		n = UIO_PGT_ENTRIES - first;
+	uio_j_save(&t[first], n * sizeof(*t));
+}
 
 #define UIO_TABLE_BYTES (UIO_PGT_ENTRIES * sizeof(uint64_t))
 #define UIO_TABLE_MASK (~(uint64_t)(UIO_ARENA_PAGE - 1))
@@ -39,8 +56,10 @@ static uint64_t *table_alloc_nofail(struct uio_pgt *pgt)
 {
 	uint64_t *t = uio_arena_zalloc(pgt->arena, UIO_TABLE_BYTES);
 
-	if (t)
+	if (t) {
+		UIO_J(pgt);
 		pgt->ntables++;
+	}
 	return t;
 }
 
@@ -54,6 +73,7 @@ static uint64_t *table_alloc(struct uio_pgt *pgt)
 static void table_free(struct uio_pgt *pgt, uint64_t *t)
 {
 	uio_arena_free(pgt->arena, t, UIO_TABLE_BYTES);
+	UIO_J(pgt);
 	pgt->ntables--;
 }
 
@@ -100,6 +120,7 @@ static void destroy_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l)
 
 void uio_pgt_destroy(struct uio_pgt *pgt)
 {
+	UIO_J(pgt);
 	if (pgt->root)
 		destroy_level(pgt, pgt->root, pgt->levels - 1);
 	pgt->root = NULL;
@@ -144,6 +165,7 @@ static int map_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l,
 	unsigned int shift = level_shift(pgt, l);
 	uint64_t size = 1ull << shift;
 
+	save_run(t, iova, len, shift);
 	if (l == 0) {
 		/* The leaf level: one tight loop over the run of entries. */
 		uint64_t i = (iova >> shift) & (UIO_PGT_ENTRIES - 1);
@@ -194,6 +216,7 @@ int uio_pgt_map(struct uio_pgt *pgt, uint64_t iova, uint64_t oa, uint64_t len,
 	if (any_mapped(pgt, pgt->root, pgt->levels - 1, iova, len))
 		return -EEXIST;
 	prot &= UIO_PTE_READ | UIO_PTE_WRITE;
+	UIO_J(pgt);
 	rc = map_level(pgt, pgt->root, pgt->levels - 1, iova, oa, len, prot,
 		       max_leaf);
 	if (rc) {
@@ -233,6 +256,7 @@ static int unmap_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l,
 	uint64_t size = 1ull << shift;
 	int rc = 0;
 
+	save_run(t, iova, len, shift);
 	while (len && !rc) {
 		uint64_t *e = &t[(iova >> shift) & (UIO_PGT_ENTRIES - 1)];
 		uint64_t chunk = chunk_of(iova, len, shift);
@@ -280,6 +304,7 @@ int uio_pgt_unmap(struct uio_pgt *pgt, uint64_t iova, uint64_t len,
 	if (((iova | len) & ((1ull << pgt->granule_shift) - 1)) ||
 	    !in_range(pgt, iova, len))
 		return -EINVAL;
+	UIO_J(pgt);
 	rc = unmap_level(pgt, pgt->root, pgt->levels - 1, iova, len, unmapped);
 	pgt->mapped_bytes -= *unmapped;
 	return rc;
@@ -326,6 +351,7 @@ bool uio_pgt_touch(struct uio_pgt *pgt, uint64_t iova, bool write)
 
 	if (!e)
 		return false;
+	UIO_J(e);
 	*e |= UIO_PTE_ACCESSED | (write ? UIO_PTE_DIRTY : 0);
 	return true;
 }
@@ -342,8 +368,10 @@ bool uio_pgt_test_and_clear_dirty(struct uio_pgt *pgt, uint64_t iova,
 	if (leaf_size)
 		*leaf_size = 1ull << level_shift(pgt, l);
 	dirty = *e & UIO_PTE_DIRTY;
-	if (dirty && clear)
+	if (dirty && clear) {
+		UIO_J(e);
 		*e &= ~UIO_PTE_DIRTY;
+	}
 	return dirty;
 }
 
@@ -363,8 +391,10 @@ static void dirty_level(struct uio_pgt *pgt, uint64_t *t, unsigned int l,
 					    no_clear, fn, arg);
 			} else if (*e & UIO_PTE_DIRTY) {
 				fn(arg, iova, chunk);
-				if (!no_clear)
+				if (!no_clear) {
+					UIO_J(e);
 					*e &= ~UIO_PTE_DIRTY;
+				}
 			}
 		}
 		iova += chunk;

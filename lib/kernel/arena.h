@@ -40,5 +40,13 @@ void uio_arena_init(struct uio_arena *a, void *start, void *limit);
 /* Zeroed block of n bytes, or NULL when the region is exhausted. */
 void *uio_arena_zalloc(struct uio_arena *a, size_t n);
 void uio_arena_free(struct uio_arena *a, void *p, size_t n);
+/*
+ * Each free block: fn(arg, block, size, head), head being the bytes of it
+ * the allocator uses (the rest holds nothing). Stops at 1,000,000 blocks.
+ */
+void uio_arena_for_each_free(const struct uio_arena *a,
+			     void (*fn)(void *arg, uintptr_t p, size_t size,
+					size_t head),
+			     void *arg);
 
 #endif

@@ -30,6 +30,8 @@
  */
 #include "itree.h"
 
+#include "journal.h"
+
 #define UIO_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 typedef struct uio_itree_node node_t;
@@ -86,27 +88,57 @@ static uint64_t gap_after(const node_t *x, uint64_t p)
 	return best;
 }
 
-/* Recompute n's augmented fields from its children, which must be current. */
+/*
+ * Every node and tree is journaled (journal.h) before its first store in a
+ * command, whole: a node is 88 bytes and a command usually stores several
+ * of its fields. Kill points between the stores of a rotation or an unlink
+ * let the crash sweep stop a command with the tree half changed.
+ */
+static void touch(const node_t *n)
+{
+	uio_j_save(n, sizeof(*n));
+}
+
+static void touch_tree(const struct uio_itree *t)
+{
+	uio_j_save(t, sizeof(*t));
+}
+
+/*
+ * Recompute n's augmented fields from its children, which must be current.
+ * Unchanged fields are not stored (nor journaled): the walk to the root
+ * after an insert mostly finds nothing to change.
+ */
 static void update(node_t *n)
 {
 	const node_t *l = n->left, *r = n->right;
-	uint64_t gap = 0, reach = n->last;
+	uint64_t gap = 0, reach = n->last, rgap, sub_start;
+	uint32_t kinds = n->kind;
+	int32_t height = 1 + UIO_MAX(h(l), h(r));
 
-	n->height = 1 + UIO_MAX(h(l), h(r));
-	n->sub_start = l ? l->sub_start : n->start;
-	n->sub_kinds = n->kind;
+	sub_start = l ? l->sub_start : n->start;
 	if (l) {
 		gap = UIO_MAX(l->sub_gap, gap_between(l->sub_last, n->start));
 		reach = UIO_MAX(reach, l->sub_last);
-		n->sub_kinds |= l->sub_kinds;
+		kinds |= l->sub_kinds;
 	}
-	n->sub_rgap = gap_after(r, reach);
+	rgap = gap_after(r, reach);
 	if (r) {
 		reach = UIO_MAX(reach, r->sub_last);
-		n->sub_kinds |= r->sub_kinds;
+		kinds |= r->sub_kinds;
 	}
+	gap = UIO_MAX(gap, rgap);
+	if (n->height == height && n->sub_start == sub_start &&
+	    n->sub_kinds == kinds && n->sub_rgap == rgap &&
+	    n->sub_last == reach && n->sub_gap == gap)
+		return;
+	touch(n);
+	n->height = height;
+	n->sub_start = sub_start;
+	n->sub_kinds = kinds;
+	n->sub_rgap = rgap;
 	n->sub_last = reach;
-	n->sub_gap = UIO_MAX(gap, n->sub_rgap);
+	n->sub_gap = gap;
 }
 
 /* ------------------------------------------------------------------ */
@@ -115,25 +147,38 @@ static void update(node_t *n)
 static void replace_child(struct uio_itree *t, node_t *parent, node_t *old,
 			  node_t *new)
 {
-	if (!parent)
+	if (!parent) {
+		touch_tree(t);
 		t->root = new;
-	else if (parent->left == old)
-		parent->left = new;
-	else
-		parent->right = new;
-	if (new)
+	} else {
+		touch(parent);
+		if (parent->left == old)
+			parent->left = new;
+		else
+			parent->right = new;
+	}
+	uio_kill_point();
+	if (new) {
+		touch(new);
 		new->parent = parent;
+	}
 }
 
 static node_t *rotate_left(struct uio_itree *t, node_t *x)
 {
 	node_t *y = x->right;
 
+	touch(x);
+	touch(y);
 	x->right = y->left;
-	if (y->left)
+	uio_kill_point();
+	if (y->left) {
+		touch(y->left);
 		y->left->parent = x;
+	}
 	replace_child(t, x->parent, x, y);
 	y->left = x;
+	uio_kill_point();
 	x->parent = y;
 	update(x);
 	update(y);
@@ -144,11 +189,17 @@ static node_t *rotate_right(struct uio_itree *t, node_t *x)
 {
 	node_t *y = x->left;
 
+	touch(x);
+	touch(y);
 	x->left = y->right;
-	if (y->right)
+	uio_kill_point();
+	if (y->right) {
+		touch(y->right);
 		y->right->parent = x;
+	}
 	replace_child(t, x->parent, x, y);
 	y->right = x;
+	uio_kill_point();
 	x->parent = y;
 	update(x);
 	update(y);
@@ -191,9 +242,14 @@ void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n)
 		parent = *link;
 		link = before(n, parent) ? &parent->left : &parent->right;
 	}
+	touch(n);
+	touch_tree(t);
+	if (parent)
+		touch(parent);
 	n->left = n->right = NULL;
 	n->parent = parent;
 	*link = n;
+	uio_kill_point();
 	t->count++;
 	fixup(t, n);
 }
@@ -202,22 +258,29 @@ void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 {
 	node_t *from;
 
+	touch(n);
+	touch_tree(t);
 	if (n->left && n->right) {
 		/* Move the in-order successor s into n's place. */
 		node_t *s = n->right;
 
 		while (s->left)
 			s = s->left;
+		touch(s);
 		if (s->parent != n) {
 			from = s->parent;
 			replace_child(t, s->parent, s, s->right);
 			s->right = n->right;
+			touch(s->right);
 			s->right->parent = s;
+			uio_kill_point();
 		} else {
 			from = s;
 		}
 		s->left = n->left;
+		touch(s->left);
 		s->left->parent = s;
+		uio_kill_point();
 		replace_child(t, n->parent, n, s);
 	} else {
 		from = n->parent;
@@ -225,6 +288,7 @@ void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 	}
 	n->left = n->right = n->parent = NULL;
 	t->count--;
+	uio_kill_point();
 	fixup(t, from);
 }
 

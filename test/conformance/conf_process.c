@@ -202,5 +202,8 @@ int main(int argc, char **argv)
 		return exec_child(fd, (uint32_t)strtoul(argv[3], NULL, 0));
 	}
 	self = argv[0];
+	/* scripts/repeat.sh runs one test many times: CONF_FILTER=name. */
+	if (getenv("CONF_FILTER"))
+		cmocka_set_test_filter(getenv("CONF_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
