@@ -2631,16 +2631,24 @@ static void child_exit(void)
 	_exit(0);
 }
 
+/*
+ * The child will hold a copy of each access file: counted by the parent
+ * before fork(), not by the child after it, which would race with the
+ * parent's next commands (a close the parent makes first would count the
+ * file as gone; seen as a different access index in one world).
+ */
+static void fork_holders(int delta)
+{
+	for (int i = 0; i < nfds; i++)
+		if (fds[i].kind == F_ACCESS && fds[i].ctx_gen == M->ctx_gen)
+			M->access[fds[i].index].holders += delta;
+}
+
 static void child_start(void)
 {
-	int i;
-
 	in_child = true;
-	for (i = 0; i < nfds; i++) {
+	for (int i = 0; i < nfds; i++)
 		fds[i].inherited = true;
-		if (fds[i].kind == F_ACCESS && fds[i].ctx_gen == M->ctx_gen)
-			M->access[fds[i].index].holders++;
-	}
 }
 
 /* The child is gone: say how. */
@@ -2679,12 +2687,15 @@ static void cmd_fork_child_does(void)
 		return;
 	lp("\n");
 	lflush();
+	fork_holders(1);
 	pid = fork();
 	if (pid == 0) {
 		child_start();
 		run_commands(n);
 		child_exit();
 	}
+	if (pid < 0)
+		fork_holders(-1);
 	child_done(pid);
 }
 
@@ -2707,7 +2718,10 @@ static void cmd_fork_parent_does(void)
 	lflush();
 	if (pipe(p))
 		_exit(98);
+	fork_holders(1);
 	pid = fork();
+	if (pid < 0)
+		fork_holders(-1);
 	if (pid == 0) {
 		close(p[1]);
 		child_start();
