@@ -8,7 +8,7 @@ trap 'rm -rf "$d"' EXIT
 fail=0
 for seed in 1 2 3; do
 	for i in a b; do
-		DIFFTEST_SKIP_INHERITED_FILES=1 timeout 120 "$run" -- "$prog" "$seed" 400 "$d/$seed.$i" \
+		timeout 120 "$run" -- "$prog" "$seed" 400 "$d/$seed.$i" \
 			>/dev/null 2>"$d/$seed.$i.err" || {
 			echo "seed $seed run $i failed:"; cat "$d/$seed.$i.err"; fail=1; }
 	done

@@ -27,8 +27,10 @@
  *   allow up to 2 MiB, the User-Mode Linux reference 4 KiB): the buffers
  *   start at an odd 4 KiB page and automatic maps use even page offsets;
  * - commands on fault queue and access files inherited from the parent are
- *   marked "inh"; with DIFFTEST_SKIP_INHERITED_FILES=1 they are drawn (the
- *   sequence stays the same) but not issued.
+ *   marked "inh"; with DIFFTEST_SKIP_INHERITED_FILES=1 they (and closes and
+ *   reopens whose last close would be a child's exit) are drawn (the
+ *   sequence stays the same) but not issued. Both worlds agree without it
+ *   (the default); it tells such a divergence from others.
  */
 #include <errno.h>
 #include <fcntl.h>

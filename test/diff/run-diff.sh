@@ -8,9 +8,11 @@
 #   sh test/diff/run-diff.sh [BUILDDIR] [SEEDS] [NCMDS]
 #
 # SEEDS: a list like "1 2 3", a range "0-31", or both ("0-3 17").
-# Environment: DIFFTEST_SKIP_INHERITED_FILES (default 1): commands on fault
-# and access files a child inherited are drawn but not issued, until
-# uiommufd serves such files in other processes. DIFFTEST_TIMEOUT: seconds
+# Environment: DIFFTEST_SKIP_INHERITED_FILES=1 (default 0): commands on
+# fault and access files a child inherited, and the closes and reopens whose
+# last close would be a child's exit, are drawn but not issued (the
+# sequence stays the same); no longer needed, kept to tell such a
+# divergence from others. DIFFTEST_TIMEOUT: seconds
 # per run (default 120). DIFFTEST_KEEP=DIR keeps the logs there.
 # DIFFTEST_SUM_EVERY=1: the tester logs sums of its buffers after every
 # command (slower; shows where memory began to differ).
@@ -24,7 +26,7 @@ SEEDS=${2:-1-4}
 N=${3:-500}
 ORACLE=${ORACLE:-$(cd .. && pwd)/shared/oracle}
 T=${DIFFTEST_TIMEOUT:-120}
-export DIFFTEST_SKIP_INHERITED_FILES=${DIFFTEST_SKIP_INHERITED_FILES:-1}
+export DIFFTEST_SKIP_INHERITED_FILES=${DIFFTEST_SKIP_INHERITED_FILES:-0}
 [ -x "$ORACLE/run.sh" ] || { echo "no oracle at $ORACLE" >&2; exit 2; }
 ORACLE=$ORACLE sh test/oracle/kernel.sh >/dev/null
 [ -d "$B" ] || meson setup "$B" >/dev/null
