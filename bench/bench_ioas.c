@@ -10,6 +10,11 @@
  *     of one trivial system call measured in the same run (the machine is
  *     noisy; ratios drift far less than absolute times).
  *
+ * Each ratio's two sides run in alternating rounds of 2,000 operations
+ * (400 and 200 rounds), and each side's best round is its cost: load on
+ * the machine falls on both sides alike, and the best round is the one
+ * it disturbed least.
+ *
  * Usage: bench_ioas [--quick]
  */
 #include <errno.h>
@@ -72,45 +77,78 @@ static void unmap(uint32_t ioas, uint64_t iova)
 	check(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), "IOAS_UNMAP");
 }
 
-/* ns per auto-IOVA map + unmap in an IOAS already holding `fill` areas. */
-static double auto_map_cost(uint32_t fill, int iters)
+static void ioas_destroy(uint32_t ioas)
+{
+	struct iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = ioas,
+				      .length = UINT64_MAX };
+	struct iommu_destroy d = { .size = sizeof(d), .id = ioas };
+
+	check(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), "unmap all");
+	check(uiommufd_ioctl(fd, IOMMU_DESTROY, &d), "DESTROY");
+}
+
+/* An IOAS already holding `fill` auto-IOVA areas. */
+static uint32_t ioas_filled(uint32_t fill)
 {
 	uint32_t ioas = ioas_alloc();
-	double best = 1e18;
 
 	for (uint32_t i = 0; i < fill; i++)
 		map(ioas, 0, 0);
-	for (int round = 0; round < 5; round++) {
-		double t = now_ns();
-
-		for (int i = 0; i < iters; i++)
-			unmap(ioas, map(ioas, 0, 0));
-		t = (now_ns() - t) / iters;
-		if (t < best)
-			best = t;
-	}
-	struct iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = ioas,
-				      .length = UINT64_MAX };
-	check(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), "unmap all");
-	struct iommu_destroy d = { .size = sizeof(d), .id = ioas };
-	check(uiommufd_ioctl(fd, IOMMU_DESTROY, &d), "DESTROY");
-	return best;
+	return ioas;
 }
 
-static double syscall_cost(int iters)
+/* ns per auto-IOVA map + unmap in ioas, over iters. */
+static double auto_map_round(uint32_t ioas, int iters)
 {
-	double best = 1e18;
+	double t = now_ns();
 
-	for (int round = 0; round < 5; round++) {
-		double t = now_ns();
+	for (int i = 0; i < iters; i++)
+		unmap(ioas, map(ioas, 0, 0));
+	return (now_ns() - t) / iters;
+}
 
-		for (int i = 0; i < iters; i++)
-			syscall(SYS_getppid);
-		t = (now_ns() - t) / iters;
-		if (t < best)
-			best = t;
+/*
+ * The scale ratio: rounds alternate between an IOAS of 10 areas and one
+ * of `big`, both alive in the same context, so that load on the machine
+ * falls on both alike; each side's best round is its cost.
+ */
+static void scale(uint32_t big, int rounds, int iters)
+{
+	uint32_t small_ioas = ioas_filled(10), big_ioas = ioas_filled(big);
+	double small = 1e18, large = 1e18;
+
+	for (int r = 0; r < rounds; r++) {
+		double t = auto_map_round(small_ioas, iters);
+
+		small = t < small ? t : small;
+		t = auto_map_round(big_ioas, iters);
+		large = t < large ? t : large;
 	}
-	return best;
+	ioas_destroy(big_ioas);
+	ioas_destroy(small_ioas);
+	printf("scale: auto-IOVA 4KiB map+unmap with %u areas vs 10 areas: "
+	       "ratio %.2f (%.0f ns vs %.0f ns; best of %d interleaved rounds)\n",
+	       big, large / small, large, small, rounds);
+}
+
+/* ns per getppid() system call, over iters. */
+static double syscall_round(int iters)
+{
+	double t = now_ns();
+
+	for (int i = 0; i < iters; i++)
+		syscall(SYS_getppid);
+	return (now_ns() - t) / iters;
+}
+
+/* ns per fixed-IOVA 4 KiB map + unmap, over iters. */
+static double cycle_round(uint32_t ioas, int iters)
+{
+	double t = now_ns();
+
+	for (int i = 0; i < iters; i++)
+		unmap(ioas, map(ioas, 1ull << 20, IOMMU_IOAS_MAP_FIXED_IOVA));
+	return (now_ns() - t) / iters;
 }
 
 int main(int argc, char **argv)
@@ -140,7 +178,7 @@ int main(int argc, char **argv)
 		}
 	}
 	big = quick ? 100000 : 1000000;
-	iters = quick ? 20000 : 200000;
+	iters = 2000;
 
 	buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -150,23 +188,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	double small = auto_map_cost(10, iters);
-	double large = auto_map_cost(big, iters);
-	printf("scale: auto-IOVA 4KiB map+unmap with %u areas vs 10 areas: "
-	       "ratio %.2f (%.0f ns vs %.0f ns)\n", big, large / small, large,
-	       small);
+	scale(big, quick ? 40 : 400, iters);
 
+	/* Interleaved rounds again, each side's best. */
 	uint32_t ioas = ioas_alloc();
-	double sys = syscall_cost(iters);
-	double best = 1e18;
-	for (int round = 0; round < 5; round++) {
-		double t = now_ns();
+	double sys = 1e18, best = 1e18;
+	int rounds = quick ? 40 : 200;
 
-		for (int i = 0; i < iters; i++)
-			unmap(ioas, map(ioas, 1ull << 20, IOMMU_IOAS_MAP_FIXED_IOVA));
-		t = (now_ns() - t) / iters;
-		if (t < best)
-			best = t;
+	for (int r = 0; r < rounds; r++) {
+		double t = syscall_round(iters);
+
+		sys = t < sys ? t : sys;
+		t = cycle_round(ioas, iters);
+		best = t < best ? t : best;
 	}
 	printf("cycle: fixed 4KiB map+unmap = %.2f x one getppid() syscall "
 	       "(%.0f ns vs %.0f ns)\n", best / sys, best, sys);

@@ -55,6 +55,7 @@ build-gcc/bench/bench_ioat
 sh bench/run-ioat.sh build-gcc
 sh bench/run-exit.sh build-gcc 128
 build-gcc/bench/bench_trap
+build-gcc/tools/uiommufd-run -- build-gcc/bench/bench_close
 build-gcc/bench/bench_journal
 echo "== conformance binaries in the reference kernel"
 if [ "${UIOMMUFD_SKIP_KERNEL:-0}" = 1 ]; then

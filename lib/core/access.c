@@ -424,6 +424,53 @@ int uio_access_rw(struct uio_ctx *ctx, struct uio_access *access,
 	return -ENOENT;
 }
 
+/*
+ * IOMMU_TEST_OP_ACCESS_RW between the caller's buffer at uptr and the IOAS,
+ * with one copy where the selftest otherwise copies twice (through its
+ * bounce buffer, as the kernel's does), where the outcome cannot differ:
+ * one area covers the range, its memory is this process's (the direct path
+ * of uio_pages_rw_access), the two ranges do not overlap, and the source
+ * is readable, probed before the destination is written, so a source that
+ * faults leaves the destination as it was. The failure points are the
+ * bounce path's: its allocation (-ENOMEM), then its user copy (-EFAULT).
+ * 1: not such a case, nothing done.
+ */
+int uio_access_rw_user(struct uio_ctx *ctx, struct uio_access *access,
+		       uint64_t iova, uintptr_t uptr, size_t len,
+		       unsigned int flags)
+{
+	bool write = flags & MOCK_ACCESS_RW_WRITE;
+	struct uio_itree_node *n;
+	struct uio_area *area;
+	uintptr_t va, src, dst;
+	uint64_t last;
+
+	(void)ctx;
+	if (!len || (flags & MOCK_ACCESS_RW_SLOW_PATH) || !access->ioas ||
+	    __builtin_add_overflow(iova, len - 1, &last))
+		return 1;
+	n = uio_itree_iter_first(&access->ioas->iopt.used, iova, last,
+				 UIO_KIND_AREA);
+	if (!n || n->start > iova || n->last < last)
+		return 1;
+	area = uio_container_of(n, struct uio_area, node);
+	if (!area->pages || (write && !area->pages->writable) ||
+	    !(area->prot & (write ? UIO_PROT_WRITE : UIO_PROT_READ)) ||
+	    !uio_mm_is_current(area->pages->mm))
+		return 1;
+	va = area->pages->uptr + area->start_byte + (iova - n->start);
+	if (va + len < va || uptr + len < uptr ||
+	    (uptr < va + len && va < uptr + len))
+		return 1;
+	src = write ? uptr : va;
+	dst = write ? va : uptr;
+	if (uio_should_fail())
+		return -ENOMEM;
+	if (uio_should_fail())
+		return -EFAULT;
+	return uio_copy_user_checked((void *)dst, (const void *)src, len);
+}
+
 struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 				       uint64_t ino)
 {
@@ -435,11 +482,16 @@ struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 	return NULL;
 }
 
+static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino);
+
 /* The access behind a selftest access fd, or NULL (EBADFD for the caller). */
 struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd)
 {
+	uint64_t dev, ino;
 	struct stat st;
 
+	if (uio_access_fd_cached(fd, &dev, &ino))
+		return uio_access_from_ino(ctx, dev, ino);
 	if (uio_sys_fstat(fd, &st))
 		return NULL;
 	return uio_access_from_ino(ctx, st.st_dev, st.st_ino);
@@ -462,7 +514,11 @@ int uio_access_file_create(struct uio_ctx *ctx, struct uio_access *access)
 	return fd;
 }
 
-/* An fd's answer, cached per process: fd numbers seen to be access files. */
+/*
+ * An fd's answer, cached per process: fd numbers seen to be access files.
+ * The fd -> file table caches such a number as kind UIO_FILE_ACCESS with
+ * its entry's index + 1 (0: none), a hint checked against the entry.
+ */
 struct uio_access_fd {
 	int fd;
 	int32_t pid;
@@ -475,14 +531,17 @@ static struct uio_access_fd uio_access_fds[UIO_ACCESS_FDS_MAX];
 static unsigned int uio_naccess_fds;
 static pthread_mutex_t uio_access_fds_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void uio_access_fd_note(int fd, struct uio_ctx *ctx)
+/* Record fd as an access file of ctx; its entry's index + 1, or 0. */
+static uint32_t uio_access_fd_add(int fd, struct uio_ctx *ctx)
 {
+	unsigned long gen = uio_file_forget_gen();
 	int32_t pid = uio_current_pid();
+	uint32_t idx = 0;
 	struct stat st;
 	unsigned int i;
 
 	if (uio_sys_fstat(fd, &st))
-		return;
+		return 0;
 	pthread_mutex_lock(&uio_access_fds_lock);
 	for (i = 0; i < uio_naccess_fds; i++)
 		if (uio_access_fds[i].fd == fd && uio_access_fds[i].pid == pid)
@@ -492,8 +551,46 @@ void uio_access_fd_note(int fd, struct uio_ctx *ctx)
 			fd, pid, ctx, st.st_dev, st.st_ino };
 		if (i == uio_naccess_fds)
 			uio_naccess_fds++;
+		idx = i + 1;
 	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
+	/* Unless fd was closed or replaced since the fstat. */
+	if (idx) {
+		uio_file_forget(fd);
+		uio_file_set_unless_forgotten(fd, UIO_FILE_VAL(UIO_FILE_ACCESS, idx),
+					      gen + 1);
+	}
+	return idx;
+}
+
+void uio_access_fd_note(int fd, struct uio_ctx *ctx)
+{
+	uio_access_fd_add(fd, ctx);
+}
+
+/*
+ * The dev and ino of access file fd without a system call: where the
+ * preload sees every close and dup over an fd number, a number the fd ->
+ * file table still caches as this process's entry names the file that
+ * entry's fstat saw. false: ask fstat.
+ */
+static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino)
+{
+	uint32_t v = uio_file_peek(fd), i = UIO_FILE_IDX(v);
+	bool found = false;
+
+	if (UIO_FILE_KIND(v) != UIO_FILE_ACCESS || v == UIO_FILE_NOT_OURS ||
+	    !i || !uio_file_closes_are_seen())
+		return false;
+	pthread_mutex_lock(&uio_access_fds_lock);
+	if (i <= uio_naccess_fds && uio_access_fds[i - 1].fd == fd &&
+	    uio_access_fds[i - 1].pid == uio_current_pid()) {
+		*dev = uio_access_fds[i - 1].dev;
+		*ino = uio_access_fds[i - 1].ino;
+		found = true;
+	}
+	pthread_mutex_unlock(&uio_access_fds_lock);
+	return found;
 }
 
 struct uio_ctx *uio_access_fd_ctx(int fd)
@@ -531,7 +628,7 @@ struct uio_ctx *uio_access_fd_ctx(int fd)
  * and ino; NULL if fd is not one this process can serve.
  */
 static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
-					     uint64_t *ino)
+					     uint64_t *ino, uint32_t *idx)
 {
 	int32_t pid = uio_current_pid();
 	struct uio_ctx *ctx = NULL;
@@ -541,6 +638,7 @@ static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
 	uint32_t id;
 	unsigned int i;
 
+	*idx = 0;
 	if (uio_sys_fstat(fd, &st) || !S_ISFIFO(st.st_mode))
 		return NULL;
 	pthread_mutex_lock(&uio_access_fds_lock);
@@ -550,6 +648,7 @@ static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
 		if (e->fd == fd && e->pid == pid &&
 		    e->dev == (uint64_t)st.st_dev && e->ino == (uint64_t)st.st_ino) {
 			ctx = e->ctx;
+			*idx = i + 1;
 			break;
 		}
 	}
@@ -563,7 +662,7 @@ static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
 		return NULL;
 	ctx = uio_iommufd_ctx_find(ctx_id);
 	if (ctx)
-		uio_access_fd_note(fd, ctx);
+		*idx = uio_access_fd_add(fd, ctx);
 	return ctx;
 }
 
@@ -593,22 +692,25 @@ int uio_access_fd_close(int fd, int *rc)
 	struct uio_anon_file file;
 	struct uio_ctx *ctx;
 	uint64_t dev, ino;
+	uint32_t idx;
 
 	uio_core_enter();
-	ctx = uio_access_fd_resolve(fd, &dev, &ino);
+	ctx = uio_access_fd_resolve(fd, &dev, &ino, &idx);
 	if (!ctx) {
 		uio_core_leave();
 		return 0;
 	}
 	uio_access_fd_drop(fd);
-	uio_ctx_lock(ctx);
-	access = ctx->released ? NULL : uio_access_from_ino(ctx, dev, ino);
-	if (access)
-		file = access->file;
-	uio_ctx_unlock(ctx);
+	access = NULL;
+	if (!uio_ctx_lock(ctx)) {
+		access = ctx->released ? NULL :
+					 uio_access_from_ino(ctx, dev, ino);
+		if (access)
+			file = access->file;
+		uio_ctx_unlock(ctx);
+	}
 	*rc = uio_sys_close(fd);
-	if (access && !*rc && !uio_anon_alive(&file)) {
-		uio_ctx_lock(ctx);
+	if (access && !*rc && !uio_anon_alive(&file) && !uio_ctx_lock(ctx)) {
 		access = ctx->released ? NULL : uio_access_from_ino(ctx, dev, ino);
 		if (access) {
 			uio_anon_unlink(&access->file);
@@ -702,7 +804,7 @@ static int uio_access_f_probe(int fd, const struct stat *st, uint32_t *idx)
 	if (!S_ISFIFO(st->st_mode))
 		return 0;
 	uio_core_enter();
-	is = uio_access_fd_resolve(fd, &dev, &ino) != NULL;
+	is = uio_access_fd_resolve(fd, &dev, &ino, idx) != NULL;
 	uio_core_leave();
 	return is;
 }

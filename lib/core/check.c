@@ -98,14 +98,27 @@ static size_t uio_count_distinct(const struct pages_ref *refs, size_t nrefs)
 /*
  * After a process died inside a command: recount what the counters summarise,
  * so that a half-built object the dead command never published does not
- * count. Its arena memory stays lost (at most one command's worth).
+ * count, and drop the IOAS lookup caches. Its arena memory stays lost (at
+ * most one command's worth).
  */
 void uio_ctx_recount(struct uio_ctx *ctx)
 {
+	struct uio_objtable *t = &ctx->objs;
 	struct pages_ref *refs;
 	size_t nrefs;
 	uint64_t nareas;
 
+	/* Caches the dead command may have left behind its tree change. */
+	for (uint32_t id = 1; id < t->next_id && id < t->nslots; id++) {
+		struct uio_obj *obj = t->slots[id];
+		struct uio_iopt *iopt;
+
+		if (!obj || obj->type != UIO_OBJ_IOAS)
+			continue;
+		iopt = &uio_container_of(obj, struct uio_ioas, obj)->iopt;
+		iopt->used_hc.valid = false;
+		iopt->last_area = NULL;
+	}
 	if (uio_collect(ctx, &refs, &nrefs, &nareas))
 		return;
 	ctx->nareas = nareas;

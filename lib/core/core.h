@@ -27,7 +27,10 @@
  * -------
  * One robust, process-shared mutex per context (ctx->lock) serialises every
  * ioctl on it, from any thread of any process; every dispatcher entry takes
- * it and holds it to the end of the command. A process that dies holding it
+ * it and holds it to the end of the command. Taking it first extends this
+ * process's mapping to what the arena uses (it grows in chunks, possibly in
+ * another process: ctx.c), so shared state past the header is read only
+ * under it. A process that dies holding it
  * leaves EOWNERDEAD, which the next locker repairs (ctx.c). The other locks
  * are process-local, and are taken in this order only:
  *
@@ -237,6 +240,8 @@ struct uio_iopt {
 	struct uio_hwpt *domains;      /* paging hwpts attached, hwpt->iopt_next */
 	uint32_t ndomains;
 	struct uio_itree used;
+	struct uio_itree_hc used_hc;   /* used's hole cache (first fit) */
+	struct uio_area *last_area;    /* the area inserted last, or NULL */
 	struct uio_itree reserved;
 	struct uio_itree allowed;
 	uint64_t iova_alignment;
@@ -389,6 +394,7 @@ struct uio_ctx {
 	uint64_t id;                   /* random, names the context (iommufd.h) */
 	pthread_mutex_t lock;
 	bool released;
+	bool recover_pending;          /* a dead owner's repair is still owed */
 	bool held_by_files;            /* only files and kAPI holds hold it */
 	uint8_t account_mode;
 	struct uio_arena arena;
@@ -440,15 +446,22 @@ static inline void uio_ctx_j(struct uio_ctx *ctx)
 }
 
 #define UIO_CTX_MAGIC 0x646675656d6d6f69ull /* "iommuefd" */
-#define UIO_CTX_VERSION 2u
+#define UIO_CTX_VERSION 3u
 
 /* ctx.c */
 struct uio_ctx *uio_ctx_create(int flags, int *fd_out, int *err);
 struct uio_ctx *uio_ctx_map_fd(int fd, int *err);
-void uio_ctx_lock(struct uio_ctx *ctx);
+/*
+ * Lock ctx, after mapping here what its arena uses (another process may
+ * have grown it). 0, or -ENOMEM without the lock if this process cannot
+ * map it.
+ */
+int uio_ctx_lock(struct uio_ctx *ctx) __attribute__((warn_unused_result));
 void uio_ctx_unlock(struct uio_ctx *ctx);
 void uio_ctx_release(struct uio_ctx *ctx);
 void uio_ctx_unmap(struct uio_ctx *ctx);
+/* Only the munmap of uio_ctx_unmap, which takes no lock (after fork). */
+void uio_ctx_munmap(struct uio_ctx *ctx);
 /* jverify.c: UIOMMUFD_JOURNAL_VERIFY=1 checks each command's journal. */
 void uio_jverify_begin(struct uio_ctx *ctx);
 void uio_jverify_end(struct uio_ctx *ctx);
@@ -722,6 +735,10 @@ void uio_access_destroy(struct uio_ctx *ctx, struct uio_access *access);
 void uio_access_obj_destroy(struct uio_ctx *ctx, struct uio_obj *obj);
 void uio_access_notify_unmap(struct uio_ctx *ctx, struct uio_access *access,
 			     uint64_t iova, uint64_t last);
+/* ACCESS_RW straight between uptr and the IOAS; 1 if it cannot be. */
+int uio_access_rw_user(struct uio_ctx *ctx, struct uio_access *access,
+		       uint64_t iova, uintptr_t uptr, size_t len,
+		       unsigned int flags);
 int uio_access_rw(struct uio_ctx *ctx, struct uio_access *access,
 		  uint64_t iova, void *data, size_t len, unsigned int flags);
 struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd);
@@ -770,6 +787,9 @@ struct uio_ucmd {
 	void *ubuffer;
 	uint32_t user_size;
 	void *cmd;
+	/* A command that let go of ctx's lock could not take it again
+	 * (uio_ctx_lock's -ENOMEM): the dispatcher must not unlock it. */
+	bool unlocked;
 };
 
 int uio_ucmd_respond(struct uio_ucmd *ucmd, size_t cmd_len);

@@ -522,7 +522,9 @@ int uio_iommufd_device_bind(struct uio_ctx *ctx, enum uio_iommu_driver iommu,
 	struct uio_idev *idev;
 	int rc = 0;
 
-	uio_ctx_lock(ctx);
+	rc = uio_ctx_lock(ctx);
+	if (rc)
+		return rc;
 	idev = ctx->released ? NULL : uio_device_bind(ctx, iommu, 0, &rc);
 	if (idev) {
 		*id = idev->obj.id;
@@ -554,7 +556,8 @@ void uio_iommufd_device_unbind(struct uio_ctx *ctx, uint32_t id)
 {
 	struct uio_idev *idev;
 
-	uio_ctx_lock(ctx);
+	if (uio_ctx_lock(ctx))
+		return;
 	idev = uio_idev_find(ctx, id);
 	if (idev) {
 		uio_device_detach(ctx, idev);
@@ -579,7 +582,9 @@ int uio_iommufd_device_attach(struct uio_ctx *ctx, uint32_t id,
 	struct uio_idev *idev;
 	int rc;
 
-	uio_ctx_lock(ctx);
+	rc = uio_ctx_lock(ctx);
+	if (rc)
+		return rc;
 	idev = uio_idev_find(ctx, id);
 	if (!idev)
 		rc = -ENODEV;
@@ -593,7 +598,8 @@ void uio_iommufd_device_detach(struct uio_ctx *ctx, uint32_t id)
 {
 	struct uio_idev *idev;
 
-	uio_ctx_lock(ctx);
+	if (uio_ctx_lock(ctx))
+		return;
 	idev = uio_idev_find(ctx, id);
 	if (idev)
 		uio_device_detach(ctx, idev);
@@ -605,7 +611,8 @@ bool uio_iommufd_device_attached(struct uio_ctx *ctx, uint32_t id)
 	struct uio_idev *idev;
 	bool attached;
 
-	uio_ctx_lock(ctx);
+	if (uio_ctx_lock(ctx))
+		return false;
 	idev = uio_idev_find(ctx, id);
 	attached = idev && idev->hwpt;
 	uio_ctx_unlock(ctx);
@@ -618,7 +625,9 @@ int uio_iommufd_device_dma(struct uio_ctx *ctx, uint32_t id, uint64_t iova,
 	struct uio_idev *idev;
 	int rc;
 
-	uio_ctx_lock(ctx);
+	rc = uio_ctx_lock(ctx);
+	if (rc)
+		return rc;
 	idev = uio_idev_find(ctx, id);
 	rc = idev ? uio_device_dma(ctx, idev, iova, buf, len, write) : -ENODEV;
 	uio_ctx_unlock(ctx);
@@ -631,7 +640,9 @@ int uio_iommufd_device_dma_copy(struct uio_ctx *ctx, uint32_t id, uint64_t dst,
 	struct uio_idev *idev;
 	int rc;
 
-	uio_ctx_lock(ctx);
+	rc = uio_ctx_lock(ctx);
+	if (rc)
+		return rc;
 	idev = uio_idev_find(ctx, id);
 	rc = idev ? uio_device_dma_copy(ctx, idev, dst, src, len, bad) : -ENODEV;
 	uio_ctx_unlock(ctx);

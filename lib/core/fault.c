@@ -531,7 +531,8 @@ static int uio_fault_fd_resolve(int fd, struct uio_ctx **ctxp, uint32_t *idp,
 	ctx = uio_iommufd_ctx_find(ctx_id);
 	if (!ctx)
 		return -EBADF;
-	uio_ctx_lock(ctx);
+	if (uio_ctx_lock(ctx))
+		return -ENOMEM;
 	found = !ctx->released && uio_fault_by_file(ctx, id, file.ino);
 	uio_ctx_unlock(ctx);
 	if (!found)
@@ -567,9 +568,10 @@ static long uio_fault_fd_rw_inside(int fd, void *buf, size_t count,
 	long rc;
 
 	rc = uio_fault_fd_resolve(fd, &ctx, &id, &ino);
+	if (!rc)
+		rc = uio_ctx_lock(ctx);
 	if (rc)
 		return rc;
-	uio_ctx_lock(ctx);
 	fault = ctx->released ? NULL : uio_fault_by_file(ctx, id, ino);
 	if (!fault) {
 		/* The queue went with the context. */
@@ -629,14 +631,15 @@ int uio_fault_fd_close(int fd, int *rc)
 		return 0;
 	}
 	uio_fault_fd_drop(fd);
-	uio_ctx_lock(ctx);
-	fault = ctx->released ? NULL : uio_fault_by_file(ctx, id, ino);
-	if (fault)
-		file = fault->file;
-	uio_ctx_unlock(ctx);
+	fault = NULL;
+	if (!uio_ctx_lock(ctx)) {
+		fault = ctx->released ? NULL : uio_fault_by_file(ctx, id, ino);
+		if (fault)
+			file = fault->file;
+		uio_ctx_unlock(ctx);
+	}
 	*rc = uio_sys_close(fd);
-	if (fault && !*rc && !uio_anon_alive(&file)) {
-		uio_ctx_lock(ctx);
+	if (fault && !*rc && !uio_anon_alive(&file) && !uio_ctx_lock(ctx)) {
 		fault = ctx->released ? NULL : uio_fault_by_file(ctx, id, ino);
 		if (fault)
 			uio_fault_file_release(fault);

@@ -57,11 +57,12 @@ static struct uio_registry_entry uio_registry[UIO_REGISTRY_MAX];
 static unsigned int uio_nslots;  /* slots in use or once used */
 static _Atomic unsigned int uio_nlive;
 
-/* The entries this thread holds in its current call (fdtable.h). */
+/* The entries this thread holds in its current call (fdtable.h);
+ * initial-exec as uaccess.c's uio_recover, for every call uses it. */
 static _Thread_local struct {
 	unsigned int depth, n;
 	unsigned short idx[UIO_HELD_MAX];
-} uio_held;
+} uio_held __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t uio_registry_once = PTHREAD_ONCE_INIT;
 
@@ -97,7 +98,7 @@ static void uio_registry_postfork_child(void)
 			/* Its fault and access fds were forgotten at release;
 			 * no other lock may be taken here. */
 			atomic_store(&e->refs, 0);
-			uio_sys_munmap(e->ctx, e->ctx->map_size);
+			uio_ctx_munmap(e->ctx);
 			e->ctx = NULL;
 		}
 	}
@@ -174,14 +175,16 @@ struct uio_ctx *uio_fd_ctx_lock(int fd)
 {
 	struct uio_ctx *ctx;
 
+	int rc;
+
 	uio_core_enter();
 	ctx = uio_fd_lookup(fd);
-	if (!ctx) {
+	rc = ctx ? uio_ctx_lock(ctx) : -ENOTTY;
+	if (rc) {
 		uio_core_leave();
-		errno = ENOTTY;
+		errno = -rc;
 		return NULL;
 	}
-	uio_ctx_lock(ctx);
 	return ctx;
 }
 
@@ -400,9 +403,9 @@ void uio_registry_for_each(void (*fn)(struct uio_ctx *ctx, void *arg),
 	for (unsigned int i = 0; i < uio_nslots; i++) {
 		struct uio_ctx *ctx = uio_registry[i].ctx;
 
-		if (!uio_registry[i].live)
+		/* One this process cannot map any more is left alone. */
+		if (!uio_registry[i].live || uio_ctx_lock(ctx))
 			continue;
-		uio_ctx_lock(ctx);
 		fn(ctx, arg);
 		uio_ctx_unlock(ctx);
 	}

@@ -49,7 +49,8 @@ void uio_registry_remove(struct uio_ctx *ctx);
 bool uio_core_entered(void);
 /*
  * For a public call on fd: enter the core and return its context held and
- * locked, or NULL with errno ENOTTY (and the core left). uio_fd_ctx_unlock()
+ * locked, or NULL with errno ENOTTY, or ENOMEM if this process cannot map
+ * what the context uses now (and the core left). uio_fd_ctx_unlock()
  * unlocks it and leaves.
  */
 struct uio_ctx *uio_fd_ctx_lock(int fd);

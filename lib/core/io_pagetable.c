@@ -31,10 +31,28 @@ static inline uint64_t uio_area_last(const struct uio_area *a)
 static struct uio_area *uio_area_first(struct uio_iopt *iopt, uint64_t start,
 				       uint64_t last)
 {
-	struct uio_itree_node *n =
-		uio_itree_iter_first(&iopt->used, start, last, UIO_KIND_AREA);
+	struct uio_area *hint = iopt->last_area;
+	struct uio_itree_node *n;
 
+	/*
+	 * Areas overlap nothing, so one holding start is the first to meet
+	 * [start, last]. The area mapped last is often the one unmapped next.
+	 */
+	if (hint && uio_area_iova(hint) <= start &&
+	    start <= uio_area_last(hint) && start <= last)
+		return hint;
+	n = uio_itree_iter_first(&iopt->used, start, last, UIO_KIND_AREA);
 	return n ? uio_container_of(n, struct uio_area, node) : NULL;
+}
+
+/* Take area out of the tree (and out of the lookup hint). */
+static void uio_area_unlink(struct uio_iopt *iopt, struct uio_area *area)
+{
+	if (iopt->last_area == area) {
+		UIO_J(&iopt->last_area);
+		iopt->last_area = NULL;
+	}
+	uio_itree_remove(&iopt->used, &area->node);
 }
 
 static struct uio_area *uio_area_next(struct uio_area *a, uint64_t start,
@@ -48,7 +66,9 @@ static struct uio_area *uio_area_next(struct uio_area *a, uint64_t start,
 
 void uio_iopt_init(struct uio_iopt *iopt)
 {
-	uio_itree_init(&iopt->used);
+	/* Automatic IOVAs are searched from UIO_PAGE_SIZE up. */
+	uio_itree_init_hc(&iopt->used, &iopt->used_hc, UIO_PAGE_SIZE);
+	iopt->last_area = NULL;
 	uio_itree_init(&iopt->reserved);
 	uio_itree_init(&iopt->allowed);
 	/* No domain or access constrains it yet: byte granular, as the kernel. */
@@ -213,6 +233,8 @@ static int uio_iopt_insert_area(struct uio_iopt *iopt, struct uio_area *area,
 	area->start_byte = start_byte;
 	area->node.kind = UIO_KIND_AREA;
 	uio_itree_insert(&iopt->used, &area->node);
+	UIO_J(&iopt->last_area);
+	iopt->last_area = area;
 	return 0;
 }
 
@@ -289,7 +311,7 @@ static void uio_area_free(struct uio_ctx *ctx, struct uio_iopt *iopt,
 			  struct uio_area *area, bool inserted)
 {
 	if (inserted) {
-		uio_itree_remove(&iopt->used, &area->node);
+		uio_area_unlink(iopt, area);
 		uio_ctx_j(ctx);
 		ctx->nareas--;
 	}
@@ -695,7 +717,7 @@ static int uio_area_split(struct uio_ctx *ctx, struct uio_iopt *iopt,
 		rc = -EINVAL;
 		goto err_free;
 	}
-	uio_itree_remove(&iopt->used, &area->node);
+	uio_area_unlink(iopt, area);
 	rc = uio_iopt_insert_area(iopt, lhs, pages, start, area->start_byte,
 				  new_start - start, area->prot);
 	if (rc)
@@ -720,7 +742,7 @@ static int uio_area_split(struct uio_ctx *ctx, struct uio_iopt *iopt,
 	return 0;
 
 err_remove_lhs:
-	uio_itree_remove(&iopt->used, &lhs->node);
+	uio_area_unlink(iopt, lhs);
 err_reinsert:
 	uio_itree_insert(&iopt->used, &area->node);
 err_free:
@@ -874,6 +896,12 @@ int uio_iopt_check(struct uio_iopt *iopt)
 
 	if (uio_itree_check(&iopt->used) || uio_itree_check(&iopt->reserved) ||
 	    uio_itree_check(&iopt->allowed))
+		return -1;
+	/* The lookup hint is an area of this table. */
+	if (iopt->last_area &&
+	    uio_itree_iter_first(&iopt->used, uio_area_iova(iopt->last_area),
+				 uio_area_iova(iopt->last_area),
+				 UIO_KIND_AREA) != &iopt->last_area->node)
 		return -1;
 	for (area = uio_area_first(iopt, 0, UIO_ULONG_MAX); area;
 	     area = uio_area_next(area, 0, UIO_ULONG_MAX)) {

@@ -13,7 +13,10 @@
  * lock of the core, and may hold their own (registry, device) locks,
  * which come before the context's in the lock order (core.h).
  *
- * Errors are -errno, as the kernel's functions return them.
+ * Errors are -errno, as the kernel's functions return them, and -ENOMEM
+ * from any that takes the lock when this process cannot map what the
+ * context uses (core.h, uio_ctx_lock); those returning nothing then do
+ * nothing.
  */
 #ifndef UIO_IOMMUFD_H
 #define UIO_IOMMUFD_H

@@ -188,8 +188,7 @@ static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= UIO_NR_OPS) {
 		/* The VFIO type1 container's commands (vfio_compat.c). */
 		rc = (int)uio_vfio_ioctl(ctx, cmd, arg);
-		if (uio_check_enabled()) {
-			uio_ctx_lock(ctx);
+		if (uio_check_enabled() && !uio_ctx_lock(ctx)) {
 			if (uio_ctx_check(ctx)) {
 				fprintf(stderr, "uiommufd check: broken after ioctl 0x%lx\n",
 					cmd);
@@ -210,8 +209,12 @@ static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 	if (rc)
 		return rc;
 
-	uio_ctx_lock(ctx);
+	rc = uio_ctx_lock(ctx);
+	if (rc)
+		return rc;
 	rc = op->execute(&ucmd);
+	if (ucmd.unlocked)
+		return rc;
 	if (uio_check_enabled() && uio_ctx_check(ctx)) {
 		fprintf(stderr, "uiommufd check: broken after ioctl 0x%lx\n", cmd);
 		abort();
@@ -254,7 +257,13 @@ int uio_open_vfio_container(int flags)
 		return fd;
 	uio_core_enter();
 	ctx = uio_fd_lookup(fd);
-	uio_ctx_lock(ctx);
+	if (uio_ctx_lock(ctx)) {
+		/* Cannot happen: its creator maps what it uses. */
+		uio_core_leave();
+		uiommufd_close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
 	UIO_J(&ctx->account_mode);
 	uio_ctx_j(ctx);
 	ctx->account_mode = UIO_ACCOUNT_MM;
@@ -373,7 +382,8 @@ static void uio_ctx_last_close(struct uio_ctx *ctx)
 {
 	bool held;
 
-	uio_ctx_lock(ctx);
+	if (uio_ctx_lock(ctx))
+		return;
 	held = !ctx->released && uio_ctx_files_alive(ctx);
 	UIO_J(&ctx->held_by_files);
 	ctx->held_by_files = held;
@@ -386,9 +396,8 @@ void uio_ctx_file_closed(struct uio_ctx *ctx)
 {
 	bool release = false;
 
-	if (!ctx)
+	if (!ctx || uio_ctx_lock(ctx))
 		return;
-	uio_ctx_lock(ctx);
 	if (ctx->held_by_files && !ctx->released && !uio_ctx_files_alive(ctx)) {
 		UIO_J(&ctx->held_by_files);
 		ctx->held_by_files = false;
@@ -401,7 +410,8 @@ void uio_ctx_file_closed(struct uio_ctx *ctx)
 
 void uio_iommufd_ctx_get(struct uio_ctx *ctx)
 {
-	uio_ctx_lock(ctx);
+	if (uio_ctx_lock(ctx))
+		return;
 	uio_ctx_j(ctx);
 	ctx->kholds++;
 	uio_ctx_unlock(ctx);
@@ -409,11 +419,12 @@ void uio_iommufd_ctx_get(struct uio_ctx *ctx)
 
 void uio_iommufd_ctx_put(struct uio_ctx *ctx)
 {
-	uio_ctx_lock(ctx);
-	uio_ctx_j(ctx);
-	if (ctx->kholds)
-		ctx->kholds--;
-	uio_ctx_unlock(ctx);
+	if (!uio_ctx_lock(ctx)) {
+		uio_ctx_j(ctx);
+		if (ctx->kholds)
+			ctx->kholds--;
+		uio_ctx_unlock(ctx);
+	}
 	/* The last hold of a context whose files are all closed. */
 	uio_ctx_file_closed(ctx);
 }

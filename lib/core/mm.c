@@ -42,9 +42,8 @@
 
 bool uio_mm_is_current(const struct uio_mm *mm)
 {
-	return !mm->gone && mm->pid == uio_current_pid() &&
-	       mm->start_time == uio_current_start_time() &&
-	       !memcmp(&mm->exec_id, uio_current_exec_id(), sizeof(mm->exec_id));
+	return !mm->gone &&
+	       uio_current_is(mm->pid, mm->start_time, &mm->exec_id);
 }
 
 /*

@@ -194,6 +194,22 @@ static int uio_test_md_check_map(struct uio_ucmd *ucmd, uint32_t id,
 }
 
 /*
+ * Take the caller's lock again after letting go of it within the command:
+ * rc, or uio_ctx_lock's error (the command then returns without the lock,
+ * marked so for the dispatcher).
+ */
+static int uio_ucmd_relock(struct uio_ucmd *ucmd, int rc)
+{
+	int e = uio_ctx_lock(ucmd->ctx);
+
+	if (e) {
+		ucmd->unlocked = true;
+		return e;
+	}
+	return rc;
+}
+
+/*
  * Each page under [uptr, uptr + length) must have `refs` pins. The kernel
  * counts the page's pins: those of every context, and of every process
  * that pinned the same page of a shared object. The contexts are visited
@@ -252,8 +268,7 @@ static int uio_test_md_check_refs(struct uio_ucmd *ucmd, uint64_t uptr,
 		length -= a.n * UIO_PAGE_SIZE;
 	}
 	uio_vma_cache_free(&a.cache);
-	uio_ctx_lock(ucmd->ctx);
-	return rc;
+	return uio_ucmd_relock(ucmd, rc);
 }
 
 static int uio_test_add_reserved(struct uio_ucmd *ucmd, uint32_t ioas_id,
@@ -371,6 +386,10 @@ static int uio_test_access_rw(struct uio_ucmd *ucmd, int fd, uint64_t iova,
 	access = uio_access_from_fd(ucmd->ctx, fd);
 	if (!access)
 		return -EBADFD;
+	/* One copy instead of two where the outcome is the same (access.c). */
+	rc = uio_access_rw_user(ucmd->ctx, access, iova, uptr, length, flags);
+	if (rc <= 0)
+		return rc;
 	/* A private bounce buffer, as the kernel's kvzalloc. */
 	tmp = uio_should_fail() ? NULL : malloc(length ? length : 1);
 	if (!tmp)
@@ -485,15 +504,17 @@ static int uio_test_access_cmd(struct uio_ucmd *ucmd)
 		return uio_test_access_op(ucmd);
 	uio_ctx_unlock(ucmd->ctx);
 	if (uio_registry_has(ctx)) {
-		uio_ctx_lock(ctx);
-		theirs.ctx = ctx;
-		rc = ctx->released ? -EBADFD : uio_test_access_op(&theirs);
-		uio_ctx_unlock(ctx);
-		uio_ctx_lock(ucmd->ctx);
-		return rc;
+		rc = uio_ctx_lock(ctx);
+		if (!rc) {
+			theirs.ctx = ctx;
+			rc = ctx->released ? -EBADFD :
+					     uio_test_access_op(&theirs);
+			uio_ctx_unlock(ctx);
+		}
+		return uio_ucmd_relock(ucmd, rc);
 	}
-	uio_ctx_lock(ucmd->ctx);
-	return uio_test_access_op(ucmd);
+	rc = uio_ucmd_relock(ucmd, 0);
+	return rc ? rc : uio_test_access_op(ucmd);
 }
 
 int uio_test_cmd(struct uio_ucmd *ucmd)

@@ -326,7 +326,9 @@ long uio_vfio_ioctl(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 	default:
 		return -ENOTTY;
 	}
-	uio_ctx_lock(ctx);
+	rc = uio_ctx_lock(ctx);
+	if (rc)
+		return rc;
 	switch (cmd) {
 	case VFIO_SET_IOMMU:
 		rc = uio_vfio_set_iommu(ctx, (unsigned long)arg);
@@ -354,9 +356,10 @@ long uio_vfio_ioctl(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 int uio_iommufd_vfio_compat_ioas_create(struct uio_ctx *ctx)
 {
 	struct uio_ioas *ioas;
-	int rc = 0;
+	int rc = uio_ctx_lock(ctx);
 
-	uio_ctx_lock(ctx);
+	if (rc)
+		return rc;
 	if (ctx->released) {
 		rc = -ENODEV;
 	} else if (!ctx->vfio_ioas) {
@@ -373,9 +376,11 @@ int uio_iommufd_vfio_compat_ioas_create(struct uio_ctx *ctx)
 
 int uio_iommufd_vfio_compat_ioas_get_id(struct uio_ctx *ctx, uint32_t *id)
 {
-	int rc = -ENODEV;
+	int rc = uio_ctx_lock(ctx);
 
-	uio_ctx_lock(ctx);
+	if (rc)
+		return rc;
+	rc = -ENODEV;
 	if (!ctx->released && ctx->vfio_ioas) {
 		*id = ctx->vfio_ioas->obj.id;
 		rc = 0;

@@ -50,18 +50,38 @@ static size_t uio_round_up(size_t n, size_t to)
 	return (n + to - 1) & ~(to - 1);
 }
 
+static int (*uio_arena_grow)(struct uio_arena *a, uintptr_t to);
+
+void uio_arena_set_grow(int (*fn)(struct uio_arena *a, uintptr_t to))
+{
+	__atomic_store_n(&uio_arena_grow, fn, __ATOMIC_RELAXED);
+}
+
 void uio_arena_init(struct uio_arena *a, void *start, void *limit)
 {
 	memset(a, 0, sizeof(*a));
 	a->brk = uio_round_up((uintptr_t)start, 64);
-	a->limit = (uintptr_t)limit;
+	a->limit = a->end = (uintptr_t)limit;
+}
+
+/* Whether [p, p + n) is usable, after growing the region if it must. */
+static int uio_arena_reach(struct uio_arena *a, uintptr_t p, size_t n)
+{
+	int (*grow)(struct uio_arena *, uintptr_t);
+
+	if (p <= a->limit && a->limit - p >= n)
+		return 1;
+	if (p > a->end || a->end - p < n)
+		return 0;
+	grow = __atomic_load_n(&uio_arena_grow, __ATOMIC_RELAXED);
+	return grow && !grow(a, p + n) && p <= a->limit && a->limit - p >= n;
 }
 
 static void *uio_arena_carve(struct uio_arena *a, size_t n, size_t align)
 {
 	uintptr_t p = uio_round_up(a->brk, align);
 
-	if (p > a->limit || a->limit - p < n)
+	if (!uio_arena_reach(a, p, n))
 		return NULL;
 	UIO_J(a);
 	a->brk = p + n;

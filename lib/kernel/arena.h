@@ -11,6 +11,10 @@
  *           the largest class are whole pages with a first-fit free list.
  *           Callers give the size back on free (as with sized delete), so
  *           blocks carry no header.
+ * growth    The region's usable part is [start, limit); it may grow up to
+ *           end. A block that would cross limit asks the grow hook (set by
+ *           the region's owner, process-local) to make more usable and raise
+ *           limit; the owner maps the region in chunks (ctx.c).
  *
  * Not thread-safe: the owning context's lock protects it.
  * Why not a library: no packaged allocator manages a caller-provided region
@@ -29,7 +33,8 @@ struct uio_arena_large;
 
 struct uio_arena {
 	uintptr_t brk;   /* next unused byte */
-	uintptr_t limit; /* end of the region */
+	uintptr_t limit; /* end of the usable part of the region */
+	uintptr_t end;   /* how far limit may grow; == limit: never */
 	void *free_small[UIO_ARENA_NCLASSES];
 	struct uio_arena_large *free_large;
 	uint64_t bytes_in_use;
@@ -37,6 +42,11 @@ struct uio_arena {
 };
 
 void uio_arena_init(struct uio_arena *a, void *start, void *limit);
+/*
+ * Process-wide: fn(a, to) makes a's region usable up to at least `to`
+ * (<= a->end), raises a->limit and returns 0, or fails with -errno.
+ */
+void uio_arena_set_grow(int (*fn)(struct uio_arena *a, uintptr_t to));
 /* Zeroed block of n bytes, or NULL when the region is exhausted. */
 void *uio_arena_zalloc(struct uio_arena *a, size_t n);
 void uio_arena_free(struct uio_arena *a, void *p, size_t n);

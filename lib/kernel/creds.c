@@ -85,6 +85,9 @@ static void uio_read_exec_id(struct uio_exec_id *id)
 
 static const struct uio_creds *uio_creds_get(void)
 {
+	/* Valid only once the fork handler that invalidates it is set. */
+	if (atomic_load_explicit(&uio_creds_valid, memory_order_acquire))
+		return &uio_creds_cache;
 	pthread_once(&uio_creds_once, uio_creds_atfork);
 	if (!atomic_load_explicit(&uio_creds_valid, memory_order_acquire)) {
 		struct __user_cap_header_struct hdr = {
@@ -161,4 +164,13 @@ bool uio_exec_id_alive(int32_t pid, const struct uio_exec_id *id)
 const struct uio_exec_id *uio_current_exec_id(void)
 {
 	return &uio_creds_get()->exec_id;
+}
+
+bool uio_current_is(int32_t pid, uint64_t start_time,
+		    const struct uio_exec_id *id)
+{
+	const struct uio_creds *c = uio_creds_get();
+
+	return c->pid == pid && c->start_time == start_time &&
+	       !memcmp(&c->exec_id, id, sizeof(*id));
 }

@@ -6,6 +6,9 @@
  *
  *   sub_start  the smallest start (the leftmost node's),
  *   sub_last   the largest last,
+ *   lreach     the largest last of the node and its left subtree (what
+ *              the walk back up after a change reads, without the left
+ *              child's cache line),
  *   sub_kinds  the OR of the kinds,
  *   sub_gap    the largest hole between the subtree's own nodes: walking
  *              them in order, the hole before node m is the run from one
@@ -36,7 +39,10 @@
 
 typedef struct uio_itree_node node_t;
 
-static int32_t h(const node_t *n)
+static void hc_insert(struct uio_itree_hc *hc, node_t *n);
+static void hc_remove(struct uio_itree_hc *hc, const node_t *n);
+
+static int16_t h(const node_t *n)
 {
 	return n ? n->height : 0;
 }
@@ -104,6 +110,12 @@ static void touch_tree(const struct uio_itree *t)
 	uio_j_save(t, sizeof(*t));
 }
 
+/* The hole cache too: an undo restores it with the nodes it names. */
+static void touch_hc(const struct uio_itree_hc *hc)
+{
+	uio_j_save(hc, sizeof(*hc));
+}
+
 /*
  * Recompute n's augmented fields from its children, which must be current.
  * Unchanged fields are not stored (nor journaled): the walk to the root
@@ -112,9 +124,9 @@ static void touch_tree(const struct uio_itree *t)
 static void update(node_t *n)
 {
 	const node_t *l = n->left, *r = n->right;
-	uint64_t gap = 0, reach = n->last, rgap, sub_start;
-	uint32_t kinds = n->kind;
-	int32_t height = 1 + UIO_MAX(h(l), h(r));
+	uint64_t gap = 0, reach = n->last, rgap, sub_start, lreach;
+	uint16_t kinds = n->kind;
+	int16_t height = (int16_t)(1 + UIO_MAX(h(l), h(r)));
 
 	sub_start = l ? l->sub_start : n->start;
 	if (l) {
@@ -122,6 +134,7 @@ static void update(node_t *n)
 		reach = UIO_MAX(reach, l->sub_last);
 		kinds |= l->sub_kinds;
 	}
+	lreach = reach;
 	rgap = gap_after(r, reach);
 	if (r) {
 		reach = UIO_MAX(reach, r->sub_last);
@@ -130,12 +143,13 @@ static void update(node_t *n)
 	gap = UIO_MAX(gap, rgap);
 	if (n->height == height && n->sub_start == sub_start &&
 	    n->sub_kinds == kinds && n->sub_rgap == rgap &&
-	    n->sub_last == reach && n->sub_gap == gap)
+	    n->sub_last == reach && n->sub_gap == gap && n->lreach == lreach)
 		return;
 	touch(n);
 	n->height = height;
 	n->sub_start = sub_start;
 	n->sub_kinds = kinds;
+	n->lreach = lreach;
 	n->sub_rgap = rgap;
 	n->sub_last = reach;
 	n->sub_gap = gap;
@@ -206,22 +220,117 @@ static node_t *rotate_right(struct uio_itree *t, node_t *x)
 	return y;
 }
 
-/* Recompute and rebalance from n up to the root. */
-static void fixup(struct uio_itree *t, node_t *n)
-{
-	while (n) {
-		int32_t bal;
+#define FAST_MAX 64
 
+/*
+ * fixup()'s cheap levels, from n up while they last (at most FAST_MAX).
+ * While sub_kinds may still change (rarely past the first level), a level
+ * at a time, the node journaled whole; then only sub_last changes: the new
+ * values are worked out up the path from the child's new one first, the
+ * old ones journaled as one record, then stored. Returns the node the walk
+ * goes on from; *c and *kinds as fixup() keeps them.
+ */
+static node_t *fixup_fast(node_t *n, const node_t **c, bool *kinds)
+{
+	void *words[FAST_MAX];
+	uint64_t lasts[FAST_MAX];
+	const node_t *child = *c;
+	uint64_t clast;
+	size_t m = 0;
+
+	while (*kinds && n && child == n->right &&
+	       n->lreach < child->sub_start) {
+		const node_t *l = n->left;
+		uint64_t last = UIO_MAX(n->lreach, child->sub_last);
+		uint16_t sk = n->kind | child->sub_kinds |
+			      (l ? l->sub_kinds : 0);
+
+		*kinds = sk != n->sub_kinds;
+		if (n->sub_last != last || n->sub_kinds != sk) {
+			touch(n);
+			n->sub_last = last;
+			n->sub_kinds = sk;
+		}
+		child = n;
+		n = n->parent;
+	}
+	clast = child->sub_last;
+	for (size_t levels = 0; n && levels < FAST_MAX && child == n->right &&
+				n->lreach < child->sub_start; levels++) {
+		uint64_t last = UIO_MAX(n->lreach, clast);
+
+		/* Unchanged fields are not stored (nor journaled). */
+		if (last != n->sub_last) {
+			words[m] = &n->sub_last;
+			lasts[m++] = last;
+		}
+		child = n;
+		clast = last;
+		n = n->parent;
+	}
+	if (m) {
+		uio_j_save_words(words, m);
+		for (size_t i = 0; i < m; i++)
+			*(uint64_t *)words[i] = lasts[i];
+		uio_kill_point();
+	}
+	*c = child;
+	return n;
+}
+
+/*
+ * Recompute and rebalance from n up to the root. `fresh` is a node whose
+ * parent has not seen it where it is now (a new leaf; a successor moved
+ * into a removed node's place): its update is never skipped below.
+ *
+ * Every level is visited, but most cheaply: when the child c we came up
+ * from changed in sub_last or sub_kinds only (its height, sub_start,
+ * sub_gap and sub_rgap are as its parent last saw them), c is the right
+ * child, and the parent's reach (itself and its left subtree) ends before
+ * c's subtree starts, then the parent's height, sub_start and gaps are as
+ * they were (gap_after() stops at c, reading sub_start and sub_gap only),
+ * and only its sub_last and sub_kinds are recomputed; it then changed in
+ * those only too. Appending past the last node, or removing the last,
+ * changes sub_last all the way up the right spine: this keeps that walk
+ * to a few loads per level.
+ */
+static void fixup(struct uio_itree *t, node_t *n, const node_t *fresh)
+{
+	const node_t *c = NULL; /* changed in sub_last, sub_kinds only */
+	bool kinds = true;      /* ... and sub_kinds may have changed */
+
+	while (n) {
+		const node_t *r = n->right;
+		uint64_t sub_start, gap, rgap;
+		uint16_t sub_kinds;
+		int16_t height;
+		int bal;
+
+		if (c && c == r && n->lreach < r->sub_start) {
+			n = fixup_fast(n, &c, &kinds);
+			continue;
+		}
+		height = n->height;
+		sub_start = n->sub_start;
+		sub_kinds = n->sub_kinds;
+		gap = n->sub_gap;
+		rgap = n->sub_rgap;
 		update(n);
+		kinds = n->sub_kinds != sub_kinds;
+		c = n != fresh && n->height == height &&
+		    n->sub_start == sub_start && n->sub_gap == gap &&
+		    n->sub_rgap == rgap ? n : NULL;
 		bal = h(n->left) - h(n->right);
 		if (bal > 1) {
 			if (h(n->left->left) < h(n->left->right))
 				rotate_left(t, n->left);
 			n = rotate_right(t, n);
+			c = NULL;
 		} else if (bal < -1) {
 			if (h(n->right->right) < h(n->right->left))
 				rotate_right(t, n->right);
 			n = rotate_left(t, n);
+			c = NULL;
 		}
 		n = n->parent;
 	}
@@ -234,13 +343,41 @@ static bool before(const node_t *a, const node_t *b)
 	return (uintptr_t)a < (uintptr_t)b;
 }
 
+/*
+ * Where n goes when it starts in the cached hole: right of the node before
+ * the hole, or else left of the node after it (one of them has that link
+ * free: they are neighbours in order). NULL if unknown.
+ */
+static node_t **hc_link(struct uio_itree *t, const node_t *n, node_t **parent)
+{
+	struct uio_itree_hc *hc = t->hc;
+
+	if (!hc || !hc->valid || !hc->links || n->start < hc->start ||
+	    n->start > hc->last)
+		return NULL;
+	if (!hc->prev && !hc->next)
+		return t->root ? NULL : &t->root;
+	if (hc->prev && !hc->prev->right) {
+		*parent = hc->prev;
+		return &hc->prev->right;
+	}
+	if (hc->next && !hc->next->left) {
+		*parent = hc->next;
+		return &hc->next->left;
+	}
+	return NULL;
+}
+
 void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n)
 {
-	node_t *parent = NULL, **link = &t->root;
+	node_t *parent = NULL, **link = hc_link(t, n, &parent);
 
-	while (*link) {
-		parent = *link;
-		link = before(n, parent) ? &parent->left : &parent->right;
+	if (!link) {
+		for (link = &t->root; *link;) {
+			parent = *link;
+			link = before(n, parent) ? &parent->left :
+						   &parent->right;
+		}
 	}
 	touch(n);
 	touch_tree(t);
@@ -251,12 +388,15 @@ void uio_itree_insert(struct uio_itree *t, struct uio_itree_node *n)
 	*link = n;
 	uio_kill_point();
 	t->count++;
-	fixup(t, n);
+	fixup(t, n, n);
+	hc_insert(t->hc, n);
 }
 
 void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 {
-	node_t *from;
+	node_t *from, *fresh = NULL;
+
+	hc_remove(t->hc, n);
 
 	touch(n);
 	touch_tree(t);
@@ -282,6 +422,7 @@ void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 		s->left->parent = s;
 		uio_kill_point();
 		replace_child(t, n->parent, n, s);
+		fresh = s;
 	} else {
 		from = n->parent;
 		replace_child(t, n->parent, n, n->left ? n->left : n->right);
@@ -289,7 +430,7 @@ void uio_itree_remove(struct uio_itree *t, struct uio_itree_node *n)
 	n->left = n->right = n->parent = NULL;
 	t->count--;
 	uio_kill_point();
-	fixup(t, from);
+	fixup(t, from, fresh);
 }
 
 struct uio_itree_node *uio_itree_first(const struct uio_itree *t)
@@ -299,6 +440,19 @@ struct uio_itree_node *uio_itree_first(const struct uio_itree *t)
 	while (n && n->left)
 		n = n->left;
 	return n;
+}
+
+static node_t *prev_node(const node_t *n)
+{
+	if (n->left) {
+		n = n->left;
+		while (n->right)
+			n = n->right;
+		return (node_t *)n;
+	}
+	while (n->parent && n->parent->left == n)
+		n = n->parent;
+	return n->parent;
 }
 
 struct uio_itree_node *uio_itree_next(const struct uio_itree_node *n)
@@ -519,6 +673,15 @@ static const node_t *first_gap_after(const node_t *x, uint64_t t, bool has_m,
 		bool has_pm = has_m || l;
 		uint64_t pm = has_m ? UIO_MAX(m, lreach) : lreach;
 
+		/*
+		 * No hole in here can fit: sub_gap bounds the holes between the
+		 * subtree's nodes (a prefix cutting into it only shrinks them),
+		 * and the hole in front of it counts only after a prefix.
+		 */
+		if (x->sub_gap < q->min_size &&
+		    !(has_m && m < x->sub_start &&
+		      gap_between(m, x->sub_start) >= q->min_size))
+			return NULL;
 		if (x->start <= t) {
 			own = UIO_MAX(pm, x->last);
 			m = has_pm ? own : x->last;
@@ -552,17 +715,22 @@ static const node_t *first_gap_after(const node_t *x, uint64_t t, bool has_m,
 	return NULL;
 }
 
-bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
-			 uint64_t min_size, uint64_t *hole_start,
-			 uint64_t *hole_last)
+/* What a search learnt of the first hole at or after its lo, any size. */
+struct hole_fill {
+	bool ok, links;
+	uint64_t start, last;
+	node_t *prev, *next;
+};
+
+static bool find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
+		      uint64_t min_size, uint64_t *hole_start,
+		      uint64_t *hole_last, struct hole_fill *fill)
 {
 	struct hole_query q;
-	const node_t *x, *found;
+	const node_t *x, *found, *before_lo = NULL, *after_lo = NULL;
 	uint64_t need, amax, reach = 0, next = 0, thr, a;
 	bool has_reach = false, has_next = false;
 
-	if (!min_size)
-		min_size = 1;
 	if (lo > hi || hi - lo < min_size - 1)
 		return false;
 	need = lo + (min_size - 1);
@@ -571,20 +739,24 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 	/* Step 1: the hole containing lo, if lo is uncovered. */
 	for (x = t->root; x;) {
 		if (x->start <= lo) {
-			reach = has_reach ? UIO_MAX(reach, x->last) : x->last;
-			if (x->left)
-				reach = UIO_MAX(reach, x->left->sub_last);
+			reach = has_reach ? UIO_MAX(reach, x->lreach) : x->lreach;
 			has_reach = true;
+			before_lo = x;
 			x = x->right;
 		} else {
 			next = x->start;
 			has_next = true;
+			after_lo = x;
 			x = x->left;
 		}
 	}
 	if (!has_reach || reach < lo) {
 		uint64_t b = has_next ? next - 1 : UINT64_MAX;
 
+		/* The neighbours in order of lo are those of its hole. */
+		*fill = (struct hole_fill){ true, true, lo, b,
+					    (node_t *)before_lo,
+					    (node_t *)after_lo };
 		if (b >= need) {
 			*hole_start = lo;
 			*hole_last = b < hi ? b : hi;
@@ -604,6 +776,11 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 	found = first_gap_after(t->root, thr, false, 0, &q);
 	if (found) {
 		a = q.prefix + 1;
+		if (min_size == 1 && !fill->ok)
+			*fill = (struct hole_fill){ true, true, a,
+						    found->start - 1,
+						    prev_node(found),
+						    (node_t *)found };
 		if (a > amax)
 			return false;
 		*hole_start = a;
@@ -611,12 +788,124 @@ bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 		return true;
 	}
 
-	/* The hole after everything. */
+	/* The hole after everything (the first one if none fits before). */
+	if (t->root->sub_last == UINT64_MAX)
+		return false;
+	if (min_size == 1 && hi == UINT64_MAX && !fill->ok) {
+		for (x = t->root; x->right;)
+			x = x->right;
+		*fill = (struct hole_fill){ true, true, t->root->sub_last + 1,
+					    UINT64_MAX, (node_t *)x, NULL };
+	}
 	if (t->root->sub_last >= amax)
 		return false;
 	*hole_start = t->root->sub_last + 1;
 	*hole_last = hi;
 	return true;
+}
+
+/*
+ * The hole cache (itree.h) holds the first hole at or after its lo. A
+ * search from lo in [hc->lo, hc->last] starts at the cached hole: if it
+ * fits, it is the answer; if it starts past hi, there is none; else the
+ * search runs. A search from at or after hc->lo that finds the cache
+ * empty first fills it, with one search from hc->lo.
+ */
+bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
+			 uint64_t min_size, uint64_t *hole_start,
+			 uint64_t *hole_last)
+{
+	struct uio_itree_hc *hc = t->hc;
+	struct hole_fill fill = { 0 };
+	uint64_t s, l;
+
+	if (!min_size)
+		min_size = 1;
+	if (hc && !hc->valid && lo >= hc->lo &&
+	    find_hole(t, hc->lo, UINT64_MAX, 1, &s, &l, &fill) && fill.ok) {
+		touch_hc(hc);
+		hc->valid = true;
+		hc->start = fill.start;
+		hc->last = fill.last;
+		hc->node = NULL;
+		hc->links = fill.links;
+		hc->prev = fill.prev;
+		hc->next = fill.next;
+	}
+	if (hc && hc->valid && hc->lo <= lo && lo <= hc->last && lo <= hi) {
+		s = UIO_MAX(lo, hc->start);
+		l = hc->last < hi ? hc->last : hi;
+		if (s > hi)
+			return false;
+		if (l - s >= min_size - 1) {
+			*hole_start = s;
+			*hole_last = l;
+			return true;
+		}
+	}
+	return find_hole(t, lo, hi, min_size, hole_start, hole_last, &fill);
+}
+
+/* n was just linked in: keep the cached hole, or forget it. */
+static void hc_insert(struct uio_itree_hc *hc, node_t *n)
+{
+	if (!hc || !hc->valid)
+		return;
+	touch_hc(hc);
+	if (n->last < hc->start || n->start > hc->last) {
+		/* The hole is untouched; n may overlap hc->node now. */
+		if (hc->node && n->start <= hc->node->last &&
+		    n->last >= hc->node->start)
+			hc->node = NULL;
+		/* A new neighbour of the hole? */
+		if (!hc->links) {
+		} else if (n->start < hc->start) {
+			if (!hc->prev || before(hc->prev, n))
+				hc->prev = n;
+		} else if (!hc->next || before(n, hc->next)) {
+			hc->next = n;
+		}
+	} else if (n->start > hc->start) {
+		hc->last = n->start - 1;
+		hc->next = n;
+	} else if (n->last < hc->last) {
+		/*
+		 * The hole's bottom is covered up to n->last now; no node
+		 * starts in between, so n or the old prev is the last before.
+		 */
+		hc->node = n->start == hc->start ? n : NULL;
+		hc->start = n->last + 1;
+		if (hc->links && (!hc->prev || before(hc->prev, n)))
+			hc->prev = n;
+	} else {
+		hc->valid = false;
+	}
+}
+
+/* n is about to be unlinked: keep the cached hole, or forget it. */
+static void hc_remove(struct uio_itree_hc *hc, const node_t *n)
+{
+	if (!hc || !hc->valid)
+		return;
+	touch_hc(hc);
+	if (n == hc->node) {
+		/*
+		 * n overlaps nothing and ends right below the hole, and
+		 * [lo, start) is covered: the hole grows down over n.
+		 */
+		hc->start = UIO_MAX(n->start, hc->lo);
+		hc->node = NULL;
+	} else if (n->last >= hc->lo &&
+		   (hc->last == UINT64_MAX || n->start <= hc->last + 1)) {
+		hc->valid = false;
+		return;
+	}
+	/*
+	 * The last node before the hole (n == node is that one). The first
+	 * after it starts at last + 1: taking it out forgot the hole above.
+	 */
+	if (hc->links && n == hc->prev)
+		hc->prev = prev_node(n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -724,12 +1013,48 @@ static int check_node(const node_t *n, const node_t *parent,
 		reach = UIO_MAX(reach, l.sub_last);
 	o->sub_last = n->right ? UIO_MAX(reach, r.sub_last) : reach;
 	if (n->height != o->height || n->sub_last != o->sub_last ||
+	    n->lreach != reach ||
 	    n->sub_kinds != o->kinds ||
 	    n->sub_start != leftmost(n)->start)
 		return -1;
 	if (n->sub_gap != walk_gap(leftmost(n), o->count, false, 0))
 		return -1;
 	if (n->sub_rgap != walk_gap(leftmost(n->right), r.count, true, reach))
+		return -1;
+	return 0;
+}
+
+/* The hole cache says what a full search from its lo finds. */
+static int check_hc(const struct uio_itree *t)
+{
+	const struct uio_itree_hc *hc = t->hc;
+	struct hole_fill fill = { 0 };
+	const node_t *x;
+	uint64_t s, l;
+
+	if (!hc || !hc->valid)
+		return 0;
+	if (!find_hole(t, hc->lo, UINT64_MAX, 1, &s, &l, &fill) ||
+	    !fill.ok || fill.start != hc->start || fill.last != hc->last ||
+	    hc->start < hc->lo)
+		return -1;
+	/* prev and next: neighbours in order, before and after the hole. */
+	if (hc->links) {
+		x = hc->prev ? uio_itree_next(hc->prev) : uio_itree_first(t);
+		if (x != hc->next || (hc->prev && hc->prev->start >= hc->start) ||
+		    (hc->next && hc->next->start <= hc->last))
+			return -1;
+	}
+	if (!hc->node)
+		return 0;
+	/* In the tree, right below the hole, overlapping nothing. */
+	if (hc->node->last == UINT64_MAX || hc->node->last + 1 != hc->start)
+		return -1;
+	x = uio_itree_iter_first(t, hc->node->start, hc->node->last,
+				 UIO_ITREE_ALL_KINDS);
+	if (x != hc->node ||
+	    uio_itree_iter_next(x, hc->node->start, hc->node->last,
+				UIO_ITREE_ALL_KINDS))
 		return -1;
 	return 0;
 }
@@ -750,5 +1075,7 @@ int uio_itree_check(const struct uio_itree *t)
 		if (++seen > t->count)
 			return -1;
 	}
-	return seen == t->count ? 0 : -1;
+	if (seen != t->count)
+		return -1;
+	return check_hc(t);
 }

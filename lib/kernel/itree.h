@@ -8,11 +8,16 @@
  * node      Embedded in the caller's struct (container_of). The caller sets
  *           start, last and kind before insert and must not change them while
  *           the node is in a tree. Nodes may overlap each other.
- * kind      One bit chosen by the caller (e.g. AREA, RESERVED). Queries take
- *           a mask and see only nodes whose kind is in it.
+ * kind      One bit of 16 chosen by the caller (e.g. AREA, RESERVED). Queries
+ *           take a mask and see only nodes whose kind is in it.
  * hole      A maximal run of addresses covered by no node of the tree (of any
  *           kind). hole search is O(log n) per candidate returned when nodes
  *           do not overlap (O(log^2 n) worst case with heavy overlap).
+ * cache     Optional (uio_itree_init_hc): the first hole from a given lo, kept
+ *           through inserts and removes where that is O(1), so first-fit
+ *           allocation that maps into the lowest hole and unmaps what it
+ *           mapped last costs O(1) for the search and the link, plus the
+ *           walk back up (a few loads a level where only sub_last changes).
  *
  * Every subtree carries min start, max last, the OR of kinds and the largest
  * hole strictly between its own nodes (plus the part of it its right subtree
@@ -37,27 +42,65 @@
 struct uio_itree_node {
 	uint64_t start;
 	uint64_t last;
-	uint32_t kind;
-	/* private to itree.c */
-	uint32_t sub_kinds;
-	int32_t height;
-	uint32_t pad_;
+	/*
+	 * private to itree.c. What descents and the walk back up after a
+	 * change read comes first: one cache line when the node is 64-byte
+	 * aligned.
+	 */
 	uint64_t sub_start;
 	uint64_t sub_last;
+	uint64_t lreach;   /* max last of the node and its left subtree */
+	struct uio_itree_node *left, *right, *parent;
+	uint16_t kind;     /* the caller's, one bit */
+	uint16_t sub_kinds;
+	int16_t height;
+	uint16_t pad_;
 	uint64_t sub_gap;  /* largest hole strictly between nodes of the subtree; 0 if none */
 	uint64_t sub_rgap; /* largest hole the right subtree adds after left+self; 0 if none */
-	struct uio_itree_node *left, *right, *parent;
+};
+
+/*
+ * A tree's hole cache (optional, the owner's memory): the first hole at or
+ * after lo, clipped below at lo, is [start, last] while valid; node, if
+ * set, ends at start - 1 and overlaps no other node; while links, prev and
+ * next are the last node before the hole and the first after it in tree
+ * order (NULL: none), so a node inserted into the hole is linked between
+ * them without a descent. Private to itree.c.
+ */
+struct uio_itree_hc {
+	bool valid, links;
+	uint64_t lo, start, last;
+	const struct uio_itree_node *node;
+	struct uio_itree_node *prev, *next;
 };
 
 struct uio_itree {
 	struct uio_itree_node *root;
 	uint64_t count;
+	struct uio_itree_hc *hc;  /* or NULL */
 };
 
 static inline void uio_itree_init(struct uio_itree *t)
 {
 	t->root = NULL;
 	t->count = 0;
+	t->hc = NULL;
+}
+
+/*
+ * A tree whose hole searches from lo or above use the cache hc (see
+ * uio_itree_find_hole).
+ */
+static inline void uio_itree_init_hc(struct uio_itree *t,
+				     struct uio_itree_hc *hc, uint64_t lo)
+{
+	uio_itree_init(t);
+	hc->valid = false;
+	hc->links = false;
+	hc->lo = lo;
+	hc->node = NULL;
+	hc->prev = hc->next = NULL;
+	t->hc = hc;
 }
 
 static inline bool uio_itree_empty(const struct uio_itree *t)
@@ -98,6 +141,13 @@ struct uio_itree_node *uio_itree_next(const struct uio_itree_node *n);
  * Callers iterate by calling again with lo = *hole_last + 1 (stop when
  * *hole_last == hi or == UINT64_MAX). min_size 0 counts as 1. O(log n)
  * per call; O(log^2 n) in the worst case when nodes overlap heavily.
+ *
+ * A tree with a hole cache (uio_itree_init_hc) remembers the first hole at
+ * or after a given lo and keeps it up to date through inserts and removes
+ * where that is O(1) (else it is found again by the next search, once):
+ * a search from there that it fits is answered in O(1), and a node put
+ * into it is linked in without a descent. First-fit allocation that maps
+ * into the lowest hole and unmaps what it mapped last keeps hitting it.
  */
 bool uio_itree_find_hole(const struct uio_itree *t, uint64_t lo, uint64_t hi,
 			 uint64_t min_size, uint64_t *hole_start,

@@ -26,6 +26,15 @@ __thread struct uio_journal *uio_j_cur
 #define UIO_J_KEEP (256u << 10)
 #define UIO_J_HDR 16u
 #define UIO_J_TRAILER 8u
+/* A record's address for a record of words (uio_j_save_words). */
+#define UIO_J_WORDS 1u
+
+static const struct uio_j_mem *uio_j_mem;
+
+void uio_j_set_mem(const struct uio_j_mem *mem)
+{
+	__atomic_store_n(&uio_j_mem, mem, __ATOMIC_RELEASE);
+}
 
 void uio_j_init(struct uio_journal *j, uintptr_t lo, const uintptr_t *brk,
 		void *rec, uint64_t cap)
@@ -35,7 +44,21 @@ void uio_j_init(struct uio_journal *j, uintptr_t lo, const uintptr_t *brk,
 	j->brk = brk;
 	j->rec = rec;
 	j->cap = cap;
+	j->room = cap;
 	j->fresh = lo;
+}
+
+/* Make [rec, rec + bytes) writable here; false if it cannot be. */
+static bool uio_j_grow(struct uio_journal *j, uint64_t bytes)
+{
+	const struct uio_j_mem *mem = __atomic_load_n(&uio_j_mem,
+						      __ATOMIC_ACQUIRE);
+	int64_t r = mem ? mem->room(j, bytes) : -1;
+
+	if (r < 0 || (uint64_t)r < bytes)
+		return false;
+	j->room = (uint64_t)r;
+	return true;
 }
 
 void uio_j_save_slow(struct uio_journal *j, const void *p, size_t n)
@@ -55,7 +78,10 @@ void uio_j_save_slow(struct uio_journal *j, const void *p, size_t n)
 	len = n;
 	words = (len + 7) / 8;
 	sz = UIO_J_HDR + words * 8 + UIO_J_TRAILER;
-	if (__builtin_expect(j->overflowed || sz > j->cap - used, 0)) {
+	if (__builtin_expect(j->overflowed || sz > j->cap - used ||
+			     (sz > j->room - used && !uio_j_grow(j, used + sz)),
+			     0)) {
+		/* Unable to record: the command cannot be undone. */
 		j->overflowed = 1;
 		return;
 	}
@@ -86,6 +112,48 @@ void uio_j_save_slow(struct uio_journal *j, const void *p, size_t n)
 	uio_kill_point();
 }
 
+/*
+ * Record: [UIO_J_WORDS][16 * k][k pairs (address, old word)][record size].
+ * One record for words a walk finds one by one, at the cost of a save.
+ */
+void uio_j_save_words(void *const *words, size_t n)
+{
+	struct uio_journal *j = uio_j_cur;
+	uint64_t used, sz, k = 0, *r;
+
+	if (!j || !n)
+		return;
+	used = j->used;
+	sz = UIO_J_HDR + 16 * (uint64_t)n + UIO_J_TRAILER;
+	if (__builtin_expect(j->overflowed || sz > j->cap - used ||
+			     (sz > j->room - used && !uio_j_grow(j, used + sz)),
+			     0)) {
+		j->overflowed = 1;
+		return;
+	}
+	r = (uint64_t *)(j->rec + used);
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)words[i];
+
+		/* Only old memory (the break, so fresh, is 16-aligned). */
+		if (a - j->lo >= j->fresh - j->lo)
+			continue;
+		r[2 + 2 * k] = a;
+		memcpy(&r[3 + 2 * k], words[i], 8);
+		k++;
+	}
+	if (!k)
+		return;
+	r[0] = UIO_J_WORDS;
+	r[1] = 16 * k;
+	sz = UIO_J_HDR + 16 * k + UIO_J_TRAILER;
+	r[2 + 2 * k] = sz;
+	atomic_signal_fence(memory_order_seq_cst);
+	j->used = used + sz;
+	atomic_signal_fence(memory_order_seq_cst);
+	uio_kill_point();
+}
+
 bool uio_j_off;
 
 void uio_j_begin(struct uio_journal *j)
@@ -98,6 +166,13 @@ void uio_j_begin(struct uio_journal *j)
 	j->gen++;
 	j->overflowed = 0;
 	j->fresh = *j->brk;
+	{
+		const struct uio_j_mem *mem =
+			__atomic_load_n(&uio_j_mem, __ATOMIC_ACQUIRE);
+		int64_t r = mem ? mem->room(j, 0) : (int64_t)j->cap;
+
+		j->room = r > 0 ? (uint64_t)r : 0;
+	}
 	uio_j_cur = j;
 }
 
@@ -122,8 +197,17 @@ void uio_j_commit(struct uio_journal *j)
 		j->high = used;
 	if (j->high > UIO_J_KEEP) {
 		/* A big command: give the record pages back to the system. */
-		uio_sys_madvise(j->rec + UIO_J_KEEP, j->high - UIO_J_KEEP,
-				MADV_REMOVE);
+		const struct uio_j_mem *mem =
+			__atomic_load_n(&uio_j_mem, __ATOMIC_ACQUIRE);
+
+		if (mem) {
+			int64_t r = mem->trim(j, UIO_J_KEEP);
+
+			j->room = r > 0 ? (uint64_t)r : 0;
+		} else {
+			uio_sys_madvise(j->rec + UIO_J_KEEP,
+					j->high - UIO_J_KEEP, MADV_REMOVE);
+		}
 		j->high = UIO_J_KEEP;
 	}
 	uio_j_cur = j->prev;
@@ -155,7 +239,17 @@ static int uio_j_replay_points(struct uio_journal *j, bool points)
 		r = j->rec + end - sz;
 		memcpy(&a, r, 8);
 		memcpy(&len, r + 8, 8);
-		memcpy((void *)a, r + UIO_J_HDR, len);
+		if (a == UIO_J_WORDS) {
+			/* (address, old word) pairs, each put back. */
+			for (uint64_t k = 0; k + 16 <= len; k += 16) {
+				uint64_t wa;
+
+				memcpy(&wa, r + UIO_J_HDR + k, 8);
+				memcpy((void *)wa, r + UIO_J_HDR + k + 8, 8);
+			}
+		} else {
+			memcpy((void *)a, r + UIO_J_HDR, len);
+		}
 		end -= sz;
 		/* The recovering process may die too: the sweep's second level. */
 		if (points)

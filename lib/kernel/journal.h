@@ -60,6 +60,8 @@ struct uio_journal {
 	char *rec;                 /* the record area, cap bytes */
 	uint64_t cap;
 	uint64_t high;             /* most record bytes a command used since the last trim */
+	/* process-local: record bytes the lock holder can write (uio_j_mem) */
+	uint64_t room;
 	uint32_t overflowed;       /* a command outgrew rec: it cannot be undone */
 	uint32_t pad_;
 	struct uio_journal *prev;  /* process-local: the locker's previous one */
@@ -83,6 +85,13 @@ static inline void uio_j_save(const void *p, size_t n)
 
 #define UIO_J(ptr) uio_j_save((ptr), sizeof(*(ptr)))
 
+/*
+ * Keep the old contents of the n 8-byte words at words[0..n) (8-byte
+ * aligned, in any order), as one record: for the scattered words a walk
+ * to a tree's root stores. Words outside the region are left out.
+ */
+void uio_j_save_words(void *const *words, size_t n);
+
 /* The current command's number, 0 outside commands. */
 static inline uint64_t uio_j_gen(void)
 {
@@ -95,6 +104,19 @@ static inline uint64_t uio_j_gen(void)
  */
 void uio_j_init(struct uio_journal *j, uintptr_t lo, const uintptr_t *brk,
 		void *rec, uint64_t cap);
+/*
+ * Where the region's owner maps the record area in parts, as a context
+ * does (ctx.c): room(j, bytes) makes at least [rec, rec + bytes) usable in
+ * this process and returns how much is (room(j, 0): how much is now), or
+ * -errno; trim(j, keep) gives back what lies past rec + keep, contents
+ * and all, and returns how much stays usable. Process-wide, set once.
+ * Without it the whole record area is usable.
+ */
+struct uio_j_mem {
+	int64_t (*room)(struct uio_journal *j, uint64_t bytes);
+	int64_t (*trim)(struct uio_journal *j, uint64_t keep);
+};
+void uio_j_set_mem(const struct uio_j_mem *mem);
 /*
  * Benchmarks only (bench_journal): while set, the commands this process
  * begins run without a journal, as before crash safety; a process killed

@@ -33,6 +33,9 @@ int32_t uio_current_pid(void);
 uint32_t uio_current_uid(void);
 uint64_t uio_current_start_time(void);
 const struct uio_exec_id *uio_current_exec_id(void);
+/* Whether the calling process is this one (pid, start time, image). */
+bool uio_current_is(int32_t pid, uint64_t start_time,
+		    const struct uio_exec_id *id);
 /* Whether process pid still runs the image id names (its AT_RANDOM bytes
  * are still where they were): an exec or exit, seen or not, fails this. */
 bool uio_exec_id_alive(int32_t pid, const struct uio_exec_id *id);

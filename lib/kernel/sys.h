@@ -101,6 +101,13 @@ static inline int uio_sys_munmap(void *addr, size_t len)
 	return (int)UIO_SYS(SYS_munmap, addr, len);
 }
 
+/* The mapping's address, or a negative errno as a pointer-sized value. */
+static inline long uio_sys_mremap(void *addr, size_t old_len, size_t new_len,
+				  int flags)
+{
+	return UIO_SYS(SYS_mremap, addr, old_len, new_len, flags);
+}
+
 static inline int uio_sys_madvise(void *addr, size_t len, int advice)
 {
 	return (int)UIO_SYS(SYS_madvise, addr, len, advice);

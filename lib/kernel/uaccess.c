@@ -15,8 +15,13 @@
 #include <string.h>
 #include <ucontext.h>
 
-/* volatile: the stores must happen even though no callee appears to read it. */
-static __thread sigjmp_buf *volatile uio_recover;
+/*
+ * volatile: the stores must happen even though no callee appears to read it.
+ * Initial-exec: every user copy reads and writes it, and the library is
+ * loaded at start-up (preloaded or linked), never dlopen'ed late.
+ */
+static __thread sigjmp_buf *volatile uio_recover
+	__attribute__((tls_model("initial-exec")));
 static struct sigaction uio_old_segv, uio_old_bus;
 static pthread_once_t uio_uaccess_once = PTHREAD_ONCE_INIT;
 static int uio_uaccess_err;
@@ -211,11 +216,10 @@ uio_raw_copy(volatile unsigned char *dst, const volatile unsigned char *src,
 		return;
 	}
 #endif
-	while (n >= 8 && !(((uintptr_t)dst | (uintptr_t)src) & 7)) {
-		*(volatile uint64_t *)dst = *(const volatile uint64_t *)src;
-		dst += 8;
-		src += 8;
-		n -= 8;
+	/* Aligned alike: words, then the tail (both stay aligned). */
+	if (!(((uintptr_t)dst | (uintptr_t)src) & 7)) {
+		for (; n >= 8; n -= 8, dst += 8, src += 8)
+			*(volatile uint64_t *)dst = *(const volatile uint64_t *)src;
 	}
 	while (n--)
 		*dst++ = *src++;
@@ -333,6 +337,32 @@ int uio_user_probe(const void *uptr, size_t n, size_t step, bool write)
 	if ((uintptr_t)uptr + n < (uintptr_t)uptr)
 		return -EFAULT;
 	UIO_GUARDED(uio_raw_probe((uintptr_t)uptr, n, step, write));
+	return 0;
+}
+
+/*
+ * Read one byte of each page [p, p + n) touches, all inside the range:
+ * user memory, which the sanitizers must not inspect.
+ */
+__attribute__((no_sanitize("address"), no_sanitize("undefined"), noinline)) static void
+uio_raw_read_pages(uintptr_t p, size_t n)
+{
+	uintptr_t end = p + n;
+
+	(void)*(const volatile char *)p;
+	for (p = (p | 4095) + 1; p < end; p += 4096)
+		(void)*(const volatile char *)p;
+}
+
+int uio_copy_user_checked(void *udst, const void *usrc, size_t n)
+{
+	if (!n)
+		return 0;
+	if ((uintptr_t)usrc + n < (uintptr_t)usrc ||
+	    (uintptr_t)udst + n < (uintptr_t)udst)
+		return -EFAULT;
+	UIO_GUARDED(uio_raw_read_pages((uintptr_t)usrc, n);
+		    uio_raw_copy(udst, usrc, n));
 	return 0;
 }
 

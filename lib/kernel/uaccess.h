@@ -53,6 +53,12 @@ int uio_copy_to_user_nofail(void *udst, const void *src, size_t n);
  * as get_user_pages would. 0 or -EFAULT.
  */
 int uio_user_probe(const void *uptr, size_t n, size_t step, bool write);
+/*
+ * Copy n bytes between two places of the process's memory, both the
+ * program's: every page of the source is read first, so a source that
+ * faults leaves udst as it was. No failure point. 0 or -EFAULT.
+ */
+int uio_copy_user_checked(void *udst, const void *usrc, size_t n);
 /* Zero n bytes at udst. 0 or -EFAULT; a failure point, as the copies. */
 int uio_clear_user(void *udst, size_t n);
 /* Whether [uptr, uptr + n) is all zero bytes: 1, 0, or -EFAULT (also a

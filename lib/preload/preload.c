@@ -55,6 +55,7 @@
 #include "trap.h"
 #include "uaccess.h"
 #include "vfio.h"
+#include "vfs.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -1595,6 +1596,43 @@ EXPORT int munmap(void *addr, size_t len)
 	return get_munmap()(addr, len);
 }
 
+/* path_noexec() of a file of ours, for mmap's PROT_EXEC. */
+static bool file_noexec(const struct uio_file_ops *ops, uint32_t idx)
+{
+	/* Fault queues and accesses are anonymous inodes, fail-nth in /proc. */
+	if (ops == &uio_fault_fops || ops == &uio_access_fops ||
+	    ops == &uio_failnth_fops)
+		return true;
+	if (ops == &uio_vfio_device_fops)
+		return uio_vfio_device_noexec(idx);
+	return uio_vfs_dev_noexec();
+}
+
+/*
+ * The mmap system call on a file of ours: the VFS's checks (nothing is
+ * touched when they fail), then, for MAP_FIXED, what was mapped in the
+ * range goes (pins saved, traps removed), then the file's mmap; failing
+ * there leaves a hole where the old mapping was, as 6.12's mmap_region.
+ */
+static long mmap_ours(const struct uio_file_ops *ops, int fd, uint32_t idx,
+		      void *addr, size_t len, int prot, int flags, uint64_t off)
+{
+	long f = uio_vfs_mmap_check(fd, addr, len, prot, flags, off, ops->mmap != NULL,
+				    file_noexec(ops, idx));
+	long r;
+
+	if (f < 0)
+		return f;
+	if (f & MAP_FIXED) {
+		report_released(addr, len);
+		uio_trap_remove(addr, len);
+	}
+	r = ops->mmap(fd, idx, addr, len, prot, (int)f, off);
+	if (r < 0 && (f & MAP_FIXED))
+		syscall(SYS_munmap, addr, len);
+	return r;
+}
+
 /*
  * mmap of a file of ours (a VFIO device's BAR): its file operation, with
  * MAP_FAILED and errno as the kernel's would. *ours tells if it was one.
@@ -1611,8 +1649,7 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd,
 		return NULL;
 	*ours = true;
 	r = FILE_OP(TRACED(ops, UIO_TRACE_MMAP_CALL(fd, idx, addr, len, prot, flags, off),
-			   ops->mmap ? ops->mmap(fd, idx, addr, len, prot, flags, off) :
-				       -ENODEV));
+			   mmap_ours(ops, fd, idx, addr, len, prot, flags, off)));
 	return r == -1 ? MAP_FAILED : (void *)r;
 }
 
@@ -1620,28 +1657,30 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 		  off_t off)
 {
 	bool ours;
-	void *p;
+	void *p = mmap_file(addr, len, prot, flags, fd, (uint64_t)off, &ours);
 
+	if (ours)
+		return p;
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE)) {
 		report_released(addr, len);
 		trap_remove(addr, len);
 	}
-	p = mmap_file(addr, len, prot, flags, fd, (uint64_t)off, &ours);
-	return ours ? p : get_mmap()(addr, len, prot, flags, fd, off);
+	return get_mmap()(addr, len, prot, flags, fd, off);
 }
 
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 		    off64_t off)
 {
 	bool ours;
-	void *p;
+	void *p = mmap_file(addr, len, prot, flags, fd, (uint64_t)off, &ours);
 
+	if (ours)
+		return p;
 	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE)) {
 		report_released(addr, len);
 		trap_remove(addr, len);
 	}
-	p = mmap_file(addr, len, prot, flags, fd, (uint64_t)off, &ours);
-	return ours ? p : get_mmap64()(addr, len, prot, flags, fd, off);
+	return get_mmap64()(addr, len, prot, flags, fd, off);
 }
 
 EXPORT void *mremap(void *old_addr, size_t old_len, size_t new_len,

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 
+#include "file.h"
 #include "iommufd.h"
 #include "vfio.h"
 
@@ -155,6 +156,24 @@ int uio_vfio_iommufd_dma_copy(struct uio_vfio_device *d, uint64_t dst,
 	return rc;
 }
 
+/*
+ * iommufd_ctx_from_fd(): fget() (EBADF), and the file must be an iommufd
+ * (EBADFD). The fd is looked up first as the VFS finds any file, every
+ * kind of ours probed: asked only "is it a context?", the core would
+ * remember an fd nobody had looked at yet as none of ours, and a VFIO
+ * group or device file would stop being one in this process.
+ */
+struct uio_ctx *uio_vfio_iommufd_ctx_from_fd(int fd, int *err)
+{
+	uint32_t idx;
+
+	if (uio_file_get(fd, &idx) && !uio_file_is(fd, UIO_FILE_IOMMUFD, &idx)) {
+		*err = -EBADFD;
+		return NULL;
+	}
+	return uio_iommufd_ctx_from_fd(fd, err);
+}
+
 /* VFIO_GROUP_SET_CONTAINER's iommufd part: the context, its compat IOAS. */
 int uio_vfio_iommufd_container(int fd, uint64_t *id)
 {
@@ -162,7 +181,7 @@ int uio_vfio_iommufd_container(int fd, uint64_t *id)
 	int rc;
 
 	uio_core_enter();
-	ctx = uio_iommufd_ctx_from_fd(fd, &rc);
+	ctx = uio_vfio_iommufd_ctx_from_fd(fd, &rc);
 	if (ctx) {
 		rc = uio_iommufd_vfio_compat_ioas_create(ctx);
 		if (!rc) {

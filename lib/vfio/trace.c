@@ -19,6 +19,7 @@
 #include "sys.h"
 #include "trace.h"
 #include "trap.h"
+#include "uaccess.h"
 #include "vfio.h"
 #include "vfio_pci_priv.h"
 
@@ -416,7 +417,7 @@ static void hot_reset_info_out(struct uio_trace_line *l, const struct uio_trace_
 	flags = u32_at(after, offsetof(struct vfio_pci_hot_reset_info, flags));
 	count = u32_at(after, offsetof(struct vfio_pci_hot_reset_info, count));
 	shown = count < 16 ? count : 16;
-	if (uio_trace_peek(devs, (char *)c->arg + hdr, shown * sizeof(devs[0])))
+	if (uio_trace_peek(devs, UIO_UPTR(c->arg, hdr), shown * sizeof(devs[0])))
 		return;
 	uio_tl_printf(l, "%sdevices=[", *first ? "" : ", ");
 	*first = false;

@@ -176,6 +176,12 @@ extern const struct uio_file_ops uio_vfio_device_fops;
  */
 int uio_vfio_adopt(int fd, int node, uint32_t index);
 
+/*
+ * path_noexec() of a device fd's file, for mmap's PROT_EXEC check: a
+ * group-opened one is an anonymous inode (noexec), a cdev is in /dev.
+ */
+bool uio_vfio_device_noexec(uint32_t idx);
+
 /* Release what dead open files held (callers hold the registry lock). */
 void uio_vfio_sweep_device(struct uio_vfio_registry *r,
 			   struct uio_vfio_device *d);
@@ -262,6 +268,9 @@ int uio_vfio_iommufd_dma(struct uio_vfio_device *d, uint64_t iova, void *buf,
 /* A copy engine's transfer, for the PCI layer's bus; *bad: failed IOVA. */
 int uio_vfio_iommufd_dma_copy(struct uio_vfio_device *d, uint64_t dst,
 			      uint64_t src, size_t len, uint64_t *bad);
+/* The context of the iommufd fd (held by the caller's uio_core_enter()),
+ * or NULL with *err -EBADF or -EBADFD, as iommufd_ctx_from_fd(). */
+struct uio_ctx *uio_vfio_iommufd_ctx_from_fd(int fd, int *err);
 /* UNSET_CONTAINER's and the group release's part: the hold goes. */
 void uio_vfio_iommufd_container_put(uint64_t id);
 /* SET_CONTAINER's part: the context of fd, and its compat IOAS. */

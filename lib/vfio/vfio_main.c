@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
 
 #include <uiommufd/uapi.h>
 
@@ -26,6 +24,7 @@
 #include "uaccess.h"
 #include "vfio.h"
 #include "vfio_pci_priv.h"
+#include "vfs.h"
 
 #define UIO_DEV_IDX(dev, slot, gen) \
 	((uint32_t)(dev) | (uint32_t)(slot) << 5 | ((uint32_t)(gen) & 0xff) << 11)
@@ -281,7 +280,7 @@ static long uio_vfio_bind_iommufd(struct uio_vfio_registry *r,
 		goto out_unblock;
 	}
 	uio_core_enter();
-	ctx = uio_iommufd_ctx_from_fd(b.iommufd, &err);
+	ctx = uio_vfio_iommufd_ctx_from_fd(b.iommufd, &err);
 	if (!ctx) {
 		uio_core_leave();
 		rc = err;
@@ -293,8 +292,8 @@ static long uio_vfio_bind_iommufd(struct uio_vfio_registry *r,
 	if (rc)
 		goto out_unblock;
 	b.out_devid = d->devid;
-	if (uio_copy_to_user((char *)arg + offsetof(struct vfio_device_bind_iommufd,
-						    out_devid),
+	if (uio_copy_to_user(UIO_UPTR(arg, offsetof(struct vfio_device_bind_iommufd,
+							 out_devid)),
 			     &b.out_devid, sizeof(b.out_devid))) {
 		uio_vfio_df_close(r, d);
 		rc = -EFAULT;
@@ -329,8 +328,8 @@ static long uio_vfio_attach_pt(struct uio_vfio_device *d, void *arg,
 	rc = uio_vfio_iommufd_attach(d, &a.pt_id);
 	if (rc)
 		return rc;
-	if (uio_copy_to_user((char *)arg + offsetof(struct vfio_device_attach_iommufd_pt,
-						    pt_id),
+	if (uio_copy_to_user(UIO_UPTR(arg, offsetof(struct vfio_device_attach_iommufd_pt,
+							 pt_id)),
 			     &a.pt_id, sizeof(a.pt_id))) {
 		uio_vfio_iommufd_detach(d);
 		return -EFAULT;
@@ -367,7 +366,7 @@ static long uio_vfio_feature(struct uio_vfio_registry *r,
 		/* vfio-pci without a variant driver: neither. */
 		return -ENOTTY;
 	default:
-		return uio_vpci_feature(r, d, ft.flags, (char *)arg + minsz,
+		return uio_vpci_feature(r, d, ft.flags, UIO_UPTR(arg, minsz),
 					ft.argsz - minsz);
 	}
 }
@@ -411,29 +410,18 @@ static long uio_vfio_device_ioctl(int fd, uint32_t idx, unsigned long cmd,
 }
 
 /*
- * The VFS's checks of the open file's mode before a read or a write
- * reaches the driver (vfs_read, vfs_write): EBADF for a file not opened
- * for it. A cdev may be opened read-only or write-only; group files are
- * read-write.
+ * A read or a write of a region: the VFS's checks first (lib/kernel/vfs.h:
+ * the offset, the open file's mode, the buffer, the count; a cdev may be
+ * opened read-only or write-only, group files are read-write), then
+ * vfio_device_fops_read/write's access check, then vfio-pci's.
  */
-static int uio_vfio_file_mode_ok(int fd, bool write)
-{
-	long fl = uio_sys_fcntl_long(fd, F_GETFL, 0);
-
-	if (fl < 0)
-		return (int)fl;
-	if ((fl & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
-		return -EBADF;
-	return 0;
-}
-
 static long uio_vfio_device_prw(int fd, uint32_t idx, void *buf, size_t n,
-				uint64_t off, bool write)
+				int64_t off, bool positional, bool write)
 {
 	struct uio_vfio_registry *r;
 	struct uio_vfio_device *d;
 	struct uio_vfio_file *f;
-	long rc = uio_vfio_file_mode_ok(fd, write);
+	long rc = uio_vfs_rw_check(fd, buf, &n, off, positional, write);
 
 	if (rc)
 		return rc;
@@ -444,7 +432,7 @@ static long uio_vfio_device_prw(int fd, uint32_t idx, void *buf, size_t n,
 	else if (!f->access_granted)
 		rc = -EINVAL;
 	else
-		rc = uio_vpci_rw(r, d, buf, n, off, write);
+		rc = uio_vpci_rw(r, d, buf, n, (uint64_t)off, write);
 	uio_core_leave();
 	return rc;
 }
@@ -452,13 +440,13 @@ static long uio_vfio_device_prw(int fd, uint32_t idx, void *buf, size_t n,
 static long uio_vfio_device_pread(int fd, uint32_t idx, void *buf, size_t n,
 				  uint64_t off)
 {
-	return uio_vfio_device_prw(fd, idx, buf, n, off, false);
+	return uio_vfio_device_prw(fd, idx, buf, n, (int64_t)off, true, false);
 }
 
 static long uio_vfio_device_pwrite(int fd, uint32_t idx, const void *buf,
 				   size_t n, uint64_t off)
 {
-	return uio_vfio_device_prw(fd, idx, (void *)buf, n, off, true);
+	return uio_vfio_device_prw(fd, idx, (void *)buf, n, (int64_t)off, true, true);
 }
 
 /* read() and write() at the file position, which the node file keeps. */
@@ -469,7 +457,7 @@ static long uio_vfio_device_rw_pos(int fd, uint32_t idx, void *buf, size_t n,
 
 	if (pos < 0)
 		return pos;
-	rc = uio_vfio_device_prw(fd, idx, buf, n, (uint64_t)pos, write);
+	rc = uio_vfio_device_prw(fd, idx, buf, n, pos, false, write);
 	if (rc > 0)
 		UIO_SYS(SYS_lseek, fd, pos + rc, SEEK_SET);
 	return rc;
@@ -486,64 +474,21 @@ static long uio_vfio_device_write(int fd, uint32_t idx, const void *buf,
 	return uio_vfio_device_rw_pos(fd, idx, (void *)buf, n, true);
 }
 
-/* Whether the file's path is on a noexec mount (path_noexec). */
-static bool uio_vfio_path_noexec(struct uio_vfio_file *f)
+bool uio_vfio_device_noexec(uint32_t idx)
 {
-	struct statfs st;
+	struct uio_vfio_registry *r;
+	struct uio_vfio_file *f;
+	bool noexec = false;
 
 	/*
 	 * A group's device file is an anonymous inode, whose superblock is
 	 * SB_I_NOEXEC (6.12.y); a cdev lives in the host's /dev.
 	 */
-	if (f->state == UIO_VFIO_FILE_GROUP)
-		return true;
-	return !UIO_SYS(SYS_statfs, "/dev", &st) && (st.f_flags & ST_NOEXEC);
-}
-
-/*
- * What the mmap system call checks before the driver's mmap (the x86
- * entry's offset alignment, then do_mmap): EINVAL, EOPNOTSUPP for flags a
- * MAP_SHARED_VALIDATE mapping may not have, EACCES for the file's mode,
- * EPERM for PROT_EXEC on a noexec file. A shared mapping of a file not
- * open for writing is a private one to the driver (VM_SHARED cleared).
- * The flags to pass on, or -errno.
- */
-static int uio_vfio_mmap_checks(int fd, struct uio_vfio_file *f, size_t len,
-				int prot, int flags, uint64_t off)
-{
-	const int legacy = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS |
-			   MAP_DENYWRITE | MAP_EXECUTABLE | MAP_GROWSDOWN |
-			   MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |
-			   MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | 0x4000000;
-	long fl = uio_sys_fcntl_long(fd, F_GETFL, 0);
-	bool shared = false;
-
-	if (fl < 0)
-		return (int)fl;
-	if ((off & 4095) || !len)
-		return -EINVAL;
-	switch (flags & MAP_TYPE) {
-	case MAP_SHARED:
-	case MAP_SHARED_VALIDATE:
-		if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE &&
-		    (flags & ~legacy & ~MAP_TYPE))
-			return -EOPNOTSUPP;
-		if ((prot & PROT_WRITE) && (fl & O_ACCMODE) == O_RDONLY)
-			return -EACCES;
-		shared = (fl & O_ACCMODE) != O_RDONLY;
-		/* fall through */
-	case MAP_PRIVATE:
-		if ((fl & O_ACCMODE) == O_WRONLY)
-			return -EACCES;
-		if ((prot & PROT_EXEC) && uio_vfio_path_noexec(f))
-			return -EPERM;
-		if (flags & MAP_GROWSDOWN)
-			return -EINVAL;
-		break;
-	default:
-		return -EINVAL;
-	}
-	return (flags & ~MAP_TYPE) | (shared ? MAP_SHARED : MAP_PRIVATE);
+	uio_core_enter();
+	if (uio_vfio_dev_of(idx, &r, &f))
+		noexec = f->state == UIO_VFIO_FILE_GROUP;
+	uio_core_leave();
+	return noexec || uio_vfs_dev_noexec();
 }
 
 static long uio_vfio_device_mmap(int fd, uint32_t idx, void *addr, size_t len,
@@ -554,16 +499,15 @@ static long uio_vfio_device_mmap(int fd, uint32_t idx, void *addr, size_t len,
 	struct uio_vfio_file *f;
 	long rc;
 
+	/* vfio_device_fops_mmap; the VFS's checks were made (vfs.h) */
 	uio_core_enter();
 	d = uio_vfio_dev_of(idx, &r, &f);
 	if (!d)
 		rc = -EBADF;
-	else if ((rc = uio_vfio_mmap_checks(fd, f, len, prot, flags, off)) < 0)
-		;
 	else if (!f->access_granted)
 		rc = -EINVAL;
 	else
-		rc = uio_vpci_mmap(r, d, fd, idx, addr, len, prot, (int)rc, off);
+		rc = uio_vpci_mmap(r, d, fd, idx, addr, len, prot, flags, off);
 	uio_core_leave();
 	return rc;
 }

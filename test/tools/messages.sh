@@ -88,6 +88,8 @@ if [ ! -e /dev/iommu ]; then
 		"$B/examples/dma_device"
 	expect 1 "bench_domain: open /dev/iommu: No such file or directory: run it under uiommufd-run -- bench_domain" \
 		"$B/bench/bench_domain" --quick
+	expect 1 "bench_close: open /dev/iommu: No such file or directory: run it under uiommufd-run -- bench_close" \
+		"$B/bench/bench_close" --quick
 fi
 
 # Benches: --help says what each measures; unknown options are refused.
@@ -95,7 +97,8 @@ expect 0 "Usage: bench_ioas [--quick]" "$B/bench/bench_ioas" --help
 expect 0 "Usage: bench_domain [--quick]" "$B/bench/bench_domain" --help
 expect 0 "Usage: bench_ioat [--quick]" "$B/bench/bench_ioat" --help
 expect 0 "usage: bench_ioat_vfio [--quick]" "$B/bench/bench_ioat_vfio" --help
-for b in bench_ioas bench_domain bench_ioat bench_ioat_vfio; do
+expect 0 "Usage: bench_close [--quick] [--fds N]" "$B/bench/bench_close" --help
+for b in bench_ioas bench_domain bench_ioat bench_ioat_vfio bench_close; do
 	expect 2 "--bogus (try --help)" "$B/bench/$b" --bogus
 done
 

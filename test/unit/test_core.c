@@ -2,7 +2,8 @@
 /*
  * Unit tests of the core through the public C API, in process (no preload):
  * object ids, the arena's accounting, invariants after many maps, EFAULT for
- * bad command pointers, and release on the last close.
+ * bad command pointers, release on the last close, and a context's mapping
+ * growing with its arena in every process that uses it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -217,6 +220,209 @@ static void test_checker_detects_corruption(void **state)
 	uio_core_leave();
 }
 
+/*
+ * Bytes mapped from addr on without a gap (/proc/self/maps; one mapping,
+ * or several where the growth could not extend it in place: valgrind).
+ */
+static uint64_t mapped_at(const void *addr)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi, end = (uintptr_t)addr;
+	char line[512];
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo == end)
+			end = hi;
+	fclose(f);
+	return end - (uintptr_t)addr;
+}
+
+static int map_pages(int fd, uint32_t ioas, void *page, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct iommu_ioas_map m = {
+			.size = sizeof(m), .ioas_id = ioas,
+			.flags = IOMMU_IOAS_MAP_READABLE,
+			.user_va = (uintptr_t)page, .length = 4096 };
+
+		if (uiommufd_ioctl(fd, IOMMU_IOAS_MAP, &m))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Only what the arena uses is mapped, in chunks; a process follows growth
+ * made by another one at its next command.
+ */
+static void test_ctx_mapping_grows(void **state)
+{
+	static char page[4096] __attribute__((aligned(4096)));
+	const uint32_t n = 30000;
+	int fd = uiommufd_open(O_RDWR), st;
+	struct iommu_ioas_unmap u = { .size = sizeof(u), .length = UINT64_MAX };
+	struct uio_ctx *ctx;
+	uint32_t ioas, ioas2;
+	uint64_t first;
+	pid_t pid;
+
+	(void)state;
+	uio_core_enter(); /* hold the context until it is closed */
+	ctx = uio_fd_lookup(fd);
+	assert_non_null(ctx);
+	first = mapped_at(ctx);
+	assert_true(first > 0 && first <= (2u << 20));
+	assert_int_equal(first, ctx->arena.limit - (uintptr_t)ctx);
+	/* The journal's records: the last eighth of the slot, mapped apart. */
+	assert_true(ctx->arena.end - (uintptr_t)ctx == ctx->map_size / 8 * 7);
+	assert_int_equal(mapped_at((char *)ctx + ctx->map_size / 8 * 7),
+			 256u << 10);
+
+	/* Growth in this process. */
+	ioas = ioas_alloc(fd);
+	assert_int_equal(map_pages(fd, ioas, page, n), 0);
+	assert_true(mapped_at(ctx) > first);
+	assert_int_equal(mapped_at(ctx), ctx->arena.limit - (uintptr_t)ctx);
+	first = mapped_at(ctx);
+
+	/* Growth in another: followed at the next command here. */
+	ioas2 = ioas_alloc(fd);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(map_pages(fd, ioas2, page, n) ? 1 : 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(mapped_at(ctx), first);
+	assert_true(ctx->arena.limit - (uintptr_t)ctx > first);
+	u.ioas_id = ioas2;
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(u.length, (uint64_t)n * 4096);
+	assert_int_equal(mapped_at(ctx), ctx->arena.limit - (uintptr_t)ctx);
+	assert_int_equal(uiommufd_check(fd), 0);
+	/* That unmap's records outgrew the journal's first chunk; given
+	 * back after it. */
+	assert_true(ctx->journal.high <= (256u << 10));
+	assert_int_equal(mapped_at((char *)ctx + ctx->map_size / 8 * 7),
+			 256u << 10);
+
+	/* Never shrinks: what was freed is reused. */
+	first = mapped_at(ctx);
+	u.ioas_id = ioas;
+	assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), 0);
+	assert_int_equal(map_pages(fd, ioas, page, n), 0);
+	assert_int_equal(mapped_at(ctx), first);
+	assert_int_equal(uiommufd_close(fd), 0);
+	uio_core_leave();
+}
+
+/* ------------------------------------------------------------------ */
+/* automatic IOVA against a first-fit model */
+
+#define FF_MAX 256
+
+static struct { uint64_t iova, len; } ff_areas[FF_MAX];
+static int ff_n;
+
+/* The kernel's choice: the lowest hole in [4096, ~0 - 4096] that fits. */
+static uint64_t ff_model(uint64_t len, uint64_t uptr)
+{
+	const uint64_t lo = 4096, hi = UINT64_MAX - 4096;
+	uint64_t align = 1, start = lo;
+
+	while (align < len)
+		align <<= 1;
+	if (uptr && (uptr & -uptr) < align)
+		align = uptr & -uptr;
+	if (align > (2u << 20))
+		align = 2u << 20;
+	/* ff_areas is sorted by iova; a hole ends before each area. */
+	for (int i = 0; i <= ff_n; i++) {
+		uint64_t last = i < ff_n ? ff_areas[i].iova - 1 : hi;
+		uint64_t a = (start + align - 1) & ~(align - 1);
+
+		if (i < ff_n && ff_areas[i].iova <= start) {
+			start = ff_areas[i].iova + ff_areas[i].len;
+			continue;
+		}
+		if (a < last && last - a >= len - 1)
+			return a;
+		if (i < ff_n)
+			start = ff_areas[i].iova + ff_areas[i].len;
+	}
+	return 0;
+}
+
+static void ff_add(uint64_t iova, uint64_t len)
+{
+	int i = ff_n++;
+
+	while (i && ff_areas[i - 1].iova > iova) {
+		ff_areas[i] = ff_areas[i - 1];
+		i--;
+	}
+	ff_areas[i].iova = iova;
+	ff_areas[i].len = len;
+}
+
+/*
+ * Random automatic maps (sizes and source alignments that change the
+ * IOVA alignment) and unmaps (mostly of the last map, as the hole cache
+ * likes, else anywhere): each IOVA is the model's first fit.
+ */
+static void test_auto_iova_first_fit(void **state)
+{
+	uint64_t rng = 0x2545f4914f6cdd1dull, last = 0;
+	int fd = uiommufd_open(O_RDWR);
+	uint32_t ioas = ioas_alloc(fd);
+	char *buf = mmap(NULL, 8u << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t base = ((uintptr_t)buf + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+
+	(void)state;
+	ff_n = 0;
+	for (int step = 0; step < 4000; step++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		if (ff_n < FF_MAX && (ff_n < 8 || rng % 3)) {
+			uint64_t len = 4096 * (1 + (rng >> 8) % 40);
+			uint64_t uptr = base + 4096 * ((rng >> 16) % 64);
+			struct iommu_ioas_map m = {
+				.size = sizeof(m), .ioas_id = ioas,
+				.flags = IOMMU_IOAS_MAP_READABLE,
+				.user_va = uptr, .length = len };
+			uint64_t want = ff_model(len, uptr);
+
+			assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_MAP, &m), 0);
+			assert_int_equal(m.iova, want);
+			ff_add(m.iova, len);
+			last = m.iova;
+		} else {
+			int i = (int)((rng >> 20) % ff_n);
+			struct iommu_ioas_unmap u = {
+				.size = sizeof(u), .ioas_id = ioas };
+
+			/* Mostly what was mapped last. */
+			for (int k = 0; k < ff_n && rng % 4; k++)
+				if (ff_areas[k].iova == last)
+					i = k;
+			u.iova = ff_areas[i].iova;
+			u.length = ff_areas[i].len;
+			assert_int_equal(uiommufd_ioctl(fd, IOMMU_IOAS_UNMAP, &u), 0);
+			memmove(&ff_areas[i], &ff_areas[i + 1],
+				(size_t)(ff_n - i - 1) * sizeof(ff_areas[0]));
+			ff_n--;
+		}
+		if (step % 64 == 0)
+			assert_int_equal(uiommufd_check(fd), 0);
+	}
+	assert_int_equal(uiommufd_check(fd), 0);
+	assert_int_equal(uiommufd_close(fd), 0);
+	munmap(buf, 8u << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +432,8 @@ int main(void)
 		cmocka_unit_test(test_release_on_last_close),
 		cmocka_unit_test(test_arena_classes),
 		cmocka_unit_test(test_checker_detects_corruption),
+		cmocka_unit_test(test_ctx_mapping_grows),
+		cmocka_unit_test(test_auto_iova_first_fit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -463,6 +463,10 @@ struct scenario {
 	void (*at_fork)(int fd, const struct ids *id);
 	/* In the survivor, after the state was found to be after k commands. */
 	void (*post)(int fd, const struct ids *id, int k);
+	/* After the setup, in every fresh context of the scenario. */
+	void (*prep)(int fd, struct ids *id);
+	/* Kill at every stride-th point only (the sweep's stride times this). */
+	unsigned int stride;
 };
 
 static int sc_map(int fd, const struct ids *id)
@@ -655,34 +659,83 @@ static int sc_kapi_unbind(int fd, const struct ids *id)
 	return 0;
 }
 
+static struct uio_ctx *ctx_of(int fd);
+
+/*
+ * The arena's growth inside a command (its limit journaled, the chunk
+ * mapped past it staying mapped): blocks nothing uses take the arena's
+ * mapped chunks up to the last few bytes, so that the command's first
+ * allocation carves past the limit.
+ */
+static void prep_arena_full(int fd, struct ids *id)
+{
+	struct uio_ctx *ctx;
+	uintptr_t limit;
+
+	(void)id;
+	uio_core_enter();
+	ctx = uio_fd_ctx_lock(fd);
+	assert_non_null(ctx);
+	limit = ctx->arena.limit;
+	while (ctx->arena.limit - ctx->arena.brk >= 2048 + 64)
+		assert_non_null(uio_zalloc(ctx, 2048));
+	while (ctx->arena.limit - ctx->arena.brk >= 64 + 16)
+		assert_non_null(uio_zalloc(ctx, 16));
+	assert_true(ctx->arena.limit == limit);
+	uio_fd_ctx_unlock(ctx);
+	uio_core_leave();
+}
+
+/*
+ * The journal's records outgrowing their first chunk (ctx.c), then read
+ * back by a survivor that maps them: 200 areas unmapped in one command.
+ */
+static void prep_many_areas(int fd, struct ids *id)
+{
+	for (int i = 0; i < 200; i++) {
+		uint64_t iova = 0;
+
+		assert_int_equal(map(fd, id->ioas3, (size_t)(i % 32) * PAGE, PAGE,
+				     &iova, false), 0);
+	}
+}
+
+static int sc_unmap_ioas3(int fd, const struct ids *id)
+{
+	return unmap(fd, id->ioas3, 0, UINT64_MAX);
+}
+
 static const struct scenario scenarios[] = {
-	{ "IOAS_MAP", sc_map, NULL, NULL },
-	{ "IOAS_MAP fixed", sc_map_fixed, NULL, NULL },
-	{ "IOAS_UNMAP", sc_unmap, NULL, NULL },
-	{ "IOAS_UNMAP all", sc_unmap_all, NULL, NULL },
-	{ "IOAS_COPY", sc_copy, NULL, NULL },
-	{ "HWPT_ALLOC", sc_hwpt_alloc, NULL, NULL },
-	{ "MOCK_DOMAIN", sc_mock_domain, NULL, NULL },
-	{ "MOCK_DOMAIN_REPLACE hwpt", sc_replace, NULL, NULL },
-	{ "MOCK_DOMAIN_REPLACE ioas", sc_replace_ioas, NULL, NULL },
-	{ "ACCESS_PAGES", sc_access_pages, NULL, NULL },
-	{ "DESTROY mock device", sc_destroy, NULL, NULL },
-	{ "VFIO MAP_DMA", sc_vfio_map, NULL, NULL },
-	{ "VFIO UNMAP_DMA", sc_vfio_unmap, NULL, NULL },
-	{ "FAULT_QUEUE_ALLOC", sc_fault_alloc, NULL, NULL },
-	{ "fault read", sc_fault_read, NULL, NULL },
-	{ "fault write (responses)", sc_fault_write, NULL, NULL },
-	{ "TRIGGER_IOPF", sc_trigger_iopf, NULL, NULL },
-	{ "DESTROY iopf device", sc_destroy_iopf_dev, NULL, NULL },
-	{ "fault file last close", sc_fault_last_close, close_ffd4, NULL },
-	{ "DESTROY fault queue", sc_destroy_fault, NULL, NULL },
+	{ "IOAS_MAP growing the arena", sc_map, NULL, NULL, prep_arena_full, 1 },
+	{ "IOAS_UNMAP, journal grown", sc_unmap_ioas3, NULL, NULL,
+	  prep_many_areas, 211 },
+	{ "IOAS_MAP", sc_map, NULL, NULL, NULL, 0 },
+	{ "IOAS_MAP fixed", sc_map_fixed, NULL, NULL, NULL, 0 },
+	{ "IOAS_UNMAP", sc_unmap, NULL, NULL, NULL, 0 },
+	{ "IOAS_UNMAP all", sc_unmap_all, NULL, NULL, NULL, 0 },
+	{ "IOAS_COPY", sc_copy, NULL, NULL, NULL, 0 },
+	{ "HWPT_ALLOC", sc_hwpt_alloc, NULL, NULL, NULL, 0 },
+	{ "MOCK_DOMAIN", sc_mock_domain, NULL, NULL, NULL, 0 },
+	{ "MOCK_DOMAIN_REPLACE hwpt", sc_replace, NULL, NULL, NULL, 0 },
+	{ "MOCK_DOMAIN_REPLACE ioas", sc_replace_ioas, NULL, NULL, NULL, 0 },
+	{ "ACCESS_PAGES", sc_access_pages, NULL, NULL, NULL, 0 },
+	{ "DESTROY mock device", sc_destroy, NULL, NULL, NULL, 0 },
+	{ "VFIO MAP_DMA", sc_vfio_map, NULL, NULL, NULL, 0 },
+	{ "VFIO UNMAP_DMA", sc_vfio_unmap, NULL, NULL, NULL, 0 },
+	{ "FAULT_QUEUE_ALLOC", sc_fault_alloc, NULL, NULL, NULL, 0 },
+	{ "fault read", sc_fault_read, NULL, NULL, NULL, 0 },
+	{ "fault write (responses)", sc_fault_write, NULL, NULL, NULL, 0 },
+	{ "TRIGGER_IOPF", sc_trigger_iopf, NULL, NULL, NULL, 0 },
+	{ "DESTROY iopf device", sc_destroy_iopf_dev, NULL, NULL, NULL, 0 },
+	{ "fault file last close", sc_fault_last_close, close_ffd4, NULL, NULL, 0 },
+	{ "DESTROY fault queue", sc_destroy_fault, NULL, NULL, NULL, 0 },
 	{ "DESTROY fault, holder died", sc_destroy_fault_dead, NULL,
-	  post_destroy_fault_dead },
-	{ "CREATE_ACCESS", sc_create_access, NULL, NULL },
-	{ "access file last close", sc_access_last_close, close_afd2, NULL },
-	{ "kAPI bind", sc_kapi_bind, NULL, NULL },
-	{ "kAPI attach", sc_kapi_attach, NULL, NULL },
-	{ "kAPI unbind", sc_kapi_unbind, NULL, NULL },
+	  post_destroy_fault_dead, NULL, 0 },
+	{ "CREATE_ACCESS", sc_create_access, NULL, NULL, NULL, 0 },
+	{ "access file last close", sc_access_last_close, close_afd2, NULL, NULL, 0 },
+	{ "kAPI bind", sc_kapi_bind, NULL, NULL, NULL, 0 },
+	{ "kAPI attach", sc_kapi_attach, NULL, NULL, NULL, 0 },
+	{ "kAPI unbind", sc_kapi_unbind, NULL, NULL, NULL, 0 },
 };
 
 /* ------------------------------------------------------------------ */
@@ -764,8 +817,9 @@ static char *digest(int fd)
 	free(raw);
 
 	/* Read without the lock: no other process runs now. */
-	sb_put(&b, "\narena brk +0x%lx bytes %llu allocs %llu\n",
+	sb_put(&b, "\narena brk +0x%lx limit +0x%lx bytes %llu allocs %llu\n",
 	       (unsigned long)(ctx->arena.brk - base),
+	       (unsigned long)(ctx->arena.limit - base),
 	       (unsigned long long)ctx->arena.bytes_in_use,
 	       (unsigned long long)ctx->arena.allocs_in_use);
 	for (int c = 0; c < UIO_ARENA_NCLASSES; c++) {
@@ -897,7 +951,7 @@ static void sweep_files(int fd)
 	assert_int_equal(uiommufd_check(fd), 0);
 }
 
-static int fresh(struct ids *id)
+static int fresh(struct ids *id, const struct scenario *sc)
 {
 	int fd = uiommufd_open(O_RDWR | O_CLOEXEC);
 
@@ -906,6 +960,8 @@ static int fresh(struct ids *id)
 	if (fd < 0)
 		fail_msg("uiommufd_open: %s", strerror(errno));
 	setup(fd, id);
+	if (sc && sc->prep)
+		sc->prep(fd, id);
 	return fd;
 }
 
@@ -996,7 +1052,8 @@ struct tally {
 static void sweep(const struct scenario *sc, int reps, struct tally *t)
 {
 	char *ref[MAX_REPS + 1];
-	unsigned long long points = 0, stride = sweep_stride;
+	unsigned long long points = 0;
+	unsigned long long stride = sweep_stride * (sc->stride ? sc->stride : 1);
 	struct ids id;
 	int fd;
 
@@ -1004,7 +1061,7 @@ static void sweep(const struct scenario *sc, int reps, struct tally *t)
 	for (int k = 0; k <= reps; k++) {
 		unsigned long long p = 0;
 
-		fd = fresh(&id);
+		fd = fresh(&id, sc);
 		if (k)
 			assert_int_equal(run_child(fd, &id, sc, k, ~0ull, &p), 0);
 		assert_int_equal(uiommufd_check(fd), 0);
@@ -1021,7 +1078,7 @@ static void sweep(const struct scenario *sc, int reps, struct tally *t)
 		char *now;
 		int killed, k;
 
-		fd = fresh(&id);
+		fd = fresh(&id, sc);
 		killed = run_child(fd, &id, sc, reps, n, NULL);
 		if (!killed)
 			fail_msg("%s: kill point %llu of %llu never reached",
@@ -1029,9 +1086,11 @@ static void sweep(const struct scenario *sc, int reps, struct tally *t)
 		if (long_mode && n % 2 == 1) {
 			/*
 			 * A second victim: the next locker dies while undoing,
-			 * at each of its kill points, until one recovers.
+			 * at each of its kill points (every stride-th for a
+			 * scenario with a stride), until one recovers.
 			 */
-			for (unsigned long long m = 1;; m++) {
+			for (unsigned long long m = 1;;
+			     m += sc->stride ? sc->stride : 1) {
 				pid_t pid = fork();
 				int status;
 
@@ -1109,7 +1168,7 @@ static void test_report_inside_core(void **state)
 	int fd;
 
 	(void)state;
-	fd = fresh(&id);
+	fd = fresh(&id, NULL);
 	alarm(20);
 	ctx = uio_fd_ctx_lock(fd);
 	assert_non_null(ctx);

@@ -88,7 +88,7 @@ static void fn_check_accounting(void)
 	uio_core_enter(); /* hold the context while reading it */
 	ctx = uio_fd_lookup(fn_fd);
 	assert_non_null(ctx);
-	uio_ctx_lock(ctx);
+	assert_int_equal(uio_ctx_lock(ctx), 0);
 	for (struct uio_mm *mm = ctx->mms; mm; mm = mm->next)
 		ok &= mm->locked_vm == 0 && mm->pinned_vm == 0 &&
 		      mm->live.count == 0;

@@ -623,6 +623,127 @@ static void test_random_differential(void **state)
 	assert_int_equal(uio_itree_check(&t), 0);
 }
 
+/*
+ * A tree with a hole cache, driven as the allocator drives it: first-fit
+ * searches from one lo, nodes put into the holes found (mostly at their
+ * start), the last one taken out again, with random inserts, removes and
+ * searches from elsewhere in between. Every answer is the model's, and
+ * the check verifies the cache (hole, node, neighbours) after each step.
+ */
+static void test_hole_cache_differential(void **state)
+{
+	struct uio_itree t;
+	struct uio_itree_hc hc;
+	int stack[NMAX], nstack = 0;
+
+	(void)state;
+	uio_itree_init_hc(&t, &hc, 0);
+	memset(in_tree, 0, sizeof(in_tree));
+	for (int step = 0; step < 30000; step++) {
+		uint64_t lo = (step / 3000) % 2 ? 16 : 0, hi = MAXU, min, hs, hl;
+		uint64_t es, el;
+		int op = (int)(rnd() % 18), i = (int)(rnd() % NMAX);
+		bool got, exp;
+
+		if (rnd() % 8 == 0)
+			hi = 1024 + rnd() % 4096;
+		min = rnd() % 4 ? rnd() % 24 + 1 : rsize();
+		model_build();
+		if (op < 7) {
+			/* Allocate: the first hole from lo that fits. */
+			got = uio_itree_find_hole(&t, lo, hi, min, &hs, &hl);
+			exp = model_find_hole(lo, hi, min, &es, &el);
+			assert_int_equal(got, exp);
+			if (got) {
+				assert_int_equal(hs, es);
+				assert_int_equal(hl, el);
+			}
+			while (got && i < NMAX && in_tree[i])
+				i++;
+			if (got && i < NMAX) {
+				uint64_t len = min ? min - 1 : 0, s = hs;
+
+				if (len > hl - hs)
+					len = hl - hs;
+				if (rnd() % 4 == 0)
+					s += rnd() % (hl - hs - len + 1);
+				set(&nodes[i], s, s + len, 1u << (rnd() % 3));
+				uio_itree_insert(&t, &nodes[i]);
+				in_tree[i] = true;
+				stack[nstack++ % NMAX] = i;
+			}
+		} else if (op < 10) {
+			/* Unmap what was mapped last. */
+			if (nstack) {
+				i = stack[--nstack % NMAX];
+				if (in_tree[i]) {
+					uio_itree_remove(&t, &nodes[i]);
+					in_tree[i] = false;
+				}
+			}
+		} else if (op < 12) {
+			if (in_tree[i]) {
+				uio_itree_remove(&t, &nodes[i]);
+				in_tree[i] = false;
+			}
+		} else if (op < 13) {
+			if (!in_tree[i]) {
+				uint64_t a = raddr() % 8192, len = rlen() % 256;
+
+				set(&nodes[i], a, a + len, 1u << (rnd() % 3));
+				uio_itree_insert(&t, &nodes[i]);
+				in_tree[i] = true;
+			}
+		} else if (op < 16) {
+			/*
+			 * Next to the first hole from lo: a node just below it
+			 * (over the one ending there), one just above, or the
+			 * first node above it taken out.
+			 */
+			bool put = false;
+
+			if (in_tree[i] || !model_find_hole(lo, MAXU, 1, &es, &el)) {
+			} else if (op == 13 && es > lo) {
+				set(&nodes[i], es - 1 - rnd() % 2 % es, es - 1,
+				    1u << (rnd() % 3));
+				put = true;
+			} else if (op == 14 && el < MAXU) {
+				set(&nodes[i], el + 1, el + 1 + rnd() % 4,
+				    1u << (rnd() % 3));
+				put = true;
+			} else {
+				for (int k = 0; k < nsorted; k++) {
+					if (sorted[k]->start > el) {
+						int j = (int)(sorted[k] - nodes);
+
+						uio_itree_remove(&t, &nodes[j]);
+						in_tree[j] = false;
+						break;
+					}
+				}
+			}
+			if (put) {
+				uio_itree_insert(&t, &nodes[i]);
+				in_tree[i] = true;
+			}
+		} else {
+			model_build();
+			check_holes(&t);
+		}
+		assert_int_equal(uio_itree_check(&t), 0);
+		if (step % 16 == 0) {
+			model_build();
+			check_iter(&t);
+			check_spans(&t);
+		}
+	}
+	for (int i = 0; i < NMAX; i++)
+		if (in_tree[i])
+			uio_itree_remove(&t, &nodes[i]);
+	assert_true(uio_itree_empty(&t));
+	assert_int_equal(uio_itree_check(&t), 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* scale */
 
@@ -696,6 +817,7 @@ int main(void)
 		cmocka_unit_test(test_overlapping),
 		cmocka_unit_test(test_check_detects),
 		cmocka_unit_test(test_random_differential),
+		cmocka_unit_test(test_hole_cache_differential),
 		cmocka_unit_test(test_scale),
 	};
 

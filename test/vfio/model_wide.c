@@ -35,7 +35,7 @@ static uint8_t *cell(struct wide *w, unsigned int bar, uint64_t off, unsigned in
 		return off + width <= sizeof(w->bar0) ? w->bar0 + off : NULL;
 	case 2:
 		return off >= 0x900 && off + width <= 0x900 + sizeof(w->bar2) ?
-			       w->bar2 + off - 0x900 : NULL;
+			       w->bar2 + (off - 0x900) : NULL;
 	case 3:
 		return off + width <= sizeof(w->bar3) ? w->bar3 + off : NULL;
 	case 4:

@@ -139,6 +139,35 @@ static void test_bind_order(void **state)
 	close(efd);
 }
 
+/*
+ * A file given as the iommufd that is not one, but another device file
+ * never used before (a fresh dup): EBADFD, and it stays the device file
+ * it is, usable as one (fuzz_vfio found it taken for no file of VFIO's
+ * once BIND had looked at it).
+ */
+static void test_bind_to_fresh_device_fd(void **state)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int d, d2, fd;
+
+	(void)state;
+	VT_REQUIRE_CDEV(vt_dev());
+	d = open_cdev(vt_dev());
+	fd = vt_iommufd_open();
+	assert_true(d >= 0 && fd >= 0);
+	d2 = dup(d);
+	assert_true(d2 >= 0);
+	assert_int_equal(bind(d, d2), -EBADFD);
+	/* Unbound: EINVAL (a file that is no device's would be ENOTTY). */
+	assert_int_equal(vt_ioctl(d2, VFIO_DEVICE_GET_INFO, &info), -EINVAL);
+	assert_int_equal(bind(d2, fd), 0);
+	assert_int_equal(vt_ioctl(d, VFIO_DEVICE_GET_INFO, &info), 0);
+	assert_int_equal(vt_ioctl(d2, VFIO_DEVICE_GET_INFO, &info), 0);
+	close(d2);
+	close(d);
+	close(fd);
+}
+
 static void test_bind_second_file(void **state)
 {
 	struct vfio_device_info di = { .argsz = sizeof(di) };
@@ -398,6 +427,52 @@ static void test_attach_reserved_region(void **state)
 	munmap(buf, VT_PAGE);
 }
 
+/*
+ * An IOAS without a domain takes a mapping at any byte offset; a domain
+ * for the device (HWPT_ALLOC on it) needs page-aligned IOVAs and is
+ * refused while such a mapping is there (iopt_table_add_domain's
+ * alignment check: EADDRINUSE), taken once it is gone.
+ */
+static void test_hwpt_alloc_unaligned_mapping(void **state)
+{
+	struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
+	struct iommu_ioas_map map = { .size = sizeof(map),
+				      .flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+					       IOMMU_IOAS_MAP_READABLE |
+					       IOMMU_IOAS_MAP_WRITEABLE };
+	struct iommu_ioas_unmap um = { .size = sizeof(um) };
+	struct iommu_hwpt_alloc ha = { .size = sizeof(ha),
+				       .data_type = IOMMU_HWPT_DATA_NONE };
+	struct iommu_destroy de = { .size = sizeof(de) };
+	struct vt_cdev c;
+	char *buf;
+
+	(void)state;
+	VT_REQUIRE_CDEV(vt_dev());
+	assert_true(vt_cdev_open(vt_dev(), &c, false));
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_IOAS_ALLOC, &ia), 0);
+	buf = mmap(NULL, 2 * VT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	assert_true(buf != MAP_FAILED);
+	map.ioas_id = ia.out_ioas_id;
+	map.user_va = (uintptr_t)buf + 1;
+	map.length = VT_PAGE;
+	map.iova = (1ull << 24) + 1;
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_IOAS_MAP, &map), 0);
+	ha.dev_id = c.devid;
+	ha.pt_id = ia.out_ioas_id;
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_HWPT_ALLOC, &ha), -EADDRINUSE);
+	um.ioas_id = ia.out_ioas_id;
+	um.iova = map.iova;
+	um.length = VT_PAGE;
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_IOAS_UNMAP, &um), 0);
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_HWPT_ALLOC, &ha), 0);
+	de.id = ha.out_hwpt_id;
+	assert_int_equal(vt_ioctl(c.iommufd, IOMMU_DESTROY, &de), 0);
+	vt_cdev_close(&c);
+	munmap(buf, 2 * VT_PAGE);
+}
+
 /* Closing the bound file unbinds: the device object is gone. */
 static void test_close_unbinds(void **state)
 {
@@ -468,6 +543,7 @@ static const struct CMUnitTest tests[] = {
 	VT_TEST(test_cdev_node),
 	VT_TEST(test_cdev_unbound),
 	VT_TEST(test_bind_order),
+	VT_TEST(test_bind_to_fresh_device_fd),
 	VT_TEST(test_bind_second_file),
 	VT_TEST(test_bind_out_devid_fault),
 	VT_TEST(test_group_cdev_exclusion),
@@ -475,6 +551,7 @@ static const struct CMUnitTest tests[] = {
 	VT_TEST(test_group_one_owner),
 	VT_TEST(test_attach_detach),
 	VT_TEST(test_attach_reserved_region),
+	VT_TEST(test_hwpt_alloc_unaligned_mapping),
 	VT_TEST(test_close_unbinds),
 	VT_TEST(test_bound_file_in_child),
 	VT_TEST(test_iommufd_closed_while_bound),

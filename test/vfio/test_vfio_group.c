@@ -197,6 +197,30 @@ static void test_set_container_order(void **state)
 	close(efd);
 }
 
+/*
+ * A container fd that is another group file never used before (a fresh
+ * dup of the group's own): EBADFD, and the dup stays the group file
+ * (fuzz_vfio found it taken for no file of VFIO's once SET_CONTAINER had
+ * looked at it).
+ */
+static void test_set_container_fresh_group_fd(void **state)
+{
+	int g = open_group(), g2, c = vt_container_open();
+
+	(void)state;
+	assert_true(g >= 0);
+	g2 = dup(g);
+	assert_true(g2 >= 0);
+	assert_int_equal(vt_ioctl(g, VFIO_GROUP_SET_CONTAINER, &g2), -EBADFD);
+	assert_int_equal(status_flags(g2), VFIO_GROUP_FLAGS_VIABLE);
+	assert_int_equal(vt_ioctl(g2, VFIO_GROUP_SET_CONTAINER, &c), 0);
+	assert_int_equal(status_flags(g), VFIO_GROUP_FLAGS_VIABLE |
+					  VFIO_GROUP_FLAGS_CONTAINER_SET);
+	close(g2);
+	close(g);
+	close(c);
+}
+
 static void test_set_container_iommufd(void **state)
 {
 	int g, fd = vt_iommufd_open(), d;
@@ -222,6 +246,122 @@ static void test_set_container_iommufd(void **state)
 	close(d);
 	close(g);
 	close(fd);
+}
+
+/*
+ * The group path's open of a device in an iommufd container attaches it
+ * to the compat IOAS (vfio_iommufd_compat_attach_ioas): a mapping over
+ * the IOMMU's reserved region (on x86 the interrupt window 0xfee00000)
+ * makes GET_DEVICE_FD fail with the attach's EADDRINUSE, and the device
+ * opens once it is gone.
+ */
+static void test_get_device_fd_reserved_region(void **state)
+{
+	struct iommu_vfio_ioas io = { .size = sizeof(io), .op = IOMMU_VFIO_IOAS_GET };
+	struct iommu_ioas_map map = { .size = sizeof(map),
+				      .flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+					       IOMMU_IOAS_MAP_READABLE |
+					       IOMMU_IOAS_MAP_WRITEABLE };
+	struct iommu_ioas_unmap um = { .size = sizeof(um) };
+	int g, fd = vt_iommufd_open(), d;
+	void *buf;
+
+	(void)state;
+	if (fd < 0)
+		skip();
+	g = open_group();
+	assert_true(g >= 0);
+	assert_int_equal(vt_ioctl(g, VFIO_GROUP_SET_CONTAINER, &fd), 0);
+	assert_int_equal(vt_ioctl(fd, IOMMU_VFIO_IOAS, &io), 0);
+	buf = mmap(NULL, VT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(buf != MAP_FAILED);
+	map.ioas_id = io.ioas_id;
+	map.user_va = (uintptr_t)buf;
+	map.length = VT_PAGE;
+	map.iova = 0xfee00000;
+	assert_int_equal(vt_ioctl(fd, IOMMU_IOAS_MAP, &map), 0);
+	assert_int_equal(vt_ioctl(g, VFIO_GROUP_GET_DEVICE_FD, (void *)vt_dev()->bdf),
+			 -EADDRINUSE);
+	um.ioas_id = io.ioas_id;
+	um.iova = 0xfee00000;
+	um.length = VT_PAGE;
+	assert_int_equal(vt_ioctl(fd, IOMMU_IOAS_UNMAP, &um), 0);
+	d = (int)vt_ioctl(g, VFIO_GROUP_GET_DEVICE_FD, (void *)vt_dev()->bdf);
+	assert_true(d >= 0);
+	close(d);
+	close(g);
+	close(fd);
+	munmap(buf, VT_PAGE);
+}
+
+/*
+ * SET_IOMMU once a device is open and mapped: an iommufd container turns
+ * TYPE1 into disabling large pages, refused while a domain already has
+ * mappings (iopt_disable_large_pages), and a legacy container has its
+ * IOMMU already: EINVAL both. With the mapping gone an iommufd container
+ * takes it.
+ */
+static void test_set_iommu_type1_mapped(void **state)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = 1ull << 24, .size = VT_PAGE };
+	struct vfio_iommu_type1_dma_unmap um = { .argsz = sizeof(um),
+		.iova = 1ull << 24, .size = VT_PAGE };
+	struct vt_gdev gd;
+	bool iommufd;
+	void *buf;
+
+	(void)state;
+	vt_gdev_open(vt_dev(), &gd);
+	iommufd = vt_is_iommufd(gd.container);
+	buf = mmap(NULL, VT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(buf != MAP_FAILED);
+	map.vaddr = (uintptr_t)buf;
+	assert_int_equal(vt_ioctl(gd.container, VFIO_IOMMU_MAP_DMA, &map), 0);
+	assert_int_equal(vt_ioctl(gd.container, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU),
+			 -EINVAL);
+	assert_int_equal(vt_ioctl(gd.container, VFIO_IOMMU_UNMAP_DMA, &um), 0);
+	if (iommufd)
+		assert_int_equal(vt_ioctl(gd.container, VFIO_SET_IOMMU,
+					  (void *)VFIO_TYPE1_IOMMU), 0);
+	vt_gdev_close(&gd);
+	munmap(buf, VT_PAGE);
+}
+
+/*
+ * An iommufd container with no device open has no domain, so IOVAs need
+ * no alignment: a MAP_DMA off a page boundary is taken, and TYPE1 (large
+ * pages off, IOVAs page aligned) is then refused with EADDRINUSE
+ * (iopt_check_iova_alignment) until it is unmapped.
+ */
+static void test_set_iommu_type1_unaligned(void **state)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = (1ull << 24) + 8, .size = VT_PAGE };
+	struct vfio_iommu_type1_dma_unmap um = { .argsz = sizeof(um),
+		.iova = (1ull << 24) + 8, .size = VT_PAGE };
+	int g, fd = vt_iommufd_open();
+	char *buf;
+
+	(void)state;
+	if (fd < 0)
+		skip();
+	g = open_group();
+	assert_true(g >= 0);
+	assert_int_equal(vt_ioctl(g, VFIO_GROUP_SET_CONTAINER, &fd), 0);
+	buf = mmap(NULL, 2 * VT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	assert_true(buf != MAP_FAILED);
+	map.vaddr = (uintptr_t)buf + 8;
+	assert_int_equal(vt_ioctl(fd, VFIO_IOMMU_MAP_DMA, &map), 0);
+	assert_int_equal(vt_ioctl(fd, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), -EADDRINUSE);
+	assert_int_equal(vt_ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &um), 0);
+	assert_int_equal(vt_ioctl(fd, VFIO_SET_IOMMU, (void *)VFIO_TYPE1_IOMMU), 0);
+	close(g);
+	close(fd);
+	munmap(buf, 2 * VT_PAGE);
 }
 
 static void test_unset_container(void **state)
@@ -572,12 +712,36 @@ static void test_group_unknown_ioctls(void **state)
 	close(g);
 }
 
+/*
+ * ATTACH_IOMMUFD_PT and DETACH_IOMMUFD_PT are the cdev's: a group's device
+ * file passes them to vfio-pci's ioctl, which answers ENOTTY before it
+ * reads the argument (NULL included).
+ */
+static void test_attach_pt_on_group_device(void **state)
+{
+	struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a) };
+	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
+	struct vt_gdev gd;
+
+	(void)state;
+	vt_gdev_open(vt_dev(), &gd);
+	assert_int_equal(vt_ioctl(gd.device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a), -ENOTTY);
+	assert_int_equal(vt_ioctl(gd.device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, NULL), -ENOTTY);
+	assert_int_equal(vt_ioctl(gd.device, VFIO_DEVICE_DETACH_IOMMUFD_PT, &dt), -ENOTTY);
+	assert_int_equal(vt_ioctl(gd.device, VFIO_DEVICE_DETACH_IOMMUFD_PT, NULL), -ENOTTY);
+	vt_gdev_close(&gd);
+}
+
 static const struct CMUnitTest tests[] = {
 	VT_TEST(test_sysfs),
 	VT_TEST(test_group_node_exclusive),
 	VT_TEST(test_group_status),
 	VT_TEST(test_set_container_order),
+	VT_TEST(test_set_container_fresh_group_fd),
 	VT_TEST(test_set_container_iommufd),
+	VT_TEST(test_get_device_fd_reserved_region),
+	VT_TEST(test_set_iommu_type1_mapped),
+	VT_TEST(test_set_iommu_type1_unaligned),
 	VT_TEST(test_unset_container),
 	VT_TEST(test_get_device_fd_names),
 	VT_TEST(test_get_device_fd_strndup),
@@ -587,6 +751,7 @@ static const struct CMUnitTest tests[] = {
 	VT_TEST(test_group_holds_container),
 	VT_TEST(test_two_groups_one_container),
 	VT_TEST(test_group_unknown_ioctls),
+	VT_TEST(test_attach_pt_on_group_device),
 };
 
 VT_MAIN(tests)

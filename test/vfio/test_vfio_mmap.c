@@ -122,6 +122,79 @@ static void test_mmap_checks(void **state)
 		fail_msg("a 1-byte mapping failed");
 }
 
+/*
+ * MAP_FIXED over a BAR mapping that the mmap system call refuses before
+ * the file's mmap (an unaligned offset, a zero length, a flag MAP_SHARED_
+ * VALIDATE does not know, MAP_FIXED_NOREPLACE, the file's mode) leaves the
+ * mapping as it was; one that vfio-pci refuses (past the BAR) leaves a
+ * hole where it was (6.12's mmap_region). fuzz_vfio found the first kind
+ * taking the mapping's trap with it: the next access was a SIGSEGV.
+ */
+static void test_mmap_fixed_refused(void **state)
+{
+	struct vfio_region_info ri;
+	int d = gd.device, bar = mappable_bar(d, &ri), ro;
+	volatile uint8_t *p;
+	unsigned char vec;
+	size_t len;
+
+	(void)state;
+	if (bar < 0)
+		skip();
+	len = (ri.size + VT_PAGE - 1) & ~(size_t)(VT_PAGE - 1);
+	p = map_bar(d, bar, VT_PAGE);
+	(void)p[0];
+	errno = 0;
+	assert_true(mmap((void *)p, VT_PAGE, PROT_READ, MAP_SHARED | MAP_FIXED, d,
+			 VT_REGION(bar) + 8) == MAP_FAILED && errno == EINVAL);
+	assert_true(mmap((void *)p, 0, PROT_READ, MAP_SHARED | MAP_FIXED, d,
+			 VT_REGION(bar)) == MAP_FAILED && errno == EINVAL);
+	assert_true(mmap((void *)p, VT_PAGE, PROT_READ,
+			 MAP_SHARED_VALIDATE | MAP_FIXED | MAP_SYNC, d,
+			 VT_REGION(bar)) == MAP_FAILED && errno == EOPNOTSUPP);
+	assert_true(mmap((void *)p, VT_PAGE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
+			 d, VT_REGION(bar)) == MAP_FAILED && errno == EEXIST);
+	assert_true(mmap((void *)p, VT_PAGE, PROT_READ, MAP_SHARED | MAP_FIXED | MAP_HUGETLB,
+			 d, VT_REGION(bar)) == MAP_FAILED && errno == EINVAL);
+	ro = open(vt_dev()->cdev_path[0] ? vt_dev()->cdev_path : "/dev/null",
+		  O_RDONLY | O_CLOEXEC);
+	if (ro >= 0) {
+		assert_true(mmap((void *)p, VT_PAGE, PROT_WRITE, MAP_SHARED | MAP_FIXED, ro,
+				 VT_REGION(bar)) == MAP_FAILED && errno == EACCES);
+		close(ro);
+	}
+	/* Still mapped, still the BAR. */
+	assert_int_equal(mincore((void *)p, VT_PAGE, &vec), 0);
+	(void)p[0];
+	/* Past the BAR: vfio-pci refuses it, the old mapping is gone. */
+	assert_true(mmap((void *)p, VT_PAGE, PROT_READ, MAP_SHARED | MAP_FIXED, d,
+			 VT_REGION(bar) + (off_t)len) == MAP_FAILED && errno == EINVAL);
+	assert_int_equal(mincore((void *)p, VT_PAGE, &vec), -1);
+	assert_int_equal(errno, ENOMEM);
+}
+
+/*
+ * mmap of a VFIO file without mmap (a group, the container): the system
+ * call's checks come before ENODEV.
+ */
+static void test_mmap_no_mmap(void **state)
+{
+	int c = vt_container_open();
+	void *p;
+
+	(void)state;
+	assert_int_equal(vmap(&p, VT_PAGE, PROT_READ, MAP_SHARED, gd.group, 0), -ENODEV);
+	assert_int_equal(vmap(&p, 0, PROT_READ, MAP_SHARED, gd.group, 0), -EINVAL);
+	assert_int_equal(vmap(&p, VT_PAGE, PROT_READ, MAP_SHARED, gd.group, 1), -EINVAL);
+	assert_int_equal(vmap(&p, SIZE_MAX, PROT_READ, MAP_SHARED, gd.group, 0), -ENOMEM);
+	assert_int_equal(vmap(&p, VT_PAGE, PROT_READ, 0, gd.group, 0), -EINVAL);
+	assert_int_equal(vmap(&p, VT_PAGE, PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC,
+			      gd.group, 0), -EOPNOTSUPP);
+	assert_int_equal(vmap(&p, VT_PAGE, PROT_READ, MAP_SHARED, c, 0), -ENODEV);
+	assert_int_equal(vmap(&p, (size_t)1 << 62, PROT_READ, MAP_SHARED, c, 0), -ENOMEM);
+	close(c);
+}
+
 static bool path_noexec(const char *path)
 {
 	struct statvfs s;
@@ -217,6 +290,32 @@ static void test_mmap_access(void **state)
 }
 
 /* A second mapping of the same BAR, at an offset: the same registers. */
+/*
+ * x86 has no write-only pages: a BAR mapped PROT_WRITE alone reads too
+ * (protection_map gives PAGE_SHARED). fuzz_vfio found a load through
+ * such a mapping refused (SIGSEGV) under uiommufd.
+ */
+static void test_mmap_write_only_reads(void **state)
+{
+	const struct vt_model *m = vt_model(gd.device);
+	struct vfio_region_info ri;
+	volatile uint64_t *r;
+	void *p;
+
+	(void)state;
+	if (!m)
+		skip();
+	assert_int_equal(vt_region_info(gd.device, m->bar, &ri), 0);
+	assert_int_equal(vmap(&p, ri.size, PROT_WRITE, MAP_SHARED, gd.device,
+			      VT_REGION(m->bar)), 0);
+	r = scratch_at(p, m);
+	*r = 0x5a5a0000a5a5ull;
+	assert_int_equal(*r, 0x5a5a0000a5a5ull);
+	assert_int_equal(((volatile uint16_t *)r)[1], 0);
+	*r = 0;
+	assert_int_equal(munmap(p, ri.size), 0);
+}
+
 static void test_mmap_two_mappings(void **state)
 {
 	const struct vt_model *m = vt_model(gd.device);
@@ -555,6 +654,48 @@ static void test_mmap_holds_file(void **state)
 }
 
 /*
+ * MAP_FIXED over the first page of a BAR mapping, with a file whose mmap
+ * then fails (an unbound cdev: EINVAL): that page is a hole, the pages
+ * after it stay mapped and keep holding the device file, and their
+ * munmap releases it.
+ */
+static void test_mmap_holds_file_fixed_refused(void **state)
+{
+	struct vt_cdev c;
+	unsigned char vec;
+	size_t len;
+	char *p;
+	int bar, u;
+
+	(void)state;
+	vt_gdev_close(&gd);
+	if (!vt_cdev_open(vt_dev(), &c, true))
+		skip();
+	bar = holds_bar(c.device, NULL, &len);
+	if (bar < 0 || len < 2 * VT_PAGE) {
+		vt_cdev_close(&c);
+		skip();
+	}
+	p = map_bar(c.device, bar, len);
+	close(c.device);
+	c.device = -1;
+	u = open(vt_dev()->cdev_path, O_RDWR | O_CLOEXEC);
+	assert_true(u >= 0);
+	errno = 0;
+	assert_true(mmap(p, VT_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, u,
+			 VT_REGION(bar)) == MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+	close(u);
+	assert_int_equal(mincore(p, VT_PAGE, &vec), -1);
+	assert_int_equal(errno, ENOMEM);
+	assert_int_equal(mincore(p + VT_PAGE, VT_PAGE, &vec), 0);
+	assert_false(cdev_binds(c.iommufd));
+	assert_int_equal(munmap(p + VT_PAGE, len - VT_PAGE), 0);
+	assert_true(cdev_binds(c.iommufd));
+	vt_cdev_close(&c);
+}
+
+/*
  * The same through the group: the device fd and the group fd closed,
  * the group opens again but is not viable (the open device owns its DMA)
  * until the mapping goes; a legacy container keeps the group file too.
@@ -796,14 +937,18 @@ static void test_mmap_subpage(void **state)
 
 static const struct CMUnitTest tests[] = {
 	DEV_TEST(test_mmap_checks),
+	DEV_TEST(test_mmap_fixed_refused),
+	DEV_TEST(test_mmap_no_mmap),
 	DEV_TEST(test_mmap_exec_and_mode),
 	DEV_TEST(test_mmap_access),
+	DEV_TEST(test_mmap_write_only_reads),
 	DEV_TEST(test_mmap_two_mappings),
 	DEV_TEST(test_mmap_threads),
 	DEV_TEST(test_mmap_fork),
 	DEV_TEST(test_mmap_memory_disabled),
 	DEV_TEST(test_mmap_munmap),
 	DEV_TEST(test_mmap_holds_file),
+	DEV_TEST(test_mmap_holds_file_fixed_refused),
 	DEV_TEST(test_mmap_holds_group_file),
 	DEV_TEST(test_mmap_holds_file_fork),
 	DEV_TEST(test_mmap_mremap),

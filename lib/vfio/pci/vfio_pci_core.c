@@ -333,7 +333,7 @@ static long uio_get_region_info(struct uio_vfio_pci *v, struct uio_pci_dev *pdev
 			info.cap_offset = 0;
 		} else {
 			uio_caps_shift(&caps, sizeof(info));
-			if (uio_copy_to_user((char *)arg + sizeof(info), caps.buf,
+			if (uio_copy_to_user(UIO_UPTR(arg, sizeof(info)), caps.buf,
 					     caps.size))
 				return -EFAULT;
 			info.cap_offset = sizeof(info);
@@ -410,7 +410,7 @@ static long uio_set_irqs(struct uio_vfio_pci *v, struct uio_pci_dev *pdev,
 			(uio_should_fail() ? NULL : malloc(data_size));
 		if (!data)
 			return -ENOMEM;
-		if (uio_copy_from_user(data, (char *)arg + minsz, data_size)) {
+		if (uio_copy_from_user(data, UIO_UPTR(arg, minsz), data_size)) {
 			rc = -EFAULT;
 			goto out;
 		}
@@ -517,7 +517,7 @@ static long uio_hot_reset_info(struct uio_vfio_registry *r,
 		} else {
 			dev.group_id = r->groups[o->group].number;
 		}
-		if (uio_copy_to_user((char *)arg + sizeof(hdr) + n * sizeof(dev),
+		if (uio_copy_to_user(UIO_UPTR(arg, sizeof(hdr) + n * sizeof(dev)),
 				     &dev, sizeof(dev)))
 			return -EFAULT;
 		n++;
@@ -553,7 +553,7 @@ static long uio_hot_reset(struct uio_vfio_registry *r, struct uio_vfio_device *d
 			int32_t fd;
 			int g;
 
-			if (uio_copy_from_user(&fd, (char *)arg + minsz + i * sizeof(fd),
+			if (uio_copy_from_user(&fd, UIO_UPTR(arg, minsz + i * sizeof(fd)),
 					       sizeof(fd)))
 				return -EFAULT;
 			g = uio_vfio_group_of_fd(fd);
@@ -802,7 +802,12 @@ static int uio_vpci_map_access(void *priv, uint64_t off, void *buf,
 		return -EIO;
 	d = &r->devices[m->dev];
 	v = uio_v(r, d);
-	if (!(m->prot & (write ? PROT_WRITE : PROT_READ)))
+	/*
+	 * x86 has no write-only pages: PROT_WRITE maps readable too
+	 * (protection_map[VM_WRITE | VM_SHARED] is PAGE_SHARED). PROT_EXEC
+	 * alone stays unreadable, as with protection keys (execute-only).
+	 */
+	if (!(m->prot & (write ? PROT_WRITE : PROT_READ | PROT_WRITE)))
 		return -EFAULT;
 	/* Low power engaged, or memory decoding off (or D3hot): the kernel's
 	 * fault handler answers VM_FAULT_SIGBUS (vfio_pci_mmap_huge_fault). */
