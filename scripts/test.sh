@@ -5,7 +5,8 @@
 # suite under TSan, builds and checks the Debian packages, builds the
 # reference kernel (first use only), runs the benchmarks (they print ratios;
 # they do not decide pass or fail; run-domain.sh compares with the kernel),
-# then the conformance binaries inside the reference kernel.
+# then the conformance binaries inside the reference kernel and the
+# differential tester there against uiommufd.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
@@ -61,6 +62,9 @@ if [ "${UIOMMUFD_SKIP_KERNEL:-0}" = 1 ]; then
 	echo "skipped: UIOMMUFD_SKIP_KERNEL=1"
 elif [ -x "$oracle/run.sh" ]; then
 	ORACLE=$oracle sh test/oracle/run-conformance.sh build-gcc
+	echo "== differential test against the reference kernel (4 seeds x 500 commands)"
+	# The long run: sh test/diff/run-diff.sh build-gcc 0-31 3000
+	ORACLE=$oracle sh test/diff/run-diff.sh build-gcc 1-4 500
 else
 	echo "no oracle at $oracle: the conformance binaries were not run in the reference kernel" >&2
 	exit 1

@@ -148,15 +148,19 @@ void uio_access_obj_destroy(struct uio_ctx *ctx, struct uio_obj *obj)
 
 /*
  * Each pinned page of item, in order, must be the page mapped at uptr
- * (page aligned) in the caller now: EFAULT if nothing is, EBADE if another.
+ * (aligned down, as get_user_pages_fast() does) in the caller now: EFAULT
+ * if nothing is, EBADE if another.
  */
 static int uio_access_check_pages(struct uio_ctx *ctx,
 				  struct uio_access_item *item, uintptr_t uptr)
 {
+	struct uio_vma_cache cache = { 0 };
 	struct uio_access_pin *p;
+	int rc = 0;
 
 	(void)ctx;
-	for (p = item->pins; p; p = p->next) {
+	uptr &= ~(UIO_PAGE_SIZE - 1);
+	for (p = item->pins; p && !rc; p = p->next) {
 		struct uio_pages *pages = p->area->pages;
 		uint64_t idx;
 
@@ -164,16 +168,19 @@ static int uio_access_check_pages(struct uio_ctx *ctx,
 			struct uio_pseg *seg = uio_pages_seg(pages, idx);
 			char c;
 
-			if (uio_copy_from_user(&c, (const void *)uptr, 1))
-				return -EFAULT;
-			if (!seg || seg->saved || !uio_mm_is_current(pages->mm) ||
-			    seg->va + (idx - seg->node.start) * UIO_PAGE_SIZE !=
-				    uptr)
-				return -EBADE;
+			if (uio_copy_from_user(&c, (const void *)uptr, 1)) {
+				rc = -EFAULT;
+				break;
+			}
+			if (!seg || !uio_pseg_page_is(seg, idx, uptr, &cache)) {
+				rc = -EBADE;
+				break;
+			}
 			uptr += UIO_PAGE_SIZE;
 		}
 	}
-	return 0;
+	uio_vma_cache_free(&cache);
+	return rc;
 }
 
 static void uio_access_item_free(struct uio_ctx *ctx,
@@ -584,6 +591,36 @@ static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino)
 	}
 	pthread_mutex_unlock(&uio_access_fds_lock);
 	return found;
+}
+
+struct uio_ctx *uio_access_fd_ctx(int fd)
+{
+	struct uio_ctx *ctx = NULL;
+	bool have_st = false;
+	struct stat st;
+
+	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED))
+		return NULL;
+	pthread_mutex_lock(&uio_access_fds_lock);
+	for (unsigned int i = 0; i < uio_naccess_fds; i++) {
+		const struct uio_access_fd *e = &uio_access_fds[i];
+
+		if (e->fd != fd)
+			continue;
+		/* Inherited over fork: still that file if fd names it. */
+		if (e->pid != uio_current_pid()) {
+			if (!have_st && uio_sys_fstat(fd, &st))
+				break;
+			have_st = true;
+			if ((uint64_t)st.st_dev != e->dev ||
+			    (uint64_t)st.st_ino != e->ino)
+				continue;
+		}
+		ctx = e->ctx;
+		break;
+	}
+	pthread_mutex_unlock(&uio_access_fds_lock);
+	return ctx;
 }
 
 /*

@@ -154,7 +154,7 @@ static int uio_check_pages_pins(const struct uio_pages *pages)
 	for (n = uio_itree_first(&pages->segs); n; n = uio_itree_next(n)) {
 		const struct uio_pseg *seg =
 			uio_container_of(n, struct uio_pseg, node);
-		bool live = !seg->saved && !pages->mm->gone;
+		bool live = !seg->saved && !seg->mm->gone;
 
 		segs += n->last - n->start + 1;
 		if (uio_covered(&pages->pin_users, n->start, n->last) !=
@@ -162,7 +162,7 @@ static int uio_check_pages_pins(const struct uio_pages *pages)
 			BAD("pages %p: segment [%llu, %llu] not all pinned",
 			    (void *)pages, (unsigned long long)n->start,
 			    (unsigned long long)n->last);
-		if (live && !uio_itree_iter_first(&pages->mm->live,
+		if (live && !uio_itree_iter_first(&seg->mm->live,
 						  seg->va_node.start,
 						  seg->va_node.start,
 						  UIO_ITREE_ALL_KINDS))

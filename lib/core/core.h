@@ -177,11 +177,28 @@ struct uio_pseg {
 	struct uio_itree_node node;    /* in pages->segs: page indexes */
 	struct uio_itree_node va_node; /* in mm->live while LIVE: bytes */
 	struct uio_pages *pages;
+	/*
+	 * LIVE: the process whose memory holds the pages, referenced (NULL
+	 * once SAVED). The source process at first; shared pages move to
+	 * another process that maps them when it lets go (mm.c).
+	 */
+	struct uio_mm *mm;
 	uintptr_t va;                  /* LIVE: address of page node.start */
 	/* SAVED: a copy of pages [saved_first, saved_first + saved_npages) */
 	char *saved;
 	uint64_t saved_first;
 	uint64_t saved_npages;
+};
+
+/*
+ * A mapping uiommufd made in a process (mm) to keep pinned pages of a
+ * shared mapping the process unmapped (mm.c): the same pages, at va.
+ */
+struct uio_keeper {
+	struct uio_keeper *next;       /* ctx->keepers */
+	struct uio_mm *mm;             /* referenced */
+	uintptr_t va;
+	uint64_t len;
 };
 
 /* One pin user of a pages object: a range of page indexes. */
@@ -255,6 +272,21 @@ struct uio_fault_group {
 	struct iommu_hwpt_pgfault rec;
 };
 
+/*
+ * Which cookies are free (fault.c): the kernel's response xarray, allocating
+ * from 1 with index 0 reserved, as far as it decides cookies: its root
+ * (head) and one leaf of 64 slots. Cookies past 63 are the lowest free.
+ */
+struct uio_cookies {
+	bool node;                     /* the leaf exists */
+	bool head_free;                /* the head's free mark */
+	bool head_group;               /* no leaf: a group at 0, in the head */
+	bool slot0_group;              /* leaf slot 0 holds a group (not the
+					* reserved entry) */
+	uint64_t used;                 /* leaf slots holding an entry */
+	uint64_t free;                 /* leaf slots marked free */
+};
+
 struct uio_fault {
 	struct uio_obj obj;
 	struct uio_fault *next;        /* ctx->faults */
@@ -263,6 +295,7 @@ struct uio_fault {
 	bool signalled;                /* the file polls readable */
 	bool file_held;                /* the file's reference on obj.users */
 	struct uio_anon_file file;     /* the queue's file (anon_inode.h) */
+	struct uio_cookies cookies;
 };
 
 /* ------------------------------------------------------------------ */
@@ -381,6 +414,7 @@ struct uio_ctx {
 	/* kAPI references (iommufd_ctx_get): VFIO's bound devices and the
 	 * groups set to it hold it, as the kernel's hold the file */
 	uint32_t kholds;
+	struct uio_keeper *keepers;    /* mappings that keep shared pins */
 	/*
 	 * The undo journal of the command under way (journal.h; DESIGN.md,
 	 * "Crash safety"); its records sit at the end of the mapping. Never
@@ -484,8 +518,43 @@ struct uio_pseg *uio_pages_seg(struct uio_pages *pages, uint64_t idx);
 struct uio_pseg *uio_pseg_isolate(struct uio_ctx *ctx, struct uio_pseg *seg,
 				  uintptr_t va, uintptr_t last_va);
 
+/* vma.c: the shared mappings of a process (/proc/PID/maps) */
+struct uio_vma {
+	uintptr_t start, end;
+	uint64_t pgoff;                /* bytes into the object */
+	uint64_t dev, ino;             /* the object: major << 32 | minor */
+	uint8_t prot;                  /* UIO_PROT_* */
+};
+
+struct uio_vmas {
+	int pid;                       /* 0: this process */
+	unsigned int n, cap;
+	struct uio_vma *v;
+};
+
+/* A page of a shared object, as every process mapping it sees it. */
+struct uio_shared_page {
+	uint64_t dev, ino, off;
+};
+
+/* pid 0: the caller. 0 or -errno (nothing to free then). */
+int uio_vmas_read(int pid, struct uio_vmas *v);
+void uio_vmas_free(struct uio_vmas *v);
+const struct uio_vma *uio_vma_at(const struct uio_vmas *v, uintptr_t va);
+/* The shared page at va, if va is in a shared mapping. */
+bool uio_vma_page(const struct uio_vmas *v, uintptr_t va,
+		  struct uio_shared_page *sp);
+/* A mapping holding len bytes of the object from sp (a writable one if
+ * any), and the address of sp in it. */
+const struct uio_vma *uio_vma_of_page(const struct uio_vmas *v,
+				      const struct uio_shared_page *sp,
+				      uint64_t len, uintptr_t *va);
+/* fn(pid) for each process but the caller, until it returns true. */
+void uio_for_each_pid(bool (*fn)(int pid, void *arg), void *arg);
+
 /* mm.c */
 struct uio_mm *uio_mm_current(struct uio_ctx *ctx, int *err);
+void uio_mm_get(struct uio_mm *mm);
 void uio_mm_put(struct uio_ctx *ctx, struct uio_mm *mm);
 bool uio_mm_is_current(const struct uio_mm *mm);
 /* Pins of mm in pinned pages covering user byte address va. */
@@ -499,6 +568,20 @@ void uio_mm_move_range(struct uio_ctx *ctx, uintptr_t old, size_t len,
 void uio_mm_release_all(struct uio_ctx *ctx, struct uio_mm *mm);
 int uio_mm_access(struct uio_mm *mm, uintptr_t va, void *buf, size_t len,
 		  bool write);
+/* The shared mappings of processes, read once per command. */
+struct uio_vma_cache {
+	unsigned int n;
+	struct uio_vmas v[4];
+};
+void uio_vma_cache_free(struct uio_vma_cache *c);
+/* Whether LIVE seg's page idx is the page the caller has at uptr. */
+bool uio_pseg_page_is(struct uio_pseg *seg, uint64_t idx, uintptr_t uptr,
+		      struct uio_vma_cache *c);
+/* Pins of ctx in the page the caller has at uptr, whoever pinned it. */
+uint64_t uio_mm_pins_at(struct uio_ctx *ctx, uintptr_t uptr,
+			struct uio_vma_cache *c);
+/* Unmap the caller's keepers that no LIVE pin needs any more. */
+void uio_keepers_gc(struct uio_ctx *ctx);
 
 /* io_pagetable.c */
 #define UIO_IOPT_ALLOC_IOVA 1u
@@ -659,6 +742,8 @@ int uio_access_rw_user(struct uio_ctx *ctx, struct uio_access *access,
 int uio_access_rw(struct uio_ctx *ctx, struct uio_access *access,
 		  uint64_t iova, void *data, size_t len, unsigned int flags);
 struct uio_access *uio_access_from_fd(struct uio_ctx *ctx, int fd);
+/* The context of a selftest access file this process knows (not held). */
+struct uio_ctx *uio_access_fd_ctx(int fd);
 struct uio_access *uio_access_from_ino(struct uio_ctx *ctx, uint64_t dev,
 				       uint64_t ino);
 int uio_access_file_create(struct uio_ctx *ctx, struct uio_access *access);
@@ -702,6 +787,9 @@ struct uio_ucmd {
 	void *ubuffer;
 	uint32_t user_size;
 	void *cmd;
+	/* A command that let go of ctx's lock could not take it again
+	 * (uio_ctx_lock's -ENOMEM): the dispatcher must not unlock it. */
+	bool unlocked;
 };
 
 int uio_ucmd_respond(struct uio_ucmd *ucmd, size_t cmd_len);

@@ -336,7 +336,7 @@ out:
 			uio_put(o, "%s{\"first\": %" PRIu64 ", \"last\": %" PRIu64
 				   ", \"state\": \"%s\", \"va\": \"0x%" PRIxPTR "\"}",
 				sfirst ? "" : ", ", s->start, s->last,
-				seg->saved ? "saved" : p->mm->gone ? "lost" : "live",
+				seg->saved ? "saved" : seg->mm->gone ? "lost" : "live",
 				seg->va);
 		}
 		uio_put(o, "]}");

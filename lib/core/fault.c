@@ -6,7 +6,7 @@
  * A fault queue has an id and a file. Faults raised on a hwpt that has the
  * queue (IOMMU_HWPT_ALLOC with FAULT_ID_VALID) are queued as groups; read()
  * of the file hands out struct iommu_hwpt_pgfault records, giving each
- * group a cookie (the lowest free from 1), and write() takes struct
+ * group a cookie (as the kernel's xarray allocates it), and write() takes struct
  * iommu_hwpt_page_response records that complete groups by cookie. A device
  * that leaves the hwpt, or the queue's destruction, completes its pending
  * groups with INVALID, as the kernel does.
@@ -221,6 +221,8 @@ out_abort:
 	return rc;
 }
 
+static void uio_cookie_erase(struct uio_fault *fault, uint32_t c);
+
 /* Complete (INVALID) and free the groups of idev, or all if idev NULL. */
 static void uio_fault_drop(struct uio_ctx *ctx, struct uio_fault *fault,
 			   const struct uio_idev *idev)
@@ -237,6 +239,8 @@ static void uio_fault_drop(struct uio_ctx *ctx, struct uio_fault *fault,
 			}
 			UIO_J(pp);
 			*pp = g->next;
+			if (i)
+				uio_cookie_erase(fault, g->cookie);
 			uio_group_free(ctx, g);
 		}
 	}
@@ -331,22 +335,88 @@ int uio_fault_report(struct uio_ctx *ctx, struct uio_idev *idev,
 	return 0;
 }
 
-/* The lowest cookie from 1 no group awaiting a response holds. */
-static uint32_t uio_fault_cookie(struct uio_fault *fault)
+/*
+ * Cookies. The kernel keeps the groups awaiting a response in an xarray
+ * that allocates from 1 (XA_FLAGS_ALLOC1): index 0 holds a reserved entry
+ * once the array has a leaf. The cookie is the lowest index marked free,
+ * which is not always the lowest unused one, and the program can see
+ * that: a response with cookie 0 erases the reserved entry, so the next
+ * group gets 0; an array that empties entirely keeps 0 free; one that
+ * shrinks back to its root takes the mark of slot 0 with it. The free
+ * marks of the root and of the first leaf are modelled here.
+ */
+static uint32_t uio_cookie_alloc(struct uio_fault *fault)
 {
-	uint32_t c = 1;
-	bool again = true;
+	struct uio_cookies *x = &fault->cookies;
+	uint32_t c;
 
-	while (again) {
-		again = false;
-		for (struct uio_fault_group *g = fault->responses; g; g = g->next) {
-			if (g->cookie == c) {
-				c++;
-				again = true;
-			}
+	UIO_J(x);
+	if (!x->node) {
+		if (x->head_free && !x->head_group) {
+			x->head_group = true;
+			x->head_free = false;
+			return 0;
 		}
+		/* Index 1 makes a leaf; the head's entry (or the reserved
+		 * one) moves to slot 0, which keeps the head's free mark. */
+		x->node = true;
+		x->used = 1;
+		x->slot0_group = x->head_group;
+		x->head_group = false;
+		x->free = ~(uint64_t)0;
+		if (!x->head_free)
+			x->free &= ~(uint64_t)1;
+		x->head_free = true;
 	}
-	return c;
+	if (x->free) {
+		c = (uint32_t)__builtin_ctzll(x->free);
+		x->free &= ~(1ull << c);
+		x->used |= 1ull << c;
+		if (!c)
+			x->slot0_group = true;
+		x->head_free = x->free != 0;
+		return c;
+	}
+	/* Past the first leaf: the lowest cookie no group holds. */
+	for (c = 64;; c++) {
+		struct uio_fault_group *g;
+
+		for (g = fault->responses; g && g->cookie != c; g = g->next)
+			;
+		if (!g)
+			return c;
+	}
+}
+
+static void uio_cookie_erase(struct uio_fault *fault, uint32_t c)
+{
+	struct uio_cookies *x = &fault->cookies;
+
+	UIO_J(x);
+	if (!x->node) {
+		if (c == 0 && x->head_group) {
+			x->head_group = false;
+			x->head_free = true;
+		}
+		return;
+	}
+	if (c >= 64 || !(x->used & (1ull << c)))
+		return;
+	x->used &= ~(1ull << c);
+	x->free |= 1ull << c;
+	x->head_free = true;
+	if (!c)
+		x->slot0_group = false;
+	if (!x->used) {
+		/* The leaf goes; the head keeps its free mark. */
+		x->node = false;
+	} else if (x->used == 1) {
+		/* Only slot 0 is left: it moves back to the head. */
+		x->node = false;
+		x->head_group = x->slot0_group;
+		if (!(x->free & 1))
+			x->head_free = false;
+	}
 }
 
 static long uio_fault_read(struct uio_ctx *ctx, struct uio_fault *fault,
@@ -364,9 +434,11 @@ static long uio_fault_read(struct uio_ctx *ctx, struct uio_fault *fault,
 
 		if (done >= count || sz > count - done)
 			return done ? (long)done : -EINVAL;
-		rec.cookie = uio_fault_cookie(fault);
-		if (uio_copy_to_user((void *)((uintptr_t)buf + done), &rec, sz))
+		rec.cookie = uio_cookie_alloc(fault);
+		if (uio_copy_to_user((void *)((uintptr_t)buf + done), &rec, sz)) {
+			uio_cookie_erase(fault, rec.cookie);
 			return done ? (long)done : -EFAULT;
+		}
 		uio_fault_j_lists(fault);
 		UIO_J(&g->next);
 		UIO_J(&g->cookie);
@@ -404,6 +476,8 @@ static long uio_fault_write(struct uio_ctx *ctx, struct uio_fault *fault,
 			rc = -EINVAL;
 			break;
 		}
+		/* The kernel erases the index whether a group is there or not. */
+		uio_cookie_erase(fault, resp.cookie);
 		for (pp = &fault->responses; (g = *pp); pp = &g->next)
 			if (g->cookie == resp.cookie)
 				break;
@@ -620,12 +694,14 @@ void uio_fault_fds_forget_ctx(struct uio_ctx *ctx)
 /*
  * This image ends (exit, or exec when cloexec_only): the kernel closes its
  * fds without a close() the preload layer sees; each fault queue file among
- * those this process knows gets the last-close check.
+ * those this process knows gets the last-close check, those inherited over
+ * fork and never used here too (the table came with the fork, noted under
+ * an ancestor's pid): a child's exit may be the last close of a file its
+ * parent closed meanwhile, and with it of a context no fd holds any more.
  */
 void uio_fault_fds_image_ending(bool cloexec_only)
 {
 	struct uio_fault_fd snap[UIO_FAULT_FDS_MAX];
-	int32_t pid = uio_current_pid();
 	unsigned int n;
 
 	/* Reentered (a sanitizer's report inside a command): hooks.c. */
@@ -638,7 +714,7 @@ void uio_fault_fds_image_ending(bool cloexec_only)
 	for (unsigned int i = 0; i < n; i++) {
 		int rc;
 
-		if (snap[i].pid != pid || !uio_fd_has_ino(snap[i].fd, snap[i].ino))
+		if (!uio_fd_has_ino(snap[i].fd, snap[i].ino))
 			continue;
 		if (cloexec_only &&
 		    !(uio_sys_fcntl(snap[i].fd, F_GETFD, NULL) & FD_CLOEXEC))

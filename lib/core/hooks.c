@@ -182,12 +182,85 @@ static bool uio_report_reentered(void)
 /* exit() after _exit() wrappers etc.: one report per image. */
 static bool uio_in_image_ending;
 
+#define UIO_SHARED_CTX_MAX 256
+
+struct uio_shared_ctxs {
+	unsigned int n;
+	bool cloexec_only;
+	struct {
+		uint64_t dev, ino;
+	} file[UIO_SHARED_CTX_MAX];
+};
+
+/* Contexts another process maps too: its last close may be this exit. */
+static void uio_note_shared_ctx(struct uio_ctx *ctx, void *arg)
+{
+	struct uio_shared_ctxs *s = arg;
+
+	if (__atomic_load_n(&ctx->nmappers, __ATOMIC_RELAXED) > 1 &&
+	    ctx->file_ino && s->n < UIO_SHARED_CTX_MAX) {
+		s->file[s->n].dev = ctx->file_dev;
+		s->file[s->n].ino = ctx->file_ino;
+		s->n++;
+	}
+}
+
+static int uio_close_shared_ctx_fd(long fd, void *arg)
+{
+	struct uio_shared_ctxs *s = arg;
+	struct stat st;
+
+	if (uio_sys_fstat((int)fd, &st))
+		return 0;
+	for (unsigned int i = 0; i < s->n; i++) {
+		if ((uint64_t)st.st_ino != s->file[i].ino ||
+		    (uint64_t)st.st_dev != s->file[i].dev)
+			continue;
+		if (s->cloexec_only &&
+		    !(uio_sys_fcntl((int)fd, F_GETFD, NULL) & FD_CLOEXEC))
+			return 0;
+		uiommufd_close((int)fd);
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * The kernel closes this image's fds (all at exit, the close-on-exec ones
+ * at exec) without a close() the preload layer sees. A context mapped by
+ * another process too (a forked parent or child) may have its last open
+ * file here: its parent closed its own fd while this child held a copy.
+ * Each such fd gets the last-close check now, so the context is released
+ * (or held by its files only) as the kernel releases it at this exit. A
+ * context only this process maps keeps the shortcut of uio_exit_one.
+ */
+static void uio_ctx_fds_image_ending(bool cloexec_only)
+{
+	struct uio_shared_ctxs s;
+	int dir;
+
+	s.n = 0;
+	s.cloexec_only = cloexec_only;
+	uio_registry_for_each(uio_note_shared_ctx, &s);
+	if (!s.n)
+		return;
+	dir = uio_sys_openat(AT_FDCWD, "/proc/self/fd",
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return;
+	uio_for_each_number(dir, uio_close_shared_ctx_fd, &s);
+	uio_sys_close(dir);
+}
+
 void uio_image_ending(bool exec)
 {
 	if (uio_registry_empty() || uio_in_image_ending ||
 	    uio_report_reentered())
 		return;
 	uio_in_image_ending = true;
+	uio_ctx_fds_image_ending(exec);
+	if (uio_registry_empty())
+		return;
 	uio_registry_for_each(uio_exit_one, &exec);
 }
 

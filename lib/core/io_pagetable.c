@@ -162,11 +162,18 @@ static int uio_iopt_alloc_iova(struct uio_iopt *iopt, uint64_t *iova,
 	if (alignment < iopt->iova_alignment)
 		return -EINVAL;
 
+	/*
+	 * As the kernel does, the allowed range's start is first aligned and
+	 * given the page offset, and the holes are searched from there: a
+	 * hole that begins below it is used from it on, so the answer keeps
+	 * the page offset's bits even where the hole's own aligned start
+	 * would have more.
+	 */
 	if (uio_itree_empty(&iopt->allowed)) {
 		uint64_t s = lo;
 
 		if (uio_alloc_check_range(&s, hi, length, alignment, page_offset) &&
-		    uio_alloc_in_span(iopt, lo, hi, length, alignment,
+		    uio_alloc_in_span(iopt, s, hi, length, alignment,
 				      page_offset, iova))
 			return 0;
 		return -ENOSPC;
@@ -179,7 +186,7 @@ static int uio_iopt_alloc_iova(struct uio_iopt *iopt, uint64_t *iova,
 		    !uio_alloc_check_range(&s, span.last, length, alignment,
 					   page_offset))
 			continue;
-		if (uio_alloc_in_span(iopt, span.start, span.last, length,
+		if (uio_alloc_in_span(iopt, s, span.last, length,
 				      alignment, page_offset, iova))
 			return 0;
 	}

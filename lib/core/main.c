@@ -213,6 +213,8 @@ static int uio_dispatch(struct uio_ctx *ctx, unsigned long cmd, void *arg)
 	if (rc)
 		return rc;
 	rc = op->execute(&ucmd);
+	if (ucmd.unlocked)
+		return rc;
 	if (uio_check_enabled() && uio_ctx_check(ctx)) {
 		fprintf(stderr, "uiommufd check: broken after ioctl 0x%lx\n", cmd);
 		abort();

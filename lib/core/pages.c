@@ -221,13 +221,17 @@ static int uio_pages_check(struct uio_pages *pages, uint64_t first,
 		return -EFAULT;
 	if (uio_mm_is_current(pages->mm))
 		return uio_pages_check_local(va, len, pages->writable);
-	/* Another process's memory: each page must be readable there. */
+	/* Another process's memory: each page must be readable there... */
 	for (off = 0; off < len; off += UIO_PAGE_SIZE) {
 		char c;
 
 		if (uio_mm_access(pages->mm, va + off, &c, 1, false))
 			return -EFAULT;
 	}
+	/* ...and writable for a writable pin, as FOLL_WRITE asks. */
+	if (pages->writable &&
+	    uio_vmas_cover(pages->mm->pid, va, len, true) == -EFAULT)
+		return -EFAULT;
 	return 0;
 }
 
@@ -337,7 +341,7 @@ static void uio_pages_uncharge(struct uio_ctx *ctx, struct uio_pages *pages,
 
 static bool uio_pseg_live(const struct uio_pseg *seg)
 {
-	return !seg->saved && !seg->pages->mm->gone;
+	return !seg->saved && !seg->mm->gone;
 }
 
 static void uio_pseg_set_va_node(struct uio_pseg *seg)
@@ -353,8 +357,9 @@ static void uio_pseg_set_va_node(struct uio_pseg *seg)
  * so fault injection skips it; only a full arena still fails it.
  */
 static struct uio_pseg *uio_pseg_new(struct uio_ctx *ctx,
-				     struct uio_pages *pages, uint64_t first,
-				     uint64_t last, bool may_fail)
+				     struct uio_pages *pages, struct uio_mm *mm,
+				     uint64_t first, uint64_t last,
+				     bool may_fail)
 {
 	struct uio_pseg *seg = may_fail ?
 		uio_new(ctx, struct uio_pseg) :
@@ -363,6 +368,9 @@ static struct uio_pseg *uio_pseg_new(struct uio_ctx *ctx,
 	if (!seg)
 		return NULL;
 	seg->pages = pages;
+	seg->mm = mm;
+	if (mm)
+		uio_mm_get(mm);
 	seg->node.start = first;
 	seg->node.last = last;
 	seg->node.kind = 1;
@@ -376,7 +384,7 @@ static void uio_pseg_insert(struct uio_pages *pages, struct uio_pseg *seg)
 {
 	uio_itree_insert(&pages->segs, &seg->node);
 	if (uio_pseg_live(seg))
-		uio_itree_insert(&pages->mm->live, &seg->va_node);
+		uio_itree_insert(&seg->mm->live, &seg->va_node);
 }
 
 static void uio_pseg_free(struct uio_ctx *ctx, struct uio_pseg *seg)
@@ -385,9 +393,19 @@ static void uio_pseg_free(struct uio_ctx *ctx, struct uio_pseg *seg)
 
 	uio_itree_remove(&pages->segs, &seg->node);
 	if (uio_pseg_live(seg))
-		uio_itree_remove(&pages->mm->live, &seg->va_node);
+		uio_itree_remove(&seg->mm->live, &seg->va_node);
 	if (seg->saved)
 		uio_free(ctx, seg->saved, seg->saved_npages * UIO_PAGE_SIZE);
+	if (seg->mm)
+		uio_mm_put(ctx, seg->mm);
+	uio_delete(ctx, seg);
+}
+
+/* A segment made but never inserted. */
+static void uio_pseg_free_unlinked(struct uio_ctx *ctx, struct uio_pseg *seg)
+{
+	if (seg->mm)
+		uio_mm_put(ctx, seg->mm);
 	uio_delete(ctx, seg);
 }
 
@@ -399,7 +417,7 @@ static void uio_pseg_trim(struct uio_pseg *seg, uint64_t first, uint64_t last)
 
 	uio_itree_remove(&pages->segs, &seg->node);
 	if (live)
-		uio_itree_remove(&pages->mm->live, &seg->va_node);
+		uio_itree_remove(&seg->mm->live, &seg->va_node);
 	UIO_J(seg);
 	seg->va += (first - seg->node.start) * UIO_PAGE_SIZE;
 	seg->node.start = first;
@@ -431,7 +449,8 @@ static void uio_pages_carve(struct uio_ctx *ctx, struct uio_pages *pages,
 		} else if (s < first && l > last) {
 			struct uio_pseg *right;
 
-			right = uio_pseg_new(ctx, pages, last + 1, l, false);
+			right = uio_pseg_new(ctx, pages, seg->mm, last + 1, l,
+					     false);
 			if (!right)
 				continue;
 			right->va = seg->va + (last + 1 - s) * UIO_PAGE_SIZE;
@@ -441,7 +460,7 @@ static void uio_pages_carve(struct uio_ctx *ctx, struct uio_pages *pages,
 				right->saved = uio_arena_zalloc(&ctx->arena,
 							(l - last) * UIO_PAGE_SIZE);
 				if (!right->saved) {
-					uio_delete(ctx, right);
+					uio_pseg_free_unlinked(ctx, right);
 					continue;
 				}
 				right->saved_first = last + 1;
@@ -481,12 +500,13 @@ struct uio_pseg *uio_pseg_isolate(struct uio_ctx *ctx, struct uio_pseg *seg,
 	if (last_va < seg->va_node.last)
 		last = s + (last_va - seg->va) / UIO_PAGE_SIZE;
 	if (first > s &&
-	    !(left = uio_pseg_new(ctx, seg->pages, s, first - 1, false)))
+	    !(left = uio_pseg_new(ctx, seg->pages, seg->mm, s, first - 1, false)))
 		return seg;
 	if (last < l &&
-	    !(right = uio_pseg_new(ctx, seg->pages, last + 1, l, false))) {
+	    !(right = uio_pseg_new(ctx, seg->pages, seg->mm, last + 1, l,
+				   false))) {
 		if (left)
-			uio_delete(ctx, left);
+			uio_pseg_free_unlinked(ctx, left);
 		return seg;
 	}
 	if (left) {
@@ -517,7 +537,7 @@ static int uio_pages_add_segs(struct uio_ctx *ctx, struct uio_pages *pages,
 
 		if (!sp.is_hole)
 			continue;
-		seg = uio_pseg_new(ctx, pages, sp.start, sp.last, true);
+		seg = uio_pseg_new(ctx, pages, pages->mm, sp.start, sp.last, true);
 		if (!seg)
 			return -ENOMEM;
 		uio_pseg_insert(pages, seg);
@@ -623,6 +643,8 @@ void uio_pages_unpin(struct uio_ctx *ctx, struct uio_pages *pages,
 							    struct uio_pseg,
 							    node));
 	}
+	if (ctx->keepers)
+		uio_keepers_gc(ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -642,6 +664,27 @@ int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
 	char *p = buf;
 
 	(void)ctx;
+	/*
+	 * The kernel gathers every page of the range (pinning the ones no
+	 * consumer pins) before it copies a byte: a page it cannot pin fails
+	 * the call with nothing copied.
+	 */
+	if (len && offset / UIO_PAGE_SIZE < pages->npages) {
+		uint64_t last = (offset + len - 1) / UIO_PAGE_SIZE;
+		struct uio_itree_span sp;
+
+		if (last >= pages->npages)
+			last = pages->npages - 1;
+		for (uio_itree_span_first(&sp, &pages->segs, offset / UIO_PAGE_SIZE,
+					  last);
+		     !uio_itree_span_done(&sp); uio_itree_span_next(&sp)) {
+			int rc;
+
+			if (sp.is_hole &&
+			    (rc = uio_pages_check(pages, sp.start, sp.last)))
+				return rc;
+		}
+	}
 	while (len) {
 		uint64_t idx = offset / UIO_PAGE_SIZE;
 		uint64_t in_page = offset % UIO_PAGE_SIZE;
@@ -670,13 +713,18 @@ int uio_pages_rw(struct uio_ctx *ctx, struct uio_pages *pages,
 				memcpy(p, d, n);
 			rc = 0;
 		} else if (seg) {
-			rc = uio_mm_access(pages->mm,
+			rc = uio_mm_access(seg->mm,
 					   seg->va + (offset - seg->node.start *
 									 UIO_PAGE_SIZE),
 					   p, n, write);
 		} else {
-			rc = uio_mm_access(pages->mm,
-					   pages->uptr + offset, p, n, write);
+			/*
+			 * Not pinned: the kernel pins it for the copy (checked
+			 * above: present, and writable if the pages are,
+			 * whatever the copy's direction).
+			 */
+			rc = uio_mm_access(pages->mm, pages->uptr + offset, p, n,
+					   write);
 		}
 		if (rc)
 			return rc;

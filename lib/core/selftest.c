@@ -13,10 +13,12 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <uiommufd/uapi.h>
 
 #include "core.h"
+#include "fdtable.h"
 #include "sys.h"
 #include "uaccess.h"
 
@@ -138,10 +140,12 @@ static struct uio_hwpt *uio_get_md_pagetable(struct uio_ctx *ctx, uint32_t id)
 /*
  * The page under user address uptr must be mapped (else the error of
  * get_user_pages_fast, EFAULT) and be the page the domain maps at iova: the
- * same pinned page, still at that address in the caller.
+ * same pinned page, at that address in the caller, or the same page of a
+ * shared object wherever it is pinned.
  */
 static int uio_md_check_one(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
-			    uint64_t iova, uintptr_t uptr)
+			    uint64_t iova, uintptr_t uptr,
+			    struct uio_vma_cache *cache)
 {
 	uint64_t oa, flags, off, idx;
 	struct uio_pages *pages;
@@ -154,14 +158,12 @@ static int uio_md_check_one(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
 	if (!uio_pgt_lookup(&hwpt->pgt, iova, &oa, &flags))
 		return -EINVAL;
 	pages = uio_phys_to_pages(ctx, oa, &off);
-	if (!pages || !uio_mm_is_current(pages->mm))
+	if (!pages)
 		return -EINVAL;
 	idx = off / UIO_PAGE_SIZE;
 	seg = uio_pages_seg(pages, idx);
-	if (!seg || seg->saved ||
-	    seg->va + (idx - seg->node.start) * UIO_PAGE_SIZE !=
-		    (uptr & ~(UIO_PAGE_SIZE - 1)) ||
-	    off % UIO_PAGE_SIZE != uptr % UIO_PAGE_SIZE)
+	if (!seg || off % UIO_PAGE_SIZE != uptr % UIO_PAGE_SIZE ||
+	    !uio_pseg_page_is(seg, idx, uptr & ~(UIO_PAGE_SIZE - 1), cache))
 		return -EINVAL;
 	return 0;
 }
@@ -169,6 +171,7 @@ static int uio_md_check_one(struct uio_ctx *ctx, struct uio_hwpt *hwpt,
 static int uio_test_md_check_map(struct uio_ucmd *ucmd, uint32_t id,
 				 uint64_t iova, uint64_t length, uint64_t uptr)
 {
+	struct uio_vma_cache cache = { 0 };
 	struct uio_hwpt *hwpt;
 	uint64_t end;
 	int rc = 0;
@@ -181,35 +184,91 @@ static int uio_test_md_check_map(struct uio_ucmd *ucmd, uint32_t id,
 	if (!hwpt)
 		return -ENOENT;
 	for (; length && !rc; length -= UIO_MOCK_IO_PAGE_SIZE) {
-		rc = uio_md_check_one(ucmd->ctx, hwpt, iova, uptr);
+		rc = uio_md_check_one(ucmd->ctx, hwpt, iova, uptr, &cache);
 		iova += UIO_MOCK_IO_PAGE_SIZE;
 		uptr += UIO_MOCK_IO_PAGE_SIZE;
 	}
+	uio_vma_cache_free(&cache);
 	uio_obj_put(ucmd->ctx, &hwpt->obj);
 	return rc;
 }
 
-/* Each page under [uptr, uptr + length) must have `refs` pins. */
+/*
+ * Take the caller's lock again after letting go of it within the command:
+ * rc, or uio_ctx_lock's error (the command then returns without the lock,
+ * marked so for the dispatcher).
+ */
+static int uio_ucmd_relock(struct uio_ucmd *ucmd, int rc)
+{
+	int e = uio_ctx_lock(ucmd->ctx);
+
+	if (e) {
+		ucmd->unlocked = true;
+		return e;
+	}
+	return rc;
+}
+
+/*
+ * Each page under [uptr, uptr + length) must have `refs` pins. The kernel
+ * counts the page's pins: those of every context, and of every process
+ * that pinned the same page of a shared object. The contexts are visited
+ * through this process's registry, each under its own lock, so the
+ * caller's is dropped meanwhile (lock order: registry, then a context).
+ */
+struct uio_refs_arg {
+	uintptr_t uptr;
+	uint64_t n;
+	uint64_t *counts;
+	struct uio_vma_cache cache;
+};
+
+static void uio_refs_one(struct uio_ctx *ctx, void *arg)
+{
+	struct uio_refs_arg *a = arg;
+
+	if (ctx->released)
+		return;
+	for (uint64_t i = 0; i < a->n; i++)
+		a->counts[i] += uio_mm_pins_at(ctx, a->uptr + i * UIO_PAGE_SIZE,
+					       &a->cache);
+}
+
+#define UIO_REFS_CHUNK 512
+
 static int uio_test_md_check_refs(struct uio_ucmd *ucmd, uint64_t uptr,
 				  uint64_t length, uint32_t refs)
 {
-	struct uio_mm *mm;
-	uint64_t end;
+	uint64_t counts[UIO_REFS_CHUNK], end;
+	struct uio_refs_arg a = { .counts = counts };
+	int rc = 0;
 
 	if (length % UIO_PAGE_SIZE || uptr % UIO_PAGE_SIZE ||
 	    __builtin_add_overflow(uptr, length, &end))
 		return -EINVAL;
-	for (mm = ucmd->ctx->mms; mm && !uio_mm_is_current(mm); mm = mm->next)
-		;
-	for (; length; length -= UIO_PAGE_SIZE, uptr += UIO_PAGE_SIZE) {
-		char c;
+	uio_ctx_unlock(ucmd->ctx);
+	while (length && !rc) {
+		uint64_t i;
 
-		if (uio_copy_from_user_nofail(&c, (const void *)uptr, 1))
-			return -EFAULT;
-		if ((mm ? uio_mm_pin_count(mm, uptr) : 0) != refs)
-			return -EIO;
+		a.uptr = uptr;
+		a.n = length / UIO_PAGE_SIZE < UIO_REFS_CHUNK ?
+			      length / UIO_PAGE_SIZE : UIO_REFS_CHUNK;
+		memset(counts, 0, sizeof(counts));
+		uio_registry_for_each(uio_refs_one, &a);
+		for (i = 0; i < a.n && !rc; i++) {
+			char c;
+
+			if (uio_copy_from_user_nofail(&c, (const void *)(uptr +
+						      i * UIO_PAGE_SIZE), 1))
+				rc = -EFAULT;
+			else if (counts[i] != refs)
+				rc = -EIO;
+		}
+		uptr += a.n * UIO_PAGE_SIZE;
+		length -= a.n * UIO_PAGE_SIZE;
 	}
-	return 0;
+	uio_vma_cache_free(&a.cache);
+	return uio_ucmd_relock(ucmd, rc);
 }
 
 static int uio_test_add_reserved(struct uio_ucmd *ucmd, uint32_t ioas_id,
@@ -400,6 +459,64 @@ static int uio_test_access_pages(struct uio_ucmd *ucmd, int fd,
 	return rc;
 }
 
+static int uio_test_access_op(struct uio_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+
+	switch (cmd->op) {
+	case IOMMU_TEST_OP_ACCESS_RW:
+		return uio_test_access_rw(ucmd, (int)cmd->id, cmd->access_rw.iova,
+					  cmd->access_rw.length,
+					  cmd->access_rw.uptr,
+					  cmd->access_rw.flags);
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return uio_test_access_replace_ioas(
+			ucmd, (int)cmd->id, cmd->access_replace_ioas.ioas_id);
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return uio_test_access_pages(ucmd, (int)cmd->id,
+					     cmd->access_pages.iova,
+					     cmd->access_pages.length,
+					     cmd->access_pages.uptr,
+					     cmd->access_pages.flags);
+	default:
+		return uio_test_access_item_destroy(
+			ucmd, (int)cmd->id,
+			cmd->destroy_access_pages.access_pages_id);
+	}
+}
+
+/*
+ * The kernel's selftest takes an access from its file, whichever iommufd
+ * the command came through: an access of another context of this process
+ * (one whose /dev/iommu fd was closed, which the access file keeps) is
+ * served under that context. The caller's is let go meanwhile (lock order:
+ * registry, then one context).
+ */
+static int uio_test_access_cmd(struct uio_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct uio_ucmd theirs = *ucmd;
+	struct uio_ctx *ctx;
+	int rc;
+
+	if (uio_access_from_fd(ucmd->ctx, (int)cmd->id) ||
+	    !(ctx = uio_access_fd_ctx((int)cmd->id)) || ctx == ucmd->ctx)
+		return uio_test_access_op(ucmd);
+	uio_ctx_unlock(ucmd->ctx);
+	if (uio_registry_has(ctx)) {
+		rc = uio_ctx_lock(ctx);
+		if (!rc) {
+			theirs.ctx = ctx;
+			rc = ctx->released ? -EBADFD :
+					     uio_test_access_op(&theirs);
+			uio_ctx_unlock(ctx);
+		}
+		return uio_ucmd_relock(ucmd, rc);
+	}
+	rc = uio_ucmd_relock(ucmd, 0);
+	return rc ? rc : uio_test_access_op(ucmd);
+}
+
 int uio_test_cmd(struct uio_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -425,23 +542,10 @@ int uio_test_cmd(struct uio_ucmd *ucmd)
 		return uio_test_create_access(ucmd, cmd->id,
 					      cmd->create_access.flags);
 	case IOMMU_TEST_OP_ACCESS_RW:
-		return uio_test_access_rw(ucmd, (int)cmd->id, cmd->access_rw.iova,
-					  cmd->access_rw.length,
-					  cmd->access_rw.uptr,
-					  cmd->access_rw.flags);
 	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
-		return uio_test_access_replace_ioas(
-			ucmd, (int)cmd->id, cmd->access_replace_ioas.ioas_id);
 	case IOMMU_TEST_OP_ACCESS_PAGES:
-		return uio_test_access_pages(ucmd, (int)cmd->id,
-					     cmd->access_pages.iova,
-					     cmd->access_pages.length,
-					     cmd->access_pages.uptr,
-					     cmd->access_pages.flags);
 	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
-		return uio_test_access_item_destroy(
-			ucmd, (int)cmd->id,
-			cmd->destroy_access_pages.access_pages_id);
+		return uio_test_access_cmd(ucmd);
 	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
 		return uio_test_md_check_iotlb(ucmd, cmd->id, cmd->check_iotlb.id,
 					       cmd->check_iotlb.iotlb);
