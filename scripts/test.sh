@@ -6,7 +6,8 @@
 # reference kernel (first use only), runs the benchmarks (they print ratios;
 # they do not decide pass or fail; run-domain.sh compares with the kernel),
 # then the conformance binaries inside the reference kernel and the
-# differential tester there against uiommufd.
+# differential tester there against uiommufd, then the real clients
+# (unmodified QEMU and DPDK, scripts/real-clients.sh).
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
@@ -68,4 +69,12 @@ elif [ -x "$oracle/run.sh" ]; then
 else
 	echo "no oracle at $oracle: the conformance binaries were not run in the reference kernel" >&2
 	exit 1
+fi
+echo "== real clients: Debian's QEMU 7.2 and 10.0 and DPDK 22.11, unmodified, under uiommufd-run"
+# (scripts/real-clients.sh: fetched once into its cache, about a minute
+# to fetch and a minute to run; UIOMMUFD_SKIP_CLIENTS=1 skips them.)
+if [ "${UIOMMUFD_SKIP_CLIENTS:-0}" = 1 ]; then
+	echo "skipped: UIOMMUFD_SKIP_CLIENTS=1"
+else
+	sh scripts/real-clients.sh build-gcc
 fi
