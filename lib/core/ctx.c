@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 
 #include "core.h"
+#include "dir.h"
 #include "sys.h"
 #include "uaccess.h"
 
@@ -105,6 +106,44 @@ static struct uio_ctx_map *uio_ctx_map_of(const struct uio_ctx *ctx)
 
 static int uio_reopen(int fd);
 
+struct uio_map_by_fd {
+	struct uio_ctx *ctx;
+	uint64_t off, len;
+	int dir;
+	int rc;
+};
+
+/* 1 once mapped or when the range is taken; 0 to try the next fd. */
+static int uio_map_by_one_fd(long fd, void *arg)
+{
+	struct uio_map_by_fd *m = arg;
+	char *at = (char *)m->ctx + m->off;
+	struct stat st;
+	int mapfd;
+	long p;
+
+	if (fd == m->dir || fd > INT32_MAX || uio_sys_fstat((int)fd, &st) ||
+	    (uint64_t)st.st_dev != m->ctx->file_dev ||
+	    (uint64_t)st.st_ino != m->ctx->file_ino)
+		return 0;
+	mapfd = uio_reopen((int)fd);
+	if (mapfd < 0)
+		return 0;
+	p = uio_sys_mmap(at, m->len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE,
+			 mapfd, (long)m->off);
+	uio_sys_close(mapfd);
+	if (p == (long)(uintptr_t)at) {
+		m->rc = 0;
+		return 1;
+	}
+	if (p >= 0 || p <= -4096) {
+		uio_sys_munmap((void *)p, m->len);
+		return 0;
+	}
+	return 1; /* the range is taken */
+}
+
 /*
  * Map [off, off + len) of the context, at ctx + off, from an fd of it that
  * this process holds, for when a mapping cannot be extended in place
@@ -112,52 +151,15 @@ static int uio_reopen(int fd);
  */
 static int uio_ctx_map_by_fd(struct uio_ctx *ctx, uint64_t off, uint64_t len)
 {
-	char buf[2048];
-	int dir, rc = -ENOMEM;
-	long n;
+	struct uio_map_by_fd m = { ctx, off, len, -1, -ENOMEM };
 
-	dir = uio_sys_openat(AT_FDCWD, "/proc/self/fd",
-			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
+	m.dir = uio_sys_openat(AT_FDCWD, "/proc/self/fd",
+			       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m.dir < 0)
 		return -ENOMEM;
-	while (rc && (n = UIO_SYS(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
-		for (long pos = 0; pos < n && rc;) {
-			struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + pos);
-			struct stat st;
-			long fd = 0, p;
-			int mapfd;
-
-			pos += d->reclen;
-			for (const char *c = d->name; *c >= '0' && *c <= '9'; c++)
-				fd = fd * 10 + (*c - '0');
-			if (fd == dir || uio_sys_fstat((int)fd, &st) ||
-			    (uint64_t)st.st_dev != ctx->file_dev ||
-			    (uint64_t)st.st_ino != ctx->file_ino)
-				continue;
-			mapfd = uio_reopen((int)fd);
-			if (mapfd < 0)
-				continue;
-			p = uio_sys_mmap((char *)ctx + off, len,
-					 PROT_READ | PROT_WRITE,
-					 MAP_SHARED | MAP_FIXED_NOREPLACE |
-					 MAP_NORESERVE, mapfd, (long)off);
-			uio_sys_close(mapfd);
-			if (p == (long)((uintptr_t)ctx + off))
-				rc = 0;
-			else if (p >= 0 || p <= -4096)
-				uio_sys_munmap((void *)p, len);
-			else
-				break; /* the range is taken */
-		}
-	}
-	uio_sys_close(dir);
-	return rc;
+	uio_dir_each_number(m.dir, uio_map_by_one_fd, &m);
+	uio_sys_close(m.dir);
+	return m.rc;
 }
 
 /*

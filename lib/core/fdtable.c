@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "core.h"
+#include "dir.h"
 #include "fdtable.h"
 #include "file.h"
 #include "sys.h"
@@ -494,43 +495,41 @@ static struct uio_ctx *uio_registry_find_id(uint64_t id)
 	return found;
 }
 
+struct uio_ctx_hunt {
+	uint64_t id;
+	int dir;
+	struct uio_ctx *ctx;
+};
+
+static int uio_ctx_hunt_fd(long fd, void *arg)
+{
+	struct uio_ctx_hunt *h = arg;
+	struct uio_ctx *ctx;
+
+	if (fd == h->dir || fd > INT32_MAX)
+		return 0;
+	ctx = uio_fd_lookup((int)fd);
+	if (!ctx || ctx->id != h->id || ctx->released)
+		return 0;
+	h->ctx = ctx;
+	return 1;
+}
+
 /*
  * A process that has not used a context yet may still hold an fd of it
  * (inherited over exec, received): look through its fds once.
  */
 struct uio_ctx *uio_iommufd_ctx_find(uint64_t id)
 {
-	struct uio_ctx *ctx = uio_registry_find_id(id);
-	char buf[4096];
-	int dir;
-	long n;
+	struct uio_ctx_hunt h = { id, -1, uio_registry_find_id(id) };
 
-	if (ctx || !id)
-		return ctx;
-	dir = uio_sys_openat(AT_FDCWD, "/proc/self/fd",
-			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
+	if (h.ctx || !id)
+		return h.ctx;
+	h.dir = uio_sys_openat(AT_FDCWD, "/proc/self/fd",
+			       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h.dir < 0)
 		return NULL;
-	while (!ctx && (n = UIO_SYS(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < n && !ctx;) {
-			struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + off);
-			char *end;
-			long fd = strtol(d->name, &end, 10);
-
-			off += d->reclen;
-			if (*end || end == d->name || fd == dir)
-				continue;
-			ctx = uio_fd_lookup((int)fd);
-			if (ctx && (ctx->id != id || ctx->released))
-				ctx = NULL;
-		}
-	}
-	uio_sys_close(dir);
-	return ctx;
+	uio_dir_each_number(h.dir, uio_ctx_hunt_fd, &h);
+	uio_sys_close(h.dir);
+	return h.ctx;
 }

@@ -22,6 +22,7 @@
 #include <uiommufd/uiommufd.h>
 
 #include "core.h"
+#include "dir.h"
 #include "fdtable.h"
 #include "sys.h"
 
@@ -43,36 +44,6 @@ static void uio_move_one(struct uio_ctx *ctx, void *arg)
 	struct uio_range_arg *r = arg;
 
 	uio_mm_move_range(ctx, r->va, r->len, r->new_va);
-}
-
-/* A directory's numeric entries, one call each: 0, or fn's non-zero. */
-static int uio_for_each_number(int dir, int (*fn)(long n, void *arg), void *arg)
-{
-	char buf[4096];
-	long got;
-
-	while ((got = UIO_SYS(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < got;) {
-			struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + off);
-			char *end;
-			long n = strtol(d->name, &end, 10);
-			int rc;
-
-			off += d->reclen;
-			if (end == d->name || *end)
-				continue;
-			rc = fn(n, arg);
-			if (rc)
-				return rc;
-		}
-	}
-	return got < 0 ? 1 : 0;
 }
 
 struct uio_reach {
@@ -106,7 +77,7 @@ static int uio_reach_pid(long pid, void *arg)
 	if (dir < 0)
 		return dir != -ENOENT; /* gone: no; unreadable: maybe */
 	r->fd_dir = dir;
-	rc = uio_for_each_number(dir, uio_reach_fd, r);
+	rc = uio_dir_each_number(dir, uio_reach_fd, r);
 	uio_sys_close(dir);
 	return rc;
 }
@@ -131,7 +102,7 @@ static bool uio_ctx_reachable_elsewhere(const struct uio_ctx *ctx)
 			uio_sys_close(proc);
 		return true;
 	}
-	reach = uio_for_each_number(proc, uio_reach_pid, &r) != 0;
+	reach = uio_dir_each_number(proc, uio_reach_pid, &r) != 0;
 	uio_sys_close(proc);
 	return reach;
 }
@@ -248,7 +219,7 @@ static void uio_ctx_fds_image_ending(bool cloexec_only)
 			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return;
-	uio_for_each_number(dir, uio_close_shared_ctx_fd, &s);
+	uio_dir_each_number(dir, uio_close_shared_ctx_fd, &s);
 	uio_sys_close(dir);
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "dir.h"
 #include "sys.h"
 
 void uio_vmas_free(struct uio_vmas *v)
@@ -155,44 +156,33 @@ const struct uio_vma *uio_vma_of_page(const struct uio_vmas *v,
 	return best;
 }
 
+struct uio_pid_walk {
+	bool (*fn)(int pid, void *arg);
+	void *arg;
+	long self;
+};
+
+static int uio_pid_one(long pid, void *arg)
+{
+	const struct uio_pid_walk *w = arg;
+
+	if (pid <= 0 || pid == w->self)
+		return 0;
+	return w->fn((int)pid, w->arg);
+}
+
 /*
  * The processes of this machine, one call of fn per pid other than the
- * caller's, until fn returns true. Read from /proc with getdents64.
+ * caller's, until fn returns true.
  */
 void uio_for_each_pid(bool (*fn)(int pid, void *arg), void *arg)
 {
-	char buf[4096];
-	int self = uio_current_pid();
+	struct uio_pid_walk w = { fn, arg, uio_current_pid() };
 	int dfd = uio_sys_openat(AT_FDCWD, "/proc",
 				 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd < 0)
 		return;
-	for (;;) {
-		long n = UIO_SYS(SYS_getdents64, dfd, buf, sizeof(buf));
-		long off = 0;
-
-		if (n <= 0)
-			break;
-		while (off < n) {
-			struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + off);
-			char *end;
-			long pid = strtol(d->name, &end, 10);
-
-			off += d->reclen;
-			if (*end || pid <= 0 || pid == self)
-				continue;
-			if (fn((int)pid, arg)) {
-				uio_sys_close(dfd);
-				return;
-			}
-		}
-	}
+	uio_dir_each_number(dfd, uio_pid_one, &w);
 	uio_sys_close(dfd);
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "anon_inode.h"
+#include "dir.h"
 #include "sys.h"
 
 /* The directory, chosen once per process. */
@@ -57,48 +58,34 @@ static int uio_anon_dir_try(const char *dir)
  * object whose context no one used again: a final name (no leading dot)
  * with no lock on it is no one's. Once per process, at its first file.
  */
+static int uio_anon_sweep_one(const char *name, unsigned char type, void *arg)
+{
+	struct uio_anon_file f;
+	struct stat st;
+	int k;
+
+	(void)arg;
+	if (name[0] == '.' || type != DT_FIFO)
+		return 0;
+	k = snprintf(f.path, sizeof(f.path), "%s/%s", uio_anon_dir, name);
+	if (k < 0 || (size_t)k >= sizeof(f.path) ||
+	    UIO_SYS(SYS_newfstatat, AT_FDCWD, f.path, &st, AT_SYMLINK_NOFOLLOW))
+		return 0;
+	f.dev = st.st_dev;
+	f.ino = st.st_ino;
+	if (!uio_anon_alive(&f))
+		uio_anon_unlink(&f);
+	return 0;
+}
+
 static void uio_anon_sweep(void)
 {
-	char buf[4096], path[UIO_ANON_PATH_MAX];
 	int dir = uio_sys_openat(AT_FDCWD, uio_anon_dir,
 				 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	long n;
 
 	if (dir < 0)
 		return;
-	while ((n = UIO_SYS(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < n;) {
-			struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + off);
-			struct uio_anon_file f;
-			int k;
-
-			off += d->reclen;
-			if (d->name[0] == '.' || d->type != DT_FIFO)
-				continue;
-			k = snprintf(path, sizeof(path), "%s/%s", uio_anon_dir,
-				     d->name);
-			if (k < 0 || (size_t)k >= sizeof(f.path))
-				continue;
-			strcpy(f.path, path);
-			{
-				struct stat st;
-
-				if (UIO_SYS(SYS_newfstatat, AT_FDCWD, path, &st,
-					    AT_SYMLINK_NOFOLLOW))
-					continue;
-				f.dev = st.st_dev;
-				f.ino = st.st_ino;
-			}
-			if (!uio_anon_alive(&f))
-				uio_anon_unlink(&f);
-		}
-	}
+	uio_dir_each(dir, uio_anon_sweep_one, NULL);
 	uio_sys_close(dir);
 }
 
