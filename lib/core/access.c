@@ -34,6 +34,7 @@
 #include "core.h"
 #include "fdtable.h"
 #include "file.h"
+#include "filecache.h"
 #include "sys.h"
 #include "uaccess.h"
 
@@ -519,41 +520,19 @@ int uio_access_file_create(struct uio_ctx *ctx, struct uio_access *access)
  * The fd -> file table caches such a number as kind UIO_FILE_ACCESS with
  * its entry's index + 1 (0: none), a hint checked against the entry.
  */
-struct uio_access_fd {
-	int fd;
-	int32_t pid;
-	struct uio_ctx *ctx;
-	uint64_t dev, ino;
-};
-
-#define UIO_ACCESS_FDS_MAX 256
-static struct uio_access_fd uio_access_fds[UIO_ACCESS_FDS_MAX];
-static unsigned int uio_naccess_fds;
-static pthread_mutex_t uio_access_fds_lock = PTHREAD_MUTEX_INITIALIZER;
+UIO_FILECACHE_DEFINE(uio_access_fds, 256);
 
 /* Record fd as an access file of ctx; its entry's index + 1, or 0. */
 static uint32_t uio_access_fd_add(int fd, struct uio_ctx *ctx)
 {
 	unsigned long gen = uio_file_forget_gen();
-	int32_t pid = uio_current_pid();
-	uint32_t idx = 0;
 	struct stat st;
-	unsigned int i;
+	uint32_t idx;
 
 	if (uio_sys_fstat(fd, &st))
 		return 0;
-	pthread_mutex_lock(&uio_access_fds_lock);
-	for (i = 0; i < uio_naccess_fds; i++)
-		if (uio_access_fds[i].fd == fd && uio_access_fds[i].pid == pid)
-			break;
-	if (i < UIO_ACCESS_FDS_MAX) {
-		uio_access_fds[i] = (struct uio_access_fd){
-			fd, pid, ctx, st.st_dev, st.st_ino };
-		if (i == uio_naccess_fds)
-			uio_naccess_fds++;
-		idx = i + 1;
-	}
-	pthread_mutex_unlock(&uio_access_fds_lock);
+	idx = uio_filecache_note(&uio_access_fds, fd, ctx, 0, st.st_dev,
+				 st.st_ino);
 	/* Unless fd was closed or replaced since the fstat. */
 	if (idx) {
 		uio_file_forget(fd);
@@ -577,50 +556,23 @@ void uio_access_fd_note(int fd, struct uio_ctx *ctx)
 static bool uio_access_fd_cached(int fd, uint64_t *dev, uint64_t *ino)
 {
 	uint32_t v = uio_file_peek(fd), i = UIO_FILE_IDX(v);
-	bool found = false;
+	struct uio_filecache_ent e;
 
 	if (UIO_FILE_KIND(v) != UIO_FILE_ACCESS || v == UIO_FILE_NOT_OURS ||
-	    !i || !uio_file_closes_are_seen())
+	    !i || !uio_file_closes_are_seen() ||
+	    !uio_filecache_get_idx(&uio_access_fds, i, fd, &e))
 		return false;
-	pthread_mutex_lock(&uio_access_fds_lock);
-	if (i <= uio_naccess_fds && uio_access_fds[i - 1].fd == fd &&
-	    uio_access_fds[i - 1].pid == uio_current_pid()) {
-		*dev = uio_access_fds[i - 1].dev;
-		*ino = uio_access_fds[i - 1].ino;
-		found = true;
-	}
-	pthread_mutex_unlock(&uio_access_fds_lock);
-	return found;
+	*dev = e.dev;
+	*ino = e.ino;
+	return true;
 }
 
 struct uio_ctx *uio_access_fd_ctx(int fd)
 {
-	struct uio_ctx *ctx = NULL;
-	bool have_st = false;
-	struct stat st;
+	struct uio_filecache_ent e;
 
-	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED))
-		return NULL;
-	pthread_mutex_lock(&uio_access_fds_lock);
-	for (unsigned int i = 0; i < uio_naccess_fds; i++) {
-		const struct uio_access_fd *e = &uio_access_fds[i];
-
-		if (e->fd != fd)
-			continue;
-		/* Inherited over fork: still that file if fd names it. */
-		if (e->pid != uio_current_pid()) {
-			if (!have_st && uio_sys_fstat(fd, &st))
-				break;
-			have_st = true;
-			if ((uint64_t)st.st_dev != e->dev ||
-			    (uint64_t)st.st_ino != e->ino)
-				continue;
-		}
-		ctx = e->ctx;
-		break;
-	}
-	pthread_mutex_unlock(&uio_access_fds_lock);
-	return ctx;
+	return uio_filecache_get_inherited(&uio_access_fds, fd, &e) ? e.ctx :
+								      NULL;
 }
 
 /*
@@ -630,54 +582,30 @@ struct uio_ctx *uio_access_fd_ctx(int fd)
 static struct uio_ctx *uio_access_fd_resolve(int fd, uint64_t *dev,
 					     uint64_t *ino, uint32_t *idx)
 {
-	int32_t pid = uio_current_pid();
-	struct uio_ctx *ctx = NULL;
+	struct uio_filecache_ent e;
 	struct uio_anon_file file;
+	struct uio_ctx *ctx;
 	uint64_t ctx_id;
 	struct stat st;
 	uint32_t id;
-	unsigned int i;
 
 	*idx = 0;
 	if (uio_sys_fstat(fd, &st) || !S_ISFIFO(st.st_mode))
 		return NULL;
-	pthread_mutex_lock(&uio_access_fds_lock);
-	for (i = 0; i < uio_naccess_fds; i++) {
-		const struct uio_access_fd *e = &uio_access_fds[i];
-
-		if (e->fd == fd && e->pid == pid &&
-		    e->dev == (uint64_t)st.st_dev && e->ino == (uint64_t)st.st_ino) {
-			ctx = e->ctx;
-			*idx = i + 1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&uio_access_fds_lock);
 	*dev = st.st_dev;
 	*ino = st.st_ino;
-	/* Held for the call (not under uio_access_fds_lock: lock order). */
-	if (ctx && uio_registry_has(ctx))
-		return ctx;
+	*idx = uio_filecache_get(&uio_access_fds, fd, &e);
+	if (*idx && (e.dev != *dev || e.ino != *ino))
+		*idx = 0;
+	/* Held for the call (not under the table's lock: lock order). */
+	if (*idx && uio_registry_has(e.ctx))
+		return e.ctx;
 	if (uio_anon_identify(fd, "access", &ctx_id, &id, &file))
 		return NULL;
 	ctx = uio_iommufd_ctx_find(ctx_id);
 	if (ctx)
 		*idx = uio_access_fd_add(fd, ctx);
 	return ctx;
-}
-
-static void uio_access_fd_drop(int fd)
-{
-	int32_t pid = uio_current_pid();
-
-	pthread_mutex_lock(&uio_access_fds_lock);
-	for (unsigned int i = 0; i < uio_naccess_fds; i++) {
-		if (uio_access_fds[i].fd == fd && uio_access_fds[i].pid == pid) {
-			uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&uio_access_fds_lock);
 }
 
 /*
@@ -700,7 +628,7 @@ int uio_access_fd_close(int fd, int *rc)
 		uio_core_leave();
 		return 0;
 	}
-	uio_access_fd_drop(fd);
+	uio_filecache_drop(&uio_access_fds, fd);
 	access = NULL;
 	if (!uio_ctx_lock(ctx)) {
 		access = ctx->released ? NULL :
@@ -756,42 +684,14 @@ bool uio_access_files_alive(struct uio_ctx *ctx)
  */
 void uio_access_fds_image_ending(bool cloexec_only)
 {
-	struct uio_access_fd snap[UIO_ACCESS_FDS_MAX];
-	unsigned int n;
-
-	/* Reentered (a sanitizer's report inside a command): hooks.c. */
-	if (!__atomic_load_n(&uio_naccess_fds, __ATOMIC_RELAXED) || uio_core_entered())
-		return;
-	pthread_mutex_lock(&uio_access_fds_lock);
-	n = uio_naccess_fds;
-	memcpy(snap, uio_access_fds, n * sizeof(snap[0]));
-	pthread_mutex_unlock(&uio_access_fds_lock);
-	for (unsigned int i = 0; i < n; i++) {
-		struct stat st;
-		int rc;
-
-		if (uio_sys_fstat(snap[i].fd, &st) ||
-		    (uint64_t)st.st_dev != snap[i].dev ||
-		    (uint64_t)st.st_ino != snap[i].ino)
-			continue;
-		if (cloexec_only &&
-		    !(uio_sys_fcntl(snap[i].fd, F_GETFD, NULL) & FD_CLOEXEC))
-			continue;
-		uio_access_fd_close(snap[i].fd, &rc);
-	}
+	uio_filecache_image_ending(&uio_access_fds, cloexec_only,
+				   uio_access_fd_close);
 }
 
 /* The context is going away in this process: forget its access files. */
 void uio_access_fds_forget_ctx(struct uio_ctx *ctx)
 {
-	pthread_mutex_lock(&uio_access_fds_lock);
-	for (unsigned int i = 0; i < uio_naccess_fds;) {
-		if (uio_access_fds[i].ctx == ctx)
-			uio_access_fds[i] = uio_access_fds[--uio_naccess_fds];
-		else
-			i++;
-	}
-	pthread_mutex_unlock(&uio_access_fds_lock);
+	uio_filecache_forget_ctx(&uio_access_fds, ctx);
 }
 
 /* The fd -> file table's kind UIO_FILE_ACCESS. */

@@ -38,7 +38,8 @@
  *   -> a PCI device's lock (lib/hw/pci/pci.c)
  *   -> uio_registry_lock (fdtable.c: contexts mapped here)
  *   -> ctx->lock
- *   -> uio_access_fds_lock, uio_fault_fds_lock (this process's files)
+ *   -> a filecache table's lock (filecache.h: this process's access and
+ *      fault files; a leaf)
  *
  * So a file table's lock is never held while the registry is asked to hold
  * a context (uio_registry_has); the context a call reached stays mapped

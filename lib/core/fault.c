@@ -34,79 +34,21 @@
 #include "core.h"
 #include "fdtable.h"
 #include "file.h"
+#include "filecache.h"
 #include "sys.h"
 #include "uaccess.h"
 
 /*
  * Process-local: fds this process has seen to be fault queue files. A
- * cache: each use checks the fd still names the file (its inode).
+ * cache: each use checks the fd still names the file.
  */
-struct uio_fault_fd {
-	int fd;
-	int32_t pid;
-	struct uio_ctx *ctx;
-	uint32_t id;
-	uint64_t ino;
-};
-
-#define UIO_FAULT_FDS_MAX 64
-static struct uio_fault_fd uio_fault_fds[UIO_FAULT_FDS_MAX];
-static unsigned int uio_nfault_fds;
-static pthread_mutex_t uio_fault_fds_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static bool uio_fd_has_ino(int fd, uint64_t ino)
-{
-	struct stat st;
-
-	return !uio_sys_fstat(fd, &st) && (uint64_t)st.st_ino == ino;
-}
-
-static void uio_fault_fd_note(int fd, struct uio_ctx *ctx, uint32_t id,
-			      uint64_t ino)
-{
-	int32_t pid = uio_current_pid();
-	unsigned int i;
-
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	for (i = 0; i < uio_nfault_fds; i++)
-		if (uio_fault_fds[i].fd == fd && uio_fault_fds[i].pid == pid)
-			break;
-	if (i < UIO_FAULT_FDS_MAX) {
-		uio_fault_fds[i] = (struct uio_fault_fd){ fd, pid, ctx, id, ino };
-		if (i == uio_nfault_fds)
-			uio_nfault_fds++;
-	}
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-}
-
-static void uio_fault_fd_drop(int fd)
-{
-	int32_t pid = uio_current_pid();
-
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	for (unsigned int i = 0; i < uio_nfault_fds; i++) {
-		if (uio_fault_fds[i].fd == fd && uio_fault_fds[i].pid == pid) {
-			uio_fault_fds[i] = uio_fault_fds[--uio_nfault_fds];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-}
+UIO_FILECACHE_DEFINE(uio_fault_fds, 64);
 
 /* An fd of this process naming fault's file, or -1. */
 static int uio_fault_local_fd(struct uio_ctx *ctx, struct uio_fault *fault)
 {
-	int32_t pid = uio_current_pid();
-	int fd = -1;
-
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	for (unsigned int i = 0; i < uio_nfault_fds && fd < 0; i++)
-		if (uio_fault_fds[i].ctx == ctx && uio_fault_fds[i].pid == pid &&
-		    uio_fault_fds[i].id == fault->obj.id &&
-		    uio_fault_fds[i].ino == fault->file.ino)
-			fd = uio_fault_fds[i].fd;
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-	return fd >= 0 && uio_fd_has_ino(fd, fault->file.ino) ? fd : -1;
+	return uio_filecache_fd_of(&uio_fault_fds, ctx, fault->obj.id,
+				   fault->file.dev, fault->file.ino);
 }
 
 /* Under ctx->lock: the queue with id whose file is ino, file still held. */
@@ -210,7 +152,8 @@ int uio_fault_alloc_ioctl(struct uio_ucmd *ucmd)
 	uio_ctx_j(ctx);
 	ctx->faults = fault;
 	uio_obj_finalize(ctx, obj);
-	uio_fault_fd_note(fd, ctx, obj->id, fault->file.ino);
+	uio_filecache_note(&uio_fault_fds, fd, ctx, obj->id, fault->file.dev,
+			   fault->file.ino);
 	return 0;
 
 out_close:
@@ -501,28 +444,19 @@ static long uio_fault_write(struct uio_ctx *ctx, struct uio_fault *fault,
 static int uio_fault_fd_resolve(int fd, struct uio_ctx **ctxp, uint32_t *idp,
 				uint64_t *inop)
 {
-	int32_t pid = uio_current_pid();
-	struct uio_ctx *ctx = NULL;
+	struct uio_filecache_ent e;
 	struct uio_anon_file file;
+	struct uio_ctx *ctx;
 	uint64_t ctx_id;
-	uint32_t id = 0;
-	uint64_t ino = 0;
+	uint32_t id;
 	bool found;
 
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	for (unsigned int i = 0; i < uio_nfault_fds && !ctx; i++) {
-		if (uio_fault_fds[i].fd == fd && uio_fault_fds[i].pid == pid) {
-			ctx = uio_fault_fds[i].ctx;
-			id = uio_fault_fds[i].id;
-			ino = uio_fault_fds[i].ino;
-		}
-	}
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-	/* Held for the call (not under uio_fault_fds_lock: lock order). */
-	if (ctx && uio_fd_has_ino(fd, ino) && uio_registry_has(ctx)) {
-		*ctxp = ctx;
-		*idp = id;
-		*inop = ino;
+	/* Held for the call (not under the table's lock: lock order). */
+	if (uio_filecache_get_checked(&uio_fault_fds, fd, &e) &&
+	    uio_registry_has(e.ctx)) {
+		*ctxp = e.ctx;
+		*idp = e.id;
+		*inop = e.ino;
 		return 0;
 	}
 	/* First sight here: inherited, received, or the number reused. */
@@ -537,7 +471,7 @@ static int uio_fault_fd_resolve(int fd, struct uio_ctx **ctxp, uint32_t *idp,
 	uio_ctx_unlock(ctx);
 	if (!found)
 		return -EBADF;
-	uio_fault_fd_note(fd, ctx, id, file.ino);
+	uio_filecache_note(&uio_fault_fds, fd, ctx, id, file.dev, file.ino);
 	*ctxp = ctx;
 	*idp = id;
 	*inop = file.ino;
@@ -630,7 +564,7 @@ int uio_fault_fd_close(int fd, int *rc)
 		uio_core_leave();
 		return 0;
 	}
-	uio_fault_fd_drop(fd);
+	uio_filecache_drop(&uio_fault_fds, fd);
 	fault = NULL;
 	if (!uio_ctx_lock(ctx)) {
 		fault = ctx->released ? NULL : uio_fault_by_file(ctx, id, ino);
@@ -681,46 +615,21 @@ void uio_fault_sweep(struct uio_ctx *ctx, struct uio_fault *fault)
 /* The context is going away in this process: forget its fault files. */
 void uio_fault_fds_forget_ctx(struct uio_ctx *ctx)
 {
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	for (unsigned int i = 0; i < uio_nfault_fds;) {
-		if (uio_fault_fds[i].ctx == ctx)
-			uio_fault_fds[i] = uio_fault_fds[--uio_nfault_fds];
-		else
-			i++;
-	}
-	pthread_mutex_unlock(&uio_fault_fds_lock);
+	uio_filecache_forget_ctx(&uio_fault_fds, ctx);
 }
 
 /*
- * This image ends (exit, or exec when cloexec_only): the kernel closes its
- * fds without a close() the preload layer sees; each fault queue file among
- * those this process knows gets the last-close check, those inherited over
- * fork and never used here too (the table came with the fork, noted under
- * an ancestor's pid): a child's exit may be the last close of a file its
- * parent closed meanwhile, and with it of a context no fd holds any more.
+ * This image ends (exit, or exec when cloexec_only): each fault queue file
+ * among those this process knows gets the last-close check, those
+ * inherited over fork and never used here too (the table came with the
+ * fork, noted under an ancestor's pid): a child's exit may be the last
+ * close of a file its parent closed meanwhile, and with it of a context no
+ * fd holds any more.
  */
 void uio_fault_fds_image_ending(bool cloexec_only)
 {
-	struct uio_fault_fd snap[UIO_FAULT_FDS_MAX];
-	unsigned int n;
-
-	/* Reentered (a sanitizer's report inside a command): hooks.c. */
-	if (!__atomic_load_n(&uio_nfault_fds, __ATOMIC_RELAXED) || uio_core_entered())
-		return;
-	pthread_mutex_lock(&uio_fault_fds_lock);
-	n = uio_nfault_fds;
-	memcpy(snap, uio_fault_fds, n * sizeof(snap[0]));
-	pthread_mutex_unlock(&uio_fault_fds_lock);
-	for (unsigned int i = 0; i < n; i++) {
-		int rc;
-
-		if (!uio_fd_has_ino(snap[i].fd, snap[i].ino))
-			continue;
-		if (cloexec_only &&
-		    !(uio_sys_fcntl(snap[i].fd, F_GETFD, NULL) & FD_CLOEXEC))
-			continue;
-		uio_fault_fd_close(snap[i].fd, &rc);
-	}
+	uio_filecache_image_ending(&uio_fault_fds, cloexec_only,
+				   uio_fault_fd_close);
 }
 
 /* The fd -> file table's kind UIO_FILE_FAULT. */
