@@ -22,10 +22,7 @@
  * kernel's release does.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
 
 #include <uiommufd/uapi.h>

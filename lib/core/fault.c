@@ -23,9 +23,7 @@
  * has mapped (its own, or inherited over fork), or one whose fd it holds.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
-#include <string.h>
 #include <sys/eventfd.h>
 
 #include <uiommufd/uapi.h>
